@@ -1,0 +1,127 @@
+"""The seam between the engine and a phone network: `TelephonyBackend` and `CallSession`.
+
+The dialer asks a backend to `originate` a call; a call that is answered comes back as a
+`CallSession` that the scenario interpreter drives. Nothing above this module knows whether
+the phone at the other end is simulated (`telephony/sim`) or real (`telephony/sip`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from aicall.calls.outcomes import CallOutcome, EndReason
+from aicall.media import Audio
+
+
+class CallEnded(Exception):
+    """Raised by a session's `play`/`collect_digits` once the call is over (hang-up, time limit...)."""
+
+    def __init__(self, reason: EndReason) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkConfig:
+    """Where a real call leaves: a SIP trunk or PBX."""
+
+    id: str
+    host: str
+    port: int = 5060
+    transport: str = "udp"
+    username: str | None = None
+    password: str | None = None
+    register: bool = False
+    from_domain: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DialRequest:
+    call_id: str  # our attempt id, unique per dial
+    to_number: str  # E.164, e.g. +84987654321
+    from_number: str  # the hotline (caller id)
+    ring_timeout: float = 30.0  # seconds before we give up ringing (CANCEL)
+    max_duration: float = 300.0  # seconds from answer before we hang up
+    record: bool = False
+    trunk: TrunkConfig | None = None  # None: the backend's default route
+
+
+@dataclass(slots=True)
+class DialResult:
+    """What `originate` returns: an outcome and, when answered, the live session."""
+
+    outcome: CallOutcome
+    sip_code: int | None = None  # SIP final response (or the sim's equivalent), kept on the attempt
+    reason: str = ""  # SIP reason phrase or a human explanation
+    session: CallSession | None = None  # set if and only if outcome is ANSWERED
+    started_at: datetime | None = None  # when dialling began (UTC)
+    answered_at: datetime | None = None
+
+
+@runtime_checkable
+class CallSession(Protocol):
+    """One answered call.
+
+    Digits pressed by the callee are buffered from the moment of answer; `play` with
+    `barge_in` stops at the first buffered digit and leaves it in the buffer for
+    `collect_digits`. Both raise `CallEnded` once the call is over for any reason
+    (remote hang-up, maximum duration, dead media).
+    """
+
+    call_id: str
+
+    async def play(self, audio: Audio, *, barge_in: bool = True) -> bool:
+        """Play a prompt; return True if a key press interrupted it."""
+        ...
+
+    async def collect_digits(
+        self, *, max_digits: int = 1, timeout: float = 5.0, terminator: str | None = "#"
+    ) -> str:
+        """Return buffered/pressed digits ('' when none arrive within `timeout` seconds)."""
+        ...
+
+    async def transfer(self, target: str) -> bool:
+        """Hand the call to a person (SIP URI or number); True if the transfer was accepted."""
+        ...
+
+    async def hangup(self) -> None:
+        """End the call from our side (idempotent)."""
+        ...
+
+    @property
+    def ended(self) -> bool: ...
+
+    @property
+    def end_reason(self) -> EndReason | None: ...
+
+    @property
+    def ended_at(self) -> datetime | None: ...
+
+    @property
+    def recording_path(self) -> str | None:
+        """Path of the WAV recording of both directions, when the call was recorded."""
+        ...
+
+
+class TelephonyBackend(Protocol):
+    """Places calls. `start`/`close` bracket its life (sockets, registrations, timers)."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def originate(self, request: DialRequest) -> DialResult: ...
+
+
+@dataclass(slots=True)
+class CallTimes:
+    """Convenience for backends: wall-clock marks of one call (UTC)."""
+
+    started_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    extra: dict[str, str] = field(default_factory=dict)
