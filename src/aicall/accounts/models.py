@@ -1,0 +1,41 @@
+"""Accounts (customers, with a prepaid balance) and their applications (API keys)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aicall.clock import utc_now
+from aicall.db.base import Base, JSONType, UTCDateTime
+from aicall.ids import object_id
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True, default=object_id)
+    name: Mapped[str] = mapped_column(String(200))
+    # Money is whole đồng (VND has no minor unit): integers, never floats.
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)  # held for calls in flight
+    price_per_minute: Mapped[int] = mapped_column(Integer, default=1000)
+    billing_increment: Mapped[int] = mapped_column(Integer, default=6)  # seconds
+    charge_unanswered: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_approve_scenarios: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True, default=object_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    api_key: Mapped[str] = mapped_column(String(64), unique=True)
+    api_secret_encrypted: Mapped[str] = mapped_column(Text)
+    webhook_url: Mapped[str | None] = mapped_column(Text, default=None)
+    webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
+    webhook_events: Mapped[list[str] | None] = mapped_column(JSONType, default=None)  # None: all
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

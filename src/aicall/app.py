@@ -1,0 +1,52 @@
+"""ASGI factory. In embedded mode the lifespan also runs the engine (dialer, webhooks)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from aicall import __version__
+from aicall.accounts.secrets_box import SecretBox
+from aicall.accounts.service import CredentialCache
+from aicall.campaigns import views as campaign_views
+from aicall.config import Settings, get_settings
+from aicall.db.engine import Database
+from aicall.web.deps import AppState
+from aicall.web.envelope import install_error_handlers
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = db or Database(settings.resolved_database_url)
+    state = AppState(
+        settings=settings,
+        db=database,
+        box=SecretBox(settings.ensure_secret_key()),
+        credential_cache=CredentialCache(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if db is None:
+                database.dispose()
+
+    app = FastAPI(
+        title="aicall",
+        version=__version__,
+        description="Self-hostable outbound calling, compatible with the AICall Cloud public API.",
+        lifespan=lifespan,
+    )
+    app.state.aicall = state
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, object]:
+        return {"status": 1, "result": {"ok": True, "version": __version__}}
+
+    app.include_router(campaign_views.router)
+    return app

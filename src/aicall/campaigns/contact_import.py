@@ -1,0 +1,218 @@
+"""Adding contacts to a campaign (CONTRACT §2): validation, normalisation, one atomic insert."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from aicall.campaigns.models import (
+    CLOSED_CAMPAIGN_STATUSES,
+    Campaign,
+    Contact,
+    ContactStatus,
+)
+from aicall.campaigns.phones import PhoneError, normalise
+from aicall.clock import utc_now
+from aicall.errors import AllContactsInvalid, CampaignNotFound, ImportFailed, ValidationFailed
+from aicall.ids import contact_id
+from aicall.speech.keys import key_form
+
+PHONE_KEY = "phone_number"
+RESULT_PHONE_KEY = "so_dien_thoai"
+MAX_TAG_VALUE_LENGTH = 2000
+_LOOKUP_CHUNK = 500  # bound on bound parameters per IN (...) query
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    index: int
+    phone_number: Any
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "phone_number": self.phone_number, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class CandidateContact:
+    index: int
+    phone: str
+    tags: dict[str, str]
+
+
+@dataclass(slots=True)
+class ImportRequest:
+    campaign_id: str
+    candidates: list[CandidateContact]
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TagRules:
+    """What the campaign's scenario says about contacts (filled in from the scenario)."""
+
+    allow_duplicate_phone: bool = False
+    # Returns None when the tags can be read aloud, else the reason (per the fields' reading types).
+    check_tags: Callable[[Mapping[str, str]], str | None] | None = None
+
+
+def parse_request(
+    payload: Any, *, max_contacts: int, region: str
+) -> ImportRequest:
+    """Check the request's shape (errors are ValidationFailed) and each contact (rejections)."""
+    if not isinstance(payload, dict):
+        raise ValidationFailed("Validation Failed: the request body must be a JSON object")
+    campaign_id = payload.get("campaign_id")
+    if campaign_id is None:
+        raise ValidationFailed("Validation Failed: campaign_id is required")
+    if not isinstance(campaign_id, str):
+        raise ValidationFailed("Validation Failed: campaign_id must be a string")
+    if not campaign_id.strip():
+        raise ValidationFailed("Validation Failed: campaign_id is empty")
+    contacts = payload.get("contacts")
+    if contacts is None:
+        raise ValidationFailed("Validation Failed: contacts is required")
+    if not isinstance(contacts, list):
+        raise ValidationFailed("Validation Failed: contacts must be a list")
+    if not contacts:
+        raise ValidationFailed("Validation Failed: contacts is empty")
+    if len(contacts) > max_contacts:
+        raise ImportFailed(
+            f"Import contacts failed: {len(contacts)} contacts in one request, at most {max_contacts}"
+        )
+    request = ImportRequest(campaign_id=campaign_id.strip(), candidates=[])
+    for index, raw in enumerate(contacts):
+        if not isinstance(raw, dict):
+            request.rejections.append(Rejection(index, None, "contact must be a JSON object"))
+            continue
+        phone_raw = raw.get(PHONE_KEY)
+        try:
+            phone = normalise(phone_raw, region)
+            tags = _tags(raw)
+        except (PhoneError, ValueError) as exc:
+            request.rejections.append(Rejection(index, phone_raw, str(exc)))
+            continue
+        request.candidates.append(CandidateContact(index, phone, tags))
+    return request
+
+
+def _tags(raw: dict[str, Any]) -> dict[str, str]:
+    """Tag values by key form. Strings are kept; integers become strings (amounts from
+    spreadsheets); null means no value; anything else refuses the contact."""
+    tags: dict[str, str] = {}
+    for name, value in raw.items():
+        if name == PHONE_KEY:
+            continue
+        key = key_form(name)
+        if not key or key == RESULT_PHONE_KEY:
+            continue
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError(f"tag '{name}' must be a string")
+        text = str(value)
+        if len(text) > MAX_TAG_VALUE_LENGTH:
+            raise ValueError(f"tag '{name}' is longer than {MAX_TAG_VALUE_LENGTH} characters")
+        tags[key] = text
+    return tags
+
+
+def load_open_campaign(*, session: Session, application_id: str, campaign_id: str) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    # Another tenant's campaign answers exactly like a missing one.
+    if campaign is None or campaign.application_id != application_id:
+        raise CampaignNotFound()
+    if campaign.status in CLOSED_CAMPAIGN_STATUSES:
+        raise ImportFailed(f"Import contacts failed: the campaign is {campaign.status}")
+    return campaign
+
+
+def store_contacts(
+    *,
+    session: Session,
+    campaign: Campaign,
+    request: ImportRequest,
+    rules: TagRules,
+) -> dict[str, Any]:
+    """Insert the valid contacts in the caller's transaction; return the API answer body.
+
+    Raises AllContactsInvalid (nothing stored) when no contact survives."""
+    rejections = list(request.rejections)
+    accepted: list[CandidateContact] = []
+    seen: dict[str, int] = {}
+    existing = set() if rules.allow_duplicate_phone else _existing_phones(session, campaign.id, request)
+    for candidate in request.candidates:
+        if rules.check_tags is not None:
+            problem = rules.check_tags(candidate.tags)
+            if problem is not None:
+                rejections.append(Rejection(candidate.index, candidate.phone, problem))
+                continue
+        if not rules.allow_duplicate_phone:
+            if candidate.phone in existing:
+                rejections.append(
+                    Rejection(candidate.index, candidate.phone, "duplicate: the campaign already has this number")
+                )
+                continue
+            if candidate.phone in seen:
+                rejections.append(
+                    Rejection(
+                        candidate.index,
+                        candidate.phone,
+                        f"duplicate: same number as contact {seen[candidate.phone]} in this request",
+                    )
+                )
+                continue
+            seen[candidate.phone] = candidate.index
+        accepted.append(candidate)
+    rejections.sort(key=lambda r: r.index)
+    rejected = [r.to_dict() for r in rejections]
+    if not accepted:
+        raise AllContactsInvalid(details=rejected)
+    now = utc_now()
+    rows = []
+    result = []
+    for candidate in accepted:
+        new_id = contact_id()
+        rows.append(
+            {
+                "id": new_id,
+                "campaign_id": campaign.id,
+                "application_id": campaign.application_id,
+                "phone": candidate.phone,
+                "dedupe_key": None if rules.allow_duplicate_phone else candidate.phone,
+                "tags": candidate.tags,
+                "status": ContactStatus.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        result.append({"contact_id": new_id, **candidate.tags, RESULT_PHONE_KEY: candidate.phone})
+    session.execute(insert(Contact), rows)
+    body: dict[str, Any] = {"result": result, "status": 1}
+    if rejected:
+        body["rejected"] = rejected
+    return body
+
+
+def _existing_phones(session: Session, campaign_id: str, request: ImportRequest) -> set[str]:
+    phones = list({c.phone for c in request.candidates})
+    found: set[str] = set()
+    for start in range(0, len(phones), _LOOKUP_CHUNK):
+        chunk = phones[start : start + _LOOKUP_CHUNK]
+        found.update(
+            session.scalars(
+                select(Contact.phone).where(Contact.campaign_id == campaign_id, Contact.phone.in_(chunk))
+            )
+        )
+    return found
+
+
+def canonical_json(payload: Any) -> bytes:
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,69 @@
+"""Settings from the environment (all prefixed `AICALL_`), read once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AICALL_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: an SQLite file in data_dir
+    secret_key: str = ""  # empty: generated once into data_dir/secret.key (0600)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = ""  # how customers reach us, for links (audio, recordings); default http://host:port
+    # Import limits (documented in the README).
+    max_contacts_per_request: int = Field(default=10_000, ge=1)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    default_region: str = "VN"
+    # Engine.
+    run_engine: bool = True  # `aicall serve` runs the dialer and the webhook dispatcher in-process
+    telephony: str = "sim"  # default backend for pools without a trunk: sim | sip
+    sim_time_scale: float = 1.0
+    sim_rules: Path | None = None
+    dialer_tick: float = 0.5  # seconds between scheduler passes
+    webhook_allow_private: bool = False
+    tts_engine: str = "espeak"  # espeak | openai | none
+    tts_base_url: str = ""
+    tts_api_key: str = ""
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'aicall.db').as_posix()}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    def ensure_secret_key(self) -> str:
+        """The key that encrypts application secrets at rest; generated on first use."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        # O_EXCL: two processes starting together must not each write a different key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,168 @@
+"""Fakes for driving the interpreter without a phone: a scripted `CallSession`, a step clock,
+and `script_of` to build small scripts.
+
+`ScriptedSession` answers each `collect_digits` with the next pre-set input and can end the
+call at a chosen play or collect, the way a callee or the network would. It keeps a record of
+everything the interpreter asked of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aicall.calls.outcomes import EndReason
+from aicall.interpreter.script import Action, ActionType, Script
+from aicall.media import Audio
+from aicall.telephony.session import CallEnded
+
+__all__ = ["CollectRequest", "PlayedPrompt", "Press", "ScriptedSession", "StepClock", "script_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """What the callee types for one `collect_digits` ('' = nothing)."""
+
+    digits: str
+    during_prompt: bool = False  # typed while the prompt plays: cuts it short when barge-in is on
+
+
+@dataclass(frozen=True, slots=True)
+class PlayedPrompt:
+    text: str
+    barge_in: bool
+    interrupted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CollectRequest:
+    max_digits: int
+    timeout: float
+    terminator: str | None
+
+
+class StepClock:
+    """A clock that moves `step` forward on every reading: distinct, predictable timestamps."""
+
+    def __init__(self, start: datetime | None = None, *, step: timedelta = timedelta(seconds=1)) -> None:
+        self.now = start or datetime(2026, 1, 1, tzinfo=UTC)
+        self.step = step
+
+    def __call__(self) -> datetime:
+        current = self.now
+        self.now += self.step
+        return current
+
+
+class ScriptedSession:
+    """A `CallSession` whose callee follows a script.
+
+    `inputs[n]` answers the n-th `collect_digits` (a string is typed after the prompt, a
+    `Press` says when); past the end the callee types nothing. `end_on_play=n` ends the call
+    during the n-th `play` (1-based), `end_on_collect=n` during the n-th `collect_digits`, with
+    `end_reason` (a remote hang-up unless told otherwise).
+    """
+
+    def __init__(
+        self,
+        inputs: Sequence[str | Press] = (),
+        *,
+        call_id: str = "scripted-call",
+        end_on_play: int | None = None,
+        end_on_collect: int | None = None,
+        end_reason: EndReason = EndReason.REMOTE_HANGUP,
+        accept_transfer: bool = True,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.call_id = call_id
+        self._inputs = [item if isinstance(item, Press) else Press(item) for item in inputs]
+        self._end_on_play = end_on_play
+        self._end_on_collect = end_on_collect
+        self._scripted_end = end_reason
+        self._accept_transfer = accept_transfer
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.played: list[PlayedPrompt] = []
+        self.collects: list[CollectRequest] = []
+        self.transfers: list[str] = []
+        self.hangups = 0  # how many times `hangup` was called, even when already ended
+        self._ended_reason: EndReason | None = None
+        self._ended_at: datetime | None = None
+
+    @property
+    def heard(self) -> list[str]:
+        return [prompt.text for prompt in self.played]
+
+    async def play(self, audio: Audio, *, barge_in: bool = True) -> bool:
+        self._raise_if_ended()
+        if self._end_on_play == len(self.played) + 1:
+            self.played.append(PlayedPrompt(audio.text, barge_in, interrupted=False))
+            self._end(self._scripted_end)
+        upcoming = self._upcoming()
+        interrupted = barge_in and upcoming is not None and upcoming.during_prompt and bool(upcoming.digits)
+        self.played.append(PlayedPrompt(audio.text, barge_in, interrupted))
+        return interrupted
+
+    async def collect_digits(
+        self, *, max_digits: int = 1, timeout: float = 5.0, terminator: str | None = "#"
+    ) -> str:
+        self._raise_if_ended()
+        self.collects.append(CollectRequest(max_digits, timeout, terminator))
+        if self._end_on_collect == len(self.collects):
+            self._end(self._scripted_end)
+        index = len(self.collects) - 1
+        return self._inputs[index].digits if index < len(self._inputs) else ""
+
+    async def transfer(self, target: str) -> bool:
+        self._raise_if_ended()
+        self.transfers.append(target)
+        if self._accept_transfer:
+            self._finish(EndReason.TRANSFERRED)
+        return self._accept_transfer
+
+    async def hangup(self) -> None:
+        self.hangups += 1
+        if self._ended_reason is None:
+            self._finish(EndReason.COMPLETED)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended_reason is not None
+
+    @property
+    def end_reason(self) -> EndReason | None:
+        return self._ended_reason
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self._ended_at
+
+    @property
+    def recording_path(self) -> str | None:
+        return None
+
+    def _upcoming(self) -> Press | None:
+        index = len(self.collects)
+        return self._inputs[index] if index < len(self._inputs) else None
+
+    def _raise_if_ended(self) -> None:
+        if self._ended_reason is not None:
+            raise CallEnded(self._ended_reason)
+
+    def _finish(self, reason: EndReason) -> None:
+        self._ended_reason = reason
+        self._ended_at = self._clock()
+
+    def _end(self, reason: EndReason) -> None:
+        self._finish(reason)
+        raise CallEnded(reason)
+
+
+def script_of(*actions: Action, scenario_id: str = "test-scenario") -> Script:
+    """A `Script` whose root `OUTBOUND_CALL` leads to the first of `actions`."""
+    root = Action(id="root", type=ActionType.OUTBOUND_CALL, next_action_id=actions[0].id if actions else None)
+    return Script(
+        scenario_id=scenario_id,
+        root_action_id=root.id,
+        actions={action.id: action for action in (root, *actions)},
+    )

@@ -1,0 +1,114 @@
+"""What happened on one call, step by step: the interpreter's record, kept on the call attempt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from aicall.calls.outcomes import EndReason
+from aicall.interpreter.script import ActionType
+
+__all__ = ["CallTrace", "Step", "StepResult"]
+
+
+class StepResult(StrEnum):
+    MATCHED = "matched"  # a menu key matched a response
+    NO_INPUT = "no_input"  # a menu heard no key within its timeout
+    INVALID = "invalid"  # a menu heard a key that matches no response
+    PLAYED = "played"  # a message was played in full (or interrupted by a key)
+    TRANSFERRED = "transferred"  # the call was handed over
+    TRANSFER_FAILED = "transfer_failed"  # the network refused the transfer
+    HANGUP = "hangup"  # an end-of-call action: goodbye said, we hung up
+    ENDED = "ended"  # the call ended during this step (see `CallTrace.end_reason`)
+    ERROR = "error"  # a fault on our side during this step (see `CallTrace.error`)
+
+
+@dataclass(slots=True)
+class Step:
+    """One visit of one action; a menu that replays its prompt makes one step per play."""
+
+    action_id: str
+    label: str
+    type: ActionType
+    at: datetime
+    repeat: int = 0  # 0 for the first play of a menu's prompt, 1 for the first replay...
+    text: str = ""  # what was spoken
+    keys: str = ""  # what the callee pressed at this step
+    result: StepResult = StepResult.PLAYED
+    interrupted: bool = False  # a key press cut the prompt short (barge-in)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action_id": self.action_id,
+            "label": self.label,
+            "type": self.type.value,
+            "text": self.text,
+            "keys": self.keys,
+            "result": self.result.value,
+            "at": self.at.isoformat(),
+            "repeat": self.repeat,
+            "interrupted": self.interrupted,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Step:
+        return cls(
+            action_id=data["action_id"],
+            label=data["label"],
+            type=ActionType(data["type"]),
+            at=datetime.fromisoformat(data["at"]),
+            repeat=data["repeat"],
+            text=data["text"],
+            keys=data["keys"],
+            result=StepResult(data["result"]),
+            interrupted=data.get("interrupted", False),
+        )
+
+
+@dataclass(slots=True)
+class CallTrace:
+    steps: list[Step] = field(default_factory=list)
+    keys_pressed: str = ""  # every key collected, in order
+    end_reason: EndReason | None = None
+    transferred_to: str | None = None
+    error: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    @property
+    def path(self) -> list[str]:
+        """The actions visited, in order; a menu's replays count once."""
+        visited: list[str] = []
+        for step in self.steps:
+            if step.repeat == 0:
+                visited.append(step.action_id)
+        return visited
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: enums as their values, times as ISO 8601."""
+        return {
+            "steps": [step.to_dict() for step in self.steps],
+            "keys_pressed": self.keys_pressed,
+            "end_reason": self.end_reason.value if self.end_reason else None,
+            "transferred_to": self.transferred_to,
+            "error": self.error,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallTrace:
+        def when(value: str | None) -> datetime | None:
+            return datetime.fromisoformat(value) if value else None
+
+        return cls(
+            steps=[Step.from_dict(step) for step in data["steps"]],
+            keys_pressed=data["keys_pressed"],
+            end_reason=EndReason(data["end_reason"]) if data["end_reason"] else None,
+            transferred_to=data["transferred_to"],
+            error=data["error"],
+            started_at=when(data.get("started_at")),
+            ended_at=when(data.get("ended_at")),
+        )
