@@ -1,0 +1,3 @@
+from aicall.cli import main
+
+main()

@@ -1,0 +1,12 @@
+"""Models and migrations never drift, on either database."""
+
+from aicall.db import migrate
+
+
+def test_models_match_the_migrations(database):
+    migrate.check(database.engine)
+
+
+def test_upgrade_twice_is_a_no_op(database):
+    migrate.upgrade(database.engine)
+    migrate.check(database.engine)
