@@ -1,0 +1,221 @@
+"""One answered call to a virtual phone.
+
+The phone's keys are tied to menu visits: the n-th `collect_digits` is the n-th visit and uses
+the n-th entry of `PhoneBehaviour.keys`. The key goes in `key_delay` call seconds after the
+start of the prompt played just before that `collect_digits` (or after the collect starts when
+no prompt came first). While a prompt that allows barge-in plays, that moment interrupts it;
+otherwise the key waits in the buffer, or arrives during the collect. A prompt without barge-in
+is never pressed into, which keeps type-ahead out of plain messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from aicall.calls.outcomes import EndReason
+from aicall.media import BYTES_PER_SAMPLE, SAMPLE_RATE, Audio
+from aicall.telephony.session import CallEnded
+from aicall.telephony.sim.behaviour import PhoneBehaviour
+from aicall.telephony.sim.recording import write_wav
+from aicall.telephony.sim.timeline import VirtualTimeline
+
+__all__ = ["SimCallSession"]
+
+
+class SimCallSession:
+    """A `CallSession` on a virtual phone. `heard` and `keys_sent` record the call for tests."""
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        number: str,
+        behaviour: PhoneBehaviour,
+        timeline: VirtualTimeline,
+        max_duration: float,
+        recording_to: Path | None = None,
+        on_end: Callable[[SimCallSession], None] | None = None,
+    ) -> None:
+        self.call_id = call_id
+        self.number = number
+        self.behaviour = behaviour
+        self.heard: list[str] = []  # text of every prompt the callee heard, whole or in part
+        self.keys_sent: list[str] = []  # what the callee pressed, one entry per key press
+        self.transferred_to: str | None = None
+        self._timeline = timeline
+        self._answered = timeline.elapsed
+        # Moments (in call seconds) at which the call ends by itself, earliest first.
+        deadlines = [(self._answered + max_duration, EndReason.MAX_DURATION)]
+        if behaviour.hangup_after is not None:
+            deadlines.append((self._answered + behaviour.hangup_after, EndReason.REMOTE_HANGUP))
+        self._deadlines = sorted(deadlines, key=lambda deadline: deadline[0])
+        self._recording_to = recording_to
+        self._on_end = on_end
+        self._segments: list[tuple[float, bytes]] = []  # (seconds since answer, pcm played)
+        self._buffer = ""  # digits pressed and not yet collected
+        self._plays = 0
+        self._visit = 0  # menu visits so far: the index of the next entry in `behaviour.keys`
+        self._visit_key_pressed = False
+        self._prompt_started: float | None = None  # start of the last prompt of this visit
+        self._hung_up = asyncio.Event()  # wakes any wait once the call is over
+        self._end_reason: EndReason | None = None
+        self._ended_at: datetime | None = None
+        self._recording_path: str | None = None
+
+    def now(self) -> datetime:
+        """The call's own clock: pass it to `run_script(clock=...)` for timestamps in call time."""
+        return self._timeline.now()
+
+    @property
+    def answered_at(self) -> datetime:
+        return self._timeline.start + timedelta(seconds=self._answered)
+
+    async def play(self, audio: Audio, *, barge_in: bool = True) -> bool:
+        self._raise_if_over()
+        if barge_in and self._buffer:
+            return True  # a digit is already waiting: the prompt stops before it starts
+        self._plays += 1
+        self._prompt_started = started = self._timeline.elapsed
+        self.heard.append(audio.text)
+        # What ends this prompt: its own end, the callee hanging up halfway, or the callee's key.
+        stop_at, event = audio.duration, "done"
+        if self.behaviour.hangup_in_prompt == self._plays:
+            stop_at, event = audio.duration / 2, "hangup"
+        key = self._visit_key()
+        if barge_in and key and self.behaviour.key_delay < stop_at:
+            stop_at, event = self.behaviour.key_delay, "key"
+        try:
+            await self._wait(stop_at)
+        finally:
+            self._record(audio, started)
+        if event == "hangup":
+            self._finish(EndReason.REMOTE_HANGUP)
+            raise CallEnded(EndReason.REMOTE_HANGUP)
+        if event == "key":
+            self._press(key)
+            return True
+        return False
+
+    async def collect_digits(
+        self, *, max_digits: int = 1, timeout: float = 5.0, terminator: str | None = "#"
+    ) -> str:
+        self._raise_if_over()
+        try:
+            key = self._visit_key()
+            if key:
+                base = self._prompt_started if self._prompt_started is not None else self._timeline.elapsed
+                wait = max(0.0, base + self.behaviour.key_delay - self._timeline.elapsed)
+                if wait > timeout:
+                    await self._wait(timeout)
+                    return ""  # the moment passed: the callee was too slow for this menu
+                await self._wait(wait)
+                self._press(key)
+            if not self._buffer:
+                await self._wait(timeout)
+                return ""
+            digits, complete = self._take(max_digits, terminator)
+            if not complete:
+                # Fewer digits than asked and no terminator: a real collect waits for more;
+                # the phone sends nothing else during this visit, so it times out.
+                await self._wait(timeout)
+            return digits
+        finally:
+            self._visit += 1
+            self._visit_key_pressed = False
+            self._prompt_started = None
+
+    async def transfer(self, target: str) -> bool:
+        self._raise_if_over()
+        if not self.behaviour.accept_transfer:
+            return False
+        self.transferred_to = target
+        self._finish(EndReason.TRANSFERRED)
+        return True
+
+    async def hangup(self) -> None:
+        if self._end_reason is None:
+            self._finish(EndReason.COMPLETED)
+
+    @property
+    def ended(self) -> bool:
+        return self._end_reason is not None
+
+    @property
+    def end_reason(self) -> EndReason | None:
+        return self._end_reason
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self._ended_at
+
+    @property
+    def recording_path(self) -> str | None:
+        return self._recording_path
+
+    @property
+    def duration(self) -> float:
+        """Call seconds from answer to now (or to the end)."""
+        return self._timeline.elapsed - self._answered
+
+    def _visit_key(self) -> str:
+        """The key of the current menu visit, '' when there is none or it is already pressed."""
+        if self._visit_key_pressed or self._visit >= len(self.behaviour.keys):
+            return ""
+        return self.behaviour.keys[self._visit]
+
+    def _press(self, key: str) -> None:
+        self._buffer += key
+        self.keys_sent.append(key)
+        self._visit_key_pressed = True
+
+    def _take(self, max_digits: int, terminator: str | None) -> tuple[str, bool]:
+        """Up to `max_digits` from the buffer; True when complete (enough digits or the terminator)."""
+        digits = ""
+        for index, digit in enumerate(self._buffer):
+            if terminator is not None and digit == terminator:
+                self._buffer = self._buffer[index + 1 :]
+                return digits, True
+            digits += digit
+            if len(digits) >= max_digits:
+                self._buffer = self._buffer[index + 1 :]
+                return digits, True
+        self._buffer = ""
+        return digits, False
+
+    async def _wait(self, seconds: float) -> None:
+        """Let `seconds` of the call pass, unless it ends first (deadline or our hang-up)."""
+        deadline, reason = self._deadlines[0]
+        if self._timeline.elapsed + seconds > deadline:
+            await self._timeline.sleep(deadline - self._timeline.elapsed, wake=self._hung_up)
+            if self._end_reason is None:
+                self._finish(reason)
+        else:
+            await self._timeline.sleep(seconds, wake=self._hung_up)
+        self._raise_if_over()
+
+    def _raise_if_over(self) -> None:
+        if self._end_reason is None:
+            for deadline, reason in self._deadlines:
+                if self._timeline.elapsed >= deadline:
+                    self._finish(reason)
+                    break
+        if self._end_reason is not None:
+            raise CallEnded(self._end_reason)
+
+    def _record(self, audio: Audio, started: float) -> None:
+        if self._recording_to is not None and audio.pcm:
+            played = round((self._timeline.elapsed - started) * SAMPLE_RATE) * BYTES_PER_SAMPLE
+            self._segments.append((started - self._answered, audio.pcm[:played]))
+
+    def _finish(self, reason: EndReason) -> None:
+        self._end_reason = reason
+        self._ended_at = self._timeline.now()
+        self._hung_up.set()
+        if self._recording_to is not None:
+            write_wav(self._recording_to, duration=self.duration, segments=self._segments)
+            self._recording_path = str(self._recording_to)
+        if self._on_end is not None:
+            self._on_end(self)
