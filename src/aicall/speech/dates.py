@@ -21,10 +21,14 @@ __all__ = ["date_words", "parse_date", "parse_time", "time_words"]
 _DAY_FIRST = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", re.ASCII)
 # Year first (2024-04-15, 2024/4/15), optionally with a time as spreadsheets export dates
 # ("2024-04-15 00:00:00", "2024-04-15T09:30"): the time is not read for a DATE field.
-_YEAR_FIRST = re.compile(r"(\d{4})([/.-])(\d{1,2})\2(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.ASCII)
+_YEAR_FIRST = re.compile(
+    r"(\d{4})([/.-])(\d{1,2})\2(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.ASCII
+)
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 # "14h30", "14h", "9g15", "14h30p", "14 giờ 30 phút"
-_HOURS_MARK = re.compile(r"(\d{1,2})\s*(?:h|g|giờ)\s*(?:(\d{1,2})\s*(?:p|ph|phút|')?)?", re.IGNORECASE | re.ASCII)
+_HOURS_MARK = re.compile(
+    r"(\d{1,2})\s*(?:h|g|giờ)\s*(?:(\d{1,2})\s*(?:p|ph|phút|')?)?", re.IGNORECASE | re.ASCII
+)
 
 
 def parse_date(value: str) -> tuple[int, int, int]:
@@ -76,7 +80,9 @@ def parse_time(value: str) -> tuple[int, int, int]:
         raise ReadingError(f"{value!r} is not a time: write it as HH:MM, HH:MM:SS or 14h30", value=value)
     for amount, unit, limit in ((hour, "hour", 23), (minute, "minute", 59), (second, "second", 59)):
         if amount > limit:
-            raise ReadingError(f"{value!r} is not a time: the {unit} must be 0-{limit}, not {amount}", value=value)
+            raise ReadingError(
+                f"{value!r} is not a time: the {unit} must be 0-{limit}, not {amount}", value=value
+            )
     return hour, minute, second
 
 

@@ -65,7 +65,9 @@ def _read_currency(value: str, dialect: Dialect) -> str:
     match = _CURRENCY_UNIT.match(value)
     amount = match[1] if match else value
     if not amount.strip():
-        raise ReadingError("the value is empty" if not value.strip() else f"{value!r} has no amount", value=value)
+        raise ReadingError(
+            "the value is empty" if not value.strip() else f"{value!r} has no amount", value=value
+        )
     if amount.lstrip()[:1] in ("-", "\u2212"):
         # A reminder never says a negative amount: a sign here is an accounting export mistake.
         raise ReadingError(f"{value!r} is a negative amount of money", value=value)

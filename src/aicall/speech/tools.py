@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 
 from aicall.speech.errors import TtsError
@@ -39,9 +40,7 @@ async def run_tool(args: list[str], stdin: bytes, *, timeout: float) -> bytes:
 
 async def _kill(process: asyncio.subprocess.Process) -> None:
     if process.returncode is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):  # exited between the check and the kill
             process.kill()
-        except ProcessLookupError:  # exited between the check and the kill
-            pass
     # shielded: being cancelled again must not leave the child unreaped
     await asyncio.shield(process.wait())

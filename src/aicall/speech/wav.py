@@ -16,7 +16,7 @@ from aicall.media import BYTES_PER_SAMPLE, SAMPLE_RATE
 from aicall.speech.errors import AudioFormatError
 from aicall.speech.resample import downmix_to_mono, resample_pcm16
 
-__all__ = ["WavAudio", "parse_wav", "pcm_to_wav_bytes", "wav_bytes_to_pcm8k"]
+__all__ = ["WavAudio", "parse_wav", "pcm_to_wav_bytes", "wav_bytes_to_pcm8k", "wav_header"]
 
 _PCM = 1
 _IEEE_FLOAT = 3
@@ -34,11 +34,16 @@ class WavAudio:
 
 def pcm_to_wav_bytes(pcm: bytes, rate: int = SAMPLE_RATE, channels: int = 1) -> bytes:
     """A complete WAV file (44-byte header) around s16le `pcm`."""
+    return wav_header(len(pcm), rate, channels) + pcm
+
+
+def wav_header(data_bytes: int, rate: int = SAMPLE_RATE, channels: int = 1) -> bytes:
+    """The 44-byte header of a 16-bit PCM WAV file holding `data_bytes` of samples."""
     block_align = channels * BYTES_PER_SAMPLE
-    header = struct.pack(
+    return struct.pack(
         "<4sI4s4sIHHIIHH4sI",
         b"RIFF",
-        36 + len(pcm),
+        36 + data_bytes,
         b"WAVE",
         b"fmt ",
         16,
@@ -49,9 +54,8 @@ def pcm_to_wav_bytes(pcm: bytes, rate: int = SAMPLE_RATE, channels: int = 1) -> 
         block_align,
         BYTES_PER_SAMPLE * 8,
         b"data",
-        len(pcm),
+        data_bytes,
     )
-    return header + pcm
 
 
 def parse_wav(data: bytes) -> WavAudio:
