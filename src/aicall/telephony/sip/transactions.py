@@ -258,6 +258,7 @@ class TransactionTable:
     """Our live client transactions, and the responses we gave to requests (server side)."""
 
     def __init__(self, sender: Sender, timers: SipTimers) -> None:
+        self.sender = sender  # also used by the TU for the ACK of a 2xx (not a transaction)
         self._sender = sender
         self._timers = timers
         self._client: dict[TransactionKey, ClientTransaction] = {}

@@ -1,0 +1,396 @@
+"""RTP for many calls on one clock: every stream is served by a single 20 ms tick.
+
+aiortp gives each session its own paced sender and media clock (an asyncio task per call)
+and encodes each frame as it goes; measured here, those per-session timers saturate a core
+near 200 calls. This module keeps aiortp's codecs and wire objects but drives all streams
+from ONE `MediaClock`: each tick reads whatever RTP arrived on every stream's socket
+(non-blocking, no per-packet callbacks) and sends one pre-encoded G.711 frame per stream.
+A prompt is encoded once per (audio, codec) and shared by every call that plays it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import struct
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiortp import DtmfEvent, RtpPacket
+from aiortp.codecs import Codec, get_codec
+
+from aicall.telephony.sip.recording import Recorder
+
+logger = logging.getLogger(__name__)
+
+PTIME = 0.020
+SAMPLES_PER_FRAME = 160  # 20 ms at 8 kHz
+PCM_FRAME_BYTES = SAMPLES_PER_FRAME * 2
+_SILENCE = {0: b"\xff" * SAMPLES_PER_FRAME, 8: b"\xd5" * SAMPLES_PER_FRAME}  # G.711 zero level
+_PCM_SILENCE = bytes(PCM_FRAME_BYTES)
+_HEADER = struct.Struct("!BBHII")
+_MAX_RX_PER_TICK = 16  # a burst beyond this waits for the next tick (the kernel buffers it)
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedPrompt:
+    """A prompt cut into 20 ms frames: G.711 payloads to send, PCM to record."""
+
+    frames: tuple[bytes, ...]
+    pcm: bytes
+
+
+class PromptCache:
+    """Encodes each prompt once per codec; bounded by total encoded size (LRU)."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._entries: OrderedDict[tuple[int, bytes], EncodedPrompt] = OrderedDict()
+        self._codecs: dict[int, Codec] = {}
+
+    def get(self, pcm: bytes, payload_type: int) -> EncodedPrompt:
+        key = (payload_type, pcm)  # bytes hash once and keep it: a hit costs a dict lookup
+        prompt = self._entries.get(key)
+        if prompt is not None:
+            self._entries.move_to_end(key)
+            return prompt
+        prompt = self._encode(pcm, payload_type)
+        self._entries[key] = prompt
+        self._bytes += len(pcm) + len(pcm) // 2
+        while self._bytes > self._max_bytes and len(self._entries) > 1:
+            (_, old_pcm), _ = self._entries.popitem(last=False)
+            self._bytes -= len(old_pcm) + len(old_pcm) // 2
+        return prompt
+
+    def _encode(self, pcm: bytes, payload_type: int) -> EncodedPrompt:
+        codec = self._codecs.get(payload_type)
+        if codec is None:
+            codec = self._codecs[payload_type] = get_codec(payload_type)
+        pcm = pcm[: len(pcm) // 2 * 2]
+        tail = len(pcm) % PCM_FRAME_BYTES
+        if tail:
+            pcm += bytes(PCM_FRAME_BYTES - tail)  # pad the last frame with silence
+        encoded = codec.encode(pcm)
+        frames = tuple(
+            encoded[i : i + SAMPLES_PER_FRAME] for i in range(0, len(encoded), SAMPLES_PER_FRAME)
+        )
+        return EncodedPrompt(frames=frames, pcm=pcm)
+
+
+class SendIntervals:
+    """Histogram of the gaps between consecutive packets of each stream (0.1 ms buckets)."""
+
+    def __init__(self) -> None:
+        self.buckets = [0] * 2001  # 0..200 ms; the last bucket holds anything longer
+        self.count = 0
+
+    def add(self, seconds: float) -> None:
+        index = int(seconds * 10000)
+        self.buckets[index if index < 2000 else 2000] += 1
+        self.count += 1
+
+    def percentile(self, fraction: float) -> float:
+        """The gap (seconds) below which `fraction` of the gaps fall."""
+        if not self.count:
+            return 0.0
+        target = fraction * self.count
+        seen = 0
+        for index, n in enumerate(self.buckets):
+            seen += n
+            if seen >= target:
+                return (index + 1) / 10000
+        return 0.2
+
+    def reset(self) -> None:
+        self.buckets = [0] * 2001
+        self.count = 0
+
+
+class MediaClock:
+    """The one 20 ms clock: each tick reads and writes every registered stream."""
+
+    def __init__(self, *, measure: bool = True) -> None:
+        self._streams: dict[int, RtpStream] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.tick_count = 0
+        self.late_ticks = 0
+        self.intervals = SendIntervals() if measure else None
+
+    @property
+    def stream_count(self) -> int:
+        return len(self._streams)
+
+    def add(self, stream: RtpStream) -> None:
+        self._streams[id(stream)] = stream
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="rtp-media-clock")
+
+    def remove(self, stream: RtpStream) -> None:
+        self._streams.pop(id(stream), None)
+
+    async def close(self) -> None:
+        self._streams.clear()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while self._streams:
+            deadline += PTIME
+            delay = deadline - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -5 * PTIME:
+                # far behind (a stalled loop): drop the missed ticks rather than burst them
+                self.late_ticks += 1
+                deadline = loop.time()
+            self.tick_count += 1
+            tick = self.tick_count
+            intervals = self.intervals
+            for stream in list(self._streams.values()):
+                try:
+                    stream.tick(tick, intervals)
+                except Exception:
+                    logger.exception("RTP stream tick failed; stream stopped")
+                    self.remove(stream)
+
+
+class RtpStream:
+    """One call's RTP: a UDP socket, an SSRC, a send position in a prompt, digit detection."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        clock: MediaClock,
+        *,
+        on_digit: Callable[[str], None],
+        on_prompt_done: Callable[[], None],
+    ) -> None:
+        self._sock = sock
+        self._clock = clock
+        self.local_port: int = sock.getsockname()[1]
+        self._on_digit = on_digit
+        self._on_prompt_done = on_prompt_done
+        self.remote: tuple[str, int] | None = None
+        self.payload_type = 0
+        self._dtmf_pts: frozenset[int] = frozenset()
+        self._silence = _SILENCE[0]
+        self._ssrc = int.from_bytes(os.urandom(4), "big")
+        self._seq = int.from_bytes(os.urandom(2), "big")
+        self._ts = int.from_bytes(os.urandom(4), "big")
+        self._marker = 0x80
+        self._sending = False
+        self._prompt: EncodedPrompt | None = None
+        self._position = 0
+        self._silence_left = 0  # frames of silence still to "play" for a prompt with no PCM
+        self._last_event: tuple[int, int] | None = None  # (ssrc, timestamp) of the last digit
+        self._last_send = 0.0
+        self.recorder: Recorder | None = None
+        self._rx_frames: list[bytes] = []  # received payloads waiting for the recorder
+        self._rx_codec: Codec | None = None
+        self.started_tick = 0
+        self.last_rx_tick = 0
+        self.packets_sent = 0
+        self.packets_received = 0
+        self._dead_after = 0  # ticks without RTP before `on_dead`; 0: not watched
+        self._on_dead: Callable[[], None] | None = None
+        self._closed = False
+
+    # -- control (called from the SIP side) ---------------------------------------------
+
+    def configure(self, remote: tuple[str, int], payload_type: int, dtmf_pts: set[int]) -> None:
+        """Point the stream at the far end with the negotiated codec and DTMF payload types."""
+        self.remote = remote
+        self.payload_type = payload_type
+        self._silence = _SILENCE[payload_type]
+        self._dtmf_pts = frozenset(dtmf_pts)
+        self._rx_codec = get_codec(payload_type)
+
+    def listen(self) -> None:
+        """Receive (early media, digits) without sending."""
+        if not self.started_tick:
+            self.started_tick = self.last_rx_tick = self._clock.tick_count
+        self._clock.add(self)
+
+    def start(self) -> None:
+        """Receive and send: silence until a prompt plays (RTP keeps flowing for the far end's timers)."""
+        self._sending = True
+        self.started_tick = self.last_rx_tick = self._clock.tick_count
+        self._clock.add(self)
+
+    def watch_dead_media(self, seconds: float, on_dead: Callable[[], None]) -> None:
+        """Call `on_dead` once the far end has sent no RTP for `seconds` (checked each tick)."""
+        self._dead_after = max(1, round(seconds / PTIME))
+        self._on_dead = on_dead
+
+    def play(self, prompt: EncodedPrompt | None, *, silence_frames: int = 0) -> None:
+        self._prompt = prompt
+        self._position = 0
+        self._silence_left = silence_frames
+        self._marker = 0x80  # talkspurt start
+
+    def stop_playing(self) -> None:
+        self._prompt = None
+        self._silence_left = 0
+
+    @property
+    def playing(self) -> bool:
+        return self._prompt is not None or self._silence_left > 0
+
+    def silent_ticks(self) -> int:
+        """Ticks since the last RTP packet from the far end (or since the stream started)."""
+        return self._clock.tick_count - self.last_rx_tick
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._clock.remove(self)
+        self._sock.close()
+
+    # -- the tick ---------------------------------------------------------------------
+
+    def tick(self, tick: int, intervals: SendIntervals | None) -> None:
+        sock = self._sock
+        for _ in range(_MAX_RX_PER_TICK):
+            try:
+                data = sock.recv(2048)
+            except BlockingIOError:
+                break
+            except OSError:
+                break  # e.g. ICMP unreachable reported on the socket: nothing to read
+            self._receive(data, tick)
+        if self._dead_after and tick - self.last_rx_tick > self._dead_after:
+            self._dead_after = 0
+            assert self._on_dead is not None
+            self._on_dead()
+        if not self._sending or self.remote is None or self._closed:
+            return
+        pcm: bytes | None = None
+        prompt = self._prompt
+        if prompt is not None:
+            payload = prompt.frames[self._position]
+            if self.recorder is not None:
+                start = self._position * PCM_FRAME_BYTES
+                pcm = prompt.pcm[start : start + PCM_FRAME_BYTES]
+            self._position += 1
+            if self._position >= len(prompt.frames):
+                self._prompt = None
+                self._on_prompt_done()
+        else:
+            payload = self._silence
+            if self._silence_left:
+                self._silence_left -= 1
+                if not self._silence_left:
+                    self._on_prompt_done()
+        header = _HEADER.pack(0x80, self._marker | self.payload_type, self._seq, self._ts, self._ssrc)
+        self._marker = 0
+        try:
+            sock.sendto(header + payload, self.remote)
+        except OSError:
+            pass  # a full socket buffer or an unreachable peer: RTP is loss-tolerant
+        self._seq = (self._seq + 1) & 0xFFFF
+        self._ts = (self._ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF
+        self.packets_sent += 1
+        if intervals is not None:
+            now = time.perf_counter()
+            if self._last_send:
+                intervals.add(now - self._last_send)
+            self._last_send = now
+        if self.recorder is not None:
+            self._record(pcm)
+
+    def _receive(self, data: bytes, tick: int) -> None:
+        if len(data) < 12 or data[0] >> 6 != 2:
+            return
+        self.last_rx_tick = tick
+        self.packets_received += 1
+        payload_type = data[1] & 0x7F
+        if payload_type in self._dtmf_pts:
+            self._receive_event(data)
+        elif payload_type == self.payload_type and self.recorder is not None:
+            self._rx_frames.append(_payload(data))
+
+    def _receive_event(self, data: bytes) -> None:
+        try:
+            packet = RtpPacket.parse(data)
+            event = DtmfEvent.parse(packet.payload)
+        except ValueError:
+            return
+        # every packet of one key press carries the same timestamp (RFC 4733 §2.5.1)
+        key = (packet.ssrc, packet.timestamp)
+        if key == self._last_event or event.event > 15:
+            return
+        self._last_event = key
+        self._on_digit(event.digit)
+
+    def _record(self, sent_pcm: bytes | None) -> None:
+        assert self.recorder is not None
+        received = _PCM_SILENCE
+        if self._rx_frames:
+            # one frame per tick keeps both directions on the same time line; a backlog
+            # beyond a few frames (jitter burst) is dropped so the lag stays bounded
+            if len(self._rx_frames) > 5:
+                del self._rx_frames[:-2]
+            payload = self._rx_frames.pop(0)
+            assert self._rx_codec is not None
+            received = self._rx_codec.decode(payload)
+        self.recorder.write(sent_pcm or _PCM_SILENCE, received)
+
+
+def _payload(data: bytes) -> bytes:
+    """The payload of an RTP packet: past CSRCs and header extension, before padding."""
+    start = 12 + 4 * (data[0] & 0x0F)
+    if data[0] & 0x10 and len(data) >= start + 4:
+        start += 4 + 4 * int.from_bytes(data[start + 2 : start + 4], "big")
+    end = len(data)
+    if data[0] & 0x20 and end > start:
+        end -= data[-1]
+    return data[start:end]
+
+
+class PortPool:
+    """Even RTP ports from a range, bound as non-blocking UDP sockets."""
+
+    def __init__(self, host: str, port_range: tuple[int, int] | None) -> None:
+        self._host = host
+        self._range = port_range
+        self._next = port_range[0] if port_range else 0
+
+    def open(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        if self._range is None:
+            return _bind(family, self._host, 0)
+        low, high = self._range
+        low += low % 2
+        span = (high - low) // 2
+        for _ in range(span):
+            port = self._next + self._next % 2
+            self._next = port + 2 if port + 2 < high else low
+            try:
+                return _bind(family, self._host, port)
+            except OSError:
+                continue
+        raise OSError(f"no free RTP port in {self._range}")
+
+
+def _bind(family: int, host: str, port: int) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setblocking(False)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -1,0 +1,210 @@
+"""An answered SIP call as the interpreter sees it: the `CallSession` of the sip backend."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+
+from aiosipua import Dialog, SipRequest, SipResponse
+
+from aicall.calls.outcomes import EndReason
+from aicall.media import Audio
+from aicall.telephony.session import CallEnded
+from aicall.telephony.sip.media import PTIME, PromptCache, RtpStream
+from aicall.telephony.sip.messages import Endpoint, build_in_dialog
+from aicall.telephony.sip.recording import Recorder
+from aicall.telephony.sip.transactions import TransactionTable
+
+logger = logging.getLogger(__name__)
+
+
+class SipCallSession:
+    """One answered call: prompts out as RTP, digits in (RFC 4733 or SIP INFO), BYE either way.
+
+    Digits are buffered from the moment of answer. Every way a call can end goes through
+    `_end`, which stops the media, closes the recording, sends our BYE when the far end did
+    not send one, and wakes whatever `play`/`collect_digits` is waiting so it raises
+    `CallEnded`.
+    """
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        dialog: Dialog,
+        peer: tuple[str, int],
+        me: Endpoint,
+        contact_user: str,
+        transactions: TransactionTable,
+        stream: RtpStream,
+        prompts: PromptCache,
+        recorder: Recorder | None,
+        wall_clock: Callable[[], datetime],
+        refer_domain: str,
+        on_ended: Callable[[SipCallSession], None],
+    ) -> None:
+        self.call_id = call_id
+        self.dialog = dialog
+        self._peer = peer
+        self._me = me
+        self._contact_user = contact_user
+        self._transactions = transactions
+        self._stream = stream
+        self._prompts = prompts
+        self._recorder = recorder
+        self._wall_clock = wall_clock
+        self._refer_domain = refer_domain
+        self._on_ended = on_ended
+        self._digits: deque[str] = deque()
+        self._changed = asyncio.Event()  # any of: digit, prompt finished, call ended
+        self._end_reason: EndReason | None = None
+        self._ended_at: datetime | None = None
+        self._max_duration_timer: asyncio.TimerHandle | None = None
+        self.bye: asyncio.Future[SipResponse | None] | None = None  # our BYE's transaction, when we sent one
+
+    # -- wiring (backend side) ----------------------------------------------------------
+
+    def begin(self, *, max_duration: float, dead_media: float) -> None:
+        """Start media and the two watchdogs (longest call, silent far end)."""
+        self._stream.recorder = self._recorder
+        self._stream.start()
+        self._stream.watch_dead_media(dead_media, lambda: self._end(EndReason.DEAD_MEDIA, send_bye=True))
+        self._max_duration_timer = asyncio.get_running_loop().call_later(
+            max_duration, self._end, EndReason.MAX_DURATION, True
+        )
+
+    def digit_received(self, digit: str) -> None:
+        if self._end_reason is None:
+            self._digits.append(digit)
+            self._changed.set()
+
+    def prompt_finished(self) -> None:
+        self._changed.set()
+
+    def remote_hangup(self) -> None:
+        self._end(EndReason.REMOTE_HANGUP, send_bye=False)
+
+    # -- CallSession --------------------------------------------------------------------
+
+    async def play(self, audio: Audio, *, barge_in: bool = True) -> bool:
+        """Play `audio` (8 kHz PCM, or silence of its duration); True if a key interrupted it."""
+        self._raise_if_ended()
+        if barge_in and self._digits:
+            return True
+        if audio.pcm:
+            self._stream.play(self._prompts.get(audio.pcm, self._stream.payload_type))
+        else:
+            self._stream.play(None, silence_frames=max(1, round(audio.duration / PTIME)))
+        try:
+            while True:
+                self._changed.clear()
+                self._raise_if_ended()
+                if barge_in and self._digits:
+                    return True
+                if not self._stream.playing:
+                    return False
+                await self._changed.wait()
+        finally:
+            self._stream.stop_playing()
+
+    async def collect_digits(
+        self, *, max_digits: int = 1, timeout: float = 5.0, terminator: str | None = "#"
+    ) -> str:
+        """Digits pressed (buffered ones first) until `max_digits`, the terminator, or silence.
+
+        `timeout` is the wait for each key, restarted after every key. The terminator ends
+        the input and is not returned, except when it is the only key pressed: then it is
+        returned alone, so a menu can still offer '#' as a choice.
+        """
+        loop = asyncio.get_running_loop()
+        collected = ""
+        deadline = loop.time() + timeout
+        while True:
+            self._changed.clear()
+            self._raise_if_ended()
+            while self._digits:
+                key = self._digits.popleft()
+                if terminator is not None and key == terminator:
+                    return collected or key
+                collected += key
+                if len(collected) >= max_digits:
+                    return collected
+                deadline = loop.time() + timeout
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return collected
+            try:
+                async with asyncio.timeout(remaining):
+                    await self._changed.wait()
+            except TimeoutError:
+                pass
+
+    async def transfer(self, target: str) -> bool:
+        """Blind transfer by REFER (RFC 3515); on 2xx we hang up and the call ends TRANSFERRED."""
+        if self._end_reason is not None:
+            return False
+        refer_to = target if target.startswith(("sip:", "sips:", "tel:")) else f"sip:{target}@{self._refer_domain}"
+        refer = build_in_dialog(
+            self.dialog,
+            "REFER",
+            me=self._me,
+            contact_user=self._contact_user,
+            headers={"Refer-To": f"<{refer_to}>", "Referred-By": f"<{self.dialog.local_uri}>"},
+        )
+        txn = self._transactions.send_request(refer, self._peer)
+        response = await txn.done
+        if response is None or not 200 <= response.status_code < 300:
+            logger.info("call %s: transfer to %s refused (%s)", self.call_id, target, response and response.status_code)
+            return False
+        self._end(EndReason.TRANSFERRED, send_bye=True)
+        return True
+
+    async def hangup(self) -> None:
+        self._end(EndReason.COMPLETED, send_bye=True)
+
+    @property
+    def ended(self) -> bool:
+        return self._end_reason is not None
+
+    @property
+    def end_reason(self) -> EndReason | None:
+        return self._end_reason
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self._ended_at
+
+    @property
+    def recording_path(self) -> str | None:
+        return str(self._recorder.path) if self._recorder is not None else None
+
+    @property
+    def stream(self) -> RtpStream:
+        return self._stream
+
+    # -- ending -------------------------------------------------------------------------
+
+    def _raise_if_ended(self) -> None:
+        if self._end_reason is not None:
+            raise CallEnded(self._end_reason)
+
+    def _end(self, reason: EndReason, send_bye: bool) -> None:
+        if self._end_reason is not None:
+            return
+        self._end_reason = reason
+        self._ended_at = self._wall_clock()
+        logger.info("call %s ended: %s", self.call_id, reason.value)
+        if self._max_duration_timer is not None:
+            self._max_duration_timer.cancel()
+        self._stream.close()
+        if self._recorder is not None:
+            self._recorder.close()
+        if send_bye:
+            bye: SipRequest = build_in_dialog(self.dialog, "BYE", me=self._me, contact_user=self._contact_user)
+            self.bye = self._transactions.send_request(bye, self._peer).done
+        self.dialog.terminate()
+        self._changed.set()
+        self._on_ended(self)

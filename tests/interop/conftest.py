@@ -1,0 +1,181 @@
+"""SIPp as the far end of our calls, on 127.0.0.1, every run bounded in time.
+
+Each scenario in `scenarios/` says what SIPp must RECEIVE from us (`<recv request="ACK">`,
+`<recv request="BYE">`...): a missing or wrong message fails SIPp's call, and the test
+asserts SIPp's exit code (0: every call succeeded) and its statistics file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from aicall.telephony.session import TrunkConfig
+from aicall.telephony.sip import SipBackend, SipTimers
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def free_udp_port(pairs: int = 1) -> int:
+    """An even UDP port with `2 * pairs` consecutive free ports from it (SIPp media uses +2)."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1] & ~1
+        if port + 2 * pairs >= 65535:
+            continue
+        socks = []
+        try:
+            for offset in range(2 * pairs):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port + offset))
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+        return port
+    raise RuntimeError("no free UDP port")
+
+
+@dataclass
+class SippResult:
+    returncode: int
+    stats: dict[str, str]
+    workdir: Path
+    stdout: str
+
+    @property
+    def successful_calls(self) -> int:
+        return int(self.stats.get("SuccessfulCall(C)", "0"))
+
+    @property
+    def failed_calls(self) -> int:
+        return int(self.stats.get("FailedCall(C)", "0"))
+
+    def logs(self) -> str:
+        """Everything SIPp wrote (messages, errors): shown when an assertion fails."""
+        parts = [self.stdout[-3000:]]
+        for path in sorted(self.workdir.glob("*.log")):
+            parts.append(f"--- {path.name}\n{path.read_text(errors='replace')[-6000:]}")
+        return "\n".join(parts)
+
+
+@dataclass
+class Sipp:
+    """One SIPp process playing a scenario; `port` is its SIP port, `media_port` its RTP port."""
+
+    binary: str
+    workdir: Path
+    port: int = field(default_factory=free_udp_port)
+    media_port: int = field(default_factory=lambda: free_udp_port(pairs=2))
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self, scenario: str, *args: str, calls: int = 1, timeout: float = 30.0) -> None:
+        scenario_path = SCENARIOS / scenario
+        command = [
+            self.binary,
+            "-sf", str(scenario_path),
+            "-i", "127.0.0.1",
+            "-p", str(self.port),
+            "-mi", "127.0.0.1",
+            "-mp", str(self.media_port),
+            "-m", str(calls),
+            "-timeout", f"{int(timeout)}s",
+            "-timeout_error",
+            "-nostdin",
+            "-trace_err", "-error_file", str(self.workdir / "errors.log"),
+            "-trace_msg", "-message_file", str(self.workdir / "messages.log"),
+            "-trace_stat", "-stf", str(self.workdir / "stats.csv"), "-fd", "1",
+            *args,
+        ]  # fmt: skip
+        self.process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=self.workdir,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        await self._wait_listening()
+
+    async def _wait_listening(self) -> None:
+        """SIPp is up once its SIP port is taken."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5.0
+        while loop.time() < deadline:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                try:
+                    probe.bind(("127.0.0.1", self.port))
+                except OSError:
+                    return
+            assert self.process is not None
+            if self.process.returncode is not None:
+                raise RuntimeError("SIPp exited at start")
+            await asyncio.sleep(0.05)
+        raise RuntimeError("SIPp did not bind its port")
+
+    async def wait(self, timeout: float = 30.0) -> SippResult:
+        assert self.process is not None
+        try:
+            stdout, _ = await asyncio.wait_for(self.process.communicate(), timeout)
+        except TimeoutError:
+            self.process.kill()
+            stdout, _ = await self.process.communicate()
+        assert self.process.returncode is not None
+        return SippResult(
+            returncode=self.process.returncode,
+            stats=_last_stats(self.workdir / "stats.csv"),
+            workdir=self.workdir,
+            stdout=stdout.decode(errors="replace"),
+        )
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+
+    def trunk(self, **overrides: object) -> TrunkConfig:
+        values: dict[str, object] = {"id": "sipp", "host": "127.0.0.1", "port": self.port}
+        values.update(overrides)
+        return TrunkConfig(**values)  # type: ignore[arg-type]
+
+
+def _last_stats(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    rows = list(csv.reader(path.read_text(errors="replace").splitlines(), delimiter=";"))
+    if len(rows) < 2:
+        return {}
+    return dict(zip(rows[0], rows[-1], strict=False))
+
+
+@pytest.fixture
+async def sipp(require_tool: Callable[[str], str], tmp_path: Path) -> AsyncIterator[Sipp]:
+    process = Sipp(require_tool("sipp"), tmp_path)
+    yield process
+    process.kill()
+    if process.process is not None:
+        await process.process.wait()
+
+
+FAST_TIMERS = SipTimers(t1=0.5, timer_b=4.0, timer_f=4.0, timer_d=2.0, dead_media=2.0, cancel_wait=4.0)
+
+
+@pytest.fixture
+async def backend(tmp_path: Path) -> AsyncIterator[SipBackend]:
+    sip = SipBackend("127.0.0.1", 0, rtp_port_range=None, recordings_dir=tmp_path / "recordings", timers=FAST_TIMERS)
+    await sip.start()
+    yield sip
+    await sip.close()
+
+
+def assert_sipp_ok(result: SippResult, *, calls: int = 1) -> None:
+    assert result.returncode == 0, result.logs()
+    assert result.successful_calls == calls, result.logs()
+    assert result.failed_calls == 0, result.logs()
