@@ -17,7 +17,8 @@ __all__ = ["InterpreterError", "PromptRenderError", "Prompter", "TextPrompter", 
 
 SECONDS_PER_CHARACTER = 0.06  # ~16 characters a second: an unhurried Vietnamese speaking pace
 
-_TAG = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
+# The speech layer's placeholder syntax: anything but braces, spaces inside the braces ignored.
+_TAG = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
 
 class InterpreterError(Exception):
@@ -35,7 +36,11 @@ class Prompter(Protocol):
 
 
 def fill_template(template: str, values: Mapping[str, str]) -> str:
-    """Replace each `{{key}}` with its raw value; a tag without a value is an error, not a blank."""
+    """Replace each `{{key}}` with its raw value; a tag without a value is an error, not a blank.
+
+    Values are looked up by the exact text between the braces (no key-form matching: that is
+    the speech layer's job).
+    """
 
     def value_of(match: re.Match[str]) -> str:
         key = match.group(1)

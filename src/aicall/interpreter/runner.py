@@ -83,7 +83,7 @@ class _ScriptRun:
             self._finish_step(StepResult.ENDED)
             await self._hang_up()
             raise
-        except Exception as exc:  # noqa: BLE001 - a faulty session or prompter must not kill the dialer's task
+        except Exception as exc:  # a faulty session must not kill the dialer's task: record it, end the call
             log.exception("scenario %s failed on call %s", self.script.scenario_id, self.session.call_id)
             self._fail(f"{type(exc).__name__}: {exc}")
             end_reason = EndReason.ERROR
@@ -176,7 +176,7 @@ class _ScriptRun:
             return Audio(text="", duration=0.0)
         try:
             audio = await self.prompter.render(action.content_text, self.values)
-        except Exception as exc:  # noqa: BLE001 - the speech layer's errors are many; each ends the call the same way
+        except Exception as exc:  # the speech layer's errors are many; each ends the call the same way
             raise _Stop(f"cannot render the prompt of action {action.id!r}: {exc}") from exc
         step.text = audio.text
         return audio
@@ -190,7 +190,9 @@ class _ScriptRun:
         try:
             return self.script.action(action_id)
         except KeyError:
-            raise _Stop(f"action {action_id!r} does not exist in scenario {self.script.scenario_id}") from None
+            raise _Stop(
+                f"action {action_id!r} does not exist in scenario {self.script.scenario_id}"
+            ) from None
 
     def _begin(self, action: Action, *, repeat: int, text: str) -> Step:
         self._step = Step(
@@ -224,5 +226,5 @@ class _ScriptRun:
             await self.session.hangup()
         except CallEnded:
             pass  # ended meanwhile: that is all we wanted
-        except Exception:  # noqa: BLE001 - the trace is already decided; a failed BYE must not lose it
+        except Exception:  # the trace is already decided; a failed BYE must not lose it
             log.exception("hang-up failed on call %s", self.session.call_id)

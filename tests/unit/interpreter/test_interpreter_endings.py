@@ -17,7 +17,9 @@ from aicall.media import Audio
 
 
 def message(action_id: str, text: str, next_action_id: str | None = None) -> Action:
-    return Action(id=action_id, type=ActionType.PLAY_MESSAGE, content_text=text, next_action_id=next_action_id)
+    return Action(
+        id=action_id, type=ActionType.PLAY_MESSAGE, content_text=text, next_action_id=next_action_id
+    )
 
 
 def menu(action_id: str, text: str, keys: dict[str, str | None]) -> Action:
@@ -38,7 +40,9 @@ async def run(script: Script, session: ScriptedSession, values: Mapping[str, str
 
 
 async def test_messages_play_in_order_then_the_call_is_hung_up() -> None:
-    script = script_of(message("hello", "Xin chào {{ho_ten}}.", "info"), message("info", "Đơn {{ma_don}} đã giao."))
+    script = script_of(
+        message("hello", "Xin chào {{ho_ten}}.", "info"), message("info", "Đơn {{ma_don}} đã giao.")
+    )
     session = ScriptedSession()
 
     trace = await run(script, session, {"ho_ten": "Anh Minh", "ma_don": "DH01"})
@@ -192,7 +196,9 @@ async def test_any_prompter_fault_is_caught_and_recorded() -> None:
 
 async def test_a_session_fault_is_caught_and_recorded() -> None:
     class FlakySession(ScriptedSession):
-        async def collect_digits(self, *, max_digits: int = 1, timeout: float = 5.0, terminator: str | None = "#") -> str:
+        async def collect_digits(
+            self, *, max_digits: int = 1, timeout: float = 5.0, terminator: str | None = "#"
+        ) -> str:
             raise OSError("socket closed")
 
     session = FlakySession()

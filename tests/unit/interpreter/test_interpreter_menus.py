@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aicall.calls.outcomes import EndReason
-from aicall.interpreter import StepResult, TextPrompter, run_script
-from aicall.interpreter.script import Action, ActionType, KeyResponse
+from aicall.interpreter import CallTrace, StepResult, TextPrompter, run_script
+from aicall.interpreter.script import Action, ActionType, KeyResponse, Script
 from aicall.interpreter.testing import Press, ScriptedSession, script_of
 
 
-def menu(action_id: str, text: str, keys: dict[str, str | None], **options: object) -> Action:
+def menu(action_id: str, text: str, keys: dict[str, str | None], **options: Any) -> Action:
+    """A menu with `keys` mapped to their targets; `options` set the other `Action` fields."""
     responses = tuple(KeyResponse(key, target) for key, target in keys.items())
     return Action(
         id=action_id,
@@ -16,7 +19,7 @@ def menu(action_id: str, text: str, keys: dict[str, str | None], **options: obje
         label=action_id.title(),
         content_text=text,
         responses=responses,
-        **options,  # type: ignore[arg-type]  # test shorthand for the menu's knobs
+        **options,
     )
 
 
@@ -24,13 +27,18 @@ def end(action_id: str, text: str = "") -> Action:
     return Action(id=action_id, type=ActionType.END_CALL, content_text=text)
 
 
-async def run(script, session, values=None):  # type: ignore[no-untyped-def]
-    return await run_script(script, session, values=values or {}, prompter=TextPrompter())
+async def run(script: Script, session: ScriptedSession) -> CallTrace:
+    return await run_script(script, session, values={}, prompter=TextPrompter())
 
 
 ORDER = script_of(
-    menu("confirm", "Bấm 1 để xác nhận, bấm 2 để huỷ.", {"1": "thanks", "2": "sorry"},
-         no_input_action_id="silent", invalid_action_id="confused"),
+    menu(
+        "confirm",
+        "Bấm 1 để xác nhận, bấm 2 để huỷ.",
+        {"1": "thanks", "2": "sorry"},
+        no_input_action_id="silent",
+        invalid_action_id="confused",
+    ),
     end("thanks", "Cảm ơn quý khách."),
     end("sorry", "Đơn hàng đã huỷ."),
     end("silent", "Không nhận được phím bấm."),

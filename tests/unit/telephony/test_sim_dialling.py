@@ -50,7 +50,9 @@ def test_the_backend_fits_the_telephony_seam() -> None:
         ("0", CallOutcome.ANSWERED, 200),
     ],
 )
-async def test_the_last_digit_decides_the_outcome(last_digit: str, outcome: CallOutcome, sip_code: int) -> None:
+async def test_the_last_digit_decides_the_outcome(
+    last_digit: str, outcome: CallOutcome, sip_code: int
+) -> None:
     result = await dial(instant(), "+84912345" + "67" + last_digit)
 
     assert result.outcome is outcome

@@ -39,14 +39,18 @@ DELIVERY = script_of(
     Action(id="afternoon", type=ActionType.END_CALL, content_text="Đơn sẽ giao buổi chiều. Cảm ơn."),
     Action(id="cancelled", type=ActionType.END_CALL, content_text="Đơn {{ma_don}} đã huỷ."),
     Action(id="call_back", type=ActionType.END_CALL, content_text="Chúng tôi sẽ gọi lại sau."),
-    Action(id="agent", type=ActionType.TRANSFER_CALL, content_text="Xin chờ.", transfer_to="sip:cskh@pbx.example"),
+    Action(
+        id="agent", type=ActionType.TRANSFER_CALL, content_text="Xin chờ.", transfer_to="sip:cskh@pbx.example"
+    ),
 )
 
 
 async def call(
     backend: SimBackend, number: str, *, max_duration: float = 300.0
 ) -> tuple[CallTrace, SimCallSession]:
-    request = DialRequest(call_id=f"c-{number}", to_number=number, from_number="+842873001234", max_duration=max_duration)
+    request = DialRequest(
+        call_id=f"c-{number}", to_number=number, from_number="+842873001234", max_duration=max_duration
+    )
     result = await backend.originate(request)
     assert result.outcome is CallOutcome.ANSWERED
     assert isinstance(result.session, SimCallSession)

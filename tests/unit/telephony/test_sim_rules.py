@@ -48,7 +48,9 @@ def test_a_toml_rules_file_is_read_in_order(tmp_path: Path) -> None:
     rules = SimRules.load(path)
 
     assert rules.behaviour_for("+84901234567") == PhoneBehaviour(ring=5.5, keys=("1", "1"))
-    assert rules.behaviour_for("+842873001234") == PhoneBehaviour(keys=("", "2"), key_delay=0.5, hangup_after=40.0)
+    assert rules.behaviour_for("+842873001234") == PhoneBehaviour(
+        keys=("", "2"), key_delay=0.5, hangup_after=40.0
+    )
     assert rules.behaviour_for("+842873001200").keys == ("", "2")  # the prefix rule comes first
     assert rules.behaviour_for("+84905555500").outcome is CallOutcome.BUSY
     assert rules.behaviour_for("+84905555599").sip_answer() == (502, "Bad Gateway")

@@ -168,7 +168,7 @@ def _text(where: str, entry: Mapping[str, Any], name: str) -> str | None:
 
 def _keys(where: str, value: object) -> tuple[str, ...]:
     if not isinstance(value, Sequence) or isinstance(value, str):
-        raise SimRulesError(f"{where}: keys must be a list of strings, e.g. [\"\", \"2\"]")
+        raise SimRulesError(f'{where}: keys must be a list of strings, e.g. ["", "2"]')
     for keys in value:
         if not isinstance(keys, str) or not set(keys) <= _KEYPAD:
             raise SimRulesError(f"{where}: keys entry {keys!r} is not made of keypad keys 0-9 * #")
