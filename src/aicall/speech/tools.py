@@ -17,12 +17,15 @@ def tool_path(name: str) -> str | None:
 
 async def run_tool(args: list[str], stdin: bytes, *, timeout: float) -> bytes:
     """Run `args` with `stdin`, return its stdout; `TtsError` on failure or time-out."""
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except OSError as exc:  # not installed, not executable
+        raise TtsError(f"cannot run {args[0]}: {exc.strerror or exc}") from exc
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(stdin), timeout)
     except TimeoutError:
