@@ -123,7 +123,8 @@ class _ScriptRun:
         # A key that contains '#' must reach us as a digit, not be eaten as the terminator.
         terminator = None if any("#" in key for key in responses) else "#"
         audio = await self._render(action)  # opens the step of the first play
-        for repeat in range(action.max_retries + 1):
+        last_result = StepResult.NO_INPUT
+        for repeat in range(max(0, action.max_retries) + 1):
             if repeat:
                 self._begin(action, repeat=repeat, text=audio.text)
             step = self._current()
@@ -136,9 +137,10 @@ class _ScriptRun:
             if keys in responses:
                 self._finish_step(StepResult.MATCHED)
                 return responses[keys].next_action_id
-            self._finish_step(StepResult.INVALID if keys else StepResult.NO_INPUT)
+            last_result = StepResult.INVALID if keys else StepResult.NO_INPUT
+            self._finish_step(last_result)
         # The last try decides which way out: silence and wrong keys lead to different places.
-        if self.trace.steps[-1].result is StepResult.NO_INPUT:
+        if last_result is StepResult.NO_INPUT:
             return action.no_input_action_id
         return action.invalid_action_id
 

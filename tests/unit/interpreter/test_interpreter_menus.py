@@ -203,3 +203,14 @@ async def test_a_hash_key_is_not_taken_as_the_terminator() -> None:
 
     assert session.collects[0].terminator is None
     assert trace.steps[0].result is StepResult.MATCHED
+
+
+async def test_a_negative_retry_count_still_plays_the_menu_once() -> None:
+    script = script_of(menu("m", "Bấm 1.", {"1": None}, max_retries=-1, invalid_action_id="bye"), end("bye"))
+
+    trace = await run(script, ScriptedSession(["4"]))
+
+    assert [(s.action_id, s.result) for s in trace.steps] == [
+        ("m", StepResult.INVALID),
+        ("bye", StepResult.HANGUP),
+    ]
