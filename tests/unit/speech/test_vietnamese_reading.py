@@ -258,7 +258,9 @@ INVALID = [
 
 
 @pytest.mark.parametrize(("reading_type", "value", "dialect", "expected"), READINGS)
-def test_value_is_read_as_vietnamese_words(reading_type: str, value: str, dialect: str, expected: str) -> None:
+def test_value_is_read_as_vietnamese_words(
+    reading_type: str, value: str, dialect: str, expected: str
+) -> None:
     assert read(reading_type, value, dialect=dialect) == expected
 
 

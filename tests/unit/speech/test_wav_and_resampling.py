@@ -17,7 +17,9 @@ from aicall.speech.wav import parse_wav, pcm_to_wav_bytes, wav_bytes_to_pcm8k
 
 def tone(frequency: float, rate: int, seconds: float = 1.0, amplitude: int = 10_000) -> bytes:
     count = round(rate * seconds)
-    return array("h", (round(amplitude * math.sin(2 * math.pi * frequency * n / rate)) for n in range(count))).tobytes()
+    return array(
+        "h", (round(amplitude * math.sin(2 * math.pi * frequency * n / rate)) for n in range(count))
+    ).tobytes()
 
 
 def peak(pcm: bytes, margin: int = 200) -> int:
