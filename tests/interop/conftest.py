@@ -117,7 +117,8 @@ class Sipp:
                     return
             assert self.process is not None
             if self.process.returncode is not None:
-                raise RuntimeError("SIPp exited at start")
+                output = await self.process.stdout.read() if self.process.stdout else b""
+                raise RuntimeError(f"SIPp exited at start: {output.decode(errors='replace')[-2000:]}")
             await asyncio.sleep(0.05)
         raise RuntimeError("SIPp did not bind its port")
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import struct
 
+import pytest
+
 from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.media import Audio
-from aicall.telephony.session import DialRequest, TelephonyBackend
+from aicall.telephony.session import CallEnded, DialRequest, TelephonyBackend
 from aicall.telephony.sip import SipBackend
 
 from .conftest import Sipp, assert_sipp_ok
@@ -51,4 +54,67 @@ async def test_answered_call_plays_a_prompt_and_our_bye_reaches_the_far_end(sipp
     assert interrupted is False
     await result.session.hangup()
     assert result.session.end_reason is EndReason.COMPLETED
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_busy_far_end_gets_our_ack_and_the_call_is_busy(sipp: Sipp, backend: SipBackend) -> None:
+    await sipp.start("busy.xml")
+
+    result = await backend.originate(dial(sipp))
+
+    assert (result.outcome, result.sip_code, result.session) == (CallOutcome.BUSY, 486, None)
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_ring_timeout_sends_cancel_then_acks_the_487(sipp: Sipp, backend: SipBackend) -> None:
+    await sipp.start("ring_no_answer.xml")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    result = await backend.originate(dial(sipp, ring_timeout=1.5))
+
+    assert (result.outcome, result.sip_code) == (CallOutcome.NO_ANSWER, 487)
+    assert 1.4 < loop.time() - started < 3.0
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_digest_challenge_is_acked_and_answered_with_credentials(sipp: Sipp, backend: SipBackend) -> None:
+    await sipp.start("digest_answer_bye.xml")
+    trunk = sipp.trunk(username="trunkuser", password="s3cret")
+
+    result = await backend.originate(dial(sipp, trunk=trunk))
+
+    assert result.outcome is CallOutcome.ANSWERED, result
+    assert result.session is not None
+    assert result.session.stream.payload_type == 8  # the far end answered PCMA
+    await result.session.play(tone(0.2))
+    await result.session.hangup()
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_wrong_credentials_end_as_failed_with_the_401(sipp: Sipp, backend: SipBackend) -> None:
+    await sipp.start("digest_answer_bye.xml")
+    trunk = sipp.trunk(username="trunkuser", password="wrong")
+
+    result = await backend.originate(dial(sipp, trunk=trunk, ring_timeout=2.0))
+
+    assert (result.outcome, result.sip_code, result.session) == (CallOutcome.FAILED, 403, None)
+    sipp_result = await sipp.wait()
+    assert sipp_result.failed_calls == 1, sipp_result.logs()
+
+
+async def test_remote_hangup_mid_prompt_ends_the_call_and_we_answer_the_bye(
+    sipp: Sipp, backend: SipBackend
+) -> None:
+    await sipp.start("answer_then_hangup.xml")
+
+    result = await backend.originate(dial(sipp))
+    assert result.session is not None
+    with pytest.raises(CallEnded) as ended:
+        await result.session.play(tone(10.0))
+
+    assert ended.value.reason is EndReason.REMOTE_HANGUP
+    assert result.session.ended and result.session.ended_at is not None
+    with pytest.raises(CallEnded):
+        await result.session.collect_digits(timeout=1.0)
     assert_sipp_ok(await sipp.wait())

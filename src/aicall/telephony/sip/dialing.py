@@ -110,8 +110,8 @@ class OutboundCall:
         finally:
             if not answered:
                 self._stream.close()
-                if self._invite_txn is not None and self._ack is None:
-                    self._invite_txn.terminate()
+                if self._invite_txn is not None and self._invite_txn.pending:
+                    self._invite_txn.terminate()  # dial abandoned (task cancelled) mid-transaction
                 self._ctx.forget(self.sip_call_id)
 
     async def _negotiate(self) -> DialResult:

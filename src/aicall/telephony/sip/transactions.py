@@ -110,6 +110,11 @@ class ClientTransaction:
         self.transmissions = 0
         self.done: asyncio.Future[SipResponse | None] = self._loop.create_future()
 
+    @property
+    def pending(self) -> bool:
+        """No final response yet."""
+        return self.state in (State.CALLING, State.PROCEEDING)
+
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self, timeout: float) -> None:
