@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import csv
 import socket
+import struct
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from aiortp import DtmfEvent, RtpPacket
+from aiortp.dtmf import DTMF_EVENTS
 
 from aicall.telephony.session import TrunkConfig
 from aicall.telephony.sip import SipBackend, SipTimers
@@ -180,3 +183,33 @@ def assert_sipp_ok(result: SippResult, *, calls: int = 1) -> None:
     assert result.returncode == 0, result.logs()
     assert result.successful_calls == calls, result.logs()
     assert result.failed_calls == 0, result.logs()
+
+
+def write_dtmf_pcap(path: Path, digit: str, payload_type: int) -> None:
+    """A pcap of one RFC 4733 key press (as SIPp's own dtmf_2833_*.pcap, any payload type).
+
+    SIPp's play_pcap_audio re-addresses the packets to the media address of our SDP.
+    """
+    event = DTMF_EVENTS[digit]
+    packets = []
+    for n in range(1, 8):
+        packets.append((n, DtmfEvent(event=event, end=False, volume=10, duration=160 * n)))
+    for _ in range(3):
+        packets.append((8, DtmfEvent(event=event, end=True, volume=10, duration=160 * 8)))
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    for index, (step, dtmf) in enumerate(packets):
+        rtp = RtpPacket(
+            payload_type=payload_type,
+            marker=1 if index == 0 else 0,
+            sequence_number=1000 + min(index, 7),
+            timestamp=8000,
+            ssrc=0x5151,
+            payload=dtmf.serialize(),
+        ).serialize()
+        udp = struct.pack("!HHHH", 49176, 10000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), index, 0, 64, 17, 0,
+                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp  # fmt: skip
+        frame = bytes(12) + b"\x08\x00" + ip
+        at = 1_000_000 + step * 20_000
+        out.append(struct.pack("<IIII", at // 1_000_000, at % 1_000_000, len(frame), len(frame)) + frame)
+    path.write_bytes(b"".join(out))

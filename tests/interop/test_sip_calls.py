@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import struct
+import wave
 
 import pytest
 
@@ -13,7 +14,7 @@ from aicall.media import Audio
 from aicall.telephony.session import CallEnded, DialRequest, TelephonyBackend
 from aicall.telephony.sip import SipBackend
 
-from .conftest import Sipp, assert_sipp_ok
+from .conftest import Sipp, assert_sipp_ok, write_dtmf_pcap
 
 
 def tone(seconds: float, frequency: float = 440.0, amplitude: int = 8000) -> Audio:
@@ -118,3 +119,107 @@ async def test_remote_hangup_mid_prompt_ends_the_call_and_we_answer_the_bye(
     with pytest.raises(CallEnded):
         await result.session.collect_digits(timeout=1.0)
     assert_sipp_ok(await sipp.wait())
+
+
+@pytest.mark.parametrize("dtmf_pt", [101, 96])
+async def test_rfc4733_key_press_on_the_negotiated_payload_type_is_collected(
+    sipp: Sipp, backend: SipBackend, dtmf_pt: int
+) -> None:
+    write_dtmf_pcap(sipp.workdir / "dtmf.pcap", "1", dtmf_pt)
+    await sipp.start("answer_send_digit.xml", "-key", "dtmf_pt", str(dtmf_pt))
+
+    result = await backend.originate(dial(sipp))
+    assert result.session is not None
+    digits = await result.session.collect_digits(max_digits=1, timeout=5.0)
+    await result.session.hangup()
+
+    assert digits == "1"
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_key_press_interrupts_a_prompt_and_stays_buffered(sipp: Sipp, backend: SipBackend) -> None:
+    write_dtmf_pcap(sipp.workdir / "dtmf.pcap", "#", 101)
+    await sipp.start("answer_send_digit.xml", "-key", "dtmf_pt", "101")
+
+    result = await backend.originate(dial(sipp))
+    assert result.session is not None
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    interrupted = await result.session.play(tone(5.0), barge_in=True)
+    stopped_after = loop.time() - started
+    digits = await result.session.collect_digits(max_digits=3, timeout=0.5)
+    await result.session.hangup()
+
+    assert interrupted is True and stopped_after < 2.0
+    assert digits == "#"  # the terminator pressed alone is returned as the key
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_sip_info_digit_is_collected_when_the_far_end_has_no_telephone_event(
+    sipp: Sipp, backend: SipBackend
+) -> None:
+    await sipp.start("answer_info_digit.xml")
+
+    result = await backend.originate(dial(sipp))
+    assert result.session is not None
+    digits = await result.session.collect_digits(max_digits=1, timeout=5.0)
+    await result.session.hangup()
+
+    assert digits == "5"
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_far_end_sending_no_rtp_ends_the_call_as_dead_media_and_we_send_bye(
+    sipp: Sipp, backend: SipBackend
+) -> None:
+    await sipp.start("answer_wait_bye.xml")  # no -rtp_echo: SIPp stays silent
+
+    result = await backend.originate(dial(sipp))
+    assert result.session is not None
+    with pytest.raises(CallEnded) as ended:
+        await result.session.collect_digits(timeout=10.0)
+
+    assert ended.value.reason is EndReason.DEAD_MEDIA  # after FAST_TIMERS.dead_media = 2 s
+    assert result.session.end_reason is EndReason.DEAD_MEDIA
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_call_longer_than_max_duration_is_hung_up(sipp: Sipp, backend: SipBackend) -> None:
+    await sipp.start("answer_wait_bye.xml", "-rtp_echo")
+
+    result = await backend.originate(dial(sipp, max_duration=1.0))
+    assert result.session is not None
+    with pytest.raises(CallEnded) as ended:
+        await result.session.play(tone(5.0))
+
+    assert ended.value.reason is EndReason.MAX_DURATION
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_prompt_reaches_the_far_end_and_both_directions_are_recorded(
+    sipp: Sipp, backend: SipBackend
+) -> None:
+    await sipp.start("answer_wait_bye.xml", "-rtp_echo")  # SIPp sends our RTP straight back
+
+    result = await backend.originate(dial(sipp, record=True))
+    assert result.session is not None
+    await result.session.play(tone(1.0))
+    await result.session.play(Audio(text="pause", duration=0.3))
+    await result.session.hangup()
+    assert_sipp_ok(await sipp.wait())
+
+    assert result.session.recording_path is not None
+    with wave.open(result.session.recording_path) as wav:
+        assert (wav.getnchannels(), wav.getframerate(), wav.getsampwidth()) == (2, 8000, 2)
+        frames = wav.readframes(wav.getnframes())
+    samples = struct.unpack(f"<{len(frames) // 2}h", frames)
+    sent, echoed = samples[0::2], samples[1::2]
+    assert rms(sent) > 3000  # our 1 s tone at amplitude 8000
+    assert rms(echoed) > 2000  # the same tone, back from SIPp: it reached the far end
+    assert 1.2 < len(sent) / 8000 < 3.0
+    assert backend.clock.intervals is not None
+    assert backend.clock.intervals.percentile(0.99) < 0.025  # paced at 20 ms
+
+
+def rms(samples: tuple[int, ...] | list[int]) -> float:
+    return math.sqrt(sum(s * s for s in samples) / max(1, len(samples)))
