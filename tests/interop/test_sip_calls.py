@@ -6,6 +6,7 @@ import asyncio
 import math
 import struct
 import wave
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ from aicall.media import Audio
 from aicall.telephony.session import CallEnded, DialRequest, TelephonyBackend
 from aicall.telephony.sip import SipBackend
 
-from .conftest import Sipp, assert_sipp_ok, write_dtmf_pcap
+from .conftest import FAST_TIMERS, Sipp, assert_sipp_ok, write_dtmf_pcap
 
 
 def tone(seconds: float, frequency: float = 440.0, amplitude: int = 8000) -> Audio:
@@ -223,3 +224,46 @@ async def test_prompt_reaches_the_far_end_and_both_directions_are_recorded(
 
 def rms(samples: tuple[int, ...] | list[int]) -> float:
     return math.sqrt(sum(s * s for s in samples) / max(1, len(samples)))
+
+
+async def test_early_media_is_received_before_answer_and_its_sdp_stands_for_the_200(
+    sipp: Sipp, backend: SipBackend
+) -> None:
+    write_dtmf_pcap(sipp.workdir / "dtmf.pcap", "7", 101)
+    await sipp.start("early_media_answer.xml", "-rtp_echo")
+
+    result = await backend.originate(dial(sipp))
+
+    assert result.outcome is CallOutcome.ANSWERED, result
+    assert result.session is not None
+    assert result.session.stream.packets_received >= 10  # the early RTP arrived before the 200
+    assert await result.session.collect_digits(timeout=0.3) == ""  # digits count from answer only
+    await result.session.hangup()
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_transfer_sends_refer_and_ends_the_call_transferred(sipp: Sipp, backend: SipBackend) -> None:
+    await sipp.start("answer_refer.xml", "-rtp_echo")
+
+    result = await backend.originate(dial(sipp))
+    assert result.session is not None
+    accepted = await result.session.transfer("+84911111111")
+
+    assert accepted is True
+    assert result.session.end_reason is EndReason.TRANSFERRED
+    assert_sipp_ok(await sipp.wait())
+
+
+async def test_register_answers_challenges_refreshes_and_unregisters_on_close(sipp: Sipp, tmp_path: Path) -> None:
+    await sipp.start("register.xml")
+    trunk = sipp.trunk(username="trunkuser", password="s3cret", register=True)
+    backend = SipBackend(rtp_port_range=None, timers=FAST_TIMERS, default_trunk=trunk)
+
+    await backend.start()
+    registration = backend.registration(trunk)
+    assert registration is not None and registration.registered and registration.granted == 2
+    await asyncio.sleep(1.6)  # refreshed ahead of the 2 s expiry
+    assert registration.refreshes == 1 and registration.registered
+    await backend.close()
+
+    assert_sipp_ok(await sipp.wait())

@@ -175,6 +175,10 @@ class SipBackend:
             await registration.start()
         return registration
 
+    def registration(self, trunk: TrunkConfig) -> Registration | None:
+        """The registration kept with `trunk`, if it registers."""
+        return self._registrations.get(trunk.id)
+
     def _forget(self, sip_call_id: str) -> None:
         self._calls.pop(sip_call_id, None)
 
