@@ -39,3 +39,18 @@ class Application(Base):
     webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
     webhook_events: Mapped[list[str] | None] = mapped_column(JSONType, default=None)  # None: all
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class LedgerEntry(Base):
+    """One movement of an account's balance. `attempt_id` is unique: a call is charged once."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[str] = mapped_column(String(24), primary_key=True, default=object_id)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # topup | charge | adjustment
+    amount: Mapped[int] = mapped_column(BigInteger)  # signed: top-ups positive, charges negative
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    attempt_id: Mapped[str | None] = mapped_column(String(24), unique=True, default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -1,0 +1,165 @@
+"""Hotline pools and SIP trunks: creation and resolution of `poolHotlineKey`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from aicall.accounts.secrets_box import SecretBox
+from aicall.campaigns.phones import PhoneError, normalise
+from aicall.hotlines.models import SYSTEM_POOL_KEY, Hotline, HotlinePool, SipTrunk
+from aicall.telephony.session import TrunkConfig
+
+# The shared pool every account can dial from: simulated caller numbers until an operator
+# points it at a trunk.
+SYSTEM_POOL_NUMBERS = ("+842873000001", "+842873000002", "+842873000003", "+842873000004")
+
+
+class HotlineError(ValueError):
+    """Bad pool or trunk input; the message says what."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolLines:
+    pool_id: str
+    key: str
+    trunk: TrunkConfig | None
+    trunk_capacity: int | None
+    lines: tuple[tuple[str, int], ...]  # (caller number, max concurrent calls)
+
+
+def ensure_system_pool(*, session: Session) -> HotlinePool:
+    pool = session.scalars(
+        select(HotlinePool).where(HotlinePool.account_id.is_(None), HotlinePool.key == SYSTEM_POOL_KEY)
+    ).first()
+    if pool is None:
+        pool = HotlinePool(account_id=None, key=SYSTEM_POOL_KEY)
+        session.add(pool)
+        session.flush()
+        for number in SYSTEM_POOL_NUMBERS:
+            session.add(Hotline(pool_id=pool.id, number=number, max_concurrent=250))
+        session.flush()
+    return pool
+
+
+def create_trunk(
+    *,
+    session: Session,
+    box: SecretBox,
+    host: str,
+    port: int = 5060,
+    transport: str = "udp",
+    username: str | None = None,
+    password: str | None = None,
+    register: bool = False,
+    from_domain: str | None = None,
+    account_id: str | None = None,
+    name: str = "",
+    max_concurrent: int = 100,
+) -> SipTrunk:
+    if not host.strip():
+        raise HotlineError("host is required")
+    if not 1 <= port <= 65535:
+        raise HotlineError(f"port {port} is out of range 1-65535")
+    if transport not in ("udp", "tcp"):
+        raise HotlineError("transport must be udp or tcp (TLS: put a session border controller in front)")
+    if register and not username:
+        raise HotlineError("--register needs a username")
+    if max_concurrent < 1:
+        raise HotlineError("max_concurrent must be at least 1")
+    trunk = SipTrunk(
+        account_id=account_id,
+        name=name or host,
+        host=host.strip(),
+        port=port,
+        transport=transport,
+        username=username,
+        password_encrypted=box.seal(password) if password else None,
+        register=register,
+        from_domain=from_domain,
+        max_concurrent=max_concurrent,
+    )
+    session.add(trunk)
+    session.flush()
+    return trunk
+
+
+def create_pool(
+    *,
+    session: Session,
+    key: str,
+    numbers: list[str],
+    trunk_id: str | None = None,
+    account_id: str | None = None,
+    per_number_concurrency: int = 10,
+) -> HotlinePool:
+    key = key.strip()
+    if not key:
+        raise HotlineError("pool key is required")
+    if not numbers:
+        raise HotlineError("a pool needs at least one number")
+    if per_number_concurrency < 1:
+        raise HotlineError("per-number concurrency must be at least 1")
+    if trunk_id is not None and session.get(SipTrunk, trunk_id) is None:
+        raise HotlineError(f"no SIP trunk has id {trunk_id}")
+    existing = session.scalars(
+        select(HotlinePool).where(
+            HotlinePool.key == key,
+            HotlinePool.account_id.is_(None) if account_id is None else HotlinePool.account_id == account_id,
+        )
+    ).first()
+    if existing is not None:
+        raise HotlineError(f"a pool with key {key!r} exists already")
+    normalised = []
+    for raw in numbers:
+        try:
+            normalised.append(normalise(raw.strip()))
+        except PhoneError as exc:
+            raise HotlineError(f"{raw!r}: {exc}") from exc
+    pool = HotlinePool(key=key, trunk_id=trunk_id, account_id=account_id)
+    session.add(pool)
+    session.flush()
+    for number in dict.fromkeys(normalised):
+        session.add(Hotline(pool_id=pool.id, number=number, max_concurrent=per_number_concurrency))
+    session.flush()
+    return pool
+
+
+def find_pool(*, session: Session, account_id: str, key: str) -> HotlinePool | None:
+    """The account's own pool with this key, else a shared one."""
+    pools = session.scalars(
+        select(HotlinePool).where(
+            HotlinePool.key == key, or_(HotlinePool.account_id == account_id, HotlinePool.account_id.is_(None))
+        )
+    ).all()
+    own = [p for p in pools if p.account_id == account_id]
+    return (own or list(pools) or [None])[0]
+
+
+def pool_lines(*, session: Session, box: SecretBox, pool: HotlinePool) -> PoolLines:
+    lines = session.execute(
+        select(Hotline.number, Hotline.max_concurrent).where(Hotline.pool_id == pool.id).order_by(Hotline.number)
+    ).all()
+    trunk = session.get(SipTrunk, pool.trunk_id) if pool.trunk_id else None
+    return PoolLines(
+        pool_id=pool.id,
+        key=pool.key,
+        trunk=trunk_config(trunk, box) if trunk else None,
+        trunk_capacity=trunk.max_concurrent if trunk else None,
+        lines=tuple((row.number, row.max_concurrent) for row in lines),
+    )
+
+
+def trunk_config(trunk: SipTrunk, box: SecretBox) -> TrunkConfig:
+    return TrunkConfig(
+        id=trunk.id,
+        host=trunk.host,
+        port=trunk.port,
+        transport=trunk.transport,
+        username=trunk.username,
+        password=box.open(trunk.password_encrypted) if trunk.password_encrypted else None,
+        register=trunk.register,
+        from_domain=trunk.from_domain,
+    )
