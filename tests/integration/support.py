@@ -14,7 +14,7 @@ from pathlib import Path
 import jwt
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from aicall.accounts import service as account_service
 from aicall.accounts.secrets_box import SecretBox
@@ -83,9 +83,11 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 @pytest.fixture
 def db(database: Database) -> Iterator[Database]:
     """The session's database, emptied before each test."""
+    existing = set(inspect(database.engine).get_table_names())
     with database.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
-            session.execute(table.delete())
+            if table.name in existing:
+                session.execute(table.delete())
     yield database
 
 

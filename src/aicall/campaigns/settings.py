@@ -1,0 +1,156 @@
+"""Dialling settings of a campaign: defaults <- the scenario's call_config <- the campaign's own.
+
+A campaign stores only what its owner set (`Campaign.settings`), so a change to the scenario's
+defaults reaches every campaign that did not override that setting.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from aicall.calls.outcomes import CallOutcome
+
+DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+RETRYABLE = (CallOutcome.NO_ANSWER, CallOutcome.BUSY, CallOutcome.FAILED, CallOutcome.VOICEMAIL, CallOutcome.REJECTED)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class HourRange(_Model):
+    start: time = time(0, 0)
+    end: time | None = None  # None: until midnight
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _midnight(cls, value: Any) -> Any:
+        return None if value in ("24:00", "24:00:00") else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HourRange:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"hour range ends ({self.end}) before it starts ({self.start})")
+        return self
+
+    def contains(self, moment: time) -> bool:
+        return self.start <= moment and (self.end is None or moment < self.end)
+
+
+class RetryRule(_Model):
+    max_attempts: int = Field(default=0, ge=0, le=20)  # re-calls after the first attempt
+    interval: int = Field(default=1800, ge=0, le=30 * 86400)  # seconds before the re-call
+
+
+def _default_retry() -> dict[str, RetryRule]:
+    return {
+        CallOutcome.NO_ANSWER.value: RetryRule(max_attempts=2, interval=1800),
+        CallOutcome.BUSY.value: RetryRule(max_attempts=2, interval=600),
+        CallOutcome.FAILED.value: RetryRule(max_attempts=1, interval=600),
+    }
+
+
+class CampaignSettings(_Model):
+    timezone: str = "Asia/Ho_Chi_Minh"
+    days: list[str] = Field(default_factory=lambda: list(DAY_NAMES))
+    hours: list[HourRange] = Field(default_factory=lambda: [HourRange()])
+    start_date: date | None = None
+    end_date: date | None = None
+    max_concurrent: int = Field(default=10, ge=1, le=2000)
+    calls_per_second: float = Field(default=5.0, gt=0, le=200)
+    ring_timeout: float = Field(default=30.0, ge=1, le=300)
+    max_duration: float = Field(default=300.0, ge=5, le=4 * 3600)
+    allow_duplicate_phone: bool = False
+    pool_hotline_key: str = Field(default="POOL_SYSTEM", min_length=1, max_length=100)
+    hotline_selection: Literal["RANDOM", "ROUND_ROBIN", "LEAST_BUSY"] = "RANDOM"
+    retry: dict[str, RetryRule] = Field(default_factory=_default_retry)
+    record: bool = False
+    complete_when_done: bool = False  # complete once no contact is left to call
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _day_names(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        names = []
+        for day in value:
+            if isinstance(day, int) and not isinstance(day, bool) and 0 <= day <= 6:
+                names.append(DAY_NAMES[day])
+            elif isinstance(day, str) and day[:3].lower() in DAY_NAMES:
+                names.append(day[:3].lower())
+            else:
+                raise ValueError(f"unknown day {day!r}: use mon..sun or 0 (Monday)..6")
+        if not names:
+            raise ValueError("days must name at least one day")
+        return names
+
+    @field_validator("retry")
+    @classmethod
+    def _retry_outcomes(cls, value: dict[str, RetryRule]) -> dict[str, RetryRule]:
+        allowed = {o.value for o in RETRYABLE}
+        unknown = set(value) - allowed
+        if unknown:
+            raise ValueError(f"retry: unknown outcome {sorted(unknown)[0]!r}; use {sorted(allowed)}")
+        return value
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> CampaignSettings:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        if not self.hours:
+            raise ValueError("hours must hold at least one range")
+        return self
+
+    def to_public(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def from_call_config(call_config: dict[str, Any] | None) -> dict[str, Any]:
+    """The scenario's `call_config` (CONTRACT §3) as campaign settings.
+
+    `re_call.delay` is in minutes (as AICall's scenario editor shows it); `re_call.times`
+    re-calls apply to each outcome whose flag is set.
+    """
+    if not call_config:
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("max_concurrent", "max_duration", "allow_duplicate_phone", "pool_hotline_key"):
+        if call_config.get(key) is not None:
+            out[key] = call_config[key]
+    routing = call_config.get("call_routing")
+    if routing in ("RANDOM", "ROUND_ROBIN", "LEAST_BUSY"):
+        out["hotline_selection"] = routing
+    re_call = call_config.get("re_call")
+    if isinstance(re_call, dict):
+        times = int(re_call.get("times") or 0)
+        interval = int(float(re_call.get("delay") or 0) * 60)
+        flags = {
+            CallOutcome.BUSY.value: re_call.get("is_busy"),
+            CallOutcome.FAILED.value: re_call.get("is_failed"),
+            CallOutcome.NO_ANSWER.value: re_call.get("is_no_answer"),
+            CallOutcome.VOICEMAIL.value: re_call.get("is_voice_mail"),
+        }
+        out["retry"] = {
+            outcome: {"max_attempts": times if flag else 0, "interval": interval} for outcome, flag in flags.items()
+        }
+    return out
+
+
+def effective(overrides: dict[str, Any] | None, call_config: dict[str, Any] | None = None) -> CampaignSettings:
+    """Validated settings of a campaign: its overrides on top of its scenario's defaults."""
+    merged = {**from_call_config(call_config), **(overrides or {})}
+    return CampaignSettings.model_validate(merged)

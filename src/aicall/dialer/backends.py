@@ -1,0 +1,52 @@
+"""Which telephony backend places a call: a pool with a SIP trunk dials over SIP; a pool
+without one dials the simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aicall.config import Settings
+from aicall.telephony.session import TelephonyBackend, TrunkConfig
+from aicall.telephony.sim import SimBackend, SimRules
+
+
+class BackendRouter:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sim: TelephonyBackend | None = None,
+        sip: TelephonyBackend | None = None,
+    ) -> None:
+        self._settings = settings
+        recordings = Path(settings.data_dir) / "recordings"
+        rules = SimRules.load(settings.sim_rules) if settings.sim_rules else None
+        self.sim = sim or SimBackend(time_scale=settings.sim_time_scale, rules=rules, recording_dir=recordings)
+        self._sip = sip
+        self._started: list[TelephonyBackend] = []
+
+    async def start(self) -> None:
+        await self.sim.start()
+        self._started.append(self.sim)
+
+    async def close(self) -> None:
+        for backend in reversed(self._started):
+            await backend.close()
+        self._started.clear()
+
+    async def for_trunk(self, trunk: TrunkConfig | None) -> TelephonyBackend:
+        if trunk is None:
+            return self.sim
+        if self._sip is None:
+            # Imported on first use: a platform that never dials a trunk opens no SIP socket.
+            from aicall.telephony.sip import SipBackend
+
+            self._sip = SipBackend(recordings_dir=Path(self._settings.data_dir) / "recordings")
+        if self._sip not in self._started:
+            await self._sip.start()
+            self._started.append(self._sip)
+        return self._sip
+
+    @property
+    def needs_audio(self) -> bool:
+        return self._sip is not None

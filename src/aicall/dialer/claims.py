@@ -1,0 +1,250 @@
+"""Claiming due contacts: one transaction that checks every limit, reserves the balance and
+creates the attempts, so two dialers (or a crash between steps) can never dial twice."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from aicall.accounts import billing, ledger
+from aicall.accounts.models import Account, Application
+from aicall.accounts.secrets_box import SecretBox
+from aicall.calls.models import AttemptStatus, CallAttempt
+from aicall.campaigns.models import Campaign, CampaignStatus, Contact, ContactStatus
+from aicall.campaigns.settings import CampaignSettings, effective
+from aicall.dialer import window
+from aicall.errors import ApiError
+from aicall.dialer.jobs import CallJob
+from aicall.hotlines import service as hotline_service
+from aicall.ids import object_id
+from aicall.interpreter.script import Script
+
+LEASE_GRACE = timedelta(seconds=120)
+DUE_STATUSES = (ContactStatus.PENDING.value, ContactStatus.RETRY_WAIT.value)
+PAUSE_NO_BALANCE = "insufficient_balance"
+
+
+@dataclass
+class CampaignView:
+    """What one scheduling pass knows of a running campaign."""
+
+    campaign: Campaign
+    account: Account
+    settings: CampaignSettings
+    script: Script | None
+
+
+@dataclass
+class ClaimOutcome:
+    jobs: list[CallJob] = field(default_factory=list)
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (app id, type, data)
+
+
+ScriptLoader = Callable[[Session, str], Script]
+CallConfigLoader = Callable[[Session, str], dict[str, Any] | None]
+
+
+def live_counts(session: Session) -> tuple[Counter[str], Counter[str], Counter[str]]:
+    """Calls in flight by campaign, by caller number and by trunk (all dialers together)."""
+    rows = session.execute(
+        select(CallAttempt.campaign_id, CallAttempt.hotline, CallAttempt.trunk_id, func.count())
+        .where(CallAttempt.status == AttemptStatus.IN_PROGRESS.value)
+        .group_by(CallAttempt.campaign_id, CallAttempt.hotline, CallAttempt.trunk_id)
+    ).all()
+    by_campaign: Counter[str] = Counter()
+    by_line: Counter[str] = Counter()
+    by_trunk: Counter[str] = Counter()
+    for campaign_id, hotline, trunk_id, count in rows:
+        by_campaign[campaign_id] += count
+        if hotline:
+            by_line[hotline] += count
+        if trunk_id:
+            by_trunk[trunk_id] += count
+    return by_campaign, by_line, by_trunk
+
+
+def running_campaigns(
+    session: Session, *, load_script: ScriptLoader, load_call_config: CallConfigLoader
+) -> list[CampaignView]:
+    rows = session.execute(
+        select(Campaign, Account)
+        .join(Application, Application.id == Campaign.application_id)
+        .join(Account, Account.id == Application.account_id)
+        .where(Campaign.status == CampaignStatus.RUNNING.value)
+        .order_by(Campaign.started_at)
+    ).all()
+    views = []
+    for campaign, account in rows:
+        try:
+            call_config = load_call_config(session, campaign.scenario_id) if campaign.scenario_id else None
+            script = load_script(session, campaign.scenario_id) if campaign.scenario_id else None
+            settings = effective(campaign.settings, call_config)
+        except (ApiError, ValueError) as exc:
+            # A scenario deleted or never approved, or settings that no longer validate: stop
+            # dialling this campaign and say why, rather than failing every pass.
+            campaign.status = CampaignStatus.PAUSED.value
+            campaign.pause_reason = f"cannot_dial: {exc}"[:500]
+            continue
+        views.append(CampaignView(campaign, account, settings, script))
+    return views
+
+
+def claim_for_campaign(
+    session: Session,
+    *,
+    view: CampaignView,
+    limit: int,
+    box: SecretBox,
+    worker_id: str,
+    now: datetime,
+    lines_busy: Counter[str],
+    trunks_busy: Counter[str],
+    skip_locked: bool,
+    rng: random.Random,
+) -> ClaimOutcome:
+    """Claim up to `limit` due contacts of one campaign; pause it if the balance runs out."""
+    outcome = ClaimOutcome()
+    campaign, account, settings = view.campaign, view.account, view.settings
+    pool = hotline_service.find_pool(session=session, account_id=account.id, key=settings.pool_hotline_key)
+    if pool is None:
+        _pause(session, campaign, f"unknown_pool:{settings.pool_hotline_key}", now, outcome)
+        return outcome
+    lines = hotline_service.pool_lines(session=session, box=box, pool=pool)
+    trunk_free = None
+    if lines.trunk is not None and lines.trunk_capacity is not None:
+        trunk_free = lines.trunk_capacity - trunks_busy[lines.trunk.id]
+        limit = min(limit, trunk_free)
+    free_lines = {number: cap - lines_busy[number] for number, cap in lines.lines if cap - lines_busy[number] > 0}
+    limit = min(limit, sum(free_lines.values()))
+    if limit <= 0:
+        return outcome
+    query = (
+        select(Contact)
+        .where(
+            Contact.campaign_id == campaign.id,
+            Contact.status.in_(DUE_STATUSES),
+            Contact.next_attempt_at <= now,
+        )
+        .order_by(Contact.next_attempt_at)
+        .limit(limit)
+    )
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    contacts = session.scalars(query).all()
+    reservation = 0 if not contacts else billing.worst_case(
+        settings.max_duration, increment=account.billing_increment, price_per_minute=account.price_per_minute
+    )
+    lease_until = now + timedelta(seconds=settings.ring_timeout + settings.max_duration) + LEASE_GRACE
+    for contact in contacts:
+        if not ledger.reserve(session=session, account_id=account.id, amount=reservation):
+            if not outcome.jobs:
+                _pause(session, campaign, PAUSE_NO_BALANCE, now, outcome)
+            break
+        hotline = _pick_line(free_lines, settings.hotline_selection, rng)
+        free_lines[hotline] -= 1
+        if free_lines[hotline] <= 0:
+            del free_lines[hotline]
+        contact.status = ContactStatus.CALLING.value
+        contact.attempts += 1
+        contact.claimed_by = worker_id
+        contact.claimed_at = now
+        attempt = CallAttempt(
+            id=object_id(),
+            contact_id=contact.id,
+            campaign_id=campaign.id,
+            account_id=account.id,
+            number=contact.attempts,
+            status=AttemptStatus.IN_PROGRESS.value,
+            worker_id=worker_id,
+            lease_until=lease_until,
+            hotline=hotline,
+            trunk_id=lines.trunk.id if lines.trunk else None,
+            reserved=reservation,
+            claimed_at=now,
+            scenario_version=view.script.version if view.script else None,
+        )
+        session.add(attempt)
+        outcome.jobs.append(
+            CallJob(
+                attempt_id=attempt.id,
+                attempt_number=attempt.number,
+                contact_id=contact.id,
+                campaign_id=campaign.id,
+                application_id=campaign.application_id,
+                account_id=account.id,
+                phone=contact.phone,
+                tags=dict(contact.tags or {}),
+                hotline=hotline,
+                trunk=lines.trunk,
+                settings=settings,
+                script=view.script,
+                reserved=reservation,
+                price_per_minute=account.price_per_minute,
+                billing_increment=account.billing_increment,
+                charge_unanswered=account.charge_unanswered,
+            )
+        )
+        if not free_lines:
+            break
+    return outcome
+
+
+def _pick_line(free: dict[str, int], selection: str, rng: random.Random) -> str:
+    if selection == "LEAST_BUSY":
+        return max(free, key=lambda number: free[number])
+    if selection == "ROUND_ROBIN":
+        return next(iter(free))  # lines are ordered; a used-up line drops out of `free`
+    return rng.choice(list(free))
+
+
+def _pause(session: Session, campaign: Campaign, reason: str, now: datetime, outcome: ClaimOutcome) -> None:
+    campaign.status = CampaignStatus.PAUSED.value
+    campaign.pause_reason = reason
+    outcome.events.append(
+        (
+            campaign.application_id,
+            "campaign.paused",
+            {"campaign_id": campaign.id, "name": campaign.name, "status": "paused", "reason": reason, "at": now.isoformat()},
+        )
+    )
+
+
+def complete_if_over(session: Session, view: CampaignView, now: datetime, outcome: ClaimOutcome) -> bool:
+    """Complete a campaign whose end date has passed: what is left to call is cancelled."""
+    if not window.is_over(view.settings, now):
+        return False
+    finish_campaign(session, view.campaign, CampaignStatus.COMPLETED, now, outcome.events, reason="end_date")
+    return True
+
+
+def finish_campaign(
+    session: Session,
+    campaign: Campaign,
+    status: CampaignStatus,
+    now: datetime,
+    events: list[tuple[str, str, dict[str, Any]]],
+    *,
+    reason: str | None = None,
+) -> None:
+    """Close a campaign: contacts not yet called are cancelled; calls in flight finish."""
+    session.execute(
+        update(Contact)
+        .where(Contact.campaign_id == campaign.id, Contact.status.in_(DUE_STATUSES))
+        .values(status=ContactStatus.CANCELLED.value, updated_at=now)
+    )
+    campaign.status = status.value
+    campaign.finished_at = now
+    events.append(
+        (
+            campaign.application_id,
+            f"campaign.{status.value}",
+            {"campaign_id": campaign.id, "name": campaign.name, "status": status.value, "reason": reason, "at": now.isoformat()},
+        )
+    )

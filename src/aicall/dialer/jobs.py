@@ -1,0 +1,55 @@
+"""What the dialer hands a call task, and what the task hands back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aicall.calls.outcomes import CallOutcome
+from aicall.campaigns.settings import CampaignSettings
+from aicall.interpreter.script import Script
+from aicall.interpreter.trace import CallTrace
+from aicall.telephony.session import TrunkConfig
+
+
+@dataclass(frozen=True, slots=True)
+class CallJob:
+    attempt_id: str
+    attempt_number: int
+    contact_id: str
+    campaign_id: str
+    application_id: str
+    account_id: str
+    phone: str
+    tags: dict[str, str]
+    hotline: str
+    trunk: TrunkConfig | None
+    settings: CampaignSettings
+    script: Script | None  # None: the campaign has no scenario; the call just rings and hangs up
+    reserved: int
+    price_per_minute: int
+    billing_increment: int
+    charge_unanswered: bool
+
+
+@dataclass(slots=True)
+class CallResult:
+    job: CallJob
+    outcome: CallOutcome
+    sip_code: int | None = None
+    sip_reason: str = ""
+    started_at: datetime | None = None
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    trace: CallTrace | None = None
+    recording_path: str | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float:
+        """Connected seconds (0 for calls never answered)."""
+        if self.answered_at is None or self.ended_at is None:
+            return 0.0
+        return max(0.0, (self.ended_at - self.answered_at).total_seconds())

@@ -1,0 +1,135 @@
+"""Recording call results: attempt, charge, contact status and webhook events commit together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from aicall.accounts import billing, ledger
+from aicall.calls.models import AttemptStatus, CallAttempt
+from aicall.calls.outcomes import CallOutcome
+from aicall.campaigns.models import (
+    CLOSED_CAMPAIGN_STATUSES,
+    Campaign,
+    CampaignStatus,
+    Contact,
+    ContactStatus,
+)
+from aicall.dialer import claims, events, retry
+from aicall.dialer.jobs import CallResult
+
+
+def recording_url(base_url: str, attempt: CallAttempt) -> str | None:
+    if not attempt.recording_path:
+        return None
+    return f"{base_url}/api/v1/public-api/recordings/{attempt.id}.wav"
+
+
+def record_results(
+    session: Session, results: Sequence[CallResult], *, now: datetime, base_url: str
+) -> list[events.Event]:
+    """Store each result (skipping attempts that recovery already closed); return the events."""
+    out: list[events.Event] = []
+    touched: dict[str, Campaign] = {}
+    for result in results:
+        job = result.job
+        attempt = session.get(CallAttempt, job.attempt_id)
+        if attempt is None or attempt.status != AttemptStatus.IN_PROGRESS.value:
+            # Recovery took this attempt over (this worker was presumed dead): it was settled
+            # there; settling again would charge twice.
+            continue
+        contact = session.get(Contact, job.contact_id)
+        campaign = session.get(Campaign, job.campaign_id)
+        if contact is None or campaign is None:
+            ledger.release(session=session, account_id=job.account_id, amount=attempt.reserved)
+            session.delete(attempt)
+            continue
+        _fill_attempt(attempt, result)
+        billable = 0
+        if result.outcome is CallOutcome.ANSWERED:
+            billable = billing.billable_seconds(attempt.duration, job.billing_increment)
+        elif job.charge_unanswered:
+            billable = max(1, job.billing_increment)
+        attempt.billable_seconds = billable
+        attempt.cost = min(billing.cost(billable, job.price_per_minute), attempt.reserved) if attempt.reserved else 0
+        ledger.settle(
+            session=session,
+            account_id=job.account_id,
+            reserved=attempt.reserved,
+            charge=attempt.cost,
+            attempt_id=attempt.id,
+        )
+        next_step = _advance_contact(contact, campaign, result.outcome, job, now)
+        out.append(
+            events.attempt_finished(
+                application_id=job.application_id,
+                contact=contact,
+                attempt=attempt,
+                recording_url=recording_url(base_url, attempt),
+                next_attempt_at=next_step.next_attempt_at,
+            )
+        )
+        if contact.status != ContactStatus.RETRY_WAIT.value:
+            out.append(events.contact_finished(application_id=job.application_id, contact=contact, finished_at=now))
+        touched[campaign.id] = campaign
+    for campaign in touched.values():
+        complete_if_drained(session, campaign, now, out)
+    return out
+
+
+def _fill_attempt(attempt: CallAttempt, result: CallResult) -> None:
+    attempt.status = AttemptStatus.FINISHED.value
+    attempt.outcome = result.outcome.value
+    attempt.sip_code = result.sip_code
+    attempt.sip_reason = (result.sip_reason or "")[:200] or None
+    attempt.started_at = result.started_at
+    attempt.answered_at = result.answered_at
+    attempt.ended_at = result.ended_at
+    attempt.duration = result.duration
+    attempt.recording_path = result.recording_path
+    attempt.error = result.error
+    if result.trace is not None:
+        trace = result.trace.to_dict()
+        attempt.keys_pressed = trace["keys_pressed"][:200]
+        attempt.path = trace["steps"]
+        attempt.end_reason = trace["end_reason"]
+        if trace["error"] and not attempt.error:
+            attempt.error = trace["error"]
+
+
+def _advance_contact(
+    contact: Contact, campaign: Campaign, outcome: CallOutcome, job: Any, now: datetime
+) -> retry.NextStep:
+    contact.last_outcome = outcome.value
+    contact.claimed_by = None
+    contact.updated_at = now
+    if contact.status == ContactStatus.CANCELLED.value:
+        return retry.NextStep(ContactStatus.CANCELLED)  # cancelled while the call was live
+    next_step = retry.after_attempt(outcome, attempts_made=contact.attempts, settings=job.settings, now=now)
+    if next_step.retry_scheduled and campaign.status in CLOSED_CAMPAIGN_STATUSES:
+        next_step = retry.NextStep(ContactStatus.CANCELLED)
+    contact.status = next_step.status.value
+    contact.next_attempt_at = next_step.next_attempt_at
+    return next_step
+
+
+def complete_if_drained(session: Session, campaign: Campaign, now: datetime, out: list[events.Event]) -> None:
+    """A running campaign set to `complete_when_done` completes once nothing is left to call."""
+    if campaign.status != CampaignStatus.RUNNING.value or not (campaign.settings or {}).get("complete_when_done"):
+        return
+    busy = session.scalar(
+        select(
+            exists().where(
+                Contact.campaign_id == campaign.id,
+                Contact.status.in_(
+                    [ContactStatus.PENDING.value, ContactStatus.RETRY_WAIT.value, ContactStatus.CALLING.value]
+                ),
+            )
+        )
+    )
+    if not busy:
+        claims.finish_campaign(session, campaign, CampaignStatus.COMPLETED, now, out, reason="all_contacts_done")

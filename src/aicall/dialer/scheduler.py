@@ -1,0 +1,295 @@
+"""The dialer: claims due contacts of running campaigns within every limit, runs a call task
+for each, and writes results in batches (one transaction per batch, each result whole)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from aicall.accounts.secrets_box import SecretBox
+from aicall.calls.outcomes import CallOutcome
+from aicall.clock import Clock, utc_now
+from aicall.config import Settings
+from aicall.db.engine import Database
+from aicall.dialer import claims, recovery, results, window
+from aicall.dialer.backends import BackendRouter
+from aicall.dialer.call_task import place_call
+from aicall.dialer.jobs import CallJob, CallResult
+from aicall.dialer.outbox import Emit, emit_all
+from aicall.dialer.pacing import TokenBucket
+from aicall.interpreter.prompter import Prompter
+from aicall.interpreter.script import Script
+from aicall.scenarios.models import Scenario
+
+log = logging.getLogger("aicall.dialer")
+
+MAX_CLAIM_PER_PASS = 200  # keeps each claim transaction short
+RESULT_BATCH = 200
+
+
+class Dialer:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        box: SecretBox,
+        settings: Settings,
+        router: BackendRouter,
+        load_script: claims.ScriptLoader,
+        load_call_config: claims.CallConfigLoader,
+        prompter_for: Callable[[Script, bool], Prompter],
+        emit: Emit | None = None,
+        clock: Clock = utc_now,
+        worker_id: str | None = None,
+        heartbeat_every: float = 2.0,
+        stale_after: float = 10.0,
+    ) -> None:
+        self.db = db
+        self.box = box
+        self.settings = settings
+        self.router = router
+        self.load_script = load_script
+        self.load_call_config = load_call_config
+        self.prompter_for = prompter_for
+        self.emit = emit
+        self.clock = clock
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.heartbeat_every = heartbeat_every
+        self.stale_after = timedelta(seconds=stale_after)
+        self._buckets: dict[str, TokenBucket] = {}
+        self._calls: set[asyncio.Task[None]] = set()
+        self._results: asyncio.Queue[CallResult] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._live_workers = 1
+        self._rng = random.Random()
+        self._skip_locked = db.dialect == "postgresql"
+        self._storing = 0
+        self._beat_task: asyncio.Task[None] | None = None
+
+    # --- life ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.router.start()
+        await asyncio.to_thread(self._heartbeat_and_recover)
+        self._writer = asyncio.create_task(self._write_results(), name="dialer-results")
+        self._loop_task = asyncio.create_task(self._run(), name="dialer")
+        self._beat_task = asyncio.create_task(self._beat(), name="dialer-heartbeat")
+
+    async def stop(self, *, grace: float = 5.0) -> None:
+        """Stop claiming; let calls in flight finish for `grace` seconds, then hang them up."""
+        self._stop.set()
+        self._wake.set()
+        if self._loop_task:
+            await self._loop_task
+        if self._beat_task:
+            await self._beat_task
+        if self._calls:
+            _done, pending = await asyncio.wait(self._calls, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._flush_results()
+        if self._writer:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+        await self.router.close()
+        # Leaving the worker table tells other dialers at once that our unfinished attempts
+        # (cancelled above) are orphans to reconcile.
+        await asyncio.to_thread(self._leave)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _beat(self) -> None:
+        # Its own task: a slow pass must never make this dialer look dead to the others.
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=self.heartbeat_every)
+            except TimeoutError:
+                pass
+            if self._stop.is_set():
+                return
+            try:
+                await asyncio.to_thread(self._heartbeat_and_recover)
+            except Exception:
+                log.exception("heartbeat failed; retrying")
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("dialer pass failed; retrying")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.dialer_tick)
+            except TimeoutError:
+                pass
+
+    # --- one pass ----------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim what may be dialled now and start those calls; return how many started."""
+        jobs = await asyncio.to_thread(self._claim)
+        for job in jobs:
+            task = asyncio.create_task(self._call(job), name=f"call-{job.attempt_id}")
+            self._calls.add(task)
+            task.add_done_callback(self._calls.discard)
+        return len(jobs)
+
+    async def drain(self, timeout: float = 60.0) -> None:
+        """Wait for calls in flight and their results (tests and benchmarks)."""
+        if self._calls:
+            await asyncio.wait(list(self._calls), timeout=timeout)
+        await self._flush_results()
+
+    @property
+    def calls_in_flight(self) -> int:
+        return len(self._calls)
+
+    def _claim(self) -> list[CallJob]:
+        now = self.clock()
+        jobs: list[CallJob] = []
+        with self.db.transaction() as session:
+            views = claims.running_campaigns(
+                session, load_script=self.load_script, load_call_config=self.load_call_config
+            )
+            if not views:
+                return jobs
+            by_campaign, by_line, by_trunk = claims.live_counts(session)
+            events: list[Any] = []
+            budget = MAX_CLAIM_PER_PASS
+            for view in views:
+                outcome = claims.ClaimOutcome()
+                if claims.complete_if_over(session, view, now, outcome):
+                    events.extend(outcome.events)
+                    continue
+                if not window.is_open(view.settings, now):
+                    continue
+                bucket = self._bucket(view.campaign.id, view.settings.calls_per_second)
+                limit = min(
+                    view.settings.max_concurrent - by_campaign[view.campaign.id], bucket.available(), budget
+                )
+                if limit <= 0:
+                    continue
+                outcome = claims.claim_for_campaign(
+                    session,
+                    view=view,
+                    limit=limit,
+                    box=self.box,
+                    worker_id=self.worker_id,
+                    now=now,
+                    lines_busy=by_line,
+                    trunks_busy=by_trunk,
+                    skip_locked=self._skip_locked,
+                    rng=self._rng,
+                )
+                bucket.take(len(outcome.jobs))
+                budget -= len(outcome.jobs)
+                for job in outcome.jobs:
+                    by_line[job.hotline] += 1
+                    if job.trunk:
+                        by_trunk[job.trunk.id] += 1
+                jobs.extend(outcome.jobs)
+                events.extend(outcome.events)
+                if budget <= 0:
+                    break
+            emit_all(session, events, self.emit)
+        return jobs
+
+    def _bucket(self, campaign_id: str, rate: float) -> TokenBucket:
+        # Several dialers share a campaign's rate: each takes its share.
+        share = rate / self._live_workers
+        bucket = self._buckets.get(campaign_id)
+        if bucket is None:
+            bucket = self._buckets[campaign_id] = TokenBucket(share)
+        bucket.set_rate(share)
+        return bucket
+
+    async def _call(self, job: CallJob) -> None:
+        try:
+            backend = await self.router.for_trunk(job.trunk)
+            result = await place_call(job, backend=backend, prompter_for=self.prompter_for, clock=self.clock)
+        except asyncio.CancelledError:
+            raise  # shutdown: the attempt is reconciled by the recovery rule
+        except Exception as exc:
+            log.exception("call task failed", extra={"attempt_id": job.attempt_id})
+            now = self.clock()
+            result = CallResult(job, CallOutcome.FAILED, started_at=now, ended_at=now, error=f"{type(exc).__name__}: {exc}")
+        self._results.put_nowait(result)
+
+    # --- results -----------------------------------------------------------------------------
+
+    async def _write_results(self) -> None:
+        while True:
+            first = await self._results.get()
+            batch = [first]
+            while len(batch) < RESULT_BATCH and not self._results.empty():
+                batch.append(self._results.get_nowait())
+            await self._store(batch)
+
+    async def _flush_results(self) -> None:
+        batch: list[CallResult] = []
+        while not self._results.empty():
+            batch.append(self._results.get_nowait())
+        if batch:
+            await self._store(batch)
+        # Wait for a batch the writer task may be storing right now.
+        while self._storing:
+            await asyncio.sleep(0.01)
+
+    async def _store(self, batch: list[CallResult]) -> None:
+        self._storing += 1
+        try:
+            for attempt in range(5):
+                try:
+                    await asyncio.to_thread(self._store_sync, batch)
+                    break
+                except Exception:
+                    log.exception("storing %d call results failed (try %d)", len(batch), attempt + 1)
+                    await asyncio.sleep(0.2 * (attempt + 1))
+        finally:
+            self._storing -= 1
+        self._wake.set()  # capacity was freed: claim again without waiting a whole tick
+
+    def _store_sync(self, batch: list[CallResult]) -> None:
+        with self.db.transaction() as session:
+            events = results.record_results(session, batch, now=self.clock(), base_url=self.settings.base_url)
+            emit_all(session, events, self.emit)
+
+    # --- liveness ---------------------------------------------------------------------------
+
+    def _heartbeat_and_recover(self) -> None:
+        now = self.clock()
+        with self.db.transaction() as session:
+            recovery.heartbeat(session, self.worker_id, now)
+            self._live_workers = recovery.live_workers(session, now, self.stale_after)
+            events = recovery.reconcile(
+                session,
+                now=now,
+                stale_after=self.stale_after,
+                base_url=self.settings.base_url,
+                call_config_of=self.load_call_config,
+            )
+            emit_all(session, events, self.emit)
+
+    def _leave(self) -> None:
+        with self.db.transaction() as session:
+            recovery.leave(session, self.worker_id)
+
+
+def scenario_call_config(session: Session, scenario_id: str) -> dict[str, Any] | None:
+    scenario = session.get(Scenario, scenario_id)
+    return dict(scenario.call_config or {}) if scenario else None

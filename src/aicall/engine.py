@@ -1,0 +1,88 @@
+"""The engine: the dialer and the webhook dispatcher, as `aicall serve` (embedded) and
+`aicall worker` run them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from aicall.accounts.secrets_box import SecretBox
+from aicall.config import Settings
+from aicall.db.engine import Database
+from aicall.dialer.backends import BackendRouter
+from aicall.dialer.scheduler import Dialer, scenario_call_config
+from aicall.interpreter.prompter import Prompter
+from aicall.interpreter.script import Script
+from aicall.scenarios import snapshot
+from aicall.speech.cache import AudioCache
+from aicall.speech.prompter import Prompter as SpeechPrompter
+from aicall.speech.tts import build_engine
+
+log = logging.getLogger("aicall.engine")
+
+
+def load_approved_script(session: Session, scenario_id: str) -> Script:
+    """Only approved (ACTIVE) scenarios are dialled."""
+    return snapshot.load_script(session, scenario_id, allow_unapproved=False)
+
+
+class PrompterFactory:
+    """One speech prompter per scenario version (and per need of audio): fixed prompt parts
+    are synthesised once per scenario, not once per call."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._cache = AudioCache(Path(settings.data_dir) / "audio")
+        self._engine = build_engine(settings.tts_engine, base_url=settings.tts_base_url, api_key=settings.tts_api_key)
+        self._prompters: dict[tuple[str, int, bool], Prompter] = {}
+
+    def __call__(self, script: Script, audio: bool) -> Prompter:
+        key = (script.scenario_id, script.version, audio)
+        prompter = self._prompters.get(key)
+        if prompter is None:
+            if len(self._prompters) > 1000:
+                self._prompters.clear()
+            prompter = SpeechPrompter(
+                script.fields,
+                dialect=script.dialect,
+                engine=self._engine if audio else None,
+                voice=script.voice_code,
+                speed=script.speed,
+                cache=self._cache,
+            )
+            self._prompters[key] = prompter
+        return prompter
+
+
+class Engine:
+    def __init__(self, *, settings: Settings, db: Database, box: SecretBox, dialer: bool = True) -> None:
+        self.settings = settings
+        self.db = db
+        self.box = box
+        self.dialer: Dialer | None = None
+        self.dispatcher = None
+        if dialer:
+            self.dialer = Dialer(
+                db=db,
+                box=box,
+                settings=settings,
+                router=BackendRouter(settings),
+                load_script=load_approved_script,
+                load_call_config=scenario_call_config,
+                prompter_for=PrompterFactory(settings),
+                emit=None,
+            )
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        if self.dialer:
+            await self.dialer.start()
+        log.info("engine started")
+
+    async def stop(self) -> None:
+        if self.dialer:
+            await self.dialer.stop()
+        log.info("engine stopped")
