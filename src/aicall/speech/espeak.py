@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 
-from aicall.media import SAMPLE_RATE
 from aicall.speech.errors import AudioFormatError, TtsError
-from aicall.speech.resample import downmix_to_mono, resample_pcm16, resample_with_sox
-from aicall.speech.tools import run_tool, tool_path
+from aicall.speech.resample import convert_to_telephone_pcm, find_resampler
+from aicall.speech.tools import run_tool
 from aicall.speech.wav import parse_wav
 
 __all__ = ["DEFAULT_WORDS_PER_MINUTE", "EspeakEngine"]
@@ -34,13 +33,9 @@ class EspeakEngine:
         max_concurrency: int | None = None,
         timeout: float = 30.0,
     ) -> None:
-        if resampler not in ("auto", "sox", "python"):
-            raise ValueError(f"resampler must be auto, sox or python, not {resampler!r}")
         self.binary = binary
         self.timeout = timeout
-        self._sox = tool_path("sox") if resampler in ("auto", "sox") else None
-        if resampler == "sox" and self._sox is None:
-            raise TtsError("sox is not installed (resampler='sox')")
+        self._sox = find_resampler(resampler)
         # Each synthesis is a CPU-bound child process: more at once than cores only queues.
         self._slots = asyncio.Semaphore(max_concurrency or os.cpu_count() or 2)
 
@@ -60,7 +55,4 @@ class EspeakEngine:
                 wav = parse_wav(output)
             except AudioFormatError as exc:
                 raise TtsError(f"espeak-ng gave no usable audio for voice {voice!r}: {exc}") from exc
-            mono = downmix_to_mono(wav.pcm, wav.channels)
-            if self._sox:
-                return await resample_with_sox(mono, wav.rate, SAMPLE_RATE, sox=self._sox)
-            return resample_pcm16(mono, wav.rate, SAMPLE_RATE)
+            return await convert_to_telephone_pcm(wav.pcm, wav.rate, wav.channels, sox=self._sox)

@@ -11,13 +11,18 @@ from types import TracebackType
 import httpx
 
 from aicall.speech.errors import AudioFormatError, TtsError
-from aicall.speech.wav import wav_bytes_to_pcm8k
+from aicall.speech.resample import convert_to_telephone_pcm, find_resampler
+from aicall.speech.wav import parse_wav
 
 __all__ = ["OpenAISpeechEngine"]
 
 
 class OpenAISpeechEngine:
     name = "openai"
+
+    @property
+    def resampler(self) -> str:
+        return "sox" if self._sox else "python"
 
     def __init__(
         self,
@@ -27,12 +32,14 @@ class OpenAISpeechEngine:
         *,
         timeout: float = 30.0,
         client: httpx.AsyncClient | None = None,
+        resampler: str = "auto",
     ) -> None:
         self.url = base_url.rstrip("/").removesuffix("/v1") + "/v1/audio/speech"
         self.model = model
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(timeout=timeout)
+        self._sox = find_resampler(resampler)
 
     async def synthesize(self, text: str, *, voice: str = "alloy", speed: float = 1.0) -> bytes:
         """8 kHz mono s16le PCM of `text` from the server's `voice`."""
@@ -51,9 +58,10 @@ class OpenAISpeechEngine:
             detail = response.text[:300].strip()
             raise TtsError(f"speech server answered {response.status_code}: {detail}")
         try:
-            return wav_bytes_to_pcm8k(response.content)
+            wav = parse_wav(response.content)
         except AudioFormatError as exc:
             raise TtsError(f"speech server did not return a usable WAV: {exc}") from exc
+        return await convert_to_telephone_pcm(wav.pcm, wav.rate, wav.channels, sox=self._sox)
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -3,16 +3,18 @@
 The fixed parts of a template are the same on every call of a campaign, so they are
 synthesised once per (engine, voice, speed, text) and kept in the `AudioCache`; each call
 then synthesises only its personalised parts (a name, an amount) and stitches the clips
-together with short silences. Personalised clips are never written to disk: they are
-personal data, and rarely repeat.
+together with short silences. Personalised clips are never written to disk (they are
+personal data); a small in-memory LRU keeps the ones that repeat across contacts, such as
+a due date shared by a whole campaign.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from aicall.interpreter.script import FieldSpec
 from aicall.media import Audio
@@ -44,6 +46,7 @@ class Prompter:
         voice: str = "",
         speed: float = 1.0,
         cache: AudioCache | None = None,
+        personal_memory_bytes: int = 8 * 1024 * 1024,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be positive, not {speed}")
@@ -54,7 +57,8 @@ class Prompter:
         self.speed = speed
         # Without a cache of its own the prompter still synthesises each fixed part only once.
         self.cache = cache if cache is not None else AudioCache(None)
-        self._pending: dict[str, asyncio.Future[bytes]] = {}
+        self.personal_cache = AudioCache(None, memory_bytes=personal_memory_bytes)  # never on disk
+        self._flights = _SingleFlight()
 
     def text(self, template: str, values: Mapping[str, str]) -> str:
         """The words of the prompt (`TemplateError`/`ReadingError` when a value is missing or bad)."""
@@ -66,21 +70,18 @@ class Prompter:
         text = _spoken_text(parts)
         if self.engine is None:
             return Audio(text=text, duration=estimate_duration(text, self.speed))
-        clips: list[bytes] = []
-        personal: dict[str, bytes] = {}  # a name said twice in one prompt is synthesised once
+        pieces: list[str | bytes] = []  # words to synthesise, or a ready pause
+        wanted: dict[str, AudioCache] = {}  # each distinct piece once, even if said twice
         for part in parts:
             words = " ".join(part.text.split())
-            if not _WORD.search(words):
-                if _SENTENCE_END.search(words):
-                    clips.append(silence(SENTENCE_PAUSE))
-                continue
-            if part.personal:
-                if words not in personal:
-                    personal[words] = trim_silence(await self._synthesize(words))
-                clips.append(personal[words])
-            else:
-                clips.append(await self._fixed_clip(words))
-        return Audio.from_pcm(text, join_pcm(clips, gap_seconds=JOIN_GAP))
+            if _WORD.search(words):
+                pieces.append(words)
+                wanted.setdefault(words, self.personal_cache if part.personal else self.cache)
+            elif _SENTENCE_END.search(words):
+                pieces.append(silence(SENTENCE_PAUSE))
+        clips = await self._clips(wanted)
+        stitched = [clips[piece] if isinstance(piece, str) else piece for piece in pieces]
+        return Audio.from_pcm(text, join_pcm(stitched, gap_seconds=JOIN_GAP))
 
     async def render_file(self, template: str, values: Mapping[str, str]) -> tuple[Audio, Path]:
         """Render and write the whole prompt as a WAV file in the cache directory (for previews)."""
@@ -106,35 +107,76 @@ class Prompter:
             words = " ".join(segment.text.split()) if isinstance(segment, FixedText) else ""
             if _WORD.search(words):
                 new += self._key(words) not in self.cache
-                await self._fixed_clip(words)
+                await self._clip(words, self.cache)
         return new
 
-    async def _fixed_clip(self, words: str) -> bytes:
+    async def _clips(self, wanted: Mapping[str, AudioCache]) -> dict[str, bytes]:
+        # All at once: the callee is waiting in silence while the missing pieces are synthesised.
+        clips = await _all(self._clip(words, cache) for words, cache in wanted.items())
+        return dict(zip(wanted, clips, strict=True))
+
+    async def _clip(self, words: str, cache: AudioCache) -> bytes:
         key = self._key(words)
-        cached = self.cache.get(key)
+        cached = cache.get(key)
         if cached is not None:
             return cached
-        # Single flight: calls that start together share one synthesis of the same part.
-        pending = self._pending.get(key)
-        if pending is None:
-            pending = asyncio.ensure_future(self._synthesize_and_store(key, words))
-            self._pending[key] = pending
-            pending.add_done_callback(lambda _: self._pending.pop(key, None))
-        # shield: one caller hanging up must not cancel the synthesis the others wait for
-        return await asyncio.shield(pending)
+        return await self._flights.join(key, lambda: self._synthesize_and_store(key, words, cache))
 
-    async def _synthesize_and_store(self, key: str, words: str) -> bytes:
-        clip = trim_silence(await self._synthesize(words))
-        self.cache.put(key, clip)
-        return clip
-
-    async def _synthesize(self, words: str) -> bytes:
+    async def _synthesize_and_store(self, key: str, words: str, cache: AudioCache) -> bytes:
         assert self.engine is not None
-        return await self.engine.synthesize(words, voice=self.voice, speed=self.speed)
+        clip = trim_silence(await self.engine.synthesize(words, voice=self.voice, speed=self.speed))
+        cache.put(key, clip)
+        return clip
 
     def _key(self, words: str) -> str:
         assert self.engine is not None
         return AudioCache.key(engine=self.engine.name, voice=self.voice, speed=self.speed, text=words)
+
+
+class _Flight:
+    def __init__(self, task: asyncio.Task[bytes]) -> None:
+        self.task = task
+        self.waiters = 0
+
+
+class _SingleFlight:
+    """Calls that want the same clip at the same time share one synthesis of it.
+
+    One caller hanging up must not cancel the synthesis the others wait for (hence the
+    shield); when the last one is gone, nobody wants it, and it is cancelled.
+    """
+
+    def __init__(self) -> None:
+        self._flights: dict[str, _Flight] = {}
+
+    async def join(self, key: str, start: Callable[[], Coroutine[Any, Any, bytes]]) -> bytes:
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = self._flights[key] = _Flight(asyncio.ensure_future(start()))
+            flight.task.add_done_callback(lambda _: self._forget(key, flight))
+        flight.waiters += 1
+        try:
+            return await asyncio.shield(flight.task)
+        finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                flight.task.cancel()
+
+    def _forget(self, key: str, flight: _Flight) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+
+
+async def _all(jobs: Iterable[Awaitable[bytes]]) -> list[bytes]:
+    """Run `jobs` together; on the first failure (or our cancellation) cancel the rest, then raise."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # reap them: no orphan keeps running
+        raise
 
 
 def _spoken_text(parts: Sequence[SpokenPart]) -> str:

@@ -7,15 +7,26 @@ it keeps the layer working with no external tool, and prompts are short and cach
 
 from __future__ import annotations
 
+import asyncio
 import math
 import sys
 from array import array
 from functools import lru_cache
 from operator import mul
 
-from aicall.speech.tools import run_tool
+from aicall.media import SAMPLE_RATE
+from aicall.speech.errors import TtsError
+from aicall.speech.tools import run_tool, tool_path
 
-__all__ = ["downmix_to_mono", "resample_pcm16", "resample_with_sox", "samples_from_bytes"]
+__all__ = [
+    "convert_to_telephone_pcm",
+    "downmix_to_mono",
+    "find_resampler",
+    "resample_pcm16",
+    "resample_with_sox",
+    "samples_from_bytes",
+    "to_telephone_pcm",
+]
 
 _ZERO_CROSSINGS = 8  # filter half-length, in zero crossings of the sinc at the cut-off
 _ROLLOFF = 0.92  # cut just below the output Nyquist: 3.68 kHz for 8 kHz telephone audio
@@ -95,10 +106,41 @@ def _kernel(x: float, cutoff: float, half: int) -> float:
     return cutoff * sinc * window
 
 
-async def resample_with_sox(pcm: bytes, src_rate: int, dst_rate: int, *, sox: str = "sox") -> bytes:
-    """Resample mono s16le PCM through `sox`; raw in, raw out, so no header is involved."""
-    if src_rate == dst_rate or not pcm:
+def find_resampler(choice: str = "auto") -> str | None:
+    """Path of sox for `auto` (when installed) and `sox`; None means the pure-Python resampler."""
+    if choice not in ("auto", "sox", "python"):
+        raise ValueError(f"resampler must be auto, sox or python, not {choice!r}")
+    sox = tool_path("sox") if choice != "python" else None
+    if choice == "sox" and sox is None:
+        raise TtsError("sox is not installed (resampler='sox')")
+    return sox
+
+
+def to_telephone_pcm(pcm: bytes, rate: int, channels: int) -> bytes:
+    """Interleaved s16le at any rate -> 8 kHz mono, in pure Python (CPU-bound: run it in a thread)."""
+    return resample_pcm16(downmix_to_mono(pcm, channels), rate, SAMPLE_RATE)
+
+
+async def convert_to_telephone_pcm(pcm: bytes, rate: int, channels: int, *, sox: str | None) -> bytes:
+    """8 kHz mono s16le from s16le at any rate and channel count, without blocking the event loop.
+
+    With `sox`, the work happens in a child process; without it, in a worker thread, so the
+    loop keeps pacing other calls' audio (the GIL is released every few milliseconds).
+    """
+    if rate == SAMPLE_RATE and channels == 1:
         return pcm
-    raw = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-c", "1", "-L"]
-    args = [sox, "-V1", "-D", *raw, "-r", str(src_rate), "-", *raw, "-r", str(dst_rate), "-"]
+    if sox:
+        return await resample_with_sox(pcm, rate, SAMPLE_RATE, channels=channels, sox=sox)
+    return await asyncio.to_thread(to_telephone_pcm, pcm, rate, channels)
+
+
+async def resample_with_sox(
+    pcm: bytes, src_rate: int, dst_rate: int, *, channels: int = 1, sox: str = "sox"
+) -> bytes:
+    """Resample (and mix down to mono) s16le PCM through `sox`: raw in, raw out, no header involved."""
+    if (src_rate, channels) == (dst_rate, 1) or not pcm:
+        return pcm
+    raw = ["-t", "raw", "-e", "signed-integer", "-b", "16", "-L"]
+    args = [sox, "-V1", "-D", *raw, "-c", str(channels), "-r", str(src_rate), "-"]
+    args += [*raw, "-c", "1", "-r", str(dst_rate), "-"]  # fewer output channels: sox averages them
     return await run_tool(args, pcm, timeout=SOX_TIMEOUT)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from aicall.media import BYTES_PER_SAMPLE, SAMPLE_RATE
 from aicall.speech.errors import AudioFormatError
-from aicall.speech.resample import downmix_to_mono, resample_pcm16
+from aicall.speech.resample import to_telephone_pcm
 
 __all__ = ["WavAudio", "parse_wav", "pcm_to_wav_bytes", "wav_bytes_to_pcm8k", "wav_header"]
 
@@ -111,4 +111,4 @@ def _to_pcm16(fmt: tuple[int, int, int, int], payload: bytes) -> WavAudio:
 def wav_bytes_to_pcm8k(data: bytes) -> bytes:
     """Any 16-bit WAV (any rate, mono or stereo) -> 8 kHz mono s16le PCM, in pure Python."""
     wav = parse_wav(data)
-    return resample_pcm16(downmix_to_mono(wav.pcm, wav.channels), wav.rate, SAMPLE_RATE)
+    return to_telephone_pcm(wav.pcm, wav.rate, wav.channels)

@@ -12,7 +12,7 @@ import pytest
 from aicall.interpreter.script import FieldSpec
 from aicall.media import Audio
 from aicall.speech.cache import AudioCache
-from aicall.speech.errors import ReadingError, TemplateError
+from aicall.speech.errors import ReadingError, TemplateError, TtsError
 from aicall.speech.prompter import Prompter
 from aicall.speech.timing import estimate_duration
 from aicall.speech.tts import EspeakEngine, SilentEngine, ToneEngine
@@ -175,3 +175,78 @@ async def test_a_full_prompt_through_espeak_has_speech_in_every_part(
     assert audio.pcm is not None
     # Trimmed clips: the stitched prompt is no longer than the estimate says the whole would be.
     assert 0.6 * estimate_duration(audio.text) < audio.duration < 1.2 * estimate_duration(audio.text)
+
+
+async def test_a_value_shared_by_many_contacts_is_synthesised_once_and_kept_in_memory_only(
+    tmp_path: Path,
+) -> None:
+    fields = (*FIELDS, FieldSpec(name="Hạn", key="han", reading_type="DATE"))
+    engine = SilentEngine()
+    prompter = Prompter(fields, engine=engine, voice="vi", cache=AudioCache(tmp_path))
+
+    for name in ("An", "Hoa", "Nam"):
+        await prompter.render("Chào {{ho_ten}}, hạn {{han}}.", {"ho_ten": name, "han": "15/04/2024"})
+
+    spoken = [text for text, _, _ in engine.calls]
+    assert spoken.count("ngày mười lăm tháng tư năm hai nghìn không trăm hai mươi tư") == 1
+    assert len(list(tmp_path.rglob("*.wav"))) == 2  # "Chào" and "hạn": the fixed parts only
+
+
+class FailingEngine:
+    """Fails on one text; every other synthesis waits until cancelled."""
+
+    name = "failing"
+
+    def __init__(self) -> None:
+        self.cancelled: list[str] = []
+
+    async def synthesize(self, text: str, *, voice: str, speed: float = 1.0) -> bytes:
+        if text == "Anh An":
+            raise TtsError("engine down")
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            self.cancelled.append(text)
+            raise
+        return b""
+
+
+async def test_one_failing_part_fails_the_prompt_and_stops_the_other_syntheses() -> None:
+    engine = FailingEngine()
+    prompter = Prompter(FIELDS, engine=engine, voice="vi")
+
+    with pytest.raises(TtsError, match="engine down"):
+        await prompter.render("Nợ {{so_tien}}, {{ho_ten}}.", AN)
+
+    assert sorted(engine.cancelled) == ["Nợ", "một triệu năm trăm nghìn đồng"]  # nothing left running
+
+
+class GatedEngine(SilentEngine):
+    """Silence, released only when the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.waiting = 0
+
+    async def synthesize(self, text: str, *, voice: str = "", speed: float = 1.0) -> bytes:
+        self.waiting += 1
+        await self.gate.wait()
+        return await super().synthesize(text, voice=voice, speed=speed)
+
+
+async def test_a_caller_hanging_up_does_not_cancel_the_fixed_part_another_call_waits_for() -> None:
+    engine = GatedEngine()
+    prompter = Prompter(FIELDS, engine=engine, voice="vi")
+    hung_up = asyncio.create_task(prompter.render("Xin chào {{ho_ten}}.", AN))
+    waiting = asyncio.create_task(prompter.render("Xin chào {{ho_ten}}.", HOA))
+    while engine.waiting < 3:  # "Xin chào" once (shared), then each name
+        await asyncio.sleep(0)
+
+    hung_up.cancel()
+    engine.gate.set()
+    audio = await waiting
+
+    assert hung_up.cancelled()
+    assert audio.text == "Xin chào Chị Hoa."
+    assert [text for text, _, _ in engine.calls].count("Xin chào") == 1
