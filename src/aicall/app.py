@@ -8,11 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from aicall import __version__
+from aicall.accounts import views as account_views
 from aicall.accounts.secrets_box import SecretBox
 from aicall.accounts.service import CredentialCache
+from aicall.calls import views as call_views
 from aicall.campaigns import views as campaign_views
 from aicall.config import Settings, get_settings
 from aicall.db.engine import Database
+from aicall.engine import Engine
+from aicall.hotlines import views as hotline_views
+from aicall.scenarios import views as scenario_views
 from aicall.web.deps import AppState
 from aicall.web.envelope import install_error_handlers
 
@@ -29,9 +34,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        engine = Engine(settings=settings, db=database, box=state.box) if settings.run_engine else None
+        if engine is not None:
+            await engine.start()
         try:
             yield
         finally:
+            if engine is not None:
+                await engine.stop()
             if db is None:
                 database.dispose()
 
@@ -49,4 +59,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         return {"status": 1, "result": {"ok": True, "version": __version__}}
 
     app.include_router(campaign_views.router)
+    app.include_router(account_views.router)
+    app.include_router(hotline_views.router)
+    app.include_router(call_views.router)
+    app.include_router(scenario_views.router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from typing import Annotated, Any
@@ -9,18 +10,35 @@ from typing import Annotated, Any
 import jwt
 import typer
 
+from aicall.accounts import flows as account_flows
 from aicall.accounts import service as account_service
-from aicall.accounts.models import Application
 from aicall.bootstrap import Platform, open_platform
+from aicall.accounts.models import Application
+from aicall.campaigns import queries
 from aicall.campaigns import service as campaign_service
+from aicall.campaigns.models import Campaign
+from aicall.errors import ApiError, CampaignNotFound
+from aicall.hotlines import service as hotline_service
+from aicall.hotlines import views as hotline_views
+from aicall.speech import reading
 from aicall.config import Settings, get_settings
+from aicall.webhooks.guard import InvalidWebhookUrl, check_webhook_url
 from aicall.demo import DemoTenant, ensure_demo
+from aicall.engine import run_worker
+from aicall.scenarios.cli import scenario_cli
 
 cli = typer.Typer(help="aicall: outbound calling platform, AICall-compatible API.", no_args_is_help=True)
 app_cli = typer.Typer(help="Applications (API keys).", no_args_is_help=True)
 campaign_cli = typer.Typer(help="Campaigns.", no_args_is_help=True)
+pool_cli = typer.Typer(help="Hotline pools (caller numbers).", no_args_is_help=True)
+trunk_cli = typer.Typer(help="SIP trunks.", no_args_is_help=True)
+balance_cli = typer.Typer(help="Prepaid balances.", no_args_is_help=True)
 cli.add_typer(app_cli, name="app")
 cli.add_typer(campaign_cli, name="campaign")
+cli.add_typer(pool_cli, name="pool")
+cli.add_typer(trunk_cli, name="trunk")
+cli.add_typer(balance_cli, name="balance")
+cli.add_typer(scenario_cli, name="scenario")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -120,6 +138,11 @@ def app_create(
 ) -> None:
     """Create an application; prints its API key and secret (the secret is shown only here)."""
     platform = _platform()
+    if webhook_url is not None:
+        try:
+            webhook_url = check_webhook_url(webhook_url, allow_private=platform.settings.webhook_allow_private)
+        except InvalidWebhookUrl as exc:
+            _fail(str(exc))
     with platform.db.transaction() as session:
         account_id = account or account_service.create_account(session=session, name=name).id
         new = account_service.create_application(
@@ -142,19 +165,172 @@ def app_create(
 def campaign_create(
     app: Annotated[str, typer.Option("--app", help="The application's API key.")],
     name: Annotated[str, typer.Option(help="Campaign name.")],
+    scenario_id: Annotated[str | None, typer.Option("--scenario-id", help="The scenario to run.")] = None,
+    pool: Annotated[str | None, typer.Option("--pool", help="Hotline pool key (poolHotlineKey).")] = None,
     start: Annotated[bool, typer.Option("--start", help="Start calling right away.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a campaign for an application."""
     platform = _platform()
     application = _application(platform, app)
-    with platform.db.transaction() as session:
-        campaign = campaign_service.create_campaign(
-            session=session, application_id=application.id, name=name
-        )
-        if start:
-            campaign.status = "running"
-    _emit({"campaign_id": campaign.id, "name": campaign.name, "status": campaign.status}, as_json)
+    try:
+        with platform.db.transaction() as session:
+            campaign = campaign_service.create_from_api(
+                session=session,
+                application_id=application.id,
+                account_id=application.account_id,
+                name=name,
+                scenario_id=scenario_id,
+                settings={"pool_hotline_key": pool} if pool else {},
+                start=start,
+            )
+            data = queries.campaign_dict(session, campaign, with_counts=False)
+    except ApiError as exc:
+        _fail(exc.message)
+        raise AssertionError from exc
+    _emit({"campaign_id": campaign.id, **data}, as_json)
+
+
+def _campaign_action(campaign_id: str, action: str, as_json: bool) -> None:
+    platform = _platform()
+    try:
+        with platform.db.transaction() as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                raise CampaignNotFound()
+            app = session.get(Application, campaign.application_id)
+            assert app is not None
+            campaign_service.transition(session=session, campaign=campaign, account_id=app.account_id, action=action)
+            data = {"campaign_id": campaign.id, "status": campaign.status}
+    except ApiError as exc:
+        _fail(exc.message)
+    _emit(data, as_json)
+
+
+@campaign_cli.command("start")
+def campaign_start(campaign_id: str, as_json: JsonFlag = False) -> None:
+    """Start (or resume) a campaign."""
+    _campaign_action(campaign_id, "start", as_json)
+
+
+@campaign_cli.command("pause")
+def campaign_pause(campaign_id: str, as_json: JsonFlag = False) -> None:
+    """Pause a running campaign; calls in flight finish."""
+    _campaign_action(campaign_id, "pause", as_json)
+
+
+@campaign_cli.command("resume")
+def campaign_resume(campaign_id: str, as_json: JsonFlag = False) -> None:
+    """Resume a paused campaign."""
+    _campaign_action(campaign_id, "resume", as_json)
+
+
+@campaign_cli.command("stop")
+def campaign_stop(campaign_id: str, as_json: JsonFlag = False) -> None:
+    """Complete a campaign: contacts not yet called are cancelled."""
+    _campaign_action(campaign_id, "stop", as_json)
+
+
+@pool_cli.command("create")
+def pool_create(
+    key: Annotated[str, typer.Option("--key", help="The pool key campaigns name (poolHotlineKey).")],
+    numbers: Annotated[str, typer.Option("--numbers", help="Caller numbers, comma-separated.")],
+    trunk: Annotated[str | None, typer.Option("--trunk", help="SIP trunk id (none: the simulator).")] = None,
+    app: Annotated[str | None, typer.Option("--app", help="Owner application's API key (none: shared).")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Calls at once per number.")] = 10,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a hotline pool."""
+    platform = _platform()
+    account_id = _application(platform, app).account_id if app else None
+    try:
+        with platform.db.transaction() as session:
+            pool = hotline_service.create_pool(
+                session=session,
+                key=key,
+                numbers=[n for n in numbers.split(",") if n.strip()],
+                trunk_id=trunk,
+                account_id=account_id,
+                per_number_concurrency=concurrency,
+            )
+            data = hotline_views.pool_dict(session, pool)
+    except hotline_service.HotlineError as exc:
+        _fail(str(exc))
+    _emit({"pool_id": data["id"], **data}, as_json)
+
+
+@trunk_cli.command("create")
+def trunk_create(
+    host: Annotated[str, typer.Option("--host")],
+    port: Annotated[int, typer.Option("--port")] = 5060,
+    transport: Annotated[str, typer.Option("--transport", help="udp or tcp")] = "udp",
+    username: Annotated[str | None, typer.Option("--username")] = None,
+    password: Annotated[str | None, typer.Option("--password")] = None,
+    register: Annotated[bool, typer.Option("--register", help="REGISTER with the trunk (and refresh).")] = False,
+    from_domain: Annotated[str | None, typer.Option("--from-domain")] = None,
+    app: Annotated[str | None, typer.Option("--app", help="Owner application's API key (none: shared).")] = None,
+    max_concurrent: Annotated[int, typer.Option("--max-concurrent")] = 100,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a SIP trunk (the password is stored encrypted)."""
+    platform = _platform()
+    account_id = _application(platform, app).account_id if app else None
+    try:
+        with platform.db.transaction() as session:
+            trunk = hotline_service.create_trunk(
+                session=session,
+                box=platform.box,
+                host=host,
+                port=port,
+                transport=transport,
+                username=username,
+                password=password,
+                register=register,
+                from_domain=from_domain,
+                account_id=account_id,
+                max_concurrent=max_concurrent,
+            )
+            data = hotline_views.trunk_dict(trunk)
+    except hotline_service.HotlineError as exc:
+        _fail(str(exc))
+    _emit({"trunk_id": data["id"], **data}, as_json)
+
+
+@balance_cli.command("topup")
+def balance_topup(
+    app: Annotated[str, typer.Option("--app", help="The application's API key.")],
+    amount: Annotated[int, typer.Option("--amount", help="Whole đồng to add.")],
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add prepaid credit to the application's account (campaigns paused for balance resume)."""
+    platform = _platform()
+    application = _application(platform, app)
+    try:
+        with platform.db.transaction() as session:
+            balance = account_flows.topup(session=session, account_id=application.account_id, amount=amount, note=note)
+    except ValueError as exc:
+        _fail(str(exc))
+    _emit({"account_id": application.account_id, "balance": balance}, as_json)
+
+
+@cli.command()
+def worker() -> None:
+    """Run only the engine (dialer and webhook dispatcher) against the configured database."""
+    asyncio.run(run_worker(_platform()))
+
+
+@cli.command()
+def read(
+    value: Annotated[str, typer.Argument(help="The raw value, e.g. 1500000 or 15/04/2024.")],
+    reading_type: Annotated[str, typer.Option("--type", help="TEXT, CURRENCY, DATE, SEQ2SEQ, NUMBER, TIME")] = "TEXT",
+    dialect: Annotated[str, typer.Option("--dialect", help="north or south")] = "north",
+) -> None:
+    """Print how a value is read aloud, in one line."""
+    try:
+        typer.echo(reading.read(reading_type, value, dialect=dialect))
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 def main() -> None:

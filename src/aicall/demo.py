@@ -8,15 +8,26 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aicall.accounts import ledger
 from aicall.accounts import service as account_service
 from aicall.accounts.models import Account, Application
 from aicall.accounts.secrets_box import SecretBox
 from aicall.campaigns import service as campaign_service
-from aicall.campaigns.models import Campaign
+from aicall.campaigns.models import Campaign, CampaignStatus
+from aicall.clock import utc_now
+from aicall.hotlines import service as hotline_service
+from aicall.scenarios import actions as scenario_actions
+from aicall.scenarios import service as scenario_service
+from aicall.scenarios.models import Scenario
+from aicall.scenarios.schemas import ActionCreate, ActionUpdate, ScenarioCreate
 
 DEMO_ACCOUNT = "Demo account"
 DEMO_APPLICATION = "Demo application"
 DEMO_CAMPAIGN = "Demo campaign"
+DEMO_SCENARIO = "Nhắc thanh toán (demo)"
+DEMO_BALANCE = 1_000_000  # đồng
+# The demo dials at any hour, and fast enough that every simulated path shows within a minute.
+DEMO_SETTINGS = {"ring_timeout": 20, "max_duration": 120, "calls_per_second": 10}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +38,7 @@ class DemoTenant:
     api_secret: str
     webhook_secret: str | None
     campaign_id: str
+    scenario_id: str
     created: bool
 
     def to_dict(self) -> dict[str, object]:
@@ -37,6 +49,7 @@ class DemoTenant:
             "api_secret": self.api_secret,
             "webhook_secret": self.webhook_secret,
             "campaign_id": self.campaign_id,
+            "scenario_id": self.scenario_id,
         }
 
 
@@ -55,13 +68,23 @@ def ensure_demo(*, session: Session, box: SecretBox) -> DemoTenant:
         app = account_service.create_application(
             session=session, box=box, account_id=account.id, name=DEMO_APPLICATION
         ).application
+    hotline_service.ensure_system_pool(session=session)
+    scenario = session.scalars(
+        select(Scenario).where(Scenario.application_id == app.id, Scenario.name == DEMO_SCENARIO)
+    ).first()
+    if scenario is None:
+        scenario = _demo_scenario(session, app.id)
     campaign = session.scalars(
         select(Campaign).where(Campaign.application_id == app.id, Campaign.name == DEMO_CAMPAIGN)
     ).first()
     if campaign is None:
         campaign = campaign_service.create_campaign(
-            session=session, application_id=app.id, name=DEMO_CAMPAIGN
+            session=session, application_id=app.id, name=DEMO_CAMPAIGN, scenario_id=scenario.id, settings=dict(DEMO_SETTINGS)
         )
+        campaign.status = CampaignStatus.RUNNING.value
+        campaign.started_at = utc_now()
+    if created:
+        ledger.topup(session=session, account_id=account.id, amount=DEMO_BALANCE, note="demo credit")
     return DemoTenant(
         account_id=account.id,
         application_id=app.id,
@@ -69,5 +92,51 @@ def ensure_demo(*, session: Session, box: SecretBox) -> DemoTenant:
         api_secret=box.open(app.api_secret_encrypted),
         webhook_secret=box.open(app.webhook_secret_encrypted) if app.webhook_secret_encrypted else None,
         campaign_id=campaign.id,
+        scenario_id=scenario.id,
         created=created,
     )
+
+
+def _demo_scenario(session: Session, application_id: str) -> Scenario:
+    """A payment reminder: a menu with keys 1 (confirm) and 2 (ask for a call back)."""
+    scenario = scenario_service.create_scenario(
+        session=session,
+        application_id=application_id,
+        data=ScenarioCreate.model_validate(
+            {
+                "name": DEMO_SCENARIO,
+                "description": "Demo: reminds a payment and asks for confirmation by keypad.",
+                "personalizedFields": [
+                    {"name": "Họ tên", "readingType": "TEXT"},
+                    {"name": "Số tiền", "readingType": "CURRENCY"},
+                ],
+                "callConfig": {"reCall": {"times": 1, "delay": 1, "isBusy": True, "isNoAnswer": True, "isFailed": True}},
+            }
+        ),
+    )
+    menu = next(a for a in scenario_actions.list_actions(session=session, application_id=application_id, scenario_id=scenario.id) if a.type == "INTERACTIVE_MENU")
+
+    def action(data: dict[str, object]) -> str:
+        return scenario_actions.create_action(
+            session=session, application_id=application_id, data=ActionCreate.model_validate({"scenarioId": scenario.id, **data})
+        ).id
+
+    thanks = action({"label": "confirmed", "type": "END_CALL", "contentText": "Cảm ơn {{ho_ten}}. Chúc quý khách một ngày tốt lành."})
+    later = action({"label": "call_back", "type": "END_CALL", "contentText": "Nhân viên sẽ gọi lại cho quý khách. Xin cảm ơn."})
+    scenario_actions.update_action(
+        session=session,
+        application_id=application_id,
+        action_id=menu.id,
+        data=ActionUpdate.model_validate(
+            {
+                "contentText": "Xin chào {{ho_ten}}. Quý khách có khoản thanh toán {{so_tien}} sắp đến hạn. "
+                "Bấm phím 1 để xác nhận, bấm phím 2 để nhân viên gọi lại.",
+                "responseSetting": {"responseType": "KEYPAD", "timeout": 5, "maxRetries": 1},
+                "responses": [{"keyPadMatch": "1", "nextActionId": thanks}, {"keyPadMatch": "2", "nextActionId": later}],
+            }
+        ),
+    )
+    scenario_service.submit(session=session, application_id=application_id, scenario_id=scenario.id)
+    if scenario.status != "ACTIVE":
+        scenario_service.approve(session=session, scenario_id=scenario.id)
+    return scenario

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from aicall import notify
 from aicall.accounts.secrets_box import SecretBox
+from aicall.bootstrap import Platform
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
@@ -73,7 +76,7 @@ class Engine:
                 load_script=load_approved_script,
                 load_call_config=scenario_call_config,
                 prompter_for=PrompterFactory(settings),
-                emit=None,
+                emit=notify.emit,
             )
         self._stop = asyncio.Event()
 
@@ -86,3 +89,16 @@ class Engine:
         if self.dialer:
             await self.dialer.stop()
         log.info("engine stopped")
+
+
+async def run_worker(platform: Platform) -> None:
+    """`aicall worker`: the engine alone, until SIGINT or SIGTERM."""
+    engine = Engine(settings=platform.settings, db=platform.db, box=platform.box)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await engine.start()
+    log.info("worker running (dialer %s)", engine.dialer.worker_id if engine.dialer else "off")
+    await stop.wait()
+    await engine.stop()

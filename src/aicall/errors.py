@@ -66,3 +66,15 @@ class ScenarioNotDraft(ApiError):
 
 class InsufficientBalance(ApiError):
     code, http_status, message = 1501, 402, "Insufficient balance"
+
+
+class CampaignStateError(ApiError):
+    code, http_status, message = 1404, 409, "The campaign's status does not allow this"
+
+
+class ContactNotFound(ApiError):
+    code, http_status, message = 1405, 404, "Contact is not found"
+
+
+class CampaignNotReady(ApiError):
+    code, http_status, message = 1406, 400, "The campaign cannot start"

@@ -7,10 +7,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from aicall.campaigns import contact_import, scenario_rules
-from aicall.campaigns.models import Campaign, CampaignStatus
+from aicall import notify
+from aicall.calls import events
+from aicall.campaigns import contact_import, lifecycle, queries, scenario_rules
+from aicall.campaigns.models import Campaign, CampaignStatus, ContactStatus
+from aicall.campaigns.settings import CampaignSettings
+from aicall.clock import utc_now
+from aicall.errors import CampaignStateError, ScenarioNotFound, ValidationFailed
 from aicall.db.engine import Database
 from aicall.idempotency import service as idempotency
+from aicall.scenarios.models import Scenario
 
 ADD_CONTACTS_ENDPOINT = "POST /api/v1/public-api/campaign"
 
@@ -89,3 +95,106 @@ def add_contacts(
             if attempt == 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def normalise_overrides(settings: dict[str, Any]) -> dict[str, Any]:
+    """Validate a settings patch on its own and return it in snake_case, as stored."""
+    try:
+        patch = CampaignSettings.model_validate(settings)
+    except ValueError as exc:
+        raise ValidationFailed(_settings_message(exc), details=_settings_details(exc)) from exc
+    return patch.model_dump(mode="json", exclude_unset=True)
+
+
+def _settings_details(exc: ValueError) -> list[dict[str, str]]:
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return [{"field": "settings", "message": str(exc)}]
+    return [
+        {"field": "settings." + ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in errors()
+    ]
+
+
+def _settings_message(exc: ValueError) -> str:
+    first = _settings_details(exc)[0]
+    return f"Validation Failed: {first['field']}: {first['message']}"
+
+
+def check_scenario(session: Session, application_id: str, scenario_id: str | None) -> None:
+    if scenario_id is None:
+        return
+    scenario = session.get(Scenario, scenario_id)
+    if scenario is None or scenario.application_id != application_id:
+        raise ScenarioNotFound()
+
+
+def create_from_api(
+    *, session: Session, application_id: str, account_id: str, name: str, scenario_id: str | None,
+    settings: dict[str, Any], start: bool,
+) -> Campaign:
+    """A campaign made through the API: settings checked against its scenario's defaults."""
+    check_scenario(session, application_id, scenario_id)
+    overrides = normalise_overrides(settings)
+    campaign = create_campaign(
+        session=session, application_id=application_id, name=name, scenario_id=scenario_id, settings=overrides
+    )
+    _validate_effective(session, campaign)
+    if start:
+        notify.emit_all(session, lifecycle.start(session, campaign, account_id=account_id, now=utc_now()))
+    return campaign
+
+
+def _validate_effective(session: Session, campaign: Campaign) -> None:
+    try:
+        queries.settings_of(session, campaign)
+    except ValueError as exc:
+        raise ValidationFailed(_settings_message(exc), details=_settings_details(exc)) from exc
+
+
+def update_from_api(
+    *, session: Session, campaign: Campaign, name: str | None, scenario_id: str | None, settings: dict[str, Any] | None
+) -> Campaign:
+    if campaign.status in (CampaignStatus.COMPLETED.value, CampaignStatus.CANCELLED.value):
+        raise CampaignStateError(f"A {campaign.status} campaign cannot be changed")
+    if name is not None:
+        campaign.name = name
+    if scenario_id is not None:
+        check_scenario(session, campaign.application_id, scenario_id)
+        campaign.scenario_id = scenario_id
+    if settings is not None:
+        campaign.settings = {**(campaign.settings or {}), **normalise_overrides(settings)}
+    _validate_effective(session, campaign)
+    return campaign
+
+
+def transition(*, session: Session, campaign: Campaign, account_id: str, action: str) -> Campaign:
+    """start | pause | resume | stop | cancel, with the campaign event it causes."""
+    now = utc_now()
+    match action:
+        case "start":
+            events = lifecycle.start(session, campaign, account_id=account_id, now=now)
+        case "pause":
+            events = lifecycle.pause(session, campaign, now=now)
+        case "resume":
+            events = lifecycle.resume(session, campaign, account_id=account_id, now=now)
+        case "stop":
+            events = lifecycle.close(session, campaign, status=CampaignStatus.COMPLETED, now=now)
+        case "cancel":
+            events = lifecycle.close(session, campaign, status=CampaignStatus.CANCELLED, now=now)
+        case _:
+            raise ValueError(action)
+    notify.emit_all(session, events)
+    return campaign
+
+
+def cancel_contact(*, session: Session, application_id: str, contact_id: str) -> dict[str, Any]:
+    """Cancel a contact not yet finished; a call in flight ends normally but is not re-called."""
+    contact = queries.get_contact(session, application_id=application_id, contact_id=contact_id, for_update=True)
+    if contact.status in (ContactStatus.DONE.value, ContactStatus.FAILED.value, ContactStatus.CANCELLED.value):
+        raise CampaignStateError(f"The contact is already {contact.status}")
+    in_call = contact.status == ContactStatus.CALLING.value
+    contact.status = ContactStatus.CANCELLED.value
+    contact.next_attempt_at = None
+    if not in_call:  # a call in flight reports the contact's end when it finishes
+        notify.emit_all(session, [events.contact_finished(application_id=application_id, contact=contact, finished_at=utc_now())])
+    return queries.contact_dict(contact)

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
 from aicall.accounts.models import Account, Application
 from aicall.accounts.secrets_box import SecretBox
 from aicall.calls.models import AttemptStatus, CallAttempt
+from aicall.campaigns.closing import DUE_STATUSES, finish_campaign
 from aicall.campaigns.models import Campaign, CampaignStatus, Contact, ContactStatus
 from aicall.campaigns.settings import CampaignSettings, effective
 from aicall.dialer import window
@@ -27,7 +28,6 @@ from aicall.ids import object_id
 from aicall.interpreter.script import Script
 
 LEASE_GRACE = timedelta(seconds=120)
-DUE_STATUSES = (ContactStatus.PENDING.value, ContactStatus.RETRY_WAIT.value)
 PAUSE_NO_BALANCE = "insufficient_balance"
 
 
@@ -222,29 +222,3 @@ def complete_if_over(session: Session, view: CampaignView, now: datetime, outcom
         return False
     finish_campaign(session, view.campaign, CampaignStatus.COMPLETED, now, outcome.events, reason="end_date")
     return True
-
-
-def finish_campaign(
-    session: Session,
-    campaign: Campaign,
-    status: CampaignStatus,
-    now: datetime,
-    events: list[tuple[str, str, dict[str, Any]]],
-    *,
-    reason: str | None = None,
-) -> None:
-    """Close a campaign: contacts not yet called are cancelled; calls in flight finish."""
-    session.execute(
-        update(Contact)
-        .where(Contact.campaign_id == campaign.id, Contact.status.in_(DUE_STATUSES))
-        .values(status=ContactStatus.CANCELLED.value, updated_at=now)
-    )
-    campaign.status = status.value
-    campaign.finished_at = now
-    events.append(
-        (
-            campaign.application_id,
-            f"campaign.{status.value}",
-            {"campaign_id": campaign.id, "name": campaign.name, "status": status.value, "reason": reason, "at": now.isoformat()},
-        )
-    )

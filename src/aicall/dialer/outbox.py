@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aicall.dialer.events import Event
+from aicall.calls.events import Event
 
 Emit = Callable[..., Any]
 

@@ -22,7 +22,8 @@ from aicall.calls.models import AttemptStatus, CallAttempt
 from aicall.calls.outcomes import CallOutcome
 from aicall.campaigns.models import Campaign, Contact, ContactStatus
 from aicall.campaigns.settings import effective
-from aicall.dialer import events, retry
+from aicall.calls import events
+from aicall.dialer import retry
 from aicall.dialer.models import DialerWorker
 from aicall.dialer.results import recording_url
 

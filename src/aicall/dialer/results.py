@@ -19,7 +19,9 @@ from aicall.campaigns.models import (
     Contact,
     ContactStatus,
 )
-from aicall.dialer import claims, events, retry
+from aicall.campaigns.closing import finish_campaign
+from aicall.calls import events
+from aicall.dialer import retry
 from aicall.dialer.jobs import CallResult
 
 
@@ -132,4 +134,4 @@ def complete_if_drained(session: Session, campaign: Campaign, now: datetime, out
         )
     )
     if not busy:
-        claims.finish_campaign(session, campaign, CampaignStatus.COMPLETED, now, out, reason="all_contacts_done")
+        finish_campaign(session, campaign, CampaignStatus.COMPLETED, now, out, reason="all_contacts_done")

@@ -1,0 +1,66 @@
+"""Public API: the caller's account balance and its ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from aicall.accounts.models import Account, LedgerEntry
+from aicall.web.deps import CurrentApp, StateDep
+from aicall.web.envelope import ok
+
+router = APIRouter(prefix="/api/v1/public-api", tags=["balance"])
+
+
+@router.get("/balance", summary="Prepaid balance, amount held for calls in flight, and price")
+def get_balance(state: StateDep, app: CurrentApp) -> dict[str, Any]:
+    with state.db.reading() as session:
+        account = session.get(Account, app.account_id)
+        assert account is not None
+        return ok(
+            {
+                "account_id": account.id,
+                "balance": account.balance,
+                "reserved": account.reserved,
+                "available": account.balance - account.reserved,
+                "currency": "VND",
+                "price_per_minute": account.price_per_minute,
+                "billing_increment": account.billing_increment,
+                "charge_unanswered": account.charge_unanswered,
+            }
+        )
+
+
+@router.get("/balance/ledger", summary="Balance movements, newest first")
+def get_ledger(
+    state: StateDep,
+    app: CurrentApp,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    with state.db.reading() as session:
+        rows = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.account_id == app.account_id)
+            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return ok(
+            {
+                "entries": [
+                    {
+                        "id": e.id,
+                        "kind": e.kind,
+                        "amount": e.amount,
+                        "balance_after": e.balance_after,
+                        "attempt_id": e.attempt_id,
+                        "note": e.note,
+                        "created_at": e.created_at.isoformat(),
+                    }
+                    for e in rows
+                ]
+            }
+        )

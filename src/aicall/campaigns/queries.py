@@ -1,0 +1,173 @@
+"""Reading campaigns, contacts and attempts for the API (live counts included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from aicall.calls.models import CallAttempt
+from aicall.campaigns.models import Campaign, Contact
+from aicall.campaigns.settings import CampaignSettings, effective
+from aicall.errors import CampaignNotFound, ContactNotFound
+from aicall.scenarios.models import Scenario
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def get_campaign(session: Session, *, application_id: str, campaign_id: str, for_update: bool = False) -> Campaign:
+    query = select(Campaign).where(Campaign.id == campaign_id, Campaign.application_id == application_id)
+    if for_update:
+        query = query.with_for_update()
+    campaign = session.scalars(query).first()
+    if campaign is None:
+        raise CampaignNotFound()
+    return campaign
+
+
+def settings_of(session: Session, campaign: Campaign) -> CampaignSettings:
+    call_config = None
+    if campaign.scenario_id:
+        scenario = session.get(Scenario, campaign.scenario_id)
+        call_config = scenario.call_config if scenario else None
+    return effective(campaign.settings, call_config)
+
+
+def counts(session: Session, campaign_id: str) -> dict[str, Any]:
+    by_status = dict(
+        session.execute(
+            select(Contact.status, func.count()).where(Contact.campaign_id == campaign_id).group_by(Contact.status)
+        ).all()
+    )
+    by_outcome = dict(
+        session.execute(
+            select(CallAttempt.outcome, func.count())
+            .where(CallAttempt.campaign_id == campaign_id, CallAttempt.outcome.is_not(None))
+            .group_by(CallAttempt.outcome)
+        ).all()
+    )
+    live = session.scalar(
+        select(func.count()).where(CallAttempt.campaign_id == campaign_id, CallAttempt.status == "in_progress")
+    )
+    cost = session.scalar(select(func.coalesce(func.sum(CallAttempt.cost), 0)).where(CallAttempt.campaign_id == campaign_id))
+    return {
+        "contacts": int(sum(by_status.values())),
+        "by_status": {k: int(v) for k, v in by_status.items()},
+        "attempts": int(sum(by_outcome.values())),
+        "by_outcome": {k: int(v) for k, v in by_outcome.items()},
+        "calls_in_progress": int(live or 0),
+        "cost": int(cost or 0),
+    }
+
+
+def campaign_dict(session: Session, campaign: Campaign, *, with_counts: bool = True) -> dict[str, Any]:
+    try:
+        settings: dict[str, Any] | None = settings_of(session, campaign).to_public()
+    except ValueError:
+        settings = None
+    body = {
+        "id": campaign.id,
+        "name": campaign.name,
+        "status": campaign.status,
+        "scenario_id": campaign.scenario_id,
+        "pause_reason": campaign.pause_reason,
+        "settings": settings,
+        "overrides": campaign.settings or {},
+        "created_at": _iso(campaign.created_at),
+        "updated_at": _iso(campaign.updated_at),
+        "started_at": _iso(campaign.started_at),
+        "finished_at": _iso(campaign.finished_at),
+    }
+    if with_counts:
+        body["counts"] = counts(session, campaign.id)
+    return body
+
+
+def list_campaigns(
+    session: Session, *, application_id: str, status: str | None, limit: int, offset: int
+) -> tuple[list[Campaign], int]:
+    query = select(Campaign).where(Campaign.application_id == application_id)
+    if status:
+        query = query.where(Campaign.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Campaign.created_at.desc(), Campaign.id).limit(limit).offset(offset)).all()
+    return list(rows), int(total)
+
+
+def contact_dict(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "campaign_id": contact.campaign_id,
+        "phone_number": contact.phone,
+        "tags": contact.tags or {},
+        "status": contact.status,
+        "attempts": contact.attempts,
+        "last_outcome": contact.last_outcome,
+        "next_attempt_at": _iso(contact.next_attempt_at) if contact.status in ("pending", "retry_wait") else None,
+        "created_at": _iso(contact.created_at),
+        "updated_at": _iso(contact.updated_at),
+    }
+
+
+def attempt_dict(attempt: CallAttempt, base_url: str) -> dict[str, Any]:
+    return {
+        "id": attempt.id,
+        "number": attempt.number,
+        "status": attempt.status,
+        "outcome": attempt.outcome,
+        "sip_code": attempt.sip_code,
+        "sip_reason": attempt.sip_reason,
+        "hotline": attempt.hotline,
+        "claimed_at": _iso(attempt.claimed_at),
+        "started_at": _iso(attempt.started_at),
+        "answered_at": _iso(attempt.answered_at),
+        "ended_at": _iso(attempt.ended_at),
+        "duration": round(attempt.duration or 0.0, 3),
+        "billable_seconds": attempt.billable_seconds,
+        "cost": attempt.cost,
+        "keys_pressed": attempt.keys_pressed,
+        "end_reason": attempt.end_reason,
+        "path": attempt.path or [],
+        "error": attempt.error,
+        "recording_url": f"{base_url}/api/v1/public-api/recordings/{attempt.id}.wav" if attempt.recording_path else None,
+        "scenario_version": attempt.scenario_version,
+    }
+
+
+def list_contacts(
+    session: Session,
+    *,
+    campaign_id: str,
+    status: str | None,
+    outcome: str | None,
+    phone: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Contact], int]:
+    query = select(Contact).where(Contact.campaign_id == campaign_id)
+    if status:
+        query = query.where(Contact.status == status)
+    if outcome:
+        query = query.where(Contact.last_outcome == outcome)
+    if phone:
+        query = query.where(Contact.phone == phone)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Contact.created_at, Contact.id).limit(limit).offset(offset)).all()
+    return list(rows), int(total)
+
+
+def get_contact(session: Session, *, application_id: str, contact_id: str, for_update: bool = False) -> Contact:
+    query = select(Contact).where(Contact.id == contact_id, Contact.application_id == application_id)
+    if for_update:
+        query = query.with_for_update()
+    contact = session.scalars(query).first()
+    if contact is None:
+        raise ContactNotFound()
+    return contact
+
+
+def attempts_of(session: Session, contact_id: str) -> list[CallAttempt]:
+    return list(session.scalars(select(CallAttempt).where(CallAttempt.contact_id == contact_id).order_by(CallAttempt.number)))

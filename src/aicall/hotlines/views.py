@@ -1,0 +1,119 @@
+"""Public API: the caller's hotline pools (`poolHotlineKey`) and SIP trunks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from sqlalchemy import or_, select
+
+from aicall.errors import ValidationFailed
+from aicall.hotlines import service as hotline_service
+from aicall.hotlines.models import Hotline, HotlinePool, SipTrunk
+from aicall.web.deps import CurrentApp, StateDep
+from aicall.web.envelope import ok
+
+router = APIRouter(prefix="/api/v1/public-api", tags=["hotlines"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class PoolCreate(_Body):
+    key: str = Field(min_length=1, max_length=100)
+    numbers: list[str] = Field(min_length=1, max_length=1000)
+    trunk_id: str | None = None
+    per_number_concurrency: int = Field(default=10, ge=1, le=1000)
+
+
+class TrunkCreate(_Body):
+    host: str = Field(min_length=1, max_length=255)
+    port: int = Field(default=5060, ge=1, le=65535)
+    transport: str = "udp"
+    username: str | None = None
+    password: str | None = None
+    # `register` itself would shadow BaseModel's ABC `register`.
+    register_with_trunk: bool = Field(default=False, alias="register")
+    from_domain: str | None = None
+    name: str = ""
+    max_concurrent: int = Field(default=100, ge=1, le=10000)
+
+
+def pool_dict(session: Any, pool: HotlinePool) -> dict[str, Any]:
+    lines = session.scalars(select(Hotline).where(Hotline.pool_id == pool.id).order_by(Hotline.number)).all()
+    return {
+        "id": pool.id,
+        "key": pool.key,
+        "shared": pool.account_id is None,
+        "trunk_id": pool.trunk_id,
+        "numbers": [{"number": h.number, "max_concurrent": h.max_concurrent} for h in lines],
+    }
+
+
+def trunk_dict(trunk: SipTrunk) -> dict[str, Any]:
+    return {
+        "id": trunk.id,
+        "name": trunk.name,
+        "host": trunk.host,
+        "port": trunk.port,
+        "transport": trunk.transport,
+        "username": trunk.username,
+        "register": trunk.register,
+        "from_domain": trunk.from_domain,
+        "max_concurrent": trunk.max_concurrent,
+    }
+
+
+@router.get("/hotline-pools", summary="Pools this application may dial from")
+def list_pools(state: StateDep, app: CurrentApp) -> dict[str, Any]:
+    with state.db.reading() as session:
+        pools = session.scalars(
+            select(HotlinePool)
+            .where(or_(HotlinePool.account_id == app.account_id, HotlinePool.account_id.is_(None)))
+            .order_by(HotlinePool.key)
+        ).all()
+        return ok({"pools": [pool_dict(session, p) for p in pools]})
+
+
+@router.post("/hotline-pools", summary="Create a pool of caller numbers")
+def create_pool(state: StateDep, app: CurrentApp, body: PoolCreate) -> dict[str, Any]:
+    with state.db.transaction() as session:
+        if body.trunk_id is not None:
+            trunk = session.get(SipTrunk, body.trunk_id)
+            if trunk is None or trunk.account_id not in (None, app.account_id):
+                raise ValidationFailed("Validation Failed: trunkId: no such SIP trunk")
+        try:
+            pool = hotline_service.create_pool(
+                session=session,
+                key=body.key,
+                numbers=body.numbers,
+                trunk_id=body.trunk_id,
+                account_id=app.account_id,
+                per_number_concurrency=body.per_number_concurrency,
+            )
+        except hotline_service.HotlineError as exc:
+            raise ValidationFailed(f"Validation Failed: {exc}") from exc
+        return ok(pool_dict(session, pool))
+
+
+@router.get("/sip-trunks", summary="SIP trunks of this account")
+def list_trunks(state: StateDep, app: CurrentApp) -> dict[str, Any]:
+    with state.db.reading() as session:
+        trunks = session.scalars(select(SipTrunk).where(SipTrunk.account_id == app.account_id)).all()
+        return ok({"trunks": [trunk_dict(t) for t in trunks]})
+
+
+@router.post("/sip-trunks", summary="Add a SIP trunk (password stored encrypted, never returned)")
+def create_trunk(state: StateDep, app: CurrentApp, body: TrunkCreate) -> dict[str, Any]:
+    with state.db.transaction() as session:
+        try:
+            fields = body.model_dump(exclude={"register_with_trunk"})
+            trunk = hotline_service.create_trunk(
+                session=session, box=state.box, account_id=app.account_id, register=body.register_with_trunk, **fields
+            )
+        except hotline_service.HotlineError as exc:
+            raise ValidationFailed(f"Validation Failed: {exc}") from exc
+        return ok(trunk_dict(trunk))
