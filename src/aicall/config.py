@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     sim_time_scale: float = 1.0
     sim_rules: Path | None = None
     dialer_tick: float = 0.5  # seconds between scheduler passes
+    dialer_heartbeat: float = 2.0  # seconds between a dialer's heartbeats
+    dialer_stale_after: float = 10.0  # a dialer silent this long is dead: its calls are reconciled
     webhook_allow_private: bool = False
     tts_engine: str = "espeak"  # espeak | openai | none
     tts_base_url: str = ""

@@ -77,6 +77,8 @@ class Engine:
                 load_call_config=scenario_call_config,
                 prompter_for=PrompterFactory(settings),
                 emit=notify.emit,
+                heartbeat_every=settings.dialer_heartbeat,
+                stale_after=settings.dialer_stale_after,
             )
         self._stop = asyncio.Event()
 
