@@ -20,6 +20,7 @@ from aicall.hotlines import views as hotline_views
 from aicall.scenarios import views as scenario_views
 from aicall.web.deps import AppState
 from aicall.web.envelope import install_error_handlers
+from aicall.webhooks import views as webhook_views
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
@@ -63,4 +64,5 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(hotline_views.router)
     app.include_router(call_views.router)
     app.include_router(scenario_views.router)
+    app.include_router(webhook_views.router)
     return app

@@ -2,12 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from sqlalchemy.orm import Session
 
 from aicall.campaigns.contact_import import TagRules
 from aicall.campaigns.models import Campaign
+from aicall.interpreter.script import FieldSpec
+from aicall.scenarios.models import Scenario
+from aicall.scenarios.snapshot import scenario_fields
+from aicall.speech.template import find_field, validate_value
 
 
 def rules_for(*, session: Session, campaign: Campaign) -> TagRules:
-    allow = bool((campaign.settings or {}).get("allow_duplicate_phone", False))
-    return TagRules(allow_duplicate_phone=allow)
+    """`allow_duplicate_phone`: the campaign's own setting, else its scenario's call_config.
+
+    `check_tags`: each tag value that belongs to one of the scenario's personalised fields
+    must be readable by that field's reading type (a missing value is not checked here)."""
+    overrides = campaign.settings or {}
+    scenario = _scenario(session, campaign)
+    call_config = (scenario.call_config or {}) if scenario is not None else {}
+    if "allow_duplicate_phone" in overrides:
+        allow = bool(overrides["allow_duplicate_phone"])
+    else:
+        allow = bool(call_config.get("allow_duplicate_phone", False))
+    if scenario is None or not scenario.personalized_fields:
+        return TagRules(allow_duplicate_phone=allow)
+    return TagRules(
+        allow_duplicate_phone=allow, check_tags=tag_checker(scenario_fields(scenario), scenario.dialect)
+    )
+
+
+def _scenario(session: Session, campaign: Campaign) -> Scenario | None:
+    if campaign.scenario_id is None:
+        return None
+    scenario = session.get(Scenario, campaign.scenario_id)
+    # A scenario of another application (or a deleted one) imposes nothing.
+    if scenario is None or scenario.application_id != campaign.application_id:
+        return None
+    return scenario
+
+
+def tag_checker(fields: tuple[FieldSpec, ...], dialect: str) -> Callable[[Mapping[str, str]], str | None]:
+    """None when every value given for a field reads aloud, else the reason, naming the field."""
+
+    def check(tags: Mapping[str, str]) -> str | None:
+        for name, value in tags.items():
+            field = find_field(name, fields)
+            if field is None:
+                continue  # unknown keys are kept with the contact (CONTRACT §2)
+            reason = validate_value(field, value, dialect)
+            if reason is not None:
+                return f"tag {name!r} (field '{field.name}', {field.reading_type}): {reason}"
+        return None
+
+    return check

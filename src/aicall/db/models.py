@@ -7,6 +7,7 @@ from aicall.db.base import Base
 from aicall.dialer.models import DialerWorker
 from aicall.hotlines.models import Hotline, HotlinePool, SipTrunk
 from aicall.idempotency.models import IdempotentRequest
+from aicall.scenarios.models import Scenario, ScenarioAction, ScenarioVersion  # noqa: F401 - registers the tables
 
 __all__ = [
     "Account",

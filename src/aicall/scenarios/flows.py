@@ -1,0 +1,92 @@
+"""Work that spans scenarios and campaigns: calling out with a scenario (`resume`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aicall.campaigns import service as campaign_service
+from aicall.campaigns.models import CLOSED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
+from aicall.clock import utc_now
+from aicall.db.engine import Database
+from aicall.errors import Conflict, ValidationFailed
+from aicall.scenarios import service
+from aicall.scenarios.models import Scenario
+from sqlalchemy.orm import Session
+
+
+def resume(
+    *,
+    db: Database,
+    application_id: str,
+    scenario_id: str,
+    payload: Any,
+    idempotency_key: str | None,
+    max_contacts: int,
+    region: str,
+) -> dict[str, Any]:
+    """Add contacts to the scenario's default campaign and set it running; the API answer.
+
+    The contacts go through the very same import as `POST /campaign` (validation, duplicates,
+    readable tag values), so the two endpoints accept and refuse exactly the same contacts.
+    """
+    contacts = payload.get("contacts") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict):
+        raise ValidationFailed("Validation Failed: the request body must be a JSON object")
+    if contacts is None:
+        raise ValidationFailed("Validation Failed: contacts is required")
+    if not isinstance(contacts, list):
+        raise ValidationFailed("Validation Failed: contacts must be a list")
+    if not contacts:
+        raise ValidationFailed("Validation Failed: contacts is empty")
+    with db.transaction() as session:
+        scenario = service.get_scenario(
+            session=session, application_id=application_id, scenario_id=scenario_id, for_update=True
+        )
+        if scenario.published_version is None:
+            raise Conflict(
+                f"Scenario is {scenario.status} and has no approved version: submit it and have it "
+                "approved before calling out with it"
+            )
+        campaign_id = _default_campaign(session, scenario).id
+    _status, body = campaign_service.add_contacts(
+        db=db,
+        application_id=application_id,
+        payload={"campaign_id": campaign_id, "contacts": contacts},
+        idempotency_key=idempotency_key,
+        max_contacts=max_contacts,
+        region=region,
+    )
+    with db.transaction() as session:
+        campaign = session.get(Campaign, campaign_id, with_for_update=True)
+        if campaign is not None and campaign.status in (CampaignStatus.DRAFT.value, CampaignStatus.PAUSED.value):
+            campaign.status = CampaignStatus.RUNNING.value
+            campaign.pause_reason = None
+            campaign.started_at = campaign.started_at or utc_now()
+        status = campaign.status if campaign is not None else None
+    return {
+        "status": 1,
+        "result": {
+            "campaign_id": campaign_id,
+            "campaign_status": status,
+            "added": body.get("result", []),
+            "rejected": body.get("rejected", []),
+        },
+    }
+
+
+def _default_campaign(session: Session, scenario: Scenario) -> Campaign:
+    """The scenario's default campaign: found while it is open, else made (named after it)."""
+    if scenario.default_campaign_id is not None:
+        campaign = session.get(Campaign, scenario.default_campaign_id)
+        if (
+            campaign is not None
+            and campaign.application_id == scenario.application_id
+            and campaign.scenario_id == scenario.id
+            and campaign.status not in CLOSED_CAMPAIGN_STATUSES
+        ):
+            return campaign
+    campaign = campaign_service.create_campaign(
+        session=session, application_id=scenario.application_id, name=scenario.name[:200], scenario_id=scenario.id
+    )
+    scenario.default_campaign_id = campaign.id
+    return campaign

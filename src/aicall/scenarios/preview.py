@@ -1,0 +1,140 @@
+"""Previews: the exact words an action would say to a contact, and that prompt as a WAV file.
+
+The WAV is written into the audio cache (`data_dir/audio`) and handed out as a signed,
+expiring link, `/api/v1/public-api/audio/{key}.wav?expires=..&signature=..`: a browser's
+`<audio>` element can play it without a bearer token, and a preview (which holds a contact's
+name, an amount...) cannot be fetched by anyone who was not given its link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aicall.config import Settings
+from aicall.errors import ApiError, ValidationFailed
+from aicall.interpreter.script import Script
+from aicall.speech.cache import AudioCache
+from aicall.speech.errors import ReadingError, SpeechError, TemplateError
+from aicall.speech.espeak import EspeakEngine
+from aicall.speech.prompter import Prompter
+from aicall.speech.template import find_field, render_text, validate_value
+from aicall.speech.tts import TtsEngine, build_engine
+from aicall.speech.voices import resolve_voice
+
+log = logging.getLogger(__name__)
+
+AUDIO_ROUTE = "/api/v1/public-api/audio"
+LINK_LIFETIME = 3600  # seconds a preview link plays
+
+
+class AudioLinkInvalid(ApiError):
+    code, http_status, message = 403, 403, "Audio link is invalid or has expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    text: str
+    audio_key: str | None
+    audio_error: str | None = None
+
+
+def audio_directory(settings: Settings) -> Path:
+    return settings.data_dir / "audio"
+
+
+def spoken_text(script: Script, template: str, values: Mapping[str, str]) -> str:
+    """The words of `template` for these values; `ValidationFailed` naming the field otherwise."""
+    for name, value in values.items():
+        field = find_field(name, script.fields)
+        if field is None:
+            continue  # a value no field uses is kept, as the contacts API keeps it
+        reason = validate_value(field, value, script.dialect)
+        if reason is not None:
+            raise ValidationFailed(
+                f"Validation Failed: values.{name}: field '{field.name}' ({field.key}) "
+                f"cannot be read as {field.reading_type}: {reason}",
+                details=[{"field": f"values.{name}", "message": reason}],
+            )
+    try:
+        return render_text(template, script.fields, values, script.dialect)
+    except (ReadingError, TemplateError) as exc:
+        field_name = getattr(exc, "field", None) or ""
+        raise ValidationFailed(
+            f"Validation Failed: values{'.' + field_name if field_name else ''}: {exc}",
+            details=[{"field": f"values.{field_name}", "message": str(exc)}],
+        ) from None
+
+
+def _engine(settings: Settings, engine_name: str) -> TtsEngine:
+    if engine_name != "espeak":
+        try:
+            engine = build_engine(engine_name, base_url=settings.tts_base_url, api_key=settings.tts_api_key)
+        except ValueError:
+            engine = None
+        if engine is not None:
+            return engine
+    return EspeakEngine()
+
+
+async def render(settings: Settings, script: Script, template: str, values: Mapping[str, str]) -> Preview:
+    """Text always; audio when a TTS engine can speak it (its failure is reported, not raised)."""
+    text = spoken_text(script, template, values)
+    if not text:
+        return Preview(text="", audio_key=None)
+    try:
+        choice = resolve_voice(script.voice_code)
+        engine = _engine(settings, choice.engine)
+        voice = choice.voice if engine.name == choice.engine else "vi"
+        prompter = Prompter(
+            script.fields,
+            dialect=script.dialect,
+            engine=engine,
+            voice=voice,
+            speed=script.speed,
+            cache=AudioCache(audio_directory(settings)),
+        )
+        _audio, path = await prompter.render_file(template, values)
+    except (SpeechError, OSError) as exc:
+        log.warning("preview of scenario %s: no audio: %s", script.scenario_id, exc)
+        return Preview(text=text, audio_key=None, audio_error=str(exc))
+    return Preview(text=text, audio_key=path.stem)
+
+
+def _signing_key(settings: Settings) -> bytes:
+    return hashlib.sha256(b"aicall audio links\0" + settings.ensure_secret_key().encode()).digest()
+
+
+def _signature(settings: Settings, key: str, expires: int) -> str:
+    return hmac.new(_signing_key(settings), f"{key}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def audio_url(settings: Settings, key: str, *, now: float | None = None) -> str:
+    expires = int((now if now is not None else time.time()) + LINK_LIFETIME)
+    signature = _signature(settings, key, expires)
+    return f"{settings.base_url}{AUDIO_ROUTE}/{key}.wav?expires={expires}&signature={signature}"
+
+
+def audio_file(settings: Settings, key: str, expires: Any, signature: Any, *, now: float | None = None) -> Path:
+    """The cached WAV a signed link names; `AudioLinkInvalid` for a bad, expired or dead link."""
+    try:
+        deadline = int(expires)
+    except (TypeError, ValueError):
+        raise AudioLinkInvalid() from None
+    if not isinstance(signature, str) or not hmac.compare_digest(signature, _signature(settings, key, deadline)):
+        raise AudioLinkInvalid()
+    if deadline < (now if now is not None else time.time()):
+        raise AudioLinkInvalid()
+    try:
+        path = AudioCache(audio_directory(settings)).path_for(key)
+    except ValueError:
+        raise AudioLinkInvalid() from None
+    if not path.is_file():
+        raise AudioLinkInvalid("Audio is no longer available: preview it again")
+    return path

@@ -1,0 +1,292 @@
+"""Public API: scenarios and their actions (CONTRACT §3), previews and their audio."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from aicall.errors import ApiError, ValidationFailed
+from aicall.idempotency import service as idempotency
+from aicall.scenarios import actions as action_service
+from aicall.scenarios import flows, preview, snapshot
+from aicall.scenarios import service as scenario_service
+from aicall.scenarios.models import ScenarioStatus
+from aicall.scenarios.schemas import (
+    ActionCreate,
+    ActionUpdate,
+    PreviewRequest,
+    ScenarioCreate,
+    ScenarioUpdate,
+    actions_out,
+    parse,
+    parse_fields,
+    scenario_out,
+)
+from aicall.web.deps import AppState, CurrentApp, JsonBody, StateDep
+from aicall.web.envelope import ok
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+
+
+class _Route(APIRoute):
+    """CONTRACT §3: an unexpected fault answers 9999 "Unknown error" in the envelope."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (ApiError, HTTPException, RequestValidationError):
+                raise
+            except Exception as exc:
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                raise ApiError() from exc
+
+        return guarded
+
+
+router = APIRouter(prefix="/api/v1/public-api", tags=["scenarios"], route_class=_Route)
+
+
+def _in_transaction(state: AppState, work: Callable[..., Any], **kwargs: Any) -> Any:
+    with state.db.transaction() as session:
+        return work(session=session, **kwargs)
+
+
+def _reading(state: AppState, work: Callable[..., Any], **kwargs: Any) -> Any:
+    with state.db.reading() as session:
+        return work(session=session, **kwargs)
+
+
+# --- scenarios -------------------------------------------------------------------------------
+
+
+@router.post("/scenarios", summary="Create a scenario (with its OUTBOUND_CALL root and `start` menu)")
+async def create_scenario(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
+    data = parse(ScenarioCreate, payload)
+
+    def work(*, session: Any) -> dict[str, Any]:
+        scenario = scenario_service.create_scenario(session=session, application_id=app.application_id, data=data)
+        return scenario_out(scenario)
+
+    return ok(await run_in_threadpool(_in_transaction, state, work))
+
+
+@router.get("/scenarios", summary="List scenarios: ?status=&fields=&limit=&offset=")
+async def list_scenarios(
+    state: StateDep,
+    app: CurrentApp,
+    status: str | None = None,
+    fields: str | None = None,
+    limit: str | None = None,
+    offset: str | None = None,
+) -> dict[str, Any]:
+    wanted_status = _status(status)
+    chosen = parse_fields(fields)
+    page_size = _integer("limit", limit, DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    skip = _integer("offset", offset, 0, low=0, high=None)
+
+    def work(*, session: Any) -> dict[str, Any]:
+        scenarios, total = scenario_service.list_scenarios(
+            session=session, application_id=app.application_id, status=wanted_status, limit=page_size, offset=skip
+        )
+        rows = [scenario_out(s) for s in scenarios]
+        if chosen is not None:
+            rows = [{name: row[name] for name in chosen} for row in rows]
+        return {"scenarios": rows, "total_count": total}
+
+    return ok(await run_in_threadpool(_reading, state, work))
+
+
+def _status(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip().upper()
+    if value not in {s.value for s in ScenarioStatus}:
+        choices = ", ".join(s.value for s in ScenarioStatus)
+        raise ValidationFailed(f"Validation Failed: status: unknown status {raw!r}; expected one of {choices}")
+    return value
+
+
+def _integer(name: str, raw: str | None, default: int, *, low: int, high: int | None) -> int:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"Validation Failed: {name}: {raw!r} is not a whole number") from None
+    if value < low:
+        raise ValidationFailed(f"Validation Failed: {name}: must be at least {low}, not {value}")
+    if high is not None and value > high:
+        raise ValidationFailed(f"Validation Failed: {name}: must be at most {high}, not {value}")
+    return value
+
+
+@router.get("/scenarios/{scenario_id}", summary="Read a scenario")
+async def get_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> dict[str, Any]:
+    def work(*, session: Any) -> dict[str, Any]:
+        return scenario_out(
+            scenario_service.get_scenario(session=session, application_id=app.application_id, scenario_id=scenario_id)
+        )
+
+    return ok(await run_in_threadpool(_reading, state, work))
+
+
+@router.put("/scenarios/{scenario_id}", summary="Change the fields named; the others stay")
+async def update_scenario(state: StateDep, app: CurrentApp, scenario_id: str, payload: JsonBody) -> dict[str, Any]:
+    data = parse(ScenarioUpdate, payload)
+
+    def work(*, session: Any) -> dict[str, Any]:
+        scenario = scenario_service.update_scenario(
+            session=session, application_id=app.application_id, scenario_id=scenario_id, data=data
+        )
+        return scenario_out(scenario)
+
+    return ok(await run_in_threadpool(_in_transaction, state, work))
+
+
+@router.delete("/scenarios/{scenario_id}", summary="Delete a scenario no running campaign uses")
+async def delete_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> dict[str, Any]:
+    def work(*, session: Any) -> None:
+        scenario_service.delete_scenario(session=session, application_id=app.application_id, scenario_id=scenario_id)
+
+    await run_in_threadpool(_in_transaction, state, work)
+    return ok({"id": scenario_id, "deleted": True})
+
+
+@router.post("/scenarios/{scenario_id}/submit", summary="Ask for approval (DRAFT -> REVIEWING)")
+async def submit_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> dict[str, Any]:
+    def work(*, session: Any) -> str:
+        scenario = scenario_service.submit(session=session, application_id=app.application_id, scenario_id=scenario_id)
+        return scenario.status
+
+    status = await run_in_threadpool(_in_transaction, state, work)
+    # AICall's exact answer; `scenario_status` is ours (ACTIVE at once for self-approving accounts).
+    return {"message": "success", "status": 1, "scenario_status": status}
+
+
+@router.post("/scenarios/{scenario_id}/resume", summary="Call these contacts with the scenario")
+async def resume_scenario(
+    state: StateDep,
+    app: CurrentApp,
+    scenario_id: str,
+    payload: JsonBody,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> dict[str, Any]:
+    key = idempotency.check_key(idempotency_key)
+    answer: dict[str, Any] = await run_in_threadpool(
+        flows.resume,
+        db=state.db,
+        application_id=app.application_id,
+        scenario_id=scenario_id,
+        payload=payload,
+        idempotency_key=key,
+        max_contacts=state.settings.max_contacts_per_request,
+        region=state.settings.default_region,
+    )
+    return answer
+
+
+@router.post("/scenarios/{scenario_id}/preview", summary="The words and audio of one action for given values")
+async def preview_action(state: StateDep, app: CurrentApp, scenario_id: str, payload: JsonBody) -> dict[str, Any]:
+    data = parse(PreviewRequest, payload)
+
+    def work(*, session: Any) -> Any:
+        scenario = scenario_service.get_scenario(
+            session=session, application_id=app.application_id, scenario_id=scenario_id
+        )
+        return snapshot.build_script(session, scenario)
+
+    script = await run_in_threadpool(_reading, state, work)
+    action = script.actions.get(data.action_id)
+    if action is None:
+        raise ValidationFailed(f"Validation Failed: actionId: {data.action_id!r} is not an action of this scenario")
+    values = {name: str(value) for name, value in data.values.items()}
+    result = await preview.render(state.settings, script, action.content_text, values)
+    body: dict[str, Any] = {
+        "action_id": action.id,
+        "text": result.text,
+        "audio_url": preview.audio_url(state.settings, result.audio_key) if result.audio_key else None,
+    }
+    if result.audio_error:
+        body["audio_error"] = result.audio_error
+    return ok(body)
+
+
+@router.get("/audio/{key}.wav", summary="A preview's WAV file (signed link, no token needed)")
+async def audio(state: StateDep, key: str, expires: str | None = None, signature: str | None = None) -> FileResponse:
+    path = preview.audio_file(state.settings, key, expires, signature)
+    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+@router.get("/scenario-actions", summary="List a scenario's actions: ?scenarioId=")
+async def list_actions(state: StateDep, app: CurrentApp, request: Request) -> dict[str, Any]:
+    scenario_id = request.query_params.get("scenarioId") or request.query_params.get("scenario_id")
+    if not scenario_id:
+        raise ValidationFailed("Validation Failed: scenarioId is required")
+
+    def work(*, session: Any) -> list[dict[str, Any]]:
+        rows = action_service.list_actions(session=session, application_id=app.application_id, scenario_id=scenario_id)
+        return actions_out(rows)
+
+    return ok(await run_in_threadpool(_reading, state, work))
+
+
+def _one_action(session: Any, application_id: str, action_id: str) -> dict[str, Any]:
+    scenario, _action = action_service.get_action(session=session, application_id=application_id, action_id=action_id)
+    rows = action_service.list_actions(session=session, application_id=application_id, scenario_id=scenario.id)
+    return next(body for body in actions_out(rows) if body["id"] == action_id)
+
+
+@router.get("/scenario-actions/{action_id}", summary="Read one action")
+async def get_action(state: StateDep, app: CurrentApp, action_id: str) -> dict[str, Any]:
+    def work(*, session: Any) -> dict[str, Any]:
+        return _one_action(session, app.application_id, action_id)
+
+    return ok(await run_in_threadpool(_reading, state, work))
+
+
+@router.post("/scenario-actions", summary="Create an action")
+async def create_action(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
+    data = parse(ActionCreate, payload)
+
+    def work(*, session: Any) -> dict[str, Any]:
+        action = action_service.create_action(session=session, application_id=app.application_id, data=data)
+        return _one_action(session, app.application_id, action.id)
+
+    return ok(await run_in_threadpool(_in_transaction, state, work))
+
+
+@router.put("/scenario-actions/{action_id}", summary="Change the fields named; `responses` replaces the list")
+async def update_action(state: StateDep, app: CurrentApp, action_id: str, payload: JsonBody) -> dict[str, Any]:
+    data = parse(ActionUpdate, payload)
+
+    def work(*, session: Any) -> dict[str, Any]:
+        action_service.update_action(session=session, application_id=app.application_id, action_id=action_id, data=data)
+        return _one_action(session, app.application_id, action_id)
+
+    return ok(await run_in_threadpool(_in_transaction, state, work))
+
+
+@router.delete("/scenario-actions/{action_id}", summary="Delete an action nothing links to")
+async def delete_action(state: StateDep, app: CurrentApp, action_id: str) -> dict[str, Any]:
+    def work(*, session: Any) -> None:
+        action_service.delete_action(session=session, application_id=app.application_id, action_id=action_id)
+
+    await run_in_threadpool(_in_transaction, state, work)
+    return ok({"id": action_id, "deleted": True})
