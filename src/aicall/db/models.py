@@ -8,6 +8,7 @@ from aicall.dialer.models import DialerWorker
 from aicall.hotlines.models import Hotline, HotlinePool, SipTrunk
 from aicall.idempotency.models import IdempotentRequest
 from aicall.scenarios.models import Scenario, ScenarioAction, ScenarioVersion  # noqa: F401 - registers the tables
+from aicall.webhooks.models import WebhookDelivery, WebhookEvent  # noqa: F401 - registers the tables
 
 __all__ = [
     "Account",

@@ -1,0 +1,97 @@
+"""`aicall app update`: an application's webhook URL, event types and signing secret."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from aicall.accounts import service as account_service
+from aicall.bootstrap import open_platform
+from aicall.config import get_settings
+from aicall.errors import ApiError
+from aicall.webhooks import service as webhook_service
+from aicall.webhooks.guard import InvalidWebhookUrl, check_webhook_url
+
+__all__ = ["InvalidWebhookUrl", "check_webhook_url", "register"]
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _events(raw: str | None) -> Any:
+    if raw is None:
+        return webhook_service.UNSET
+    if raw.strip().lower() == "all":
+        return None
+    if raw.strip().lower() == "none":
+        return []
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def register(app_cli: typer.Typer) -> None:
+    """Add `update` to the `aicall app` group (once, however often this is called)."""
+    if any(command.name == "update" for command in app_cli.registered_commands):
+        return
+
+    @app_cli.command("update")
+    def app_update(
+        app: Annotated[str, typer.Option("--app", help="The application's API key.")],
+        webhook_url: Annotated[
+            str | None,
+            typer.Option("--webhook-url", help="Where events are POSTed (http/https); '' turns webhooks off."),
+        ] = None,
+        events: Annotated[
+            str | None,
+            typer.Option("--events", help="Comma-separated event types to send; 'all' (default) or 'none'."),
+        ] = None,
+        rotate_secret: Annotated[
+            bool, typer.Option("--rotate-secret", help="Replace the signing secret (effective at once).")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Change an application's webhook settings; prints them with the signing secret."""
+        settings = get_settings()
+        platform = open_platform(settings)
+        try:
+            with platform.db.reading() as session:
+                application = account_service.get_by_api_key(session=session, api_key=app)
+                application_id = application.id if application else None
+            if application_id is None:
+                _fail(f"no application has API key {app}")
+            try:
+                updated = webhook_service.update_settings(
+                    db=platform.db,
+                    box=platform.box,
+                    application_id=application_id,
+                    allow_private=settings.webhook_allow_private,
+                    webhook_url=webhook_service.UNSET if webhook_url is None else webhook_url,
+                    webhook_events=_events(events),
+                    rotate=rotate_secret,
+                )
+            except ApiError as exc:
+                hint = (
+                    " (set AICALL_WEBHOOK_ALLOW_PRIVATE=1 to allow private addresses)"
+                    if "refused" in exc.message
+                    else ""
+                )
+                _fail(exc.message.removeprefix("Validation Failed: ") + hint)
+        finally:
+            platform.db.dispose()
+        data = {
+            "application_id": updated.application_id,
+            "name": updated.name,
+            "api_key": updated.api_key,
+            "webhook_url": updated.webhook_url,
+            "webhook_events": updated.webhook_events,
+            "webhook_secret": updated.webhook_secret,
+        }
+        if as_json:
+            typer.echo(json.dumps(data, ensure_ascii=False))
+        else:
+            for key, value in data.items():
+                shown = "all" if key == "webhook_events" and value is None else value
+                typer.echo(f"{key}: {shown}")

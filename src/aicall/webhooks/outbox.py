@@ -1,0 +1,134 @@
+"""The transactional outbox: events are rows written in the same transaction as the change
+that caused them, so a call result and its webhook commit together or not at all."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aicall.accounts.models import Application
+from aicall.clock import utc_now
+from aicall.webhooks import payloads
+from aicall.webhooks.models import EventStatus, WebhookEvent
+
+__all__ = ["UnknownEventType", "add_waker", "emit", "remove_waker", "render_body", "wake_after_commit"]
+
+log = logging.getLogger("aicall.webhooks")
+
+
+class UnknownEventType(ValueError):
+    """An emitter named an event type that is not documented: a bug, raised loudly."""
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return payloads.iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable in a webhook payload")
+
+
+def emit(
+    session: Session,
+    *,
+    application_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    occurred_at: datetime | None = None,
+) -> str | None:
+    """Queue a webhook event in the caller's transaction; return its id (the `webhook-id`).
+
+    Returns None, storing nothing, when the application has no webhook URL or has filtered
+    this type out: the outbox is a delivery queue, not an archive (results stay readable from
+    the API), and turning a URL on later must not flood the receiver with history.
+    """
+    if event_type not in payloads.EVENT_TYPES:
+        raise UnknownEventType(f"unknown webhook event type {event_type!r}")
+    row = session.execute(
+        select(Application.webhook_url, Application.webhook_events).where(Application.id == application_id)
+    ).first()
+    if row is None:
+        log.warning("webhook event %s for unknown application %s dropped", event_type, application_id)
+        return None
+    url, wanted = row
+    if not url or (wanted is not None and event_type not in wanted):
+        return None
+    # A round trip through JSON: datetimes become ISO strings and the stored payload is exactly
+    # what will be sent, whatever the emitter handed us.
+    data = json.loads(json.dumps(payload, default=_json_default, ensure_ascii=False))
+    try:
+        payloads.validate_data(event_type, data)
+    except ValueError as exc:
+        # Never lose a result (or roll back the caller's work) over its description: send it
+        # as it is and make the mismatch loud for whoever owns the emitter.
+        log.error("webhook payload does not match its schema; sent anyway: %s", exc)
+    now = occurred_at or utc_now()
+    event = WebhookEvent(
+        application_id=application_id,
+        type=event_type,
+        payload=data,
+        status=EventStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    wake_after_commit(session)
+    return event.id
+
+
+def render_body(event_type: str, created_at: datetime, payload: Any) -> str:
+    """The exact text POSTed (and signed): identical on every attempt of one event."""
+    return json.dumps(
+        {"type": event_type, "timestamp": payloads.iso(created_at), "data": payload},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+# -- waking dispatchers of this process at commit ----------------------------------------------
+# Dispatchers poll, which bounds the latency of events from other processes by their idle
+# delay. Events committed in this process (`aicall serve` runs everything in one) also wake
+# the local dispatchers at once. Wakers must be thread-safe: commits happen in worker threads.
+
+_wakers: set[Callable[[], None]] = set()
+_wakers_lock = threading.Lock()
+_WAKE_PENDING = "aicall.webhooks.wake_pending"
+
+
+def add_waker(waker: Callable[[], None]) -> None:
+    with _wakers_lock:
+        _wakers.add(waker)
+
+
+def remove_waker(waker: Callable[[], None]) -> None:
+    with _wakers_lock:
+        _wakers.discard(waker)
+
+
+def wake_after_commit(session: Session) -> None:
+    """Wake this process's dispatchers once `session`'s transaction commits."""
+    if session.info.get(_WAKE_PENDING):
+        return
+    session.info[_WAKE_PENDING] = True
+    sa_event.listen(session, "after_commit", _after_commit, once=True)
+
+
+def _after_commit(session: Session) -> None:
+    session.info.pop(_WAKE_PENDING, None)
+    with _wakers_lock:
+        wakers = list(_wakers)
+    for waker in wakers:
+        waker()

@@ -1,0 +1,258 @@
+"""The documented shape of every webhook body: `{"type", "timestamp", "data"}`.
+
+These models are the single source of the JSON Schemas in docs/webhooks/ (regenerate them with
+`python -m aicall.webhooks.payloads docs/webhooks`) and validate what emitters hand to the outbox.
+Receivers must ignore fields they do not know: fields are added without notice, never removed.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from aicall.calls.outcomes import CallOutcome
+
+__all__ = [
+    "EVENT_TYPES",
+    "CallAttemptFinished",
+    "CampaignEvent",
+    "ContactFinished",
+    "EventType",
+    "ScenarioEvent",
+    "WebhookBody",
+    "export_schemas",
+    "iso",
+    "validate_data",
+]
+
+
+class EventType(StrEnum):
+    CALL_ATTEMPT_FINISHED = "call.attempt.finished"
+    CONTACT_FINISHED = "contact.finished"
+    CAMPAIGN_STARTED = "campaign.started"
+    CAMPAIGN_PAUSED = "campaign.paused"
+    CAMPAIGN_RESUMED = "campaign.resumed"
+    CAMPAIGN_COMPLETED = "campaign.completed"
+    CAMPAIGN_CANCELLED = "campaign.cancelled"
+    SCENARIO_APPROVED = "scenario.approved"
+    SCENARIO_REJECTED = "scenario.rejected"
+
+
+EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and a `Z`, the form every timestamp we send takes."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+84987654321"])]
+Timestamp = Annotated[AwareDatetime, Field(description="ISO 8601, UTC")]
+
+
+class _Model(BaseModel):
+    # Forbid unknown keys so an emitter's typo fails its tests; the exported schemas drop
+    # `additionalProperties: false` because receivers must accept fields we add later.
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- call.attempt.finished ---------------------------------------------------------------------
+
+
+class PathStep(_Model):
+    """One visit of one scenario action during the call (a replayed menu prompt is a new step)."""
+
+    action_id: str
+    label: str | None = Field(description="the action's label in the scenario")
+    type: str = Field(description="the action's type, e.g. INTERACTIVE_MENU, END_CALL, TRANSFER")
+    text: str | None = Field(description="what was spoken, tags filled in")
+    keys: str | None = Field(description="the keys pressed at this step")
+    result: str | None = Field(
+        description="matched | no_input | invalid | played | transferred | transfer_failed | hangup | ended | error"
+    )
+    at: Timestamp
+    repeat: int = Field(ge=0, description="0 for the first play of a prompt, 1 for its first replay…")
+    interrupted: bool = Field(default=False, description="a key press cut the prompt short")
+
+
+class Attempt(_Model):
+    id: str = Field(description="the call attempt's id")
+    number: int = Field(ge=1, description="1 for the contact's first dial")
+    outcome: CallOutcome
+    sip_code: int | None = Field(description="final SIP response code, e.g. 200, 486, 480, 404")
+    sip_reason: str | None = Field(description="its reason phrase, e.g. 'Busy Here'")
+    hotline: str | None = Field(description="the caller number the call left from")
+    started_at: Timestamp
+    answered_at: Timestamp | None
+    ended_at: Timestamp
+    duration: float = Field(ge=0, description="seconds from answer to hang-up (0 when not answered)")
+    billable_seconds: int = Field(ge=0, description="duration rounded up to the billing increment")
+    cost: int = Field(ge=0, description="charged amount, whole VND")
+    keys_pressed: str = Field(description="every key pressed during the call, in order")
+    end_reason: str | None = Field(
+        description="why an answered call ended: completed | remote_hangup | max_duration | "
+        "transferred | dead_media | error; null when not answered"
+    )
+    path: list[PathStep] = Field(description="the steps taken through the scenario")
+    recording_url: str | None = Field(description="where the recording can be fetched, when recorded")
+
+
+class Retry(_Model):
+    scheduled: bool = Field(description="the contact will be dialled again")
+    next_attempt_at: Timestamp | None
+
+
+class CallAttemptFinishedData(_Model):
+    campaign_id: str
+    contact_id: str
+    phone_number: E164
+    tags: dict[str, str | None] = Field(description="the contact's personalisation tags, in key form")
+    attempt: Attempt
+    retry: Retry
+
+
+class CallAttemptFinished(_Model):
+    """Sent after every dial of a contact, answered or not."""
+
+    type: Literal["call.attempt.finished"]
+    timestamp: Timestamp
+    data: CallAttemptFinishedData
+
+
+# -- contact.finished --------------------------------------------------------------------------
+
+
+class ContactFinishedData(_Model):
+    campaign_id: str
+    contact_id: str
+    phone_number: E164
+    tags: dict[str, str | None]
+    status: Literal["done", "failed", "cancelled", "do_not_call"] = Field(
+        description="done: reached; failed: attempts exhausted or not retryable; cancelled: the "
+        "campaign or contact was cancelled; do_not_call: the number is on the do-not-call list"
+    )
+    attempts: int = Field(ge=0)
+    last_outcome: CallOutcome | None = Field(description="outcome of the last attempt; null if never dialled")
+    finished_at: Timestamp
+
+
+class ContactFinished(_Model):
+    """Sent once per contact, when it reaches a final status."""
+
+    type: Literal["contact.finished"]
+    timestamp: Timestamp
+    data: ContactFinishedData
+
+
+# -- campaign.* --------------------------------------------------------------------------------
+
+
+class CampaignEventData(_Model):
+    campaign_id: str
+    name: str
+    status: Literal["draft", "running", "paused", "completed", "cancelled"]
+    reason: str | None = Field(description="why, when the platform acted on its own, e.g. insufficient_balance")
+    at: Timestamp
+
+
+class CampaignEvent(_Model):
+    """Sent when a campaign starts, pauses, resumes, completes or is cancelled."""
+
+    type: Literal[
+        "campaign.started", "campaign.paused", "campaign.resumed", "campaign.completed", "campaign.cancelled"
+    ]
+    timestamp: Timestamp
+    data: CampaignEventData
+
+
+# -- scenario.* --------------------------------------------------------------------------------
+
+
+class ScenarioEventData(_Model):
+    scenario_id: str
+    name: str
+    status: Literal["ACTIVE", "REJECT"] = Field(description="ACTIVE when approved, REJECT when rejected")
+    reason: str | None = Field(description="the reviewer's reason, mostly for a rejection")
+
+
+class ScenarioEvent(_Model):
+    """Sent when a submitted scenario's review ends."""
+
+    type: Literal["scenario.approved", "scenario.rejected"]
+    timestamp: Timestamp
+    data: ScenarioEventData
+
+
+WebhookBody = Annotated[
+    CallAttemptFinished | ContactFinished | CampaignEvent | ScenarioEvent, Field(discriminator="type")
+]
+_BODY = TypeAdapter[Any](WebhookBody)
+
+_DATA_MODELS: dict[str, type[BaseModel]] = {
+    "call.attempt.finished": CallAttemptFinishedData,
+    "contact.finished": ContactFinishedData,
+    **{t: CampaignEventData for t in EVENT_TYPES if t.startswith("campaign.")},
+    **{t: ScenarioEventData for t in EVENT_TYPES if t.startswith("scenario.")},
+}
+
+# The schema files in docs/webhooks/: one per family of events, each describing the whole body.
+SCHEMA_FILES: dict[str, type[BaseModel]] = {
+    "call.attempt.finished.schema.json": CallAttemptFinished,
+    "contact.finished.schema.json": ContactFinished,
+    "campaign.schema.json": CampaignEvent,
+    "scenario.schema.json": ScenarioEvent,
+}
+
+
+def validate_data(event_type: str, data: Any) -> None:
+    """Raise ValueError when `data` is not what the documentation promises for `event_type`."""
+    model = _DATA_MODELS.get(event_type)
+    if model is None:
+        raise ValueError(f"unknown webhook event type {event_type!r}; known: {', '.join(EVENT_TYPES)}")
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"{event_type} payload does not match its schema: {exc}") from exc
+
+
+def validate_body(body: Any) -> None:
+    """Raise ValueError unless `body` is a documented webhook body (type, timestamp, data)."""
+    try:
+        _BODY.validate_python(body)
+    except ValidationError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _open_schema(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _open_schema(v) for k, v in node.items() if not (k == "additionalProperties" and v is False)}
+    if isinstance(node, list):
+        return [_open_schema(v) for v in node]
+    return node
+
+
+def schema_for(model: type[BaseModel]) -> dict[str, Any]:
+    schema = _open_schema(model.model_json_schema())
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def export_schemas(directory: Path) -> list[Path]:
+    """Write the JSON Schema files into `directory`; return their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in SCHEMA_FILES.items():
+        path = directory / name
+        path.write_text(json.dumps(schema_for(model), indent=2, ensure_ascii=False) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in export_schemas(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/webhooks")):
+        print(written_path)

@@ -1,0 +1,112 @@
+"""Request bodies (camelCase or snake_case in) and the snake_case answers of the webhook API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+from aicall.errors import ValidationFailed
+from aicall.webhooks.models import WebhookDelivery, WebhookEvent
+from aicall.webhooks.payloads import EVENT_TYPES
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class WebhookSettingsUpdate(_In):
+    """Fields left out keep their value; `webhook_url: null` turns webhooks off and
+    `webhook_events: null` sends every type."""
+
+    webhook_url: str | None = None
+    webhook_events: list[str] | None = None
+
+
+class ReplayFailedRequest(_In):
+    since: datetime
+    until: datetime | None = None
+    event_type: str | None = None
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return as_utc(value)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Times without an offset are read as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse(model: type[Model], payload: Any) -> Model:
+    """Validate a JSON body; errors become one `ValidationFailed` naming the first bad field."""
+    if not isinstance(payload, dict):
+        raise ValidationFailed("Validation Failed: the request body must be a JSON object")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        details = [
+            {"field": ".".join(str(p) for p in err["loc"]), "message": str(err["msg"]).removeprefix("Value error, ")}
+            for err in exc.errors()
+        ]
+        first = details[0]
+        raise ValidationFailed(f"Validation Failed: {first['field']}: {first['message']}", details=details) from None
+
+
+def normalise_event_types(value: Any) -> list[str] | None:
+    """None (every type) or a list of known types in their documented order."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationFailed("Validation Failed: webhook_events: must be a list of event types or null")
+    wanted = {item.strip() for item in value}
+    unknown = sorted(wanted - set(EVENT_TYPES))
+    if unknown:
+        raise ValidationFailed(
+            f"Validation Failed: webhook_events: unknown event type(s) {', '.join(unknown)}; "
+            f"known: {', '.join(EVENT_TYPES)}"
+        )
+    return [t for t in EVENT_TYPES if t in wanted]
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def delivery_out(row: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "event_id": row.event_id,
+        "event_type": row.event_type,
+        "attempt": row.attempt,
+        "url": row.url,
+        "succeeded": row.succeeded,
+        "status_code": row.status_code,
+        "latency_ms": row.latency_ms,
+        "error": row.error,
+        "response_body": row.response_body,
+        "created_at": iso(row.created_at),
+    }
+
+
+def event_out(event: WebhookEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "status": event.status,
+        "attempts": event.attempts,
+        "next_attempt_at": iso(event.next_attempt_at) if event.status == "pending" else None,
+        "last_status_code": event.last_status_code,
+        "last_error": event.last_error,
+        "created_at": iso(event.created_at),
+        "delivered_at": iso(event.delivered_at),
+    }
