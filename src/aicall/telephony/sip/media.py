@@ -112,7 +112,7 @@ class SendIntervals:
 
 
 class MediaClock:
-    """The one 20 ms clock: each tick reads and writes every registered stream."""
+    """The one 20 ms clock: each tick sends a frame on every stream, then reads them all."""
 
     def __init__(self, *, measure: bool = True) -> None:
         self._streams: dict[int, RtpStream] = {}
@@ -158,11 +158,18 @@ class MediaClock:
             self.tick_count += 1
             tick = self.tick_count
             intervals = self.intervals
-            for stream in list(self._streams.values()):
+            streams = list(self._streams.values())
+            for stream in streams:
                 try:
-                    stream.tick(tick, intervals)
+                    stream.send(intervals)
                 except Exception:
-                    logger.exception("RTP stream tick failed; stream stopped")
+                    logger.exception("RTP send failed; stream stopped")
+                    self.remove(stream)
+            for stream in streams:
+                try:
+                    stream.receive(tick)
+                except Exception:
+                    logger.exception("RTP receive failed; stream stopped")
                     self.remove(stream)
 
 
@@ -197,6 +204,7 @@ class RtpStream:
         self._last_event: tuple[int, int] | None = None  # (ssrc, timestamp) of the last digit
         self._last_send = 0.0
         self.recorder: Recorder | None = None
+        self._sent_pcm: bytes | None = None  # this tick's prompt PCM, for the recorder
         self._rx_frames: list[bytes] = []  # received payloads waiting for the recorder
         self._rx_codec: Codec | None = None
         self.started_tick = 0
@@ -261,30 +269,18 @@ class RtpStream:
 
     # -- the tick ---------------------------------------------------------------------
 
-    def tick(self, tick: int, intervals: SendIntervals | None) -> None:
-        sock = self._sock
-        for _ in range(_MAX_RX_PER_TICK):
-            try:
-                data = sock.recv(2048)
-            except BlockingIOError:
-                break
-            except OSError:
-                break  # e.g. ICMP unreachable reported on the socket: nothing to read
-            self._receive(data, tick)
-        if self._dead_after and tick - self.last_rx_tick > self._dead_after:
-            self._dead_after = 0
-            assert self._on_dead is not None
-            self._on_dead()
+    def send(self, intervals: SendIntervals | None) -> None:
+        """First pass of a tick: one frame out (prompt or silence). Kept short, so every
+        stream's packet leaves close to the tick's start whatever the receive pass costs."""
         if not self._sending or self.remote is None or self._closed:
             return
-        pcm: bytes | None = None
         prompt = self._prompt
         if prompt is not None:
-            payload = prompt.frames[self._position]
+            position = self._position
+            payload = prompt.frames[position]
             if self.recorder is not None:
-                start = self._position * PCM_FRAME_BYTES
-                pcm = prompt.pcm[start : start + PCM_FRAME_BYTES]
-            self._position += 1
+                self._sent_pcm = prompt.pcm[position * PCM_FRAME_BYTES : (position + 1) * PCM_FRAME_BYTES]
+            self._position = position + 1
             if self._position >= len(prompt.frames):
                 self._prompt = None
                 self._on_prompt_done()
@@ -297,7 +293,7 @@ class RtpStream:
         header = _HEADER.pack(0x80, self._marker | self.payload_type, self._seq, self._ts, self._ssrc)
         self._marker = 0
         try:
-            sock.sendto(header + payload, self.remote)
+            self._sock.sendto(header + payload, self.remote)
         except OSError:
             pass  # a full socket buffer or an unreachable peer: RTP is loss-tolerant
         self._seq = (self._seq + 1) & 0xFFFF
@@ -308,8 +304,25 @@ class RtpStream:
             if self._last_send:
                 intervals.add(now - self._last_send)
             self._last_send = now
-        if self.recorder is not None:
-            self._record(pcm)
+
+    def receive(self, tick: int) -> None:
+        """Second pass of a tick: drain the socket, detect digits, record, watch for silence."""
+        sock = self._sock
+        for _ in range(_MAX_RX_PER_TICK):
+            try:
+                data = sock.recv(2048)
+            except BlockingIOError:
+                break
+            except OSError:
+                break  # e.g. ICMP unreachable reported on the socket: nothing to read
+            self._receive(data, tick)
+        if self.recorder is not None and self._sending:
+            self._record(self._sent_pcm)
+            self._sent_pcm = None
+        if self._dead_after and tick - self.last_rx_tick > self._dead_after:
+            self._dead_after = 0
+            assert self._on_dead is not None
+            self._on_dead()
 
     def _receive(self, data: bytes, tick: int) -> None:
         if len(data) < 12 or data[0] >> 6 != 2:
