@@ -20,10 +20,6 @@ __all__ = ["OpenAISpeechEngine"]
 class OpenAISpeechEngine:
     name = "openai"
 
-    @property
-    def resampler(self) -> str:
-        return "sox" if self._sox else "python"
-
     def __init__(
         self,
         base_url: str,
@@ -37,9 +33,13 @@ class OpenAISpeechEngine:
         self.url = base_url.rstrip("/").removesuffix("/v1") + "/v1/audio/speech"
         self.model = model
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._sox = find_resampler(resampler)  # before the client: a bad choice leaks nothing
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(timeout=timeout)
-        self._sox = find_resampler(resampler)
+
+    @property
+    def resampler(self) -> str:
+        return "sox" if self._sox else "python"
 
     async def synthesize(self, text: str, *, voice: str = "alloy", speed: float = 1.0) -> bytes:
         """8 kHz mono s16le PCM of `text` from the server's `voice`."""
@@ -53,7 +53,7 @@ class OpenAISpeechEngine:
         try:
             response = await self._client.post(self.url, json=payload, headers=self._headers)
         except httpx.HTTPError as exc:
-            raise TtsError(f"speech server at {self.url} is unreachable: {exc!r}") from exc
+            raise TtsError(f"request to the speech server at {self.url} failed: {exc!r}") from exc
         if response.status_code != 200:
             detail = response.text[:300].strip()
             raise TtsError(f"speech server answered {response.status_code}: {detail}")

@@ -31,7 +31,7 @@ __all__ = ["Prompter", "pcm_to_wav_bytes", "wav_bytes_to_pcm8k"]
 _WORD = re.compile(r"\w")
 _SENTENCE_END = re.compile(r"[.!?;:…]")
 JOIN_GAP = 0.12  # seconds between two stitched clips: a breath, not a hole
-SENTENCE_PAUSE = 0.35  # extra silence for a full stop that stands alone between placeholders
+SENTENCE_PAUSE = 0.35  # for a full stop standing alone between two placeholders ("{{a}}. {{b}}")
 
 
 class Prompter:
@@ -77,8 +77,10 @@ class Prompter:
             if _WORD.search(words):
                 pieces.append(words)
                 wanted.setdefault(words, self.personal_cache if part.personal else self.cache)
-            elif _SENTENCE_END.search(words):
+            elif _SENTENCE_END.search(words) and pieces:
                 pieces.append(silence(SENTENCE_PAUSE))
+        while pieces and isinstance(pieces[-1], bytes):
+            pieces.pop()  # a pause at the very end would only delay the keypad prompt
         clips = await self._clips(wanted)
         stitched = [clips[piece] if isinstance(piece, str) else piece for piece in pieces]
         return Audio.from_pcm(text, join_pcm(stitched, gap_seconds=JOIN_GAP))

@@ -57,8 +57,9 @@ def _read_text(value: str, dialect: Dialect) -> str:
     return text
 
 
-# A unit written before or after the amount: "1.500.000đ", "1,500,000 VND", "VNĐ 1.500.000".
-_CURRENCY_UNIT = re.compile(r"^\s*(?:vnđ|vnd|₫)?\s*(.*?)\s*(?:vnđ|vnd|đồng|đ|₫)?\s*$", re.IGNORECASE)
+# A unit written before or after the amount: "1.500.000đ", "1,500,000 VND", "VNĐ 1.500.000",
+# "1500000 dong" (typed without diacritics).
+_CURRENCY_UNIT = re.compile(r"^\s*(?:vnđ|vnd|₫)?\s*(.*?)\s*(?:vnđ|vnd|đồng|dong|đ|₫)?\s*$", re.IGNORECASE)
 
 
 def _read_currency(value: str, dialect: Dialect) -> str:

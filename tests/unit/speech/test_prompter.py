@@ -250,3 +250,15 @@ async def test_a_caller_hanging_up_does_not_cancel_the_fixed_part_another_call_w
     assert hung_up.cancelled()
     assert audio.text == "Xin chào Chị Hoa."
     assert [text for text, _, _ in engine.calls].count("Xin chào") == 1
+
+
+async def test_a_full_stop_between_placeholders_is_a_pause_but_not_at_the_end() -> None:
+    prompter = Prompter(FIELDS, engine=ToneEngine(), voice="vi")
+    name = estimate_duration("Anh An")
+    amount = estimate_duration("một triệu năm trăm nghìn đồng")
+
+    between = await prompter.render("{{ho_ten}}. {{so_tien}}.", AN)
+    alone = await prompter.render("{{ho_ten}}.", AN)
+
+    assert between.duration == pytest.approx(name + 0.12 + 0.35 + 0.12 + amount, abs=0.01)
+    assert alone.duration == pytest.approx(name, abs=0.01)
