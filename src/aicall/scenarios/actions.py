@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from pydantic.alias_generators import to_camel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -102,11 +104,21 @@ def update_action(
                 f"Validation Failed: {to_camel(extra[0])}: the OUTBOUND_CALL root has only a label and nextActionId "
                 "(its 'start' output) to change"
             )
+    before = _state(action)
     _apply(session, scenario, action, data)
-    action.updated_at = utc_now()
-    service.mark_edited(scenario)
+    if _state(action) != before:  # a PUT of what is already there changes nothing
+        action.updated_at = utc_now()
+        service.mark_edited(scenario)
     session.flush()
     return action
+
+
+def _state(action: ScenarioAction) -> tuple[object, ...]:
+    return (
+        action.type, action.label, action.content_type, action.content_text, action.next_action_id,
+        copy.deepcopy(action.responses), action.response_type, action.timeout, action.max_retries,
+        action.no_input_action_id, action.invalid_action_id, action.transfer_to,
+    )  # fmt: skip
 
 
 def _apply(session: Session, scenario: Scenario, action: ScenarioAction, data: ActionUpdate) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from aicall.campaigns import service as campaign_service
 from aicall.campaigns.models import CLOSED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from aicall.clock import utc_now
@@ -11,7 +13,6 @@ from aicall.db.engine import Database
 from aicall.errors import Conflict, ValidationFailed
 from aicall.scenarios import service
 from aicall.scenarios.models import Scenario
-from sqlalchemy.orm import Session
 
 
 def resume(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aicall import notify
 from aicall.accounts.models import Account, Application
 from aicall.campaigns.models import Campaign, CampaignStatus
 from aicall.clock import utc_now
@@ -129,6 +130,7 @@ def update_scenario(
 ) -> Scenario:
     """Change the fields the request names; the others stay as they were."""
     scenario = get_scenario(session=session, application_id=application_id, scenario_id=scenario_id, for_update=True)
+    before = editable_state(scenario)
     given = data.model_fields_set
     if data.name is not None:
         scenario.name = data.name
@@ -146,9 +148,18 @@ def update_scenario(
         scenario.personalized_fields = [f.stored() for f in data.personalized_fields]
     if data.dialect is not None:
         scenario.dialect = data.dialect
-    mark_edited(scenario)
+    if editable_state(scenario) != before:  # a PUT of what is already there changes nothing
+        mark_edited(scenario)
     session.flush()
     return scenario
+
+
+def editable_state(scenario: Scenario) -> tuple[Any, ...]:
+    return (
+        scenario.name, scenario.description, scenario.image_url, copy.deepcopy(scenario.tags),
+        copy.deepcopy(scenario.tts_config), copy.deepcopy(scenario.call_config),
+        copy.deepcopy(scenario.personalized_fields), scenario.dialect,
+    )  # fmt: skip
 
 
 def mark_edited(scenario: Scenario) -> None:
@@ -204,6 +215,7 @@ def submit(*, session: Session, application_id: str, scenario_id: str) -> Scenar
     ).first()  # fmt: skip
     if account is not None and account.auto_approve_scenarios:
         _publish(session, scenario)
+        _announce(session, scenario)
     session.flush()
     return scenario
 
@@ -213,6 +225,7 @@ def approve(*, session: Session, scenario_id: str) -> Scenario:
     scenario = _for_review(session, scenario_id)
     validate(session=session, scenario=scenario)
     _publish(session, scenario)
+    _announce(session, scenario)
     session.flush()
     return scenario
 
@@ -226,6 +239,7 @@ def reject(*, session: Session, scenario_id: str, reason: str) -> Scenario:
     scenario.status = ScenarioStatus.REJECT.value
     scenario.reject_reason = reason
     scenario.reviewed_at = utc_now()
+    _announce(session, scenario)
     session.flush()
     return scenario
 
@@ -237,6 +251,22 @@ def _for_review(session: Session, scenario_id: str) -> Scenario:
     if scenario.status != ScenarioStatus.REVIEWING.value:
         raise ReviewError(f"Status of scenario must be REVIEWING to review it, not {scenario.status}")
     return scenario
+
+
+def _announce(session: Session, scenario: Scenario) -> None:
+    """The review's outcome, by webhook (CONTRACT §3), in the review's own transaction."""
+    approved = scenario.status == ScenarioStatus.ACTIVE.value
+    notify.emit(
+        session,
+        application_id=scenario.application_id,
+        event_type="scenario.approved" if approved else "scenario.rejected",
+        payload={
+            "scenario_id": scenario.id,
+            "name": scenario.name,
+            "status": scenario.status,
+            "reason": scenario.reject_reason,
+        },
+    )
 
 
 def _publish(session: Session, scenario: Scenario) -> None:

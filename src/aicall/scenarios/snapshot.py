@@ -50,6 +50,16 @@ def build_script(session: Session, scenario: Scenario) -> Script:
 
 
 def _action(row: ScenarioAction) -> Action:
+    max_retries = int(row.max_retries)
+    if (
+        row.type == ActionType.INTERACTIVE_MENU.value
+        and not row.responses
+        and row.no_input_action_id is None
+        and row.invalid_action_id is None
+    ):
+        # A menu without responses is a closing announcement (how AICall scenarios end): no key
+        # can match, so replaying it would only repeat the goodbye. Say it once, then hang up.
+        max_retries = 0
     return Action(
         id=row.id,
         type=ActionType(row.type),
@@ -61,7 +71,7 @@ def _action(row: ScenarioAction) -> Action:
             for r in row.responses or []
         ),
         timeout=float(row.timeout),
-        max_retries=int(row.max_retries),
+        max_retries=max_retries,
         no_input_action_id=row.no_input_action_id,
         invalid_action_id=row.invalid_action_id,
         transfer_to=row.transfer_to,

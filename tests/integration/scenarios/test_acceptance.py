@@ -135,6 +135,9 @@ def test_a_client_builds_submits_and_gets_a_scenario_approved(api: Api) -> None:
     start = script.actions[first["id"]]
     assert start.content_text == prompt and start.timeout == 8
     assert start.responses == (KeyResponse("2", confirm["id"]),)
+    assert start.max_retries == 2
+    # `confirm` has no responses: a closing announcement, said once.
+    assert script.actions[confirm["id"]].max_retries == 0
     assert script.fields == (
         FieldSpec("Họ tên", "ho_ten", "TEXT"),
         FieldSpec("Số tiền", "so_tien", "CURRENCY"),

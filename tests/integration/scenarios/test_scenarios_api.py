@@ -197,3 +197,24 @@ def test_delete_is_refused_while_a_campaign_dials_with_the_scenario(api: Api, db
     with db.transaction() as session:
         session.get(Campaign, campaign_id).status = "completed"
     assert result(api.delete(f"/scenarios/{scenario['id']}"))["deleted"] is True
+
+
+def test_a_put_that_changes_nothing_keeps_the_version_and_the_status(api: Api) -> None:
+    scenario = api.approved_scenario()
+    current = result(api.get(f"/scenarios/{scenario['id']}"))
+    same = result(api.put(f"/scenarios/{scenario['id']}", {"name": current["name"], "callConfig": {"maxConcurrent": 10}}))
+    assert (same["version"], same["status"]) == (current["version"], "ACTIVE")
+    start = api.action(scenario["id"], "start")
+    api.update_action(start["id"], contentText=start["content_text"])
+    assert result(api.get(f"/scenarios/{scenario['id']}"))["version"] == current["version"]
+
+
+def test_an_unexpected_fault_answers_unknown_error_9999(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aicall.scenarios import service
+
+    def broken(**_: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(service, "list_scenarios", broken)
+    body = error(api.get("/scenarios"), 500, 9999)
+    assert body == {"status": 0, "code": 9999, "message": "Unknown error"}
