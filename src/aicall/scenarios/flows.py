@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from aicall.campaigns import service as campaign_service
 from aicall.campaigns.models import CLOSED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
-from aicall.clock import utc_now
 from aicall.db.engine import Database
 from aicall.errors import Conflict, ValidationFailed
 from aicall.scenarios import service
@@ -19,13 +18,14 @@ def resume(
     *,
     db: Database,
     application_id: str,
+    account_id: str,
     scenario_id: str,
     payload: Any,
     idempotency_key: str | None,
     max_contacts: int,
     region: str,
 ) -> dict[str, Any]:
-    """Add contacts to the scenario's default campaign and set it running; the API answer.
+    """Set the scenario's default campaign running and add the contacts to it; the API answer.
 
     The contacts go through the very same import as `POST /campaign` (validation, duplicates,
     readable tag values), so the two endpoints accept and refuse exactly the same contacts.
@@ -48,7 +48,13 @@ def resume(
                 f"Scenario is {scenario.status} and has no approved version: submit it and have it "
                 "approved before calling out with it"
             )
-        campaign_id = _default_campaign(session, scenario).id
+        campaign = _default_campaign(session, scenario)
+        # Started before the contacts go in: a campaign that cannot dial (no hotline pool...)
+        # refuses the request whole, rather than storing contacts nobody will call.
+        if campaign.status in (CampaignStatus.DRAFT.value, CampaignStatus.PAUSED.value):
+            action = "start" if campaign.status == CampaignStatus.DRAFT.value else "resume"
+            campaign_service.transition(session=session, campaign=campaign, account_id=account_id, action=action)
+        campaign_id, status = campaign.id, campaign.status
     _status, body = campaign_service.add_contacts(
         db=db,
         application_id=application_id,
@@ -57,13 +63,6 @@ def resume(
         max_contacts=max_contacts,
         region=region,
     )
-    with db.transaction() as session:
-        campaign = session.get(Campaign, campaign_id, with_for_update=True)
-        if campaign is not None and campaign.status in (CampaignStatus.DRAFT.value, CampaignStatus.PAUSED.value):
-            campaign.status = CampaignStatus.RUNNING.value
-            campaign.pause_reason = None
-            campaign.started_at = campaign.started_at or utc_now()
-        status = campaign.status if campaign is not None else None
     return {
         "status": 1,
         "result": {

@@ -190,6 +190,7 @@ async def resume_scenario(
         flows.resume,
         db=state.db,
         application_id=app.application_id,
+        account_id=app.account_id,
         scenario_id=scenario_id,
         payload=payload,
         idempotency_key=key,

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from aicall.campaigns.models import Campaign, Contact
+from aicall.hotlines import service as hotline_service
 from tests.integration.scenarios.helpers import Api, error, result
+
+
+@pytest.fixture(autouse=True)
+def system_pool(api: Api) -> None:
+    """The shared POOL_SYSTEM hotline pool: without a pool a campaign cannot start."""
+    with api.db.transaction() as session:
+        hotline_service.ensure_system_pool(session=session)
+
+
+def count(api: Api, model: type[Campaign] | type[Contact]) -> int:
+    with api.db.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def test_resume_adds_contacts_to_a_default_campaign_and_sets_it_running(api: Api) -> None:
@@ -75,3 +89,23 @@ def test_a_closed_default_campaign_is_replaced_by_a_new_one(api: Api) -> None:
     second = result(api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]}))
     assert second["campaign_id"] != first["campaign_id"]
     assert len(second["added"]) == 1
+
+
+def test_resume_that_cannot_start_the_campaign_stores_nothing(api: Api) -> None:
+    scenario = api.approved_scenario(callConfig={"poolHotlineKey": "NO_SUCH_POOL"})
+    campaigns_before = count(api, Campaign)
+    error(
+        api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]}),
+        400, 1406, "NO_SUCH_POOL",
+    )  # fmt: skip
+    assert count(api, Contact) == 0
+    assert count(api, Campaign) == campaigns_before
+
+
+def test_resume_restarts_a_paused_default_campaign(api: Api) -> None:
+    scenario = api.approved_scenario()
+    first = result(api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]}))
+    with api.db.transaction() as session:
+        session.get(Campaign, first["campaign_id"]).status = "paused"
+    again = result(api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0912345678"}]}))
+    assert (again["campaign_id"], again["campaign_status"]) == (first["campaign_id"], "running")
