@@ -22,6 +22,7 @@ from aicall.hotlines import service as hotline_service
 from aicall.hotlines import views as hotline_views
 from aicall.speech import reading
 from aicall.config import Settings, get_settings
+from aicall.webhooks import cli as webhook_cli
 from aicall.webhooks.guard import InvalidWebhookUrl, check_webhook_url
 from aicall.demo import DemoTenant, ensure_demo
 from aicall.engine import run_worker
@@ -39,6 +40,7 @@ cli.add_typer(pool_cli, name="pool")
 cli.add_typer(trunk_cli, name="trunk")
 cli.add_typer(balance_cli, name="balance")
 cli.add_typer(scenario_cli, name="scenario")
+webhook_cli.register(app_cli)  # `aicall app update --webhook-url ...`
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

@@ -23,6 +23,7 @@ from aicall.scenarios import snapshot
 from aicall.speech.cache import AudioCache
 from aicall.speech.prompter import Prompter as SpeechPrompter
 from aicall.speech.tts import build_engine
+from aicall.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("aicall.engine")
 
@@ -61,12 +62,15 @@ class PrompterFactory:
 
 
 class Engine:
-    def __init__(self, *, settings: Settings, db: Database, box: SecretBox, dialer: bool = True) -> None:
+    def __init__(
+        self, *, settings: Settings, db: Database, box: SecretBox, dialer: bool = True, webhooks: bool = True
+    ) -> None:
         self.settings = settings
         self.db = db
         self.box = box
         self.dialer: Dialer | None = None
-        self.dispatcher = None
+        self.dispatcher = Dispatcher(db, box, allow_private=settings.webhook_allow_private) if webhooks else None
+        self._dispatch_task: asyncio.Task[None] | None = None
         if dialer:
             self.dialer = Dialer(
                 db=db,
@@ -85,11 +89,19 @@ class Engine:
     async def start(self) -> None:
         if self.dialer:
             await self.dialer.start()
+        if self.dispatcher:
+            self._dispatch_task = asyncio.create_task(self.dispatcher.run(self._stop), name="webhooks")
         log.info("engine started")
 
     async def stop(self) -> None:
         if self.dialer:
             await self.dialer.stop()
+        # After the dialer: the events of its last results still go out (or stay queued).
+        self._stop.set()
+        if self._dispatch_task:
+            await self._dispatch_task
+        if self.dispatcher:
+            await self.dispatcher.aclose()
         log.info("engine stopped")
 
 
