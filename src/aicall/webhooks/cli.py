@@ -42,7 +42,9 @@ def register(app_cli: typer.Typer) -> None:
         app: Annotated[str, typer.Option("--app", help="The application's API key.")],
         webhook_url: Annotated[
             str | None,
-            typer.Option("--webhook-url", help="Where events are POSTed (http/https); '' turns webhooks off."),
+            typer.Option(
+                "--webhook-url", help="Where events are POSTed (http/https); '' turns webhooks off."
+            ),
         ] = None,
         events: Annotated[
             str | None,

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpcore
 import httpx
@@ -41,6 +41,7 @@ log = logging.getLogger("aicall.webhooks")
 
 KEEP_RESPONSE_BYTES = 1024  # of each answer's body, in the delivery log
 READ_RESPONSE_BYTES = 64 * 1024  # read at most this much; a longer answer closes the connection
+DEFAULT_LIMITS = httpx.Limits()
 T = TypeVar("T")
 
 
@@ -72,7 +73,7 @@ class Outcome:
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport, connecting only to public addresses it resolved itself."""
 
-    def __init__(self, *, limits: httpx.Limits = httpx.Limits()) -> None:
+    def __init__(self, *, limits: httpx.Limits = DEFAULT_LIMITS) -> None:
         super().__init__(trust_env=False, limits=limits)
         # httpx 0.28 (pinned) has no public hook for the network backend, so the pool it
         # built is replaced by the same pool over the guarded backend.
@@ -123,7 +124,9 @@ class Dispatcher:
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            limits = httpx.Limits(max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency)
+            limits = httpx.Limits(
+                max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency
+            )
             transport = (
                 httpx.AsyncHTTPTransport(trust_env=False, limits=limits)
                 if self.allow_private
@@ -139,7 +142,7 @@ class Dispatcher:
             await self._client.aclose()
             self._client = None
 
-    async def __aenter__(self) -> Dispatcher:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
@@ -329,7 +332,11 @@ class Dispatcher:
             if not succeeded:
                 log.info(
                     "webhook %s (%s) attempt %d to application %s failed: %s",
-                    job.event_id, job.event_type, job.attempt, job.application_id, error,
+                    job.event_id,
+                    job.event_type,
+                    job.attempt,
+                    job.application_id,
+                    error,
                 )
             return Outcome(job, started_at, succeeded, status_code, latency_ms, error, response_body)
 
@@ -385,4 +392,3 @@ async def _read_start(response: httpx.Response) -> str:
         if len(received) >= READ_RESPONSE_BYTES:
             break
     return bytes(received[:KEEP_RESPONSE_BYTES]).decode("utf-8", errors="replace")
-

@@ -28,6 +28,7 @@ __all__ = [
     "WebhookBody",
     "export_schemas",
     "iso",
+    "schema_for",
     "validate_data",
 ]
 
@@ -157,7 +158,9 @@ class CampaignEventData(_Model):
     campaign_id: str
     name: str
     status: Literal["draft", "running", "paused", "completed", "cancelled"]
-    reason: str | None = Field(description="why, when the platform acted on its own, e.g. insufficient_balance")
+    reason: str | None = Field(
+        description="why, when the platform acted on its own, e.g. insufficient_balance"
+    )
     at: Timestamp
 
 
@@ -201,12 +204,11 @@ _DATA_MODELS: dict[str, type[BaseModel]] = {
     **{t: ScenarioEventData for t in EVENT_TYPES if t.startswith("scenario.")},
 }
 
-# The schema files in docs/webhooks/: one per family of events, each describing the whole body.
-SCHEMA_FILES: dict[str, type[BaseModel]] = {
-    "call.attempt.finished.schema.json": CallAttemptFinished,
-    "contact.finished.schema.json": ContactFinished,
-    "campaign.schema.json": CampaignEvent,
-    "scenario.schema.json": ScenarioEvent,
+_BODY_MODELS: dict[str, type[BaseModel]] = {
+    "call.attempt.finished": CallAttemptFinished,
+    "contact.finished": ContactFinished,
+    **{t: CampaignEvent for t in EVENT_TYPES if t.startswith("campaign.")},
+    **{t: ScenarioEvent for t in EVENT_TYPES if t.startswith("scenario.")},
 }
 
 
@@ -231,24 +233,41 @@ def validate_body(body: Any) -> None:
 
 def _open_schema(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: _open_schema(v) for k, v in node.items() if not (k == "additionalProperties" and v is False)}
+        return {
+            k: _open_schema(v) for k, v in node.items() if not (k == "additionalProperties" and v is False)
+        }
     if isinstance(node, list):
         return [_open_schema(v) for v in node]
     return node
 
 
-def schema_for(model: type[BaseModel]) -> dict[str, Any]:
+def schema_for(event_type: str, examples: list[Any] | None = None) -> dict[str, Any]:
+    """The JSON Schema of the whole body of one event type."""
+    model = _BODY_MODELS[event_type]
     schema = _open_schema(model.model_json_schema())
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    schema["title"] = event_type
+    schema["properties"]["type"] = {"const": event_type, "title": "Type", "type": "string"}
+    document: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+    }
+    if examples:
+        document["examples"] = examples
+    return document
 
 
 def export_schemas(directory: Path) -> list[Path]:
-    """Write the JSON Schema files into `directory`; return their paths."""
+    """Write `<event type>.schema.json` into `directory`, each with the examples found in
+    `directory/examples/<event type>*.json`; return the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, model in SCHEMA_FILES.items():
-        path = directory / name
-        path.write_text(json.dumps(schema_for(model), indent=2, ensure_ascii=False) + "\n")
+    for event_type in EVENT_TYPES:
+        found = sorted((directory / "examples").glob(f"{event_type}*.json"))
+        examples = [
+            json.loads(p.read_text()) for p in found if json.loads(p.read_text())["type"] == event_type
+        ]
+        path = directory / f"{event_type}.schema.json"
+        path.write_text(json.dumps(schema_for(event_type, examples), indent=2, ensure_ascii=False) + "\n")
         written.append(path)
     return written
 

@@ -53,11 +53,16 @@ def parse(model: type[Model], payload: Any) -> Model:
         return model.model_validate(payload)
     except ValidationError as exc:
         details = [
-            {"field": ".".join(str(p) for p in err["loc"]), "message": str(err["msg"]).removeprefix("Value error, ")}
+            {
+                "field": ".".join(str(p) for p in err["loc"]),
+                "message": str(err["msg"]).removeprefix("Value error, "),
+            }
             for err in exc.errors()
         ]
         first = details[0]
-        raise ValidationFailed(f"Validation Failed: {first['field']}: {first['message']}", details=details) from None
+        raise ValidationFailed(
+            f"Validation Failed: {first['field']}: {first['message']}", details=details
+        ) from None
 
 
 def normalise_event_types(value: Any) -> list[str] | None:

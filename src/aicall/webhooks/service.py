@@ -125,7 +125,9 @@ def _window(query: Select[Any], column: Any, since: datetime | None, until: date
     return query
 
 
-def _page(session: Session, query: Select[Any], order: list[Any], limit: int, offset: int) -> tuple[list[Any], int]:
+def _page(
+    session: Session, query: Select[Any], order: list[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = list(session.scalars(query.order_by(*order).limit(limit).offset(offset)))
     return rows, total
@@ -177,7 +179,9 @@ def list_events(
     return _page(session, query, [WebhookEvent.created_at.desc(), WebhookEvent.id.desc()], limit, offset)
 
 
-def get_event(*, session: Session, application_id: str, event_id: str) -> tuple[WebhookEvent, list[WebhookDelivery]]:
+def get_event(
+    *, session: Session, application_id: str, event_id: str
+) -> tuple[WebhookEvent, list[WebhookDelivery]]:
     """One event (another application's answers as unknown) with its attempts, oldest first."""
     event = session.scalars(
         select(WebhookEvent).where(WebhookEvent.id == event_id, WebhookEvent.application_id == application_id)
@@ -212,7 +216,6 @@ def replay_event(*, db: Database, application_id: str, event_id: str, clock: Clo
     """Send an event again, whatever its status, with a fresh set of retries and the same id.
     An event being delivered at this moment is left to that delivery."""
     with db.transaction() as session:
-        _require_url(session, application_id)
         event = session.scalars(
             select(WebhookEvent)
             .where(WebhookEvent.id == event_id, WebhookEvent.application_id == application_id)
@@ -220,8 +223,13 @@ def replay_event(*, db: Database, application_id: str, event_id: str, clock: Clo
         ).first()
         if event is None:
             raise WebhookEventNotFound()
+        _require_url(session, application_id)
         now = clock()
-        in_flight = event.status == EventStatus.PENDING.value and event.claimed_until is not None and event.claimed_until > now
+        in_flight = (
+            event.status == EventStatus.PENDING.value
+            and event.claimed_until is not None
+            and event.claimed_until > now
+        )
         if not in_flight:
             for key, value in _REQUEUE.items():
                 setattr(event, key, value)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Self
 
 import h11
 
@@ -49,6 +49,7 @@ class Reply:
     status: int = 200
     body: bytes = b"ok"
     headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0  # seconds to think before answering
 
 
 HANG: Literal["hang"] = "hang"  # hold the request unanswered until release() or stop()
@@ -100,7 +101,7 @@ class WebhookReceiver:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> WebhookReceiver:
+    def start(self) -> Self:
         started = threading.Event()
         failure: list[BaseException] = []
 
@@ -109,7 +110,7 @@ class WebhookReceiver:
             self._loop = loop
             try:
                 loop.run_until_complete(self._serve(started))
-            except BaseException as exc:  # reported to start()'s caller
+            except BaseException as exc:  # noqa: BLE001 - handed to start()'s caller, which raises it
                 failure.append(exc)
                 started.set()
             finally:
@@ -131,7 +132,7 @@ class WebhookReceiver:
             self._thread.join(10)
         self._thread = None
 
-    def __enter__(self) -> WebhookReceiver:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:
@@ -201,6 +202,8 @@ class WebhookReceiver:
                 return
             if action == CLOSE or not isinstance(action, Reply):
                 return
+            if action.delay:
+                await asyncio.sleep(action.delay)
             headers = [("content-length", str(len(action.body))), *action.headers]
             writer.write(connection.send(h11.Response(status_code=action.status, headers=headers)))
             writer.write(connection.send(h11.Data(data=action.body)))

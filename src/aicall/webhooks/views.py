@@ -75,18 +75,23 @@ async def rotate_secret(state: StateDep, app: CurrentApp) -> dict[str, Any]:
 )
 async def list_deliveries(state: StateDep, app: CurrentApp, request: Request) -> dict[str, Any]:
     outcome = _choice(request, "status", ("succeeded", "failed"))
-    filters = {
-        "event_id": _param(request, "event_id"),
-        "event_type": _event_type(request),
-        "succeeded": None if outcome is None else outcome == "succeeded",
-        "since": _time(request, "since"),
-        "until": _time(request, "until"),
-        "limit": _integer(request, "limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT),
-        "offset": _integer(request, "offset", 0, low=0, high=None),
-    }
+    event_id, event_type = _param(request, "event_id"), _event_type(request)
+    since, until = _time(request, "since"), _time(request, "until")
+    limit = _integer(request, "limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    offset = _integer(request, "offset", 0, low=0, high=None)
 
     def work(*, session: Any) -> dict[str, Any]:
-        rows, total = webhook_service.list_deliveries(session=session, application_id=app.application_id, **filters)
+        rows, total = webhook_service.list_deliveries(
+            session=session,
+            application_id=app.application_id,
+            event_id=event_id,
+            event_type=event_type,
+            succeeded=None if outcome is None else outcome == "succeeded",
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
         return {"deliveries": [delivery_out(row) for row in rows], "total_count": total}
 
     return ok(await run_in_threadpool(_reading, state, work))
@@ -97,17 +102,23 @@ async def list_deliveries(state: StateDep, app: CurrentApp, request: Request) ->
     summary="Events sent or to send: ?status=pending|delivered|failed&event_type=&since=&until=&limit=&offset=",
 )
 async def list_events(state: StateDep, app: CurrentApp, request: Request) -> dict[str, Any]:
-    filters = {
-        "status": _choice(request, "status", tuple(s.value for s in EventStatus)),
-        "event_type": _event_type(request),
-        "since": _time(request, "since"),
-        "until": _time(request, "until"),
-        "limit": _integer(request, "limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT),
-        "offset": _integer(request, "offset", 0, low=0, high=None),
-    }
+    status = _choice(request, "status", tuple(s.value for s in EventStatus))
+    event_type = _event_type(request)
+    since, until = _time(request, "since"), _time(request, "until")
+    limit = _integer(request, "limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    offset = _integer(request, "offset", 0, low=0, high=None)
 
     def work(*, session: Any) -> dict[str, Any]:
-        rows, total = webhook_service.list_events(session=session, application_id=app.application_id, **filters)
+        rows, total = webhook_service.list_events(
+            session=session,
+            application_id=app.application_id,
+            status=status,
+            event_type=event_type,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
         return {"events": [event_out(row) for row in rows], "total_count": total}
 
     return ok(await run_in_threadpool(_reading, state, work))
@@ -119,7 +130,11 @@ async def get_event(state: StateDep, app: CurrentApp, event_id: str) -> dict[str
         event, deliveries = webhook_service.get_event(
             session=session, application_id=app.application_id, event_id=event_id
         )
-        return {**event_out(event), "data": event.payload, "deliveries": [delivery_out(d) for d in deliveries]}
+        return {
+            **event_out(event),
+            "data": event.payload,
+            "deliveries": [delivery_out(d) for d in deliveries],
+        }
 
     return ok(await run_in_threadpool(_reading, state, work))
 
@@ -127,7 +142,9 @@ async def get_event(state: StateDep, app: CurrentApp, event_id: str) -> dict[str
 @router.post("/webhooks/events/{event_id}/replay", summary="Send one event again (same webhook-id)")
 async def replay_event(state: StateDep, app: CurrentApp, event_id: str) -> dict[str, Any]:
     event = await run_in_threadpool(
-        lambda: webhook_service.replay_event(db=state.db, application_id=app.application_id, event_id=event_id)
+        lambda: webhook_service.replay_event(
+            db=state.db, application_id=app.application_id, event_id=event_id
+        )
     )
     return ok(event_out(event))
 
