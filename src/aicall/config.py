@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     dialer_heartbeat: float = 2.0  # seconds between a dialer's heartbeats
     dialer_stale_after: float = 10.0  # a dialer silent this long is dead: its calls are reconciled
     webhook_allow_private: bool = False
+    # SIP: the address our user agent binds and puts in Via/Contact/SDP. A real trunk must
+    # reach it: set it to this host's address on the trunk's network.
+    sip_host: str = "127.0.0.1"
+    sip_port: int = Field(default=0, ge=0, le=65535)  # 0: any free port
+    sip_advertised_host: str = ""  # behind NAT: the address the trunk sees
+    rtp_port_min: int = Field(default=20000, ge=1024, le=65535)
+    rtp_port_max: int = Field(default=40000, ge=1024, le=65535)
     tts_engine: str = "espeak"  # espeak | openai | none
     tts_base_url: str = ""
     tts_api_key: str = ""

@@ -41,7 +41,14 @@ class BackendRouter:
             # Imported on first use: a platform that never dials a trunk opens no SIP socket.
             from aicall.telephony.sip import SipBackend
 
-            self._sip = SipBackend(recordings_dir=Path(self._settings.data_dir) / "recordings")
+            settings = self._settings
+            self._sip = SipBackend(
+                settings.sip_host,
+                settings.sip_port,
+                rtp_port_range=(settings.rtp_port_min, settings.rtp_port_max),
+                recordings_dir=Path(settings.data_dir) / "recordings",
+                advertised_host=settings.sip_advertised_host or None,
+            )
         if self._sip not in self._started:
             await self._sip.start()
             self._started.append(self._sip)
