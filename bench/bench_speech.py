@@ -286,8 +286,9 @@ def machine_note() -> str:
                 break
     espeak = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True).stdout.split()
     version = espeak[3] if len(espeak) > 3 else "?"
+    load = os.getloadavg()[0]  # other work on the machine skews everything: say how much there was
     return (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores ({cpu}), "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores ({cpu}), load average {load:.1f}, "
         f"Python {platform.python_version()}, espeak-ng {version}, "
         f"sox {'installed' if shutil.which('sox') else 'absent'}"
     )
