@@ -22,7 +22,8 @@ from aicall.interpreter.script import Script
 from aicall.scenarios import snapshot
 from aicall.speech.cache import AudioCache
 from aicall.speech.prompter import Prompter as SpeechPrompter
-from aicall.speech.tts import build_engine
+from aicall.speech.tts import EspeakEngine, TtsEngine, build_engine
+from aicall.speech.voices import resolve_voice
 from aicall.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("aicall.engine")
@@ -35,13 +36,30 @@ def load_approved_script(session: Session, scenario_id: str) -> Script:
 
 class PrompterFactory:
     """One speech prompter per scenario version (and per need of audio): fixed prompt parts
-    are synthesised once per scenario, not once per call."""
+    are synthesised once per scenario, not once per call.
+
+    A scenario's voice code picks the engine and voice (`speech.voices.resolve_voice`); a
+    neural voice with no HTTP engine configured falls back to espeak-ng, as the preview does.
+    `AICALL_TTS_ENGINE=none` plays silence of the prompt's length to real calls."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._cache = AudioCache(Path(settings.data_dir) / "audio")
-        self._engine = build_engine(settings.tts_engine, base_url=settings.tts_base_url, api_key=settings.tts_api_key)
+        self._engines: dict[str, TtsEngine] = {}
         self._prompters: dict[tuple[str, int, bool], Prompter] = {}
+
+    def _engine(self, name: str) -> TtsEngine:
+        if self._settings.tts_engine.strip().lower() == "none":
+            name = "silent"
+        engine = self._engines.get(name)
+        if engine is None:
+            try:
+                built = build_engine(name, base_url=self._settings.tts_base_url, api_key=self._settings.tts_api_key)
+            except ValueError:
+                built = None
+            engine = built if built is not None else EspeakEngine()
+            self._engines[name] = engine
+        return engine
 
     def __call__(self, script: Script, audio: bool) -> Prompter:
         key = (script.scenario_id, script.version, audio)
@@ -49,11 +67,12 @@ class PrompterFactory:
         if prompter is None:
             if len(self._prompters) > 1000:
                 self._prompters.clear()
+            choice = resolve_voice(script.voice_code)
             prompter = SpeechPrompter(
                 script.fields,
                 dialect=script.dialect,
-                engine=self._engine if audio else None,
-                voice=script.voice_code,
+                engine=self._engine(choice.engine) if audio else None,
+                voice=choice.voice,
                 speed=script.speed,
                 cache=self._cache,
             )
