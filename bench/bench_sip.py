@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import os
@@ -143,7 +144,7 @@ class Capture:
                 times.setdefault(rtp[8:12], []).append(sec + usec / 1e6)
         gaps: list[float] = []
         for stamps in times.values():
-            gaps.extend((b - a) * 1000 for a, b in zip(stamps, stamps[1:], strict=False))
+            gaps.extend((b - a) * 1000 for a, b in itertools.pairwise(stamps))
         gaps.sort()
         dropped = 0
         for line in self.stderr.splitlines():
@@ -316,7 +317,7 @@ def run_ours(calls: int, procs: int, rate: float, window: float, workdir: Path) 
 def run_aiortp(calls: int, window: float, workdir: Path) -> Row:
     far_end, _, media = uas(workdir, 1, window + 120)
     row = Row("aiortp", calls, note="media only")
-    worker = Worker("worker-aiortp", str(calls), str(media), str(window + 20))
+    worker = Worker("worker-aiortp", str(calls), str(media), str(window + 15))
     try:
         worker.expect("READY", 60)
         time.sleep(1.0)
@@ -435,14 +436,16 @@ async def worker_aiortp(streams: int, media_port: int, seconds: float) -> None:
 
     pcm = tone_pcm(3.0)
     frames = [pcm[i : i + 320] for i in range(0, len(pcm), 320)]
-    sessions = []
-    for _ in range(streams):
-        session = await aiortp.RTPSession.create(
+    sessions = [
+        await aiortp.RTPSession.create(
             local_addr=("127.0.0.1", 0), remote_addr=("127.0.0.1", media_port), payload_type=0, paced=True
         )
+        for _ in range(streams)
+    ]
+    # queued only once every session exists, so none runs dry before the window ends
+    for session in sessions:
         for n in range(int(seconds / 0.02)):
             session.send_audio_pcm_auto(frames[n % len(frames)])  # the library encodes each frame
-        sessions.append(session)
     print("READY{}", flush=True)
     await _expect_line("STOP")
     for session in sessions:
@@ -489,7 +492,24 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=1, help="our worker processes (one per core)")
     parser.add_argument("--rate", type=float, default=100.0, help="calls per second while setting up")
     parser.add_argument("--window", type=float, default=6.0, help="seconds measured once all calls are up")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness for the bench and every process it starts (e.g. -10 as root "
+        "on a shared machine); all three callers and the far end get the same",
+    )
+    parser.add_argument(
+        "--realtime",
+        action="store_true",
+        help="SCHED_RR priority 10 for the bench and every process it starts "
+        "(as a media server is run in production); all callers and the far end alike",
+    )
     args = parser.parse_args()
+    if args.nice:
+        os.nice(args.nice)
+    if args.realtime:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(10))
     if shutil.which("sipp") is None:
         sys.exit("sipp is not installed (Debian: sip-tester)")
     rows: list[Row] = []

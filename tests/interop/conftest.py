@@ -173,7 +173,9 @@ FAST_TIMERS = SipTimers(t1=0.5, timer_b=4.0, timer_f=4.0, timer_d=2.0, dead_medi
 
 @pytest.fixture
 async def backend(tmp_path: Path) -> AsyncIterator[SipBackend]:
-    sip = SipBackend("127.0.0.1", 0, rtp_port_range=None, recordings_dir=tmp_path / "recordings", timers=FAST_TIMERS)
+    sip = SipBackend(
+        "127.0.0.1", 0, rtp_port_range=None, recordings_dir=tmp_path / "recordings", timers=FAST_TIMERS
+    )
     await sip.start()
     yield sip
     await sip.close()

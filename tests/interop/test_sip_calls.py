@@ -21,7 +21,8 @@ from .conftest import FAST_TIMERS, Sipp, assert_sipp_ok, write_dtmf_pcap
 def tone(seconds: float, frequency: float = 440.0, amplitude: int = 8000) -> Audio:
     samples = int(8000 * seconds)
     pcm = struct.pack(
-        f"<{samples}h", *(int(amplitude * math.sin(2 * math.pi * frequency * n / 8000)) for n in range(samples))
+        f"<{samples}h",
+        *(int(amplitude * math.sin(2 * math.pi * frequency * n / 8000)) for n in range(samples)),
     )
     return Audio.from_pcm("tone", pcm)
 
@@ -44,7 +45,9 @@ def test_sip_backend_is_a_telephony_backend() -> None:
     assert backend.name == "sip"
 
 
-async def test_answered_call_plays_a_prompt_and_our_bye_reaches_the_far_end(sipp: Sipp, backend: SipBackend) -> None:
+async def test_answered_call_plays_a_prompt_and_our_bye_reaches_the_far_end(
+    sipp: Sipp, backend: SipBackend
+) -> None:
     await sipp.start("answer_wait_bye.xml")
 
     result = await backend.originate(dial(sipp))
@@ -80,7 +83,9 @@ async def test_ring_timeout_sends_cancel_then_acks_the_487(sipp: Sipp, backend: 
     assert_sipp_ok(await sipp.wait())
 
 
-async def test_digest_challenge_is_acked_and_answered_with_credentials(sipp: Sipp, backend: SipBackend) -> None:
+async def test_digest_challenge_is_acked_and_answered_with_credentials(
+    sipp: Sipp, backend: SipBackend
+) -> None:
     await sipp.start("digest_answer_bye.xml")
     trunk = sipp.trunk(username="trunkuser", password="s3cret")
 
@@ -254,7 +259,9 @@ async def test_transfer_sends_refer_and_ends_the_call_transferred(sipp: Sipp, ba
     assert_sipp_ok(await sipp.wait())
 
 
-async def test_register_answers_challenges_refreshes_and_unregisters_on_close(sipp: Sipp, tmp_path: Path) -> None:
+async def test_register_answers_challenges_refreshes_and_unregisters_on_close(
+    sipp: Sipp, tmp_path: Path
+) -> None:
     await sipp.start("register.xml")
     trunk = sipp.trunk(username="trunkuser", password="s3cret", register=True)
     backend = SipBackend(rtp_port_range=None, timers=FAST_TIMERS, default_trunk=trunk)

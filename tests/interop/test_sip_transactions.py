@@ -19,8 +19,6 @@ from aicall.calls.outcomes import CallOutcome
 from aicall.telephony.session import DialRequest, TrunkConfig
 from aicall.telephony.sip import SipBackend
 
-from .conftest import FAST_TIMERS
-
 
 @dataclass
 class Arrival:
@@ -62,7 +60,9 @@ class UdpPeer(asyncio.DatagramProtocol):
                 await self._new.wait()
         return self.requests(method)
 
-    def reply(self, request: SipRequest, status: int, reason: str, *, tag: str = "peer1", sdp: str = "") -> None:
+    def reply(
+        self, request: SipRequest, status: int, reason: str, *, tag: str = "peer1", sdp: str = ""
+    ) -> None:
         response = SipResponse(status_code=status, reason_phrase=reason)
         for via in request.headers.get("via"):
             response.headers.append("Via", via)

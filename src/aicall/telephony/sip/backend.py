@@ -20,7 +20,7 @@ from aicall.telephony.sip.transactions import SipTimers, TransactionTable
 
 logger = logging.getLogger(__name__)
 
-_CLOSE_GRACE = 2.0  # seconds close() waits for the BYEs it sends to be answered
+_CLOSE_GRACE = 4.0  # seconds close() waits for BYEs (ours, retransmitted) and the unREGISTER
 
 
 class SipError(Exception):
@@ -48,7 +48,9 @@ class BoundUdpTransport(UdpSipTransport):
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: _DatagramProtocol(self), local_addr=self.local_addr)
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _DatagramProtocol(self), local_addr=self.local_addr
+        )
         self._udp_transport = transport
         host, port = transport.get_extra_info("sockname")[:2]
         self.local_addr = (host, port)
@@ -135,14 +137,14 @@ class SipBackend:
 
     async def close(self) -> None:
         """Hang up live calls, unregister, and release every socket (bounded in time)."""
-        pending = []
         for call in list(self._calls.values()):
             if call.session is not None and not call.session.ended:
                 await call.session.hangup()
-                if call.session.bye is not None:
-                    pending.append(call.session.bye)
         for registration in self._registrations.values():
-            pending.append(registration.unregister())
+            registration.unregister()
+        # every request still unanswered (BYEs of calls that already ended included) gets
+        # its retransmissions for a while: a lost BYE would leave the far end's call up
+        pending = self._transactions.pending()
         if pending:
             await asyncio.wait(pending, timeout=_CLOSE_GRACE)
         self._registrations.clear()
@@ -159,7 +161,9 @@ class SipBackend:
         if trunk is None:
             return DialResult(CallOutcome.FAILED, None, "no SIP trunk for this call")
         if trunk.transport.lower() != "udp":
-            return DialResult(CallOutcome.FAILED, None, f"transport {trunk.transport} is not supported (UDP only)")
+            return DialResult(
+                CallOutcome.FAILED, None, f"transport {trunk.transport} is not supported (UDP only)"
+            )
         if trunk.register:
             await self._registration(trunk)
         call = OutboundCall(self._ctx, request, trunk)
@@ -170,7 +174,9 @@ class SipBackend:
         registration = self._registrations.get(trunk.id)
         if registration is None:
             assert self._ctx is not None
-            registration = Registration(trunk, me=self._ctx.me, transactions=self._transactions, timers=self.timers)
+            registration = Registration(
+                trunk, me=self._ctx.me, transactions=self._transactions, timers=self.timers
+            )
             self._registrations[trunk.id] = registration
             await registration.start()
         return registration
@@ -195,7 +201,12 @@ class SipBackend:
             return
         cseq = response.cseq
         call = self._calls.get(response.call_id or "")
-        if call is not None and cseq is not None and cseq.method.upper() == "INVITE" and 200 <= response.status_code < 300:
+        if (
+            call is not None
+            and cseq is not None
+            and cseq.method.upper() == "INVITE"
+            and 200 <= response.status_code < 300
+        ):
             call.resend_ack()  # a 2xx retransmitted after its transaction ended
             return
         logger.debug("response matches no transaction: %s %s", response.status_code, response.call_id)

@@ -127,7 +127,9 @@ class OutboundCall:
         while True:
             deadline = give_up_at if cancelled else ring_deadline
             try:
-                async with asyncio.timeout(max(0.0, deadline - loop.time()) if deadline != math.inf else None):
+                async with asyncio.timeout(
+                    max(0.0, deadline - loop.time()) if deadline != math.inf else None
+                ):
                     event = await self._events.get()
             except TimeoutError:
                 if cancelled:
@@ -154,17 +156,26 @@ class OutboundCall:
             if status < 300:
                 if cancelled:
                     await self._bye_unwanted()
-                    return DialResult(CallOutcome.NO_ANSWER, status, "answered after the ring timeout; hung up")
+                    return DialResult(
+                        CallOutcome.NO_ANSWER, status, "answered after the ring timeout; hung up"
+                    )
                 return await self._answered(event)
-            if status in (401, 407) and self._auth is not None and not cancelled:
-                if auth_attempts < MAX_AUTH_ATTEMPTS and (auth_attempts == 0 or _stale(event, status)):
-                    header = answer_challenge(self._auth, event, status, "INVITE", self._request_uri)
-                    if header is not None:
-                        auth_attempts += 1
-                        self._send_invite(header)
-                        continue
+            header = None if cancelled else self._credentials_for(event, auth_attempts)
+            if header is not None:
+                auth_attempts += 1
+                self._send_invite(header)
+                continue
             reason = "ring timeout" if cancelled and status == 487 else event.reason_phrase
             return DialResult(outcome_for_status(status), status, reason)
+
+    def _credentials_for(self, response: SipResponse, attempts: int) -> tuple[str, str] | None:
+        """The Authorization header answering a 401/407, if we have credentials and may retry."""
+        status = response.status_code
+        if status not in (401, 407) or self._auth is None or attempts >= MAX_AUTH_ATTEMPTS:
+            return None
+        if attempts and not _stale(response, status):
+            return None  # the same credentials were refused once: a retry would loop
+        return answer_challenge(self._auth, response, status, "INVITE", self._request_uri)
 
     @property
     def _request_uri(self) -> str:

@@ -76,9 +76,7 @@ class PromptCache:
         if tail:
             pcm += bytes(PCM_FRAME_BYTES - tail)  # pad the last frame with silence
         encoded = codec.encode(pcm)
-        frames = tuple(
-            encoded[i : i + SAMPLES_PER_FRAME] for i in range(0, len(encoded), SAMPLES_PER_FRAME)
-        )
+        frames = tuple(encoded[i : i + SAMPLES_PER_FRAME] for i in range(0, len(encoded), SAMPLES_PER_FRAME))
         return EncodedPrompt(frames=frames, pcm=pcm)
 
 
@@ -91,7 +89,7 @@ class SendIntervals:
 
     def add(self, seconds: float) -> None:
         index = int(seconds * 10000)
-        self.buckets[index if index < 2000 else 2000] += 1
+        self.buckets[min(2000, index)] += 1
         self.count += 1
 
     def percentile(self, fraction: float) -> float:

@@ -195,7 +195,13 @@ def sdp_offer(host: str, rtp_port: int, *, codecs: tuple[int, ...] = (PCMU, PCMA
     session_id = str(int(time.time() * 1000))
     address_type = "IP6" if ":" in host else "IP4"
     return SdpMessage(
-        origin=Origin(username="aicall", session_id=session_id, session_version=session_id, addr_type=address_type, address=host),
+        origin=Origin(
+            username="aicall",
+            session_id=session_id,
+            session_version=session_id,
+            addr_type=address_type,
+            address=host,
+        ),
         session_name="aicall",
         connection=ConnectionData(addr_type=address_type, address=host),
         timing=TimingField(),

@@ -11,7 +11,15 @@ import asyncio
 import contextlib
 import logging
 
-from aiosipua import SipRequest, SipResponse, Via, generate_branch, generate_call_id, generate_tag, stringify_via
+from aiosipua import (
+    SipRequest,
+    SipResponse,
+    Via,
+    generate_branch,
+    generate_call_id,
+    generate_tag,
+    stringify_via,
+)
 from aiosipua.auth import SipDigestAuth, answer_challenge
 
 from aicall.telephony.session import TrunkConfig
@@ -72,7 +80,9 @@ class Registration:
     async def _register(self, expires: int) -> bool:
         auth_header: tuple[str, str] | None = None
         for _ in range(3):  # first try, one digest retry, one 423 retry
-            response = await self._transactions.send_request(self._request(expires, auth_header), self._peer).done
+            response = await self._transactions.send_request(
+                self._request(expires, auth_header), self._peer
+            ).done
             status = response.status_code if response is not None else 408
             self.last_status = status
             if response is not None and 200 <= status < 300:
@@ -81,7 +91,12 @@ class Registration:
                 self._schedule(max(1.0, self.granted * 0.9 if self.granted > 10 else self.granted - 1.0))
                 logger.info("registered %s for %ds", self.aor, self.granted)
                 return True
-            if response is not None and status in (401, 407) and self._auth is not None and auth_header is None:
+            if (
+                response is not None
+                and status in (401, 407)
+                and self._auth is not None
+                and auth_header is None
+            ):
                 auth_header = answer_challenge(self._auth, response, status, "REGISTER", self._registrar_uri)
                 if auth_header is not None:
                     continue
@@ -91,7 +106,9 @@ class Registration:
                     continue
             break
         self.registered = False
-        logger.warning("REGISTER %s failed: %s; retrying in %.0fs", self.aor, self.last_status, RETRY_AFTER_FAILURE)
+        logger.warning(
+            "REGISTER %s failed: %s; retrying in %.0fs", self.aor, self.last_status, RETRY_AFTER_FAILURE
+        )
         self._schedule(RETRY_AFTER_FAILURE)
         return False
 

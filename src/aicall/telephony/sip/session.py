@@ -146,7 +146,9 @@ class SipCallSession:
         """Blind transfer by REFER (RFC 3515); on 2xx we hang up and the call ends TRANSFERRED."""
         if self._end_reason is not None:
             return False
-        refer_to = target if target.startswith(("sip:", "sips:", "tel:")) else f"sip:{target}@{self._refer_domain}"
+        refer_to = (
+            target if target.startswith(("sip:", "sips:", "tel:")) else f"sip:{target}@{self._refer_domain}"
+        )
         refer = build_in_dialog(
             self.dialog,
             "REFER",
@@ -157,7 +159,12 @@ class SipCallSession:
         txn = self._transactions.send_request(refer, self._peer)
         response = await txn.done
         if response is None or not 200 <= response.status_code < 300:
-            logger.info("call %s: transfer to %s refused (%s)", self.call_id, target, response and response.status_code)
+            logger.info(
+                "call %s: transfer to %s refused (%s)",
+                self.call_id,
+                target,
+                response and response.status_code,
+            )
             return False
         self._end(EndReason.TRANSFERRED, send_bye=True)
         return True
@@ -203,7 +210,9 @@ class SipCallSession:
         if self._recorder is not None:
             self._recorder.close()
         if send_bye:
-            bye: SipRequest = build_in_dialog(self.dialog, "BYE", me=self._me, contact_user=self._contact_user)
+            bye: SipRequest = build_in_dialog(
+                self.dialog, "BYE", me=self._me, contact_user=self._contact_user
+            )
             self.bye = self._transactions.send_request(bye, self._peer).done
         self.dialog.terminate()
         self._changed.set()

@@ -335,9 +335,7 @@ class TransactionTable:
         key = (top_branch(request), request.method.upper())
         if key[0]:
             self._answered[key] = response
-            asyncio.get_running_loop().call_later(
-                self._timers.server_linger, self._answered.pop, key, None
-            )
+            asyncio.get_running_loop().call_later(self._timers.server_linger, self._answered.pop, key, None)
 
     def retransmitted(self, request: SipRequest) -> bool:
         """Resend our earlier response if `request` is a retransmission; True if it was."""
@@ -346,6 +344,10 @@ class TransactionTable:
             return False
         self._sender.send(response, _reply_addr(response))
         return True
+
+    def pending(self) -> list[asyncio.Future[SipResponse | None]]:
+        """Results of the client transactions still waiting for a final response."""
+        return [txn.done for txn in self._client.values() if txn.pending]
 
     def close(self) -> None:
         for txn in list(self._client.values()):
