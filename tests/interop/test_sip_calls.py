@@ -12,7 +12,7 @@ import pytest
 
 from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.media import Audio
-from aicall.telephony.session import CallEnded, DialRequest, TelephonyBackend
+from aicall.telephony.session import CallEnded, CallSession, DialRequest, TelephonyBackend
 from aicall.telephony.sip import SipBackend
 
 from .conftest import FAST_TIMERS, Sipp, assert_sipp_ok, write_dtmf_pcap
@@ -54,7 +54,8 @@ async def test_answered_call_plays_a_prompt_and_our_bye_reaches_the_far_end(
 
     assert result.outcome is CallOutcome.ANSWERED, result
     assert result.sip_code == 200
-    assert result.session is not None
+    assert isinstance(result.session, CallSession)
+    assert result.started_at is not None and result.answered_at is not None
     interrupted = await result.session.play(tone(0.5))
     assert interrupted is False
     await result.session.hangup()

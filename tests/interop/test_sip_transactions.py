@@ -183,3 +183,56 @@ async def test_bye_is_retransmitted_until_answered_and_a_repeated_2xx_is_acked_a
         peer.reply(byes[0].message, 200, "OK")
         await asyncio.sleep(2.3)
         assert len(peer.requests("BYE")) == 3
+
+
+async def test_cancelled_dial_sends_cancel_and_still_acks_the_487(peer: UdpPeer, backend: SipBackend) -> None:
+    dialling = asyncio.create_task(backend.originate(request_to(peer)))
+    [invite] = await peer.wait_for("INVITE")
+    assert isinstance(invite.message, SipRequest)
+    peer.reply(invite.message, 180, "Ringing")
+    await asyncio.sleep(0.1)
+
+    dialling.cancel()
+    [cancel] = await peer.wait_for("CANCEL")
+    assert isinstance(cancel.message, SipRequest)
+    peer.reply(cancel.message, 200, "OK")
+    peer.reply(invite.message, 487, "Request Terminated")
+    [ack] = await peer.wait_for("ACK")
+
+    assert dialling.cancelled()
+    assert ack.message.via[0].branch == invite.message.via[0].branch
+
+
+async def test_closing_the_backend_mid_ring_cancels_and_the_dial_fails(
+    peer: UdpPeer, backend: SipBackend
+) -> None:
+    dialling = asyncio.create_task(backend.originate(request_to(peer)))
+    [invite] = await peer.wait_for("INVITE")
+    assert isinstance(invite.message, SipRequest)
+    peer.reply(invite.message, 183, "Session Progress")
+    await asyncio.sleep(0.1)
+
+    closing = asyncio.create_task(backend.close())
+    result = await dialling
+    [cancel] = await peer.wait_for("CANCEL")
+    assert isinstance(cancel.message, SipRequest)
+    peer.reply(cancel.message, 200, "OK")
+    await closing
+
+    assert result.outcome is CallOutcome.FAILED and result.session is None
+
+
+async def test_answer_arriving_after_the_dial_was_cancelled_is_acked_and_hung_up(
+    peer: UdpPeer, backend: SipBackend
+) -> None:
+    dialling = asyncio.create_task(backend.originate(request_to(peer)))
+    [invite] = await peer.wait_for("INVITE")
+    assert isinstance(invite.message, SipRequest)
+    dialling.cancel()  # before any provisional: no CANCEL may be sent yet
+    await asyncio.sleep(0.1)
+    assert peer.requests("CANCEL") == []
+
+    peer.reply(invite.message, 200, "OK", sdp=sdp_on(9))
+    await peer.wait_for("ACK")
+    [bye] = await peer.wait_for("BYE")
+    assert bye.message.call_id == invite.message.call_id

@@ -138,7 +138,9 @@ class SipBackend:
     async def close(self) -> None:
         """Hang up live calls, unregister, and release every socket (bounded in time)."""
         for call in list(self._calls.values()):
-            if call.session is not None and not call.session.ended:
+            if call.session is None:
+                call.abandon()  # still dialling: CANCEL if ringing, originate() returns FAILED
+            elif not call.session.ended:
                 await call.session.hangup()
         for registration in self._registrations.values():
             registration.unregister()

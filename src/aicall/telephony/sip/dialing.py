@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import math
 from collections.abc import Callable
@@ -43,6 +44,14 @@ from aicall.telephony.sip.transactions import InviteClientTransaction, SipTimers
 
 logger = logging.getLogger(__name__)
 
+
+class _Signal(enum.Enum):
+    TIMER_B = "timer_b"  # the INVITE transaction timed out
+    CLOSING = "closing"  # the dial was abandoned
+
+
+_TIMER_B = _Signal.TIMER_B
+_CLOSING = _Signal.CLOSING
 MAX_AUTH_ATTEMPTS = 2  # a second challenge is answered only when it says the nonce went stale
 
 
@@ -79,7 +88,10 @@ class OutboundCall:
         self._auth = (
             SipDigestAuth(trunk.username, trunk.password or "") if trunk.username is not None else None
         )
-        self._events: asyncio.Queue[SipResponse | None] = asyncio.Queue()
+        self._events: asyncio.Queue[SipResponse | _Signal] = asyncio.Queue()
+        self._provisional = False  # a 1xx arrived: CANCEL is allowed (§9.1)
+        self._cancelled = False
+        self._abandoned = False
         self._invite: SipRequest | None = None
         self._invite_txn: InviteClientTransaction | None = None
         self._ack: SipRequest | None = None
@@ -107,12 +119,35 @@ class OutboundCall:
             answered = result.outcome is CallOutcome.ANSWERED
             result.started_at = started_at
             return result
+        except asyncio.CancelledError:
+            self.abandon()
+            raise
         finally:
             if not answered:
                 self._stream.close()
-                if self._invite_txn is not None and self._invite_txn.pending:
-                    self._invite_txn.terminate()  # dial abandoned (task cancelled) mid-transaction
-                self._ctx.forget(self.sip_call_id)
+                if not self._abandoned:
+                    self._ctx.forget(self.sip_call_id)
+
+    def abandon(self) -> None:
+        """Give up a dial still in progress (caller cancelled, backend closing).
+
+        A ringing INVITE is CANCELled; the call stays known for `cancel_wait` so that its
+        final response is ACKed, and a 2xx that still comes is ACKed and hung up.
+        """
+        if self._abandoned or self.session is not None:
+            return
+        self._abandoned = True
+        if (
+            self._provisional
+            and self._invite_txn is not None
+            and self._invite_txn.pending
+            and not self._cancelled
+        ):
+            self._cancel()
+        self._events.put_nowait(_CLOSING)
+        asyncio.get_running_loop().call_later(
+            self._ctx.timers.cancel_wait, self._ctx.forget, self.sip_call_id
+        )
 
     async def _negotiate(self) -> DialResult:
         loop = asyncio.get_running_loop()
@@ -120,52 +155,53 @@ class OutboundCall:
         self._send_invite(None)
         ring_deadline = loop.time() + self._request.ring_timeout
         give_up_at = math.inf  # after our CANCEL: how long we wait for the INVITE's final
-        ringing = False  # a provisional > 100 arrived: CANCEL is allowed (§9.1)
         cancel_due = False  # ring timeout passed before any provisional
-        cancelled = False
         auth_attempts = 0
         while True:
-            deadline = give_up_at if cancelled else ring_deadline
+            deadline = give_up_at if self._cancelled else ring_deadline
             try:
                 async with asyncio.timeout(
                     max(0.0, deadline - loop.time()) if deadline != math.inf else None
                 ):
                     event = await self._events.get()
             except TimeoutError:
-                if cancelled:
+                if self._cancelled:
                     return DialResult(CallOutcome.NO_ANSWER, 487, "ring timeout; no final response to CANCEL")
                 ring_deadline = math.inf
-                if ringing:
-                    cancelled = self._cancel()
+                if self._provisional:
+                    self._cancel()
                     give_up_at = loop.time() + timers.cancel_wait
                 else:
-                    cancel_due = True  # a CANCEL may only follow a provisional response
+                    cancel_due = True  # a CANCEL may only follow a provisional response (§9.1)
                 continue
-            if event is None:  # Timer B: the trunk never answered our INVITE
+            if event is _TIMER_B:  # the trunk never answered our INVITE
                 return DialResult(CallOutcome.FAILED, 408, "no response from the trunk (Timer B)")
+            if event is _CLOSING:
+                return DialResult(CallOutcome.FAILED, None, "dial abandoned (backend closing)")
+            assert isinstance(event, SipResponse)
             status = event.status_code
             if status < 200:
+                self._provisional = True
                 if status > 100:
-                    ringing = True
                     learn_remote_tag(self.dialog, event)
                     self._early_media(event)
-                if (ringing or status == 100) and cancel_due and not cancelled:
-                    cancelled = self._cancel()
+                if cancel_due and not self._cancelled:
+                    self._cancel()
                     give_up_at = loop.time() + timers.cancel_wait
                 continue
             if status < 300:
-                if cancelled:
+                if self._cancelled:
                     await self._bye_unwanted()
                     return DialResult(
                         CallOutcome.NO_ANSWER, status, "answered after the ring timeout; hung up"
                     )
                 return await self._answered(event)
-            header = None if cancelled else self._credentials_for(event, auth_attempts)
+            header = None if self._cancelled else self._credentials_for(event, auth_attempts)
             if header is not None:
                 auth_attempts += 1
                 self._send_invite(header)
                 continue
-            reason = "ring timeout" if cancelled and status == 487 else event.reason_phrase
+            reason = "ring timeout" if self._cancelled and status == 487 else event.reason_phrase
             return DialResult(outcome_for_status(status), status, reason)
 
     def _credentials_for(self, response: SipResponse, attempts: int) -> tuple[str, str] | None:
@@ -193,13 +229,18 @@ class OutboundCall:
             invite, self._peer, on_response=self._on_invite_response, on_timeout=self._on_timer_b
         )
 
-    def _cancel(self) -> bool:
+    def _cancel(self) -> None:
         assert self._invite is not None
-        logger.info("call %s: ring timeout, CANCEL", self._request.call_id)
+        logger.info("call %s: CANCEL", self._request.call_id)
+        self._cancelled = True
         self._ctx.transactions.send_request(build_cancel(self._invite), self._peer)
-        return True
 
     def _on_invite_response(self, response: SipResponse) -> None:
+        if self._abandoned and response.status_code < 200:
+            self._provisional = True
+            if not self._cancelled:
+                self._cancel()  # abandoned before any provisional: CANCEL now that one came
+            return
         if 200 <= response.status_code < 300:
             # the TU ACKs every 2xx, retransmissions included (§13.2.2.4)
             if self._ack is None:
@@ -209,6 +250,12 @@ class OutboundCall:
                 self.resend_ack()
                 return
             self._send(self._ack)
+            if self._abandoned:
+                self._ctx.transactions.send_request(
+                    build_in_dialog(self.dialog, "BYE", me=self._ctx.me, contact_user=self._contact_user),
+                    self._peer,
+                )
+                return
         self._events.put_nowait(response)
 
     def resend_ack(self) -> None:
@@ -220,7 +267,7 @@ class OutboundCall:
         self._ctx.transactions.sender.send(message, self._peer)
 
     def _on_timer_b(self) -> None:
-        self._events.put_nowait(None)
+        self._events.put_nowait(_TIMER_B)
 
     def _early_media(self, response: SipResponse) -> None:
         """183 (or 180) with SDP: listen to the far end's announcements before answer."""
