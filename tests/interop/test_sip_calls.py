@@ -224,8 +224,11 @@ async def test_prompt_reaches_the_far_end_and_both_directions_are_recorded(
     assert rms(sent) > 3000  # our 1 s tone at amplitude 8000
     assert rms(echoed) > 2000  # the same tone, back from SIPp: it reached the far end
     assert 1.2 < len(sent) / 8000 < 3.0
-    assert backend.clock.intervals is not None
-    assert backend.clock.intervals.percentile(0.99) < 0.025  # paced at 20 ms
+    intervals = backend.clock.intervals
+    assert intervals is not None
+    # paced at 20 ms, not bursty (tight bounds are the bench's job: CI machines are shared)
+    assert 0.019 <= intervals.percentile(0.5) <= 0.0215
+    assert intervals.percentile(0.99) < 0.1
 
 
 def rms(samples: tuple[int, ...] | list[int]) -> float:
