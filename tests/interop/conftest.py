@@ -81,8 +81,9 @@ class Sipp:
     media_port: int = field(default_factory=lambda: free_udp_port(pairs=2))
     process: asyncio.subprocess.Process | None = None
 
-    async def start(self, scenario: str, *args: str, calls: int = 1, timeout: float = 30.0) -> None:
-        scenario_path = SCENARIOS / scenario
+    async def start(self, scenario: str | Path, *args: str, calls: int = 1, timeout: float = 30.0) -> None:
+        """Run `scenario` (a file name in scenarios/, or a path) as SIPp's UAS, once it listens."""
+        scenario_path = scenario if isinstance(scenario, Path) else SCENARIOS / scenario
         command = [
             self.binary,
             "-sf", str(scenario_path),

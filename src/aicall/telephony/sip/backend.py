@@ -92,6 +92,9 @@ class SipBackend:
         wall_clock: Callable[[], datetime] = _utc_now,
         measure_media: bool = True,
     ) -> None:
+        if local_host in ("0.0.0.0", "::") and advertised_host is None:
+            # Via, Contact and SDP must carry an address the trunk can reach
+            raise SipError("binding to all interfaces needs advertised_host (the address the trunk reaches)")
         self._local = (local_host, local_port)
         self._advertised_host = advertised_host
         self.timers = timers or SipTimers()
