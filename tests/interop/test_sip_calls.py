@@ -187,7 +187,7 @@ async def test_rfc4733_key_press_on_the_negotiated_payload_type_is_collected(
 
 
 async def test_key_press_interrupts_a_prompt_and_stays_buffered(sipp: Sipp, backend: SipBackend) -> None:
-    write_dtmf_pcap(sipp.workdir / "dtmf.pcap", "#", 101)
+    write_dtmf_pcap(sipp.workdir / "dtmf.pcap", "5", 101)
     await sipp.start("answer_send_digit.xml", "-key", "dtmf_pt", "101")
 
     result = await backend.originate(dial(sipp))
@@ -200,7 +200,29 @@ async def test_key_press_interrupts_a_prompt_and_stays_buffered(sipp: Sipp, back
     await result.session.hangup()
 
     assert interrupted is True and stopped_after < 2.0
-    assert digits == "#"  # the terminator pressed alone is returned as the key
+    assert digits == "5"  # fewer than max_digits: returned when no further key comes
+    assert_sipp_ok(await sipp.wait())
+
+
+@pytest.mark.parametrize(
+    ("terminator", "expected"), [("#", ""), (None, "#")], ids=["terminator", "plain-key"]
+)
+async def test_terminator_ends_input_and_is_not_returned(
+    sipp: Sipp, backend: SipBackend, terminator: str | None, expected: str
+) -> None:
+    write_dtmf_pcap(sipp.workdir / "dtmf.pcap", "#", 101)
+    await sipp.start("answer_send_digit.xml", "-key", "dtmf_pt", "101")
+
+    result = await backend.originate(dial(sipp))
+    assert result.session is not None
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    digits = await result.session.collect_digits(max_digits=2, timeout=3.0, terminator=terminator)
+    waited = loop.time() - started
+    await result.session.hangup()
+
+    assert digits == expected
+    assert waited < 2.0 if terminator else waited > 2.9  # the terminator ends the wait at once
     assert_sipp_ok(await sipp.wait())
 
 

@@ -116,8 +116,8 @@ class SipCallSession:
         """Digits pressed (buffered ones first) until `max_digits`, the terminator, or silence.
 
         `timeout` is the wait for each key, restarted after every key. The terminator ends
-        the input and is not returned, except when it is the only key pressed: then it is
-        returned alone, so a menu can still offer '#' as a choice.
+        the input and is not returned (pressed alone it gives '', as in the sim backend);
+        pass `terminator=None` for a menu that offers '#' as a choice.
         """
         loop = asyncio.get_running_loop()
         collected = ""
@@ -128,7 +128,7 @@ class SipCallSession:
             while self._digits:
                 key = self._digits.popleft()
                 if terminator is not None and key == terminator:
-                    return collected or key
+                    return collected
                 collected += key
                 if len(collected) >= max_digits:
                     return collected
