@@ -211,7 +211,7 @@ async def test_terminator_ends_input_and_is_not_returned(
     sipp: Sipp, backend: SipBackend, terminator: str | None, expected: str
 ) -> None:
     write_dtmf_pcap(sipp.workdir / "dtmf.pcap", "#", 101)
-    await sipp.start("answer_send_digit.xml", "-key", "dtmf_pt", "101")
+    await sipp.start("answer_send_digit.xml", "-key", "dtmf_pt", "101", "-rtp_echo")
 
     result = await backend.originate(dial(sipp))
     assert result.session is not None
