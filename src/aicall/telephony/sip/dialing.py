@@ -191,7 +191,7 @@ class OutboundCall:
                 continue
             if status < 300:
                 if self._cancelled:
-                    await self._bye_unwanted()
+                    self._bye_unwanted()
                     return DialResult(
                         CallOutcome.NO_ANSWER, status, "answered after the ring timeout; hung up"
                     )
@@ -251,10 +251,7 @@ class OutboundCall:
                 return
             self._send(self._ack)
             if self._abandoned:
-                self._ctx.transactions.send_request(
-                    build_in_dialog(self.dialog, "BYE", me=self._ctx.me, contact_user=self._contact_user),
-                    self._peer,
-                )
+                self._bye_unwanted()
                 return
         self._events.put_nowait(response)
 
@@ -288,7 +285,7 @@ class OutboundCall:
             dtmf.add(answer.dtmf_payload_type)
         self._stream.configure(answer.remote, answer.payload_type, dtmf)
 
-    async def _bye_unwanted(self) -> None:
+    def _bye_unwanted(self) -> None:
         bye = build_in_dialog(self.dialog, "BYE", me=self._ctx.me, contact_user=self._contact_user)
         self._ctx.transactions.send_request(bye, self._peer)
 
@@ -301,7 +298,7 @@ class OutboundCall:
         else:
             reason = "the 2xx carried no SDP answer"
         if answer is None:
-            await self._bye_unwanted()
+            self._bye_unwanted()
             return DialResult(CallOutcome.FAILED, 488, reason)
         self._configure(answer)
         assert self._stream is not None
