@@ -51,6 +51,7 @@ class Load:
     seconds: float
     latencies: list[float]
     server_cpu: float = 0.0  # CPU seconds the server process used during the burst
+    client_cpu: float = 0.0  # and this (client) process
 
     @property
     def rps(self) -> float:
@@ -59,6 +60,10 @@ class Load:
     @property
     def cpu_ms(self) -> float:
         return 1000 * self.server_cpu / len(self.latencies)
+
+    @property
+    def client_cpu_ms(self) -> float:
+        return 1000 * self.client_cpu / len(self.latencies)
 
     def p(self, fraction: float) -> float:
         return percentile(self.latencies, fraction) * 1000
@@ -81,10 +86,12 @@ async def run_load(
             if response.status_code != 200:
                 raise RuntimeError(f"request {index}: {response.status_code} {response.text[:300]}")
 
-    cpu_before = cpu_seconds(server_pid)
+    cpu_before, client_before = cpu_seconds(server_pid), time.process_time()
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
-    return Load(time.perf_counter() - started, latencies, cpu_seconds(server_pid) - cpu_before)
+    elapsed = time.perf_counter() - started
+    server_cpu, client_cpu = cpu_seconds(server_pid) - cpu_before, time.process_time() - client_before
+    return Load(elapsed, latencies, server_cpu, client_cpu)
 
 
 @dataclass
@@ -155,6 +162,7 @@ def report(
             f"{endpoint.stat(lambda load: load.p(0.50)):.1f}",
             f"{endpoint.stat(lambda load: load.p(0.99)):.1f}",
             f"{endpoint.stat(lambda load: load.cpu_ms):.2f}",
+            f"{endpoint.stat(lambda load: load.client_cpu_ms):.2f}",
         )
         for endpoint in (health, imports)
     ]
@@ -169,9 +177,12 @@ def report(
             f"{ratio_p50:.2f}×",
             f"{ratio_p99:.2f}×",
             f"{ratio_cpu:.2f}×",
+            "",
         )
     )
-    print_table(("endpoint", "requests/s", "p50 ms", "p99 ms", "server CPU ms/request"), rows)
+    print_table(
+        ("endpoint", "requests/s", "p50 ms", "p99 ms", "server CPU ms/request", "client CPU ms/request"), rows
+    )
 
 
 def main() -> None:

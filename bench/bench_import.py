@@ -54,7 +54,7 @@ SIZES = (1, 100, 1_000, 10_000)
 # Requests per timed sample, so that even the 1-contact sample lasts long enough to time.
 REQUESTS_PER_SAMPLE = {1: 300, 100: 30, 1_000: 6, 10_000: 1}
 QUICK_REQUESTS_PER_SAMPLE = {1: 50, 100: 5, 1_000: 2, 10_000: 1}
-RUNS, QUICK_RUNS = 5, 3
+RUNS, QUICK_RUNS = 7, 3
 
 
 def contact(n: int) -> dict[str, Any]:
@@ -146,6 +146,37 @@ class SizeResult:
         return [i / h for i, h in zip(self.insert_rates, self.http_rates, strict=True)]
 
 
+def measure_run(
+    result: SizeResult,
+    run: int,
+    *,
+    db: Database,
+    client: httpx.Client,
+    server_pid: int,
+    tenant: Tenant,
+    phones: PhoneNumbers,
+) -> None:
+    """One HTTP sample and one insert sample of `result.size`, each into a fresh campaign with
+    numbers never used; which goes first alternates with the run."""
+    size, requests = result.size, result.requests
+    contacts = size * requests
+    http_batches = [phones.take(size) for _ in range(requests)]
+    insert_batches = [phones.take(size) for _ in range(requests)]
+    http_campaign = new_campaign(db, tenant, f"http {size} #{run}")
+    insert_campaign = new_campaign(db, tenant, f"insert {size} #{run}")
+
+    def http() -> None:
+        sample = time_http(client, server_pid, tenant, http_campaign, http_batches)
+        result.http_rates.append(contacts / sample.seconds)
+        result.server_cpu.append(sample.server_cpu / requests)
+
+    def plain_insert() -> None:
+        result.insert_rates.append(contacts / time_insert(db, tenant, insert_campaign, insert_batches))
+
+    for measure in (http, plain_insert) if run % 2 == 0 else (plain_insert, http):
+        measure()
+
+
 def bench_backend(backend: str, *, runs: int, per_sample: dict[int, int]) -> list[SizeResult]:
     phones = PhoneNumbers()
     results = []
@@ -163,25 +194,10 @@ def bench_backend(backend: str, *, runs: int, per_sample: dict[int, int]) -> lis
             time_insert(db, tenant, new_campaign(db, tenant, "warm-up insert"), [phones.take(size)])
         for size in SIZES:
             result = SizeResult(size, per_sample[size])
-            contacts = size * result.requests
             for run in range(runs):
-                http_batches = [phones.take(size) for _ in range(result.requests)]
-                insert_batches = [phones.take(size) for _ in range(result.requests)]
-                http_campaign = new_campaign(db, tenant, f"http {size} #{run}")
-                insert_campaign = new_campaign(db, tenant, f"insert {size} #{run}")
-
-                def http() -> None:
-                    sample = time_http(client, server.pid, tenant, http_campaign, http_batches)
-                    result.http_rates.append(contacts / sample.seconds)
-                    result.server_cpu.append(sample.server_cpu / result.requests)
-
-                def plain_insert() -> None:
-                    result.insert_rates.append(
-                        contacts / time_insert(db, tenant, insert_campaign, insert_batches)
-                    )
-
-                for measure in (http, plain_insert) if run % 2 == 0 else (plain_insert, http):
-                    measure()
+                measure_run(
+                    result, run, db=db, client=client, server_pid=server.pid, tenant=tenant, phones=phones
+                )
             results.append(result)
             print(
                 f"  {backend}: {size:>6} contacts/request done (insert÷HTTP {median(result.ratios):.2f})",
