@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,9 +27,12 @@ class Settings(BaseSettings):
     default_region: str = "VN"
     # Engine.
     run_engine: bool = True  # `aicall serve` runs the dialer and the webhook dispatcher in-process
-    telephony: str = "sim"  # default backend for pools without a trunk: sim | sip
+    # Pools without a trunk dial the simulator (`sim`); with `sip` they are refused, so a
+    # production install can never "call" a customer on the simulator by mistake.
+    telephony: Literal["sim", "sip"] = "sim"
     sim_time_scale: float = 1.0
     sim_rules: Path | None = None
+    recording_retention_days: float = 30.0  # 0 keeps recordings forever
     dialer_tick: float = 0.5  # seconds between scheduler passes
     dialer_heartbeat: float = 2.0  # seconds between a dialer's heartbeats
     dialer_stale_after: float = 10.0  # a dialer silent this long is dead: its calls are reconciled

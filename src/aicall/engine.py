@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from aicall import notify
 from aicall.accounts.secrets_box import SecretBox
 from aicall.bootstrap import Platform
+from aicall.calls import retention
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
@@ -90,6 +91,7 @@ class Engine:
         self.dialer: Dialer | None = None
         self.dispatcher = Dispatcher(db, box, allow_private=settings.webhook_allow_private) if webhooks else None
         self._dispatch_task: asyncio.Task[None] | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
         if dialer:
             self.dialer = Dialer(
                 db=db,
@@ -110,7 +112,21 @@ class Engine:
             await self.dialer.start()
         if self.dispatcher:
             self._dispatch_task = asyncio.create_task(self.dispatcher.run(self._stop), name="webhooks")
+        self._sweep_task = asyncio.create_task(self._sweep_recordings(), name="recording-retention")
         log.info("engine started")
+
+    async def _sweep_recordings(self, every: float = 3600.0) -> None:
+        directory = Path(self.settings.data_dir) / "recordings"
+        while not self._stop.is_set():
+            deleted = await asyncio.to_thread(
+                retention.sweep, directory, retention_days=self.settings.recording_retention_days
+            )
+            if deleted:
+                log.info("deleted %d recordings past retention", deleted)
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=every)
+            except TimeoutError:
+                pass
 
     async def stop(self) -> None:
         if self.dialer:
@@ -119,6 +135,8 @@ class Engine:
         self._stop.set()
         if self._dispatch_task:
             await self._dispatch_task
+        if self._sweep_task:
+            await self._sweep_task
         if self.dispatcher:
             await self.dispatcher.aclose()
         log.info("engine stopped")

@@ -34,8 +34,14 @@ class BackendRouter:
             await backend.close()
         self._started.clear()
 
+    def accepts(self, trunk: TrunkConfig | None) -> bool:
+        """Whether a pool with this trunk (or none) may dial here (`AICALL_TELEPHONY`)."""
+        return trunk is not None or self._settings.telephony == "sim"
+
     async def for_trunk(self, trunk: TrunkConfig | None) -> TelephonyBackend:
         if trunk is None:
+            if not self.accepts(None):
+                raise RuntimeError("AICALL_TELEPHONY=sip: a pool without a SIP trunk cannot dial")
             return self.sim
         if self._sip is None:
             # Imported on first use: a platform that never dials a trunk opens no SIP socket.

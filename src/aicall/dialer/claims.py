@@ -108,6 +108,7 @@ def claim_for_campaign(
     trunks_busy: Counter[str],
     skip_locked: bool,
     rng: random.Random,
+    allow_simulator: bool = True,
 ) -> ClaimOutcome:
     """Claim up to `limit` due contacts of one campaign; pause it if the balance runs out."""
     outcome = ClaimOutcome()
@@ -117,6 +118,9 @@ def claim_for_campaign(
         _pause(session, campaign, f"unknown_pool:{settings.pool_hotline_key}", now, outcome)
         return outcome
     lines = hotline_service.pool_lines(session=session, box=box, pool=pool)
+    if lines.trunk is None and not allow_simulator:
+        _pause(session, campaign, f"no_trunk:{settings.pool_hotline_key}", now, outcome)
+        return outcome
     trunk_free = None
     if lines.trunk is not None and lines.trunk_capacity is not None:
         trunk_free = lines.trunk_capacity - trunks_busy[lines.trunk.id]
@@ -142,8 +146,14 @@ def claim_for_campaign(
         settings.max_duration, increment=account.billing_increment, price_per_minute=account.price_per_minute
     )
     lease_until = now + timedelta(seconds=settings.ring_timeout + settings.max_duration) + LEASE_GRACE
+    # One reservation for the whole batch when the balance covers it (the usual case): a
+    # conditional UPDATE per contact also flushed the rows claimed before it, one at a time.
+    # When it does not, reserve contact by contact for as many as the balance allows.
+    ahead = bool(contacts) and ledger.reserve(
+        session=session, account_id=account.id, amount=reservation * len(contacts)
+    )
     for contact in contacts:
-        if not ledger.reserve(session=session, account_id=account.id, amount=reservation):
+        if not ahead and not ledger.reserve(session=session, account_id=account.id, amount=reservation):
             if not outcome.jobs:
                 _pause(session, campaign, PAUSE_NO_BALANCE, now, outcome)
             break
@@ -193,6 +203,9 @@ def claim_for_campaign(
         )
         if not free_lines:
             break
+    if ahead and len(outcome.jobs) < len(contacts):
+        unused = reservation * (len(contacts) - len(outcome.jobs))
+        ledger.release(session=session, account_id=account.id, amount=unused)
     return outcome
 
 

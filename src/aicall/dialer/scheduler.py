@@ -195,6 +195,7 @@ class Dialer:
                     trunks_busy=by_trunk,
                     skip_locked=self._skip_locked,
                     rng=self._rng,
+                    allow_simulator=self.router.accepts(None),
                 )
                 bucket.take(len(outcome.jobs))
                 budget -= len(outcome.jobs)

@@ -137,3 +137,18 @@ async def test_two_dialers_never_dial_the_same_contact(db, tenant, tmp_path):
     assert len(snap.attempts) == 200
     for d in (a, b):
         await d.router.close()
+
+
+async def test_production_mode_refuses_to_dial_the_simulator(db, tenant, tmp_path):
+    from aicall.dialer.backends import BackendRouter
+
+    dialer = make_dialer(db, tmp_path)
+    dialer.settings.telephony = "sip"
+    dialer.router = BackendRouter(dialer.settings)
+    prepare_campaign(db, tenant)
+    add_contacts(db, tenant, ["+84987654321"])
+    assert await dialer.run_once() == 0
+    with db.reading() as session:
+        campaign = session.get(Campaign, tenant.campaign_id)
+        assert campaign.status == "paused" and campaign.pause_reason == "no_trunk:POOL_SYSTEM"
+    assert snapshot(db, tenant).contacts["+84987654321"].status == "pending"
