@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -36,51 +37,90 @@ def record_results(
 ) -> list[events.Event]:
     """Store each result (skipping attempts that recovery already closed); return the events."""
     out: list[events.Event] = []
-    touched: dict[str, Campaign] = {}
-    for result in results:
-        job = result.job
-        attempt = session.get(CallAttempt, job.attempt_id)
-        if attempt is None or attempt.status != AttemptStatus.IN_PROGRESS.value:
-            # Recovery took this attempt over (this worker was presumed dead): it was settled
-            # there; settling again would charge twice.
-            continue
-        contact = session.get(Contact, job.contact_id)
-        campaign = session.get(Campaign, job.campaign_id)
-        if contact is None or campaign is None:
-            ledger.release(session=session, account_id=job.account_id, amount=attempt.reserved)
-            session.delete(attempt)
-            continue
-        _fill_attempt(attempt, result)
-        billable = 0
-        if result.outcome is CallOutcome.ANSWERED:
-            billable = billing.billable_seconds(attempt.duration, job.billing_increment)
-        elif job.charge_unanswered:
-            billable = max(1, job.billing_increment)
-        attempt.billable_seconds = billable
-        attempt.cost = min(billing.cost(billable, job.price_per_minute), attempt.reserved) if attempt.reserved else 0
-        ledger.settle(
-            session=session,
-            account_id=job.account_id,
-            reserved=attempt.reserved,
-            charge=attempt.cost,
-            attempt_id=attempt.id,
-        )
-        next_step = _advance_contact(contact, campaign, result.outcome, job, now)
-        out.append(
-            events.attempt_finished(
-                application_id=job.application_id,
-                contact=contact,
-                attempt=attempt,
-                recording_url=recording_url(base_url, attempt),
-                next_attempt_at=next_step.next_attempt_at,
-            )
-        )
-        if contact.status != ContactStatus.RETRY_WAIT.value:
-            out.append(events.contact_finished(application_id=job.application_id, contact=contact, finished_at=now))
-        touched[campaign.id] = campaign
-    for campaign in touched.values():
+    batch = _load(session, results)
+    # Nothing in the loop reads back what it changed, so the rows are flushed together at the
+    # end (executemany batches), not one by one before each balance update.
+    with session.no_autoflush:
+        for result in results:
+            _record_one(session, result, batch, out, now=now, base_url=base_url)
+    for campaign in batch.touched.values():
         complete_if_drained(session, campaign, now, out)
     return out
+
+
+@dataclass
+class _Batch:
+    """The rows a batch of results touches, read with one query per table."""
+
+    attempts: dict[str, CallAttempt]
+    contacts: dict[str, Contact]
+    campaigns: dict[str, Campaign]
+    touched: dict[str, Campaign] = field(default_factory=dict)
+
+
+def _load(session: Session, results: Sequence[CallResult]) -> _Batch:
+    attempt_ids = {result.job.attempt_id for result in results}
+    contact_ids = {result.job.contact_id for result in results}
+    campaign_ids = {result.job.campaign_id for result in results}
+    attempts = session.scalars(select(CallAttempt).where(CallAttempt.id.in_(attempt_ids))).all()
+    contacts = session.scalars(select(Contact).where(Contact.id.in_(contact_ids))).all()
+    campaigns = session.scalars(select(Campaign).where(Campaign.id.in_(campaign_ids))).all()
+    return _Batch(
+        attempts={attempt.id: attempt for attempt in attempts},
+        contacts={contact.id: contact for contact in contacts},
+        campaigns={campaign.id: campaign for campaign in campaigns},
+    )
+
+
+def _record_one(
+    session: Session,
+    result: CallResult,
+    batch: _Batch,
+    out: list[events.Event],
+    *,
+    now: datetime,
+    base_url: str,
+) -> None:
+    job = result.job
+    attempt = batch.attempts.get(job.attempt_id)
+    if attempt is None or attempt.status != AttemptStatus.IN_PROGRESS.value:
+        # Recovery took this attempt over (this worker was presumed dead): it was settled
+        # there; settling again would charge twice.
+        return
+    contact = batch.contacts.get(job.contact_id)
+    campaign = batch.campaigns.get(job.campaign_id)
+    if contact is None or campaign is None:
+        ledger.release(session=session, account_id=job.account_id, amount=attempt.reserved)
+        session.delete(attempt)
+        return
+    _fill_attempt(attempt, result)
+    billable = 0
+    if result.outcome is CallOutcome.ANSWERED:
+        billable = billing.billable_seconds(attempt.duration, job.billing_increment)
+    elif job.charge_unanswered:
+        billable = max(1, job.billing_increment)
+    attempt.billable_seconds = billable
+    attempt.cost = min(billing.cost(billable, job.price_per_minute), attempt.reserved) if attempt.reserved else 0
+    ledger.settle(
+        session=session,
+        account_id=job.account_id,
+        reserved=attempt.reserved,
+        charge=attempt.cost,
+        attempt_id=attempt.id,
+    )
+    next_step = _advance_contact(contact, campaign, result.outcome, job, now)
+    out.append(
+        events.attempt_finished(
+            application_id=job.application_id,
+            contact=contact,
+            attempt=attempt,
+            recording_url=recording_url(base_url, attempt),
+            next_attempt_at=next_step.next_attempt_at,
+        )
+    )
+    if contact.status != ContactStatus.RETRY_WAIT.value:
+        out.append(events.contact_finished(application_id=job.application_id, contact=contact, finished_at=now))
+    batch.touched[campaign.id] = campaign
 
 
 def _fill_attempt(attempt: CallAttempt, result: CallResult) -> None:
