@@ -17,20 +17,24 @@ import logging
 import math
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import httpcore
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
 from aicall.accounts.models import Application
 from aicall.accounts.secrets_box import SecretBox
 from aicall.clock import Clock, utc_now
+from aicall.db.base import UTCDateTime
 from aicall.db.engine import Database
+from aicall.ids import object_id
 from aicall.webhooks import guard, outbox, signing
 from aicall.webhooks.models import EventStatus, WebhookDelivery, WebhookEvent
 from aicall.webhooks.schedule import DEFAULT_SCHEDULE, RetrySchedule
@@ -43,6 +47,10 @@ KEEP_RESPONSE_BYTES = 1024  # of each answer's body, in the delivery log
 READ_RESPONSE_BYTES = 64 * 1024  # read at most this much; a longer answer closes the connection
 DEFAULT_LIMITS = httpx.Limits()
 T = TypeVar("T")
+RECORD_WITHIN = 0.1  # seconds a delivery's result may wait to be written with others
+LEASE_EXPIRED = (
+    "no result was recorded before the lease expired (the dispatcher stopped mid-delivery); sending again"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +170,10 @@ class Dispatcher:
     async def run(self, stop: asyncio.Event, idle_delay: float = 0.5) -> None:
         """Deliver until `stop` is set, then finish the deliveries in flight and return.
 
-        Claims whenever a slot is free (a slow receiver holds one slot, not a batch), records
-        results as they come, and sleeps up to `idle_delay` when nothing is due; a commit of
-        new events in this process wakes it at once.
+        Keeps `concurrency` deliveries going from a local queue of claimed events, topped up a
+        batch at a time; a slow receiver holds one slot, not a batch. Results are recorded as
+        they come, in the same transaction as the next claim. When nothing is due it sleeps up
+        to `idle_delay`; a commit of new events in this process wakes it at once.
         """
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
@@ -176,40 +185,61 @@ class Dispatcher:
                 pass
 
         outbox.add_waker(waker)
+        queue: deque[Job] = deque()
         in_flight: set[asyncio.Task[Outcome]] = set()
+        unrecorded: list[Outcome] = []
+        record_by = 0.0  # loop time by which unrecorded results must be written
         stop_task = asyncio.ensure_future(stop.wait())
-        wake_task: asyncio.Future[Any] | None = None
+        wake_task = asyncio.ensure_future(wake.wait())
+        poll_at = 0.0  # loop time of the next claim; 0: at once (the last claim was a full batch)
         try:
             while True:
                 finished = {task for task in in_flight if task.done()}
                 if finished:
                     in_flight -= finished
-                    await self._guarded(self._record, [task.result() for task in finished])
+                    if not unrecorded:
+                        record_by = loop.time() + RECORD_WITHIN
+                    unrecorded.extend(task.result() for task in finished)
                 if stop.is_set():
+                    # Claimed but not started: handed back now rather than at the lease's end.
+                    await self._guarded(self._settle, unrecorded, list(queue))
+                    unrecorded, queue = [], deque()
                     if not in_flight:
                         return
                     await asyncio.wait(in_flight)
                     continue
-                free = self.concurrency - len(in_flight)
-                if free > 0:
-                    wake.clear()
-                    wanted = min(free, self.batch)
-                    jobs = await self._guarded(self._claim, wanted) or []
-                    in_flight.update(asyncio.create_task(self._deliver(job)) for job in jobs)
-                    free -= len(jobs)
-                    if jobs and len(jobs) == wanted and free > 0:
-                        continue  # a full batch: more may be due right now
-                if wake_task is None or wake_task.done():
-                    wake_task = asyncio.ensure_future(wake.wait())
+                now = loop.time()
+                due = len(queue) < self.concurrency and (wake.is_set() or now >= poll_at)
+                want = self.batch - len(queue) if due else 0
+                # Results are written in groups (one transaction, with the next claim when
+                # there is one): fewer commits, and only a moment more of at-least-once.
+                record = len(unrecorded) >= self.concurrency or (unrecorded and now >= record_by)
+                if want or record:
+                    if want:
+                        wake.clear()
+                    jobs = await self._guarded(self._cycle, unrecorded, want)
+                    unrecorded = []
+                    queue.extend(jobs or [])
+                    if want:
+                        full = jobs is not None and len(jobs) == want
+                        poll_at = 0.0 if full else loop.time() + idle_delay
+                while queue and len(in_flight) < self.concurrency:
+                    in_flight.add(asyncio.create_task(self._deliver(queue.popleft())))
                 waiters: set[asyncio.Future[Any]] = {stop_task, *in_flight}
-                if free > 0:
+                deadlines = [record_by] if unrecorded else []
+                if len(queue) < self.concurrency:
+                    deadlines.append(poll_at)
+                    if wake_task.done():
+                        wake_task = asyncio.ensure_future(wake.wait())
                     waiters.add(wake_task)
-                await asyncio.wait(waiters, timeout=idle_delay, return_when=asyncio.FIRST_COMPLETED)
+                timeout = min(deadlines) - loop.time() if deadlines else None
+                if timeout is not None and timeout <= 0:
+                    continue  # something is due right now
+                await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             outbox.remove_waker(waker)
             for task in (stop_task, wake_task, *in_flight):
-                if task is not None:
-                    task.cancel()  # unrecorded deliveries come back when their lease ends
+                task.cancel()  # unrecorded deliveries come back when their lease ends
 
     async def _guarded(self, work: Callable[..., T], *args: Any) -> T | None:
         """Database work in a thread; a failure is logged and survived (leases cover it)."""
@@ -230,64 +260,127 @@ class Dispatcher:
         return signer
 
     def _claim(self, limit: int) -> list[Job]:
+        with self.db.transaction() as session:
+            return self._claim_in(session, limit)
+
+    def _record(self, outcomes: Sequence[Outcome]) -> None:
+        with self.db.transaction() as session:
+            self._record_in(session, outcomes)
+
+    def _cycle(self, outcomes: Sequence[Outcome], limit: int) -> list[Job]:
+        """Record results and claim more in one transaction: one write lock, one commit."""
+        with self.db.transaction() as session:
+            self._record_in(session, outcomes)
+            return self._claim_in(session, limit) if limit else []
+
+    def _settle(self, outcomes: Sequence[Outcome], unstarted: Sequence[Job]) -> None:
+        """Record results and hand back claimed events that were never sent."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            self._record_in(session, outcomes)
+            for job in unstarted:
+                session.execute(
+                    update(WebhookEvent)
+                    .where(WebhookEvent.id == job.event_id, WebhookEvent.claim_token == job.claim_token)
+                    .values(
+                        next_attempt_at=now,
+                        claimed_until=None,
+                        claim_token=None,
+                        attempts=WebhookEvent.attempts - 1,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+
+    def _claim_in(self, session: Session, limit: int) -> list[Job]:
         now = self.clock()
         lease_end = now + timedelta(seconds=self.lease)
+        event = WebhookEvent
+        rows = session.execute(
+            select(
+                event.id,
+                event.application_id,
+                event.type,
+                event.payload,
+                event.created_at,
+                event.attempts,
+                event.claimed_until,
+                Application.webhook_url,
+                Application.webhook_secret_encrypted,
+            )
+            .join(Application, Application.id == event.application_id)
+            .where(event.status == EventStatus.PENDING.value, event.next_attempt_at <= now)
+            .order_by(event.next_attempt_at)
+            .limit(limit)
+            .with_for_update(of=event, skip_locked=True)
+        ).all()
+        token = secrets.token_hex(16)  # one per claim: it names this claim's lease
         jobs: list[Job] = []
-        with self.db.transaction() as session:
-            rows = session.execute(
-                select(WebhookEvent, Application.webhook_url, Application.webhook_secret_encrypted)
-                .join(Application, Application.id == WebhookEvent.application_id)
-                .where(WebhookEvent.status == EventStatus.PENDING.value, WebhookEvent.next_attempt_at <= now)
-                .order_by(WebhookEvent.next_attempt_at)
-                .limit(limit)
-                .with_for_update(of=WebhookEvent, skip_locked=True)
-            ).all()
-            for event, url, sealed_secret in rows:
-                if event.claimed_until is not None:
-                    # The previous claim's lease ran out with no result recorded: its dispatcher
-                    # died mid-delivery. The receiver may have the event already; it gets it
-                    # again, under the same webhook-id.
-                    session.add(
-                        WebhookDelivery(
-                            event_id=event.id,
-                            application_id=event.application_id,
-                            event_type=event.type,
-                            attempt=event.attempts,
-                            url=url,
-                            succeeded=False,
-                            error="no result was recorded before the lease expired "
-                            "(the dispatcher stopped mid-delivery); sending again",
-                            created_at=event.claimed_until,
-                        )
+        lost: list[dict[str, Any]] = []
+        for row in rows:
+            if row.claimed_until is not None:
+                # The previous claim's lease ran out with no result recorded: its dispatcher
+                # died mid-delivery. The receiver may have the event already; it gets it
+                # again, under the same webhook-id.
+                lost.append(
+                    {
+                        "id": object_id(),
+                        "event_id": row.id,
+                        "application_id": row.application_id,
+                        "event_type": row.type,
+                        "attempt": row.attempts,
+                        "url": row.webhook_url,
+                        "succeeded": False,
+                        "error": LEASE_EXPIRED,
+                        "created_at": row.claimed_until,
+                    }
+                )
+            if not row.webhook_url or not row.webhook_secret_encrypted:
+                self._give_up(session, row.id, "the application has no webhook URL")
+            elif row.attempts >= self.schedule.max_attempts:
+                self._give_up(session, row.id, f"gave up after {row.attempts} attempts")
+            else:
+                jobs.append(
+                    Job(
+                        event_id=row.id,
+                        application_id=row.application_id,
+                        event_type=row.type,
+                        attempt=row.attempts + 1,
+                        url=row.webhook_url,
+                        body=outbox.render_body(row.type, row.created_at, row.payload),
+                        signer=self._signer(row.webhook_secret_encrypted),
+                        claim_token=token,
                     )
-                if not url or not sealed_secret:
-                    self._give_up(event, "the application has no webhook URL")
-                elif event.attempts >= self.schedule.max_attempts:
-                    self._give_up(event, f"gave up after {event.attempts} attempts")
-                else:
-                    token = secrets.token_hex(16)
-                    event.attempts += 1
-                    event.claim_token = token
-                    event.claimed_until = event.next_attempt_at = lease_end
-                    jobs.append(
-                        Job(
-                            event_id=event.id,
-                            application_id=event.application_id,
-                            event_type=event.type,
-                            attempt=event.attempts,
-                            url=url,
-                            body=outbox.render_body(event.type, event.created_at, event.payload),
-                            signer=self._signer(sealed_secret),
-                            claim_token=token,
-                        )
-                    )
+                )
+        if lost:
+            session.execute(insert(WebhookDelivery), lost)
+        if jobs:
+            session.execute(
+                update(event)
+                .where(event.id.in_([job.event_id for job in jobs]))
+                .values(
+                    attempts=event.attempts + 1,
+                    claim_token=token,
+                    claimed_until=lease_end,
+                    next_attempt_at=lease_end,
+                )
+                .execution_options(synchronize_session=False)
+            )
         return jobs
 
     @staticmethod
-    def _give_up(event: WebhookEvent, reason: str) -> None:
-        event.status = EventStatus.FAILED.value
-        event.next_attempt_at = event.claimed_until = event.claim_token = None
-        event.last_error = reason
+    def _give_up(session: Session, event_id: str, reason: str) -> None:
+        session.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id == event_id)
+            .values(
+                status=EventStatus.FAILED.value,
+                next_attempt_at=None,
+                claimed_until=None,
+                claim_token=None,
+                last_error=reason,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     async def _deliver(self, job: Job) -> Outcome:
         async with self._slots:
@@ -340,48 +433,68 @@ class Dispatcher:
                 )
             return Outcome(job, started_at, succeeded, status_code, latency_ms, error, response_body)
 
-    def _record(self, outcomes: Sequence[Outcome]) -> None:
+    def _record_in(self, session: Session, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes:
+            return
         now = self.clock()
-        with self.db.transaction() as session:
-            for outcome in outcomes:
-                job = outcome.job
-                session.add(
-                    WebhookDelivery(
-                        event_id=job.event_id,
-                        application_id=job.application_id,
-                        event_type=job.event_type,
-                        attempt=job.attempt,
-                        url=job.url,
-                        succeeded=outcome.succeeded,
-                        status_code=outcome.status_code,
-                        latency_ms=outcome.latency_ms,
-                        error=outcome.error,
-                        response_body=outcome.response_body,
-                        created_at=outcome.started_at,
-                    )
-                )
-                values: dict[str, Any] = {
-                    "claimed_until": None,
-                    "claim_token": None,
-                    "last_status_code": outcome.status_code,
-                    "last_error": outcome.error,
+        log_rows: list[dict[str, Any]] = []
+        changes: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            job = outcome.job
+            log_rows.append(
+                {
+                    "id": object_id(),
+                    "event_id": job.event_id,
+                    "application_id": job.application_id,
+                    "event_type": job.event_type,
+                    "attempt": job.attempt,
+                    "url": job.url,
+                    "succeeded": outcome.succeeded,
+                    "status_code": outcome.status_code,
+                    "latency_ms": outcome.latency_ms,
+                    "error": outcome.error,
+                    "response_body": outcome.response_body,
+                    "created_at": outcome.started_at,
                 }
-                if outcome.succeeded:
-                    values.update(status=EventStatus.DELIVERED.value, delivered_at=now, next_attempt_at=None)
+            )
+            status, next_attempt_at, delivered_at = EventStatus.PENDING.value, None, None
+            if outcome.succeeded:
+                status, delivered_at = EventStatus.DELIVERED.value, now
+            else:
+                delay = self.schedule.delay_after(job.attempt)
+                if delay is None:
+                    status = EventStatus.FAILED.value
                 else:
-                    delay = self.schedule.delay_after(job.attempt)
-                    if delay is None:
-                        values.update(status=EventStatus.FAILED.value, next_attempt_at=None)
-                    else:
-                        values.update(next_attempt_at=now + timedelta(seconds=delay))
-                # Only while our claim stands: after a lease expiry or a replay, the event's
-                # state belongs to whoever holds it now; our attempt stays in the log.
-                session.execute(
-                    update(WebhookEvent)
-                    .where(WebhookEvent.id == job.event_id, WebhookEvent.claim_token == job.claim_token)
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
+                    next_attempt_at = now + timedelta(seconds=delay)
+            changes.append(
+                {
+                    "b_id": job.event_id,
+                    "b_token": job.claim_token,
+                    "b_status": status,
+                    "b_next": next_attempt_at,
+                    "b_delivered": delivered_at,
+                    "b_code": outcome.status_code,
+                    "b_error": outcome.error,
+                }
+            )
+        session.execute(insert(WebhookDelivery), log_rows)
+        table = cast(Table, WebhookEvent.__table__)
+        # Only while our claim stands: after a lease expiry or a replay, the event's state
+        # belongs to whoever holds it now; our attempt stays in the log.
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.claim_token == bindparam("b_token"))
+            .values(
+                status=bindparam("b_status"),
+                next_attempt_at=bindparam("b_next", type_=UTCDateTime()),
+                delivered_at=bindparam("b_delivered", type_=UTCDateTime()),
+                last_status_code=bindparam("b_code"),
+                last_error=bindparam("b_error"),
+                claimed_until=None,
+                claim_token=None,
+            ),
+            changes,
+        )
 
 
 async def _read_start(response: httpx.Response) -> str:

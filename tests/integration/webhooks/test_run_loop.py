@@ -60,3 +60,21 @@ async def test_a_receiver_that_hangs_holds_one_slot_not_the_whole_dispatcher(db,
                 stop.set()
                 await asyncio.wait_for(loop_task, timeout=30)
     assert {r.webhook_id for r in received} == fast_ids
+
+
+async def test_events_claimed_but_not_yet_sent_are_handed_back_at_once_when_stopping(db, hooked, receiver):
+    receiver.behaviour = Reply(200, delay=0.3)
+    event_ids = [emit(db, hooked.application_id) for _ in range(4)]
+    stop = asyncio.Event()
+    async with dispatcher(db, concurrency=1, batch=4) as sender:
+        loop_task = asyncio.create_task(sender.run(stop, idle_delay=0.05))
+        await receiver.wait_for_async(1, timeout=10)
+        stop.set()
+        await asyncio.wait_for(loop_task, timeout=10)
+
+    stored = [event(db, event_id) for event_id in event_ids]
+    assert [e.status for e in stored].count("delivered") == 1
+    for waiting in (e for e in stored if e.status == "pending"):
+        # Due again now, not at the end of a lease, and with no attempt spent.
+        assert (waiting.attempts, waiting.claimed_until, waiting.claim_token) == (0, None, None)
+        assert waiting.next_attempt_at is not None and waiting.next_attempt_at <= sender.clock()
