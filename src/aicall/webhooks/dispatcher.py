@@ -336,21 +336,28 @@ class Dispatcher:
                 )
             if not row.webhook_url or not row.webhook_secret_encrypted:
                 self._give_up(session, row.id, "the application has no webhook URL")
-            elif row.attempts >= self.schedule.max_attempts:
+                continue
+            if row.attempts >= self.schedule.max_attempts:
                 self._give_up(session, row.id, f"gave up after {row.attempts} attempts")
-            else:
-                jobs.append(
-                    Job(
-                        event_id=row.id,
-                        application_id=row.application_id,
-                        event_type=row.type,
-                        attempt=row.attempts + 1,
-                        url=row.webhook_url,
-                        body=outbox.render_body(row.type, row.created_at, row.payload),
-                        signer=self._signer(row.webhook_secret_encrypted),
-                        claim_token=token,
-                    )
+                continue
+            try:
+                signer = self._signer(row.webhook_secret_encrypted)
+            except Exception as exc:  # one application's unreadable secret must not stall the others
+                log.error("webhook %s: cannot use the signing secret: %s", row.id, exc)
+                self._give_up(session, row.id, f"cannot use the signing secret: {exc}")
+                continue
+            jobs.append(
+                Job(
+                    event_id=row.id,
+                    application_id=row.application_id,
+                    event_type=row.type,
+                    attempt=row.attempts + 1,
+                    url=row.webhook_url,
+                    body=outbox.render_body(row.type, row.created_at, row.payload),
+                    signer=signer,
+                    claim_token=token,
                 )
+            )
         if lost:
             session.execute(insert(WebhookDelivery), lost)
         if jobs:
@@ -504,4 +511,5 @@ async def _read_start(response: httpx.Response) -> str:
         received += chunk
         if len(received) >= READ_RESPONSE_BYTES:
             break
-    return bytes(received[:KEEP_RESPONSE_BYTES]).decode("utf-8", errors="replace")
+    text = bytes(received[:KEEP_RESPONSE_BYTES]).decode("utf-8", errors="replace")
+    return text.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL; one must not stall a batch

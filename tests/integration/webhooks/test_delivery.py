@@ -7,11 +7,12 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from aicall.accounts import service as account_service
+from aicall.accounts.models import Application
 from aicall.webhooks import payloads
 from aicall.webhooks import service as webhook_service
 from aicall.webhooks.dispatcher import GuardedTransport
 from aicall.webhooks.testing import CLOSE, HANG, Reply, WebhookReceiver
-from tests.integration.support import free_port
+from tests.integration.support import free_port, make_tenant
 from tests.integration.webhooks.helpers import (
     BOX,
     FAST,
@@ -219,3 +220,27 @@ async def test_a_pending_event_whose_application_lost_its_url_is_failed_without_
     stored = event(db, event_id)
     assert (stored.status, stored.last_error) == ("failed", "the application has no webhook URL")
     assert receiver.received == []
+
+
+async def test_an_answer_with_binary_garbage_is_logged_without_stalling_the_batch(db, hooked, receiver):
+    receiver.behaviour = Reply(200, b"\x00\xff\xfe binary \x00")
+    event_id = emit(db, hooked.application_id)
+    async with dispatcher(db) as sender:
+        assert await sender.run_once() == 1
+    assert event(db, event_id).status == "delivered"
+    [attempt] = deliveries(db, event_id)
+    assert attempt.response_body is not None and "binary" in attempt.response_body
+
+
+async def test_an_unreadable_signing_secret_fails_that_event_and_not_the_others(db, hooked, receiver):
+    broken = make_tenant(db, "Broken")
+    configure(db, broken.application_id, receiver.url)
+    with db.transaction() as session:
+        session.get(Application, broken.application_id).webhook_secret_encrypted = "sealed-with-another-key"
+    theirs = emit(db, broken.application_id)
+    ours = emit(db, hooked.application_id)
+    async with dispatcher(db) as sender:
+        assert await sender.run_once() == 1
+    assert event(db, ours).status == "delivered"
+    stuck = event(db, theirs)
+    assert stuck.status == "failed" and stuck.last_error.startswith("cannot use the signing secret")
