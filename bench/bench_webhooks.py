@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import sys
 import threading
@@ -30,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from standardwebhooks import Webhook
 from sqlalchemy import select, update
+from standardwebhooks import Webhook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402 - the path entry above makes bench/ importable when run as a script
+from common import (  # the path entry above makes bench/ importable
     BACKENDS,
     SECRET_KEY,
     machine_note,
@@ -46,38 +47,19 @@ from common import (  # noqa: E402 - the path entry above makes bench/ importabl
     temp_database,
 )
 
-from aicall.accounts.models import Application  # noqa: E402
-from aicall.accounts.secrets_box import SecretBox  # noqa: E402
-from aicall.db.engine import Database  # noqa: E402
-from aicall.webhooks import outbox, signing  # noqa: E402
-from aicall.webhooks.dispatcher import Dispatcher  # noqa: E402
-from aicall.webhooks.models import WebhookEvent  # noqa: E402
-from aicall.webhooks.testing import WebhookReceiver  # noqa: E402
+from aicall.accounts.models import Application
+from aicall.accounts.secrets_box import SecretBox
+from aicall.db.engine import Database
+from aicall.webhooks import outbox, signing
+from aicall.webhooks.dispatcher import Dispatcher
+from aicall.webhooks.models import WebhookEvent
+from aicall.webhooks.testing import WebhookReceiver
 
 BOX = SecretBox(SECRET_KEY)
-DATA = {  # a typical call.attempt.finished: ~1.3 KB on the wire
-    "campaign_id": "65252610c41c5b7fbb84e6d3",
-    "contact_id": "f95c4831-bc9d-4626-8713-a0a161cee01e",
-    "phone_number": "+84987654321",
-    "tags": {"ho_ten": "Nguyễn Văn An", "danh_xung": "Anh", "so_tien": "1500000"},
-    "attempt": {
-        "id": "6566a1f2b7e4c0a1d2e3f405", "number": 1, "outcome": "answered", "sip_code": 200, "sip_reason": "OK",
-        "hotline": "+842873001234", "started_at": "2026-11-26T02:15:01.004Z", "answered_at": "2026-11-26T02:15:09.530Z",
-        "ended_at": "2026-11-26T02:15:41.980Z", "duration": 32.45, "billable_seconds": 36, "cost": 600,
-        "keys_pressed": "1", "end_reason": "completed",
-        "path": [
-            {"action_id": "6566a1f2b7e4c0a1d2e3f410", "label": "start", "type": "INTERACTIVE_MENU",
-             "text": "Xin chào Anh Nguyễn Văn An, khoản thanh toán một triệu năm trăm nghìn đồng của anh đến hạn "
-                     "ngày mai. Bấm 1 để xác nhận, bấm 2 để gặp nhân viên.",
-             "keys": "1", "result": "matched", "at": "2026-11-26T02:15:09.610Z", "repeat": 0, "interrupted": False},
-            {"action_id": "6566a1f2b7e4c0a1d2e3f411", "label": "cam_on", "type": "END_CALL",
-             "text": "Cảm ơn anh. Chào anh.", "keys": "", "result": "hangup", "at": "2026-11-26T02:15:37.200Z",
-             "repeat": 0, "interrupted": False},
-        ],
-        "recording_url": None,
-    },
-    "retry": {"scheduled": False, "next_attempt_at": None},
-}  # fmt: skip
+# A typical call.attempt.finished: about 1.3 KB on the wire.
+DATA = json.loads(
+    (Path(__file__).resolve().parents[1] / "docs/webhooks/examples/call.attempt.finished.json").read_text()
+)["data"]
 
 
 # --- the receiver, in its own process ----------------------------------------------------------
@@ -184,7 +166,7 @@ async def through_dispatcher(db: Database, count: int, concurrency: int, receive
     async with Dispatcher(db, BOX, allow_private=True, concurrency=concurrency) as dispatcher:
         began = time.perf_counter()
         task = asyncio.create_task(dispatcher.run(stop, idle_delay=0.05))
-        while await asyncio.to_thread(receiver.count) < count:
+        while await asyncio.to_thread(receiver.count) < count:  # noqa: ASYNC110 - another process's count
             await asyncio.sleep(0.01)
         stop.set()
         await task  # returns once the last results are recorded
@@ -230,7 +212,7 @@ async def latency(
             thread = threading.Thread(target=emitter)
             thread.start()
             await asyncio.to_thread(thread.join)
-            while await asyncio.to_thread(receiver.count) < count:
+            while await asyncio.to_thread(receiver.count) < count:  # noqa: ASYNC110 - another process's count
                 await asyncio.sleep(0.05)
         stop.set()
         await task
@@ -274,7 +256,7 @@ def bench_backend(backend: str, args: argparse.Namespace, receiver: RemoteReceiv
             )
         plain, through = median(plain_rates), median(dispatcher_rates)
         rows.append([backend, "plain httpx POSTs /s", f"{plain:,.0f}", ""])
-        rows.append([backend, "dispatcher deliveries /s", f"{through:,.0f}", f"{through / plain:.2f}× plain"])
+        rows.append([backend, "dispatcher deliveries /s", f"{through:,.0f}", f"{through / plain:.2f}x plain"])
 
         for wake, label in (
             (True, "same process (woken at commit)"),
@@ -321,7 +303,7 @@ def main() -> None:
     machine = machine_note().split("; server =")[0]  # the shared note describes the HTTP benches' setup
     print(f"{machine}; receiver = aicall.webhooks.testing.WebhookReceiver (h11) in another process")
     print(
-        f"{args.events} events × {args.runs} runs, concurrency {args.concurrency}; latency: "
+        f"{args.events} events x {args.runs} runs, concurrency {args.concurrency}; latency: "
         f"{args.latency_events} events at {args.rate:g}/s, each committed on its own\n"
     )
     print_table(["db", "measure", "value", "vs"], rows)

@@ -13,6 +13,7 @@ outbox, never the same event) and runs under SQLite's write lock (taken by BEGIN
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import secrets
@@ -179,10 +180,8 @@ class Dispatcher:
         wake = asyncio.Event()
 
         def waker() -> None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
                 loop.call_soon_threadsafe(wake.set)
-            except RuntimeError:  # the loop has closed
-                pass
 
         outbox.add_waker(waker)
         queue: deque[Job] = deque()
@@ -428,7 +427,8 @@ class Dispatcher:
             if error is None and not succeeded:
                 error = f"HTTP {status_code}"
                 if status_code is not None and 300 <= status_code < 400:
-                    error += f": redirect to {location or '(no Location)'} not followed; answer 2xx at the webhook URL"
+                    target = location or "(no Location)"
+                    error += f": redirect to {target} not followed; answer 2xx at the webhook URL"
             if not succeeded:
                 log.info(
                     "webhook %s (%s) attempt %d to application %s failed: %s",

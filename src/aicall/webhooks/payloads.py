@@ -75,7 +75,8 @@ class PathStep(_Model):
     text: str | None = Field(description="what was spoken, tags filled in")
     keys: str | None = Field(description="the keys pressed at this step")
     result: str | None = Field(
-        description="matched | no_input | invalid | played | transferred | transfer_failed | hangup | ended | error"
+        description="matched | no_input | invalid | played | transferred | transfer_failed | hangup | "
+        "ended | error"
     )
     at: Timestamp
     repeat: int = Field(ge=0, description="0 for the first play of a prompt, 1 for its first replay…")

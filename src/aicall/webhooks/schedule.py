@@ -32,7 +32,7 @@ class RetrySchedule:
         return max(0.0, base * (1 + self.jitter * (2 * self.random() - 1)))
 
 
-# Roughly ×4 per step up to hours, then capped: 11 attempts over ~23.7 hours.
+# Roughly x4 per step up to hours, then capped: 11 attempts over ~23.7 hours.
 DEFAULT_SCHEDULE = RetrySchedule(
     delays=(5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800),
 )

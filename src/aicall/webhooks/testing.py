@@ -4,6 +4,7 @@ behaviour is scripted (answer, hang, drop the connection), and a clock that can 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -110,7 +111,7 @@ class WebhookReceiver:
             self._loop = loop
             try:
                 loop.run_until_complete(self._serve(started))
-            except BaseException as exc:  # noqa: BLE001 - handed to start()'s caller, which raises it
+            except BaseException as exc:  # handed to start()'s caller, which raises it
                 failure.append(exc)
                 started.set()
             finally:
@@ -125,10 +126,8 @@ class WebhookReceiver:
 
     def stop(self) -> None:
         if self._loop is not None and self._stopped is not None and self._thread is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # already closed
                 self._loop.call_soon_threadsafe(self._stopped.set)
-            except RuntimeError:  # already closed
-                pass
             self._thread.join(10)
         self._thread = None
 

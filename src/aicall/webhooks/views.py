@@ -99,7 +99,8 @@ async def list_deliveries(state: StateDep, app: CurrentApp, request: Request) ->
 
 @router.get(
     "/webhooks/events",
-    summary="Events sent or to send: ?status=pending|delivered|failed&event_type=&since=&until=&limit=&offset=",
+    summary="Events sent or to send: "
+    "?status=pending|delivered|failed&event_type=&since=&until=&limit=&offset=",
 )
 async def list_events(state: StateDep, app: CurrentApp, request: Request) -> dict[str, Any]:
     status = _choice(request, "status", tuple(s.value for s in EventStatus))

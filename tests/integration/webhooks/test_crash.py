@@ -21,7 +21,8 @@ from aicall.db.engine import Database
 from aicall.webhooks.dispatcher import Dispatcher
 
 async def main():
-    dispatcher = Dispatcher(Database(sys.argv[1]), SecretBox(sys.argv[2]), allow_private=True, lease={LEASE}, timeout=300)
+    db, box = Database(sys.argv[1]), SecretBox(sys.argv[2])
+    dispatcher = Dispatcher(db, box, allow_private=True, lease={LEASE}, timeout=300)
     await dispatcher.run_once()
 
 asyncio.run(main())

@@ -36,14 +36,18 @@ def test_an_event_commits_with_the_transaction_that_emitted_it(db, hooked):
 
 
 def test_an_event_emitted_in_a_transaction_that_rolls_back_is_never_sent(db, hooked):
-    with pytest.raises(RuntimeError), db.transaction() as session:
-        outbox.emit(
-            session,
-            application_id=hooked.application_id,
-            event_type="campaign.started",
-            payload=example("campaign.started")["data"],
-        )
-        raise RuntimeError("the call result could not be stored")
+    def store_result_then_fail() -> None:
+        with db.transaction() as session:
+            outbox.emit(
+                session,
+                application_id=hooked.application_id,
+                event_type="campaign.started",
+                payload=example("campaign.started")["data"],
+            )
+            raise RuntimeError("the call result could not be stored")
+
+    with pytest.raises(RuntimeError):
+        store_result_then_fail()
     assert _events(db) == []
 
 
