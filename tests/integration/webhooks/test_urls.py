@@ -35,7 +35,7 @@ def test_only_http_and_https_are_accepted(url):
     ("url", "reason"),
     [
         ("http://127.0.0.1:8000/hook", "127.0.0.1 is a loopback address"),
-        ("http://localhost/hook", "localhost resolves to 127.0.0.1, a loopback address"),
+        ("http://localhost/hook", r"localhost resolves to \S+, a loopback address"),  # 127.0.0.1 or ::1
         ("http://10.1.2.3/hook", "a private address"),
         ("http://192.168.1.10/hook", "a private address"),
         ("http://172.16.0.1/hook", "a private address"),
@@ -51,7 +51,7 @@ def test_only_http_and_https_are_accepted(url):
     ],
 )
 def test_a_private_destination_is_refused_unless_allowed(url, reason):
-    with pytest.raises(InvalidWebhookUrl, match="webhook URL refused: .*" + reason.replace("[", r"\[")):
+    with pytest.raises(InvalidWebhookUrl, match="webhook URL refused: .*" + reason):
         check_webhook_url(url, allow_private=False)
     assert check_webhook_url(url, allow_private=True)  # AICALL_WEBHOOK_ALLOW_PRIVATE=1
 
