@@ -74,7 +74,11 @@ def _application(platform: Platform, api_key: str) -> Application:
 def demo_curl(settings: Settings, demo: DemoTenant) -> str:
     token = jwt.encode({"apiKey": demo.api_key}, demo.api_secret, algorithm="HS256")
     contacts = [
-        {"phone_number": f"098765432{digit}", "ho_ten": f"Khách {digit}", "so_tien": str(150000 * (digit + 1))}
+        {
+            "phone_number": f"098765432{digit}",
+            "ho_ten": f"Khách {digit}",
+            "so_tien": str(150000 * (digit + 1)),
+        }
         for digit in range(10)
     ]
     body = json.dumps({"campaign_id": demo.campaign_id, "contacts": contacts}, ensure_ascii=False)
@@ -134,7 +138,9 @@ def serve(
 @app_cli.command("create")
 def app_create(
     name: Annotated[str, typer.Option(help="Application name.")],
-    webhook_url: Annotated[str | None, typer.Option("--webhook-url", help="Where results are POSTed.")] = None,
+    webhook_url: Annotated[
+        str | None, typer.Option("--webhook-url", help="Where results are POSTed.")
+    ] = None,
     account: Annotated[str | None, typer.Option(help="Account id (default: a new account).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -142,7 +148,9 @@ def app_create(
     platform = _platform()
     if webhook_url is not None:
         try:
-            webhook_url = check_webhook_url(webhook_url, allow_private=platform.settings.webhook_allow_private)
+            webhook_url = check_webhook_url(
+                webhook_url, allow_private=platform.settings.webhook_allow_private
+            )
         except InvalidWebhookUrl as exc:
             _fail(str(exc))
     with platform.db.transaction() as session:
@@ -202,7 +210,9 @@ def _campaign_action(campaign_id: str, action: str, as_json: bool) -> None:
                 raise CampaignNotFound()
             app = session.get(Application, campaign.application_id)
             assert app is not None
-            campaign_service.transition(session=session, campaign=campaign, account_id=app.account_id, action=action)
+            campaign_service.transition(
+                session=session, campaign=campaign, account_id=app.account_id, action=action
+            )
             data = {"campaign_id": campaign.id, "status": campaign.status}
     except ApiError as exc:
         _fail(exc.message)
@@ -238,7 +248,9 @@ def pool_create(
     key: Annotated[str, typer.Option("--key", help="The pool key campaigns name (poolHotlineKey).")],
     numbers: Annotated[str, typer.Option("--numbers", help="Caller numbers, comma-separated.")],
     trunk: Annotated[str | None, typer.Option("--trunk", help="SIP trunk id (none: the simulator).")] = None,
-    app: Annotated[str | None, typer.Option("--app", help="Owner application's API key (none: shared).")] = None,
+    app: Annotated[
+        str | None, typer.Option("--app", help="Owner application's API key (none: shared).")
+    ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Calls at once per number.")] = 10,
     as_json: JsonFlag = False,
 ) -> None:
@@ -268,9 +280,13 @@ def trunk_create(
     transport: Annotated[str, typer.Option("--transport", help="udp or tcp")] = "udp",
     username: Annotated[str | None, typer.Option("--username")] = None,
     password: Annotated[str | None, typer.Option("--password")] = None,
-    register: Annotated[bool, typer.Option("--register", help="REGISTER with the trunk (and refresh).")] = False,
+    register: Annotated[
+        bool, typer.Option("--register", help="REGISTER with the trunk (and refresh).")
+    ] = False,
     from_domain: Annotated[str | None, typer.Option("--from-domain")] = None,
-    app: Annotated[str | None, typer.Option("--app", help="Owner application's API key (none: shared).")] = None,
+    app: Annotated[
+        str | None, typer.Option("--app", help="Owner application's API key (none: shared).")
+    ] = None,
     max_concurrent: Annotated[int, typer.Option("--max-concurrent")] = 100,
     as_json: JsonFlag = False,
 ) -> None:
@@ -310,7 +326,9 @@ def balance_topup(
     application = _application(platform, app)
     try:
         with platform.db.transaction() as session:
-            balance = account_flows.topup(session=session, account_id=application.account_id, amount=amount, note=note)
+            balance = account_flows.topup(
+                session=session, account_id=application.account_id, amount=amount, note=note
+            )
     except ValueError as exc:
         _fail(str(exc))
     _emit({"account_id": application.account_id, "balance": balance}, as_json)
@@ -325,7 +343,9 @@ def worker() -> None:
 @cli.command()
 def read(
     value: Annotated[str, typer.Argument(help="The raw value, e.g. 1500000 or 15/04/2024.")],
-    reading_type: Annotated[str, typer.Option("--type", help="TEXT, CURRENCY, DATE, SEQ2SEQ, NUMBER, TIME")] = "TEXT",
+    reading_type: Annotated[
+        str, typer.Option("--type", help="TEXT, CURRENCY, DATE, SEQ2SEQ, NUMBER, TIME")
+    ] = "TEXT",
     dialect: Annotated[str, typer.Option("--dialect", help="north or south")] = "north",
 ) -> None:
     """Print how a value is read aloud, in one line."""

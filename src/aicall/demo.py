@@ -79,7 +79,11 @@ def ensure_demo(*, session: Session, box: SecretBox) -> DemoTenant:
     ).first()
     if campaign is None:
         campaign = campaign_service.create_campaign(
-            session=session, application_id=app.id, name=DEMO_CAMPAIGN, scenario_id=scenario.id, settings=dict(DEMO_SETTINGS)
+            session=session,
+            application_id=app.id,
+            name=DEMO_CAMPAIGN,
+            scenario_id=scenario.id,
+            settings=dict(DEMO_SETTINGS),
         )
         campaign.status = CampaignStatus.RUNNING.value
         campaign.started_at = utc_now()
@@ -110,19 +114,41 @@ def _demo_scenario(session: Session, application_id: str) -> Scenario:
                     {"name": "Họ tên", "readingType": "TEXT"},
                     {"name": "Số tiền", "readingType": "CURRENCY"},
                 ],
-                "callConfig": {"reCall": {"times": 1, "delay": 1, "isBusy": True, "isNoAnswer": True, "isFailed": True}},
+                "callConfig": {
+                    "reCall": {"times": 1, "delay": 1, "isBusy": True, "isNoAnswer": True, "isFailed": True}
+                },
             }
         ),
     )
-    menu = next(a for a in scenario_actions.list_actions(session=session, application_id=application_id, scenario_id=scenario.id) if a.type == "INTERACTIVE_MENU")
+    menu = next(
+        a
+        for a in scenario_actions.list_actions(
+            session=session, application_id=application_id, scenario_id=scenario.id
+        )
+        if a.type == "INTERACTIVE_MENU"
+    )
 
     def action(data: dict[str, object]) -> str:
         return scenario_actions.create_action(
-            session=session, application_id=application_id, data=ActionCreate.model_validate({"scenarioId": scenario.id, **data})
+            session=session,
+            application_id=application_id,
+            data=ActionCreate.model_validate({"scenarioId": scenario.id, **data}),
         ).id
 
-    thanks = action({"label": "confirmed", "type": "END_CALL", "contentText": "Cảm ơn {{ho_ten}}. Chúc quý khách một ngày tốt lành."})
-    later = action({"label": "call_back", "type": "END_CALL", "contentText": "Nhân viên sẽ gọi lại cho quý khách. Xin cảm ơn."})
+    thanks = action(
+        {
+            "label": "confirmed",
+            "type": "END_CALL",
+            "contentText": "Cảm ơn {{ho_ten}}. Chúc quý khách một ngày tốt lành.",
+        }
+    )
+    later = action(
+        {
+            "label": "call_back",
+            "type": "END_CALL",
+            "contentText": "Nhân viên sẽ gọi lại cho quý khách. Xin cảm ơn.",
+        }
+    )
     scenario_actions.update_action(
         session=session,
         application_id=application_id,
@@ -132,7 +158,10 @@ def _demo_scenario(session: Session, application_id: str) -> Scenario:
                 "contentText": "Xin chào {{ho_ten}}. Quý khách có khoản thanh toán {{so_tien}} sắp đến hạn. "
                 "Bấm phím 1 để xác nhận, bấm phím 2 để nhân viên gọi lại.",
                 "responseSetting": {"responseType": "KEYPAD", "timeout": 5, "maxRetries": 1},
-                "responses": [{"keyPadMatch": "1", "nextActionId": thanks}, {"keyPadMatch": "2", "nextActionId": later}],
+                "responses": [
+                    {"keyPadMatch": "1", "nextActionId": thanks},
+                    {"keyPadMatch": "2", "nextActionId": later},
+                ],
             }
         ),
     )

@@ -55,7 +55,9 @@ class PrompterFactory:
         engine = self._engines.get(name)
         if engine is None:
             try:
-                built = build_engine(name, base_url=self._settings.tts_base_url, api_key=self._settings.tts_api_key)
+                built = build_engine(
+                    name, base_url=self._settings.tts_base_url, api_key=self._settings.tts_api_key
+                )
             except ValueError:
                 built = None
             engine = built if built is not None else EspeakEngine()
@@ -89,7 +91,9 @@ class Engine:
         self.db = db
         self.box = box
         self.dialer: Dialer | None = None
-        self.dispatcher = Dispatcher(db, box, allow_private=settings.webhook_allow_private) if webhooks else None
+        self.dispatcher = (
+            Dispatcher(db, box, allow_private=settings.webhook_allow_private) if webhooks else None
+        )
         self._dispatch_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
         if dialer:

@@ -29,9 +29,13 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running(args: list[str], cwd: Path, env: dict[str, str], log_name: str) -> Iterator[subprocess.Popen[bytes]]:
+def running(
+    args: list[str], cwd: Path, env: dict[str, str], log_name: str
+) -> Iterator[subprocess.Popen[bytes]]:
     log = open(cwd / log_name, "wb")  # noqa: SIM115 - closed below, after the process
-    process = subprocess.Popen([sys.executable, "-m", "aicall", *args], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aicall", *args], cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         yield process
     finally:

@@ -16,7 +16,12 @@ def aicall(workdir: Path, *args: str, env: dict[str, str] | None = None) -> subp
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("AICALL_")}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "aicall", *args], cwd=workdir, env=full_env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "aicall", *args],
+        cwd=workdir,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -42,7 +47,9 @@ def test_init_without_json_prints_a_ready_to_paste_curl(tmp_path):
 
 
 def test_app_create_prints_keys_and_campaign_create_uses_them(tmp_path):
-    created = aicall(tmp_path, "app", "create", "--name", "Shop", "--webhook-url", "https://example.com/hook", "--json")
+    created = aicall(
+        tmp_path, "app", "create", "--name", "Shop", "--webhook-url", "https://example.com/hook", "--json"
+    )
     assert created.returncode == 0, created.stderr
     app = json.loads(created.stdout)
     assert {"application_id", "api_key", "api_secret"} <= set(app)

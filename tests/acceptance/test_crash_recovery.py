@@ -40,16 +40,29 @@ def wait_until(predicate, timeout: float, step: float = 0.2):
 
 def test_killed_worker_calls_are_reconciled_once_and_retried_later(tmp_path):
     env = clean_env(
-        AICALL_SIM_TIME_SCALE="1", AICALL_DIALER_HEARTBEAT="0.3", AICALL_DIALER_STALE_AFTER="2", AICALL_DIALER_TICK="0.2"
+        AICALL_SIM_TIME_SCALE="1",
+        AICALL_DIALER_HEARTBEAT="0.3",
+        AICALL_DIALER_STALE_AFTER="2",
+        AICALL_DIALER_TICK="0.2",
     )
-    init = subprocess.run([sys.executable, "-m", "aicall", "init", "--demo", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    init = subprocess.run(
+        [sys.executable, "-m", "aicall", "init", "--demo", "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert init.returncode == 0, init.stderr
     demo = json.loads(init.stdout)
     db = Database(f"sqlite:///{tmp_path / 'var' / 'aicall.db'}")
     status, body = campaign_service.add_contacts(
         db=db,
         application_id=demo["application_id"],
-        payload={"campaign_id": demo["campaign_id"], "contacts": [{"phone_number": p, "ho_ten": "Lan", "so_tien": "1000"} for p in PHONES]},
+        payload={
+            "campaign_id": demo["campaign_id"],
+            "contacts": [{"phone_number": p, "ho_ten": "Lan", "so_tien": "1000"} for p in PHONES],
+        },
         idempotency_key=None,
         max_contacts=100,
         region="VN",

@@ -41,7 +41,9 @@ def test_demo_curl_reaches_every_path_within_a_minute(tmp_path):
         api = base + "/api/v1/public-api"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            counts = requests.get(f"{api}/campaigns/{campaign_id}", headers=headers, timeout=10).json()["result"]["counts"]
+            counts = requests.get(f"{api}/campaigns/{campaign_id}", headers=headers, timeout=10).json()[
+                "result"
+            ]["counts"]
             if counts["attempts"] >= 10 and counts["calls_in_progress"] == 0:
                 break
             time.sleep(0.5)
@@ -49,12 +51,16 @@ def test_demo_curl_reaches_every_path_within_a_minute(tmp_path):
         assert counts["by_outcome"]["answered"] == 6
         for outcome in ("busy", "no_answer", "rejected", "invalid_number"):
             assert counts["by_outcome"][outcome] >= 1, counts
-        contacts = requests.get(f"{api}/campaigns/{campaign_id}/contacts", headers=headers, timeout=10).json()["result"]["contacts"]
+        contacts = requests.get(
+            f"{api}/campaigns/{campaign_id}/contacts", headers=headers, timeout=10
+        ).json()["result"]["contacts"]
         assert len(contacts) == 10
         for contact in contacts:
             digit = contact["phone_number"][-1]
             status, outcome, keys = EXPECTED[digit]
-            detail = requests.get(f"{api}/contacts/{contact['id']}", headers=headers, timeout=10).json()["result"]
+            detail = requests.get(f"{api}/contacts/{contact['id']}", headers=headers, timeout=10).json()[
+                "result"
+            ]
             first = detail["call_attempts"][0]
             assert first["outcome"] == outcome, (digit, first)
             assert first["keys_pressed"] == keys, (digit, first)

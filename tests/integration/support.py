@@ -25,7 +25,9 @@ from aicall.db import migrate
 from aicall.db.engine import Database
 from aicall.db.models import Base
 
-POSTGRES_ADMIN_URL = os.environ.get("AICALL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "AICALL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 SECRET_KEY = "test-secret-key-not-for-production"
 
 
@@ -153,7 +155,10 @@ def make_tenant(db: Database, name: str = "Tenant", **campaign_settings: object)
         account = account_service.create_account(session=session, name=name)
         new = account_service.create_application(session=session, box=box, account_id=account.id, name=name)
         campaign = campaign_service.create_campaign(
-            session=session, application_id=new.application.id, name=f"{name} campaign", settings=dict(campaign_settings)
+            session=session,
+            application_id=new.application.id,
+            name=f"{name} campaign",
+            settings=dict(campaign_settings),
         )
     return Tenant(account.id, new.application.id, new.application.api_key, new.api_secret, campaign.id)
 

@@ -75,13 +75,17 @@ def test_seed_example_adds_a_contact_with_its_tags_and_e164_number(live_server, 
     "raw", ["0987654321", "84987654321", "+84 98 765 4321", "098.765.4321", "+84987654321", "(098) 765-4321"]
 )
 def test_vietnamese_national_forms_normalise_to_e164(live_server, tenant, raw):
-    response = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": raw}]})
+    response = post(
+        live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": raw}]}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["result"][0]["so_dien_thoai"] == "+84987654321"
 
 
 def test_json_number_phone_is_accepted_and_read_as_a_national_number(live_server, tenant):
-    response = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": 987654321}]})
+    response = post(
+        live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": 987654321}]}
+    )
     assert response.status_code == 200
     assert response.json()["result"][0]["so_dien_thoai"] == "+84987654321"
 
@@ -92,7 +96,9 @@ def test_display_name_tag_keys_come_back_in_key_form_and_unknown_keys_are_kept(l
         tenant,
         {
             "campaign_id": tenant.campaign_id,
-            "contacts": [{"phone_number": "0987654321", "Họ tên": "Lan", "Số tiền": 150000, "ma_hop_dong": "HD-1"}],
+            "contacts": [
+                {"phone_number": "0987654321", "Họ tên": "Lan", "Số tiền": 150000, "ma_hop_dong": "HD-1"}
+            ],
         },
     )
     assert response.status_code == 200
@@ -140,26 +146,39 @@ def test_partial_success_lists_rejected_contacts_with_index_and_reason(live_serv
     ],
 )
 def test_bad_phone_numbers_are_refused_with_the_reason(live_server, tenant, db, phone, reason):
-    response = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": phone}]})
+    response = post(
+        live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": phone}]}
+    )
     body = assert_error(response, 400, 1403, "invalid")
     assert reason in body["details"][0]["reason"]
     assert count_contacts(db) == 0
 
 
 def test_duplicate_numbers_within_one_request_keep_the_first(live_server, tenant, db):
-    contacts = [{"phone_number": "0987654321", "ho_ten": "A"}, {"phone_number": "+84987654321", "ho_ten": "B"}]
+    contacts = [
+        {"phone_number": "0987654321", "ho_ten": "A"},
+        {"phone_number": "+84987654321", "ho_ten": "B"},
+    ]
     response = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": contacts})
     body = response.json()
     assert [c["ho_ten"] for c in body["result"]] == ["A"]
     assert body["rejected"] == [
-        {"index": 1, "phone_number": "+84987654321", "reason": "duplicate: same number as contact 0 in this request"}
+        {
+            "index": 1,
+            "phone_number": "+84987654321",
+            "reason": "duplicate: same number as contact 0 in this request",
+        }
     ]
 
 
 def test_number_already_in_the_campaign_is_refused_as_duplicate(live_server, tenant, db):
-    first = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0987654321"}]})
+    first = post(
+        live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0987654321"}]}
+    )
     assert first.status_code == 200
-    again = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0987654321"}]})
+    again = post(
+        live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0987654321"}]}
+    )
     body = assert_error(again, 400, 1403)
     assert "already has this number" in body["details"][0]["reason"]
     assert count_contacts(db) == 1
@@ -180,7 +199,10 @@ def test_campaign_allowing_duplicates_stores_the_same_number_twice(live_server, 
         ("just a string", "JSON object"),
         ({"contacts": [{"phone_number": "0987654321"}]}, "campaign_id is required"),
         ({"campaign_id": "", "contacts": [{"phone_number": "0987654321"}]}, "campaign_id is empty"),
-        ({"campaign_id": 12345, "contacts": [{"phone_number": "0987654321"}]}, "campaign_id must be a string"),
+        (
+            {"campaign_id": 12345, "contacts": [{"phone_number": "0987654321"}]},
+            "campaign_id must be a string",
+        ),
         ({"campaign_id": "x"}, "contacts is required"),
         ({"campaign_id": "x", "contacts": {"phone_number": "0987654321"}}, "contacts must be a list"),
         ({"campaign_id": "x", "contacts": []}, "contacts is empty"),
@@ -192,7 +214,9 @@ def test_malformed_requests_get_validation_failed(live_server, tenant, db, body,
 
 
 def test_malformed_json_is_refused(live_server, tenant, db):
-    assert_error(post_raw(live_server, tenant, b'{"campaign_id": "x", "contacts": [}'), 400, 400, "malformed JSON")
+    assert_error(
+        post_raw(live_server, tenant, b'{"campaign_id": "x", "contacts": [}'), 400, 400, "malformed JSON"
+    )
 
 
 def test_empty_body_is_refused(live_server, tenant):
@@ -223,7 +247,10 @@ def test_more_contacts_than_the_limit_is_refused_whole(live_server, tenant, db):
 
 @pytest.mark.parametrize("value", [True, 1.5, {"a": 1}, ["x"]])
 def test_tag_values_that_are_not_strings_reject_the_contact(live_server, tenant, db, value):
-    contacts = [{"phone_number": "0987654321", "ho_ten": value}, {"phone_number": "0912345678", "ho_ten": "Lan"}]
+    contacts = [
+        {"phone_number": "0987654321", "ho_ten": value},
+        {"phone_number": "0912345678", "ho_ten": "Lan"},
+    ]
     body = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": contacts}).json()
     assert [c["so_dien_thoai"] for c in body["result"]] == ["+84912345678"]
     assert body["rejected"][0]["index"] == 0
@@ -243,12 +270,19 @@ def test_campaign_of_another_application_looks_exactly_like_a_missing_one(live_s
 def test_closed_campaign_refuses_imports(live_server, tenant, db):
     with db.transaction() as session:
         session.get(Campaign, tenant.campaign_id).status = "cancelled"  # type: ignore[union-attr]
-    response = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0987654321"}]})
+    response = post(
+        live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0987654321"}]}
+    )
     assert_error(response, 400, 1402, "cancelled")
 
 
-def test_retry_with_the_same_idempotency_key_returns_the_first_answer_and_adds_nothing(live_server, tenant, db):
-    body = {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0987654321"}, {"phone_number": "0912345678"}]}
+def test_retry_with_the_same_idempotency_key_returns_the_first_answer_and_adds_nothing(
+    live_server, tenant, db
+):
+    body = {
+        "campaign_id": tenant.campaign_id,
+        "contacts": [{"phone_number": "0987654321"}, {"phone_number": "0912345678"}],
+    }
     first = post(live_server, tenant, body, **{"Idempotency-Key": "import-42"})
     second = post(live_server, tenant, body, **{"Idempotency-Key": "import-42"})
     assert first.status_code == second.status_code == 200
@@ -257,8 +291,18 @@ def test_retry_with_the_same_idempotency_key_returns_the_first_answer_and_adds_n
 
 
 def test_same_idempotency_key_with_another_body_is_refused(live_server, tenant, db):
-    post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0987654321"}]}, **{"Idempotency-Key": "k1"})
-    other = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0912345678"}]}, **{"Idempotency-Key": "k1"})
+    post(
+        live_server,
+        tenant,
+        {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0987654321"}]},
+        **{"Idempotency-Key": "k1"},
+    )
+    other = post(
+        live_server,
+        tenant,
+        {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0912345678"}]},
+        **{"Idempotency-Key": "k1"},
+    )
     assert_error(other, 409, 409, "Idempotency-Key")
     assert count_contacts(db) == 1
 
@@ -266,8 +310,18 @@ def test_same_idempotency_key_with_another_body_is_refused(live_server, tenant, 
 def test_idempotency_keys_are_per_application(live_server, tenant, db):
     other = make_tenant(db, "Other")
     contacts = [{"phone_number": "0987654321"}]
-    a = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": contacts}, **{"Idempotency-Key": "same"})
-    b = post(live_server, other, {"campaign_id": other.campaign_id, "contacts": contacts}, **{"Idempotency-Key": "same"})
+    a = post(
+        live_server,
+        tenant,
+        {"campaign_id": tenant.campaign_id, "contacts": contacts},
+        **{"Idempotency-Key": "same"},
+    )
+    b = post(
+        live_server,
+        other,
+        {"campaign_id": other.campaign_id, "contacts": contacts},
+        **{"Idempotency-Key": "same"},
+    )
     assert a.status_code == b.status_code == 200
     assert count_contacts(db) == 2
 
@@ -283,7 +337,12 @@ def test_a_request_is_atomic_when_storage_fails_midway(live_server, tenant, db, 
 
     monkeypatch.setattr(contact_import, "store_contacts", store_then_fail)
     contacts = [{"phone_number": f"09123456{n:02d}"} for n in range(50)]
-    response = post(live_server, tenant, {"campaign_id": tenant.campaign_id, "contacts": contacts}, **{"Idempotency-Key": "atomic"})
+    response = post(
+        live_server,
+        tenant,
+        {"campaign_id": tenant.campaign_id, "contacts": contacts},
+        **{"Idempotency-Key": "atomic"},
+    )
     assert_error(response, 500, 500)
     assert count_contacts(db) == 0
 
@@ -328,16 +387,34 @@ def _none_token(tenant: Tenant) -> str:
         lambda t: "Bearer not.a.jwt",
         lambda t: "Basic " + t.token(),
         lambda t: t.token(),  # no scheme
-        lambda t: "Bearer " + jwt.encode({"apiKey": t.api_key}, "wrong-secret-of-sufficient-length-xx", algorithm="HS256"),
+        lambda t: (
+            "Bearer "
+            + jwt.encode({"apiKey": t.api_key}, "wrong-secret-of-sufficient-length-xx", algorithm="HS256")
+        ),
         lambda t: "Bearer " + jwt.encode({"apiKey": t.api_key}, t.api_secret, algorithm="HS512"),
         lambda t: "Bearer " + _none_token(t),
         lambda t: "Bearer " + t.token(exp=int(time.time()) - 3600),
         lambda t: "Bearer " + jwt.encode({"key": t.api_key}, t.api_secret, algorithm="HS256"),
         lambda t: "Bearer " + jwt.encode({"apiKey": 42}, t.api_secret, algorithm="HS256"),
     ],
-    ids=["missing", "empty", "no-token", "garbage", "basic", "no-scheme", "bad-signature", "hs512", "alg-none", "expired", "no-apikey", "apikey-not-string"],
+    ids=[
+        "missing",
+        "empty",
+        "no-token",
+        "garbage",
+        "basic",
+        "no-scheme",
+        "bad-signature",
+        "hs512",
+        "alg-none",
+        "expired",
+        "no-apikey",
+        "apikey-not-string",
+    ],
 )
-@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # HS512 case signs with a short key on purpose
+@pytest.mark.filterwarnings(
+    "ignore::jwt.warnings.InsecureKeyLengthWarning"
+)  # HS512 case signs with a short key on purpose
 def test_bad_tokens_are_unauthorized(live_server, tenant, db, authorization):
     response = _send(live_server, tenant, authorization(tenant))
     assert response.status_code == 401
@@ -346,7 +423,9 @@ def test_bad_tokens_are_unauthorized(live_server, tenant, db, authorization):
 
 
 def test_unknown_api_key_in_a_well_formed_token_is_application_not_found(live_server, tenant, db):
-    token = jwt.encode({"apiKey": "00000000-0000-0000-0000-000000000000"}, tenant.api_secret, algorithm="HS256")
+    token = jwt.encode(
+        {"apiKey": "00000000-0000-0000-0000-000000000000"}, tenant.api_secret, algorithm="HS256"
+    )
     response = _send(live_server, tenant, f"Bearer {token}")
     assert response.status_code == 404
     assert response.json() == {"status": 0, "code": 1201, "message": "Application is not found"}

@@ -39,7 +39,9 @@ SECRET = "interop-secret-key"
 
 def build_tenant(db: Database, box: SecretBox, sipp: Sipp, webhook_url: str) -> dict[str, str]:
     with db.transaction() as session:
-        account = account_service.create_account(session=session, name="SIP tenant", auto_approve_scenarios=True)
+        account = account_service.create_account(
+            session=session, name="SIP tenant", auto_approve_scenarios=True
+        )
         ledger.topup(session=session, account_id=account.id, amount=1_000_000)
         app = account_service.create_application(
             session=session, box=box, account_id=account.id, name="SIP app", webhook_url=webhook_url
@@ -54,7 +56,9 @@ def build_tenant(db: Database, box: SecretBox, sipp: Sipp, webhook_url: str) -> 
         )
         menu = next(
             a
-            for a in scenario_actions.list_actions(session=session, application_id=application_id, scenario_id=scenario.id)
+            for a in scenario_actions.list_actions(
+                session=session, application_id=application_id, scenario_id=scenario.id
+            )
             if a.type == "INTERACTIVE_MENU"
         )
 
@@ -75,7 +79,10 @@ def build_tenant(db: Database, box: SecretBox, sipp: Sipp, webhook_url: str) -> 
                 {
                     "contentText": "Xin chào {{ho_ten}}. Bấm phím một để xác nhận lịch hẹn ngày mai.",
                     "responseSetting": {"responseType": "KEYPAD", "timeout": 5, "maxRetries": 0},
-                    "responses": [{"keyPadMatch": "1", "nextActionId": confirmed}, {"keyPadMatch": "2", "nextActionId": other}],
+                    "responses": [
+                        {"keyPadMatch": "1", "nextActionId": confirmed},
+                        {"keyPadMatch": "2", "nextActionId": other},
+                    ],
                 }
             ),
         )
@@ -90,10 +97,20 @@ def build_tenant(db: Database, box: SecretBox, sipp: Sipp, webhook_url: str) -> 
             account_id=account.id,
             name="Qua SIP",
             scenario_id=scenario.id,
-            settings={"poolHotlineKey": "SIPP", "record": True, "retry": {}, "ringTimeout": 10, "maxDuration": 60},
+            settings={
+                "poolHotlineKey": "SIPP",
+                "record": True,
+                "retry": {},
+                "ringTimeout": 10,
+                "maxDuration": 60,
+            },
             start=True,
         )
-        return {"application_id": application_id, "campaign_id": campaign.id, "secret": box.open(app.application.webhook_secret_encrypted or "")}
+        return {
+            "application_id": application_id,
+            "campaign_id": campaign.id,
+            "secret": box.open(app.application.webhook_secret_encrypted or ""),
+        }
 
 
 def left_channel_energy(path: Path) -> float:
@@ -105,7 +122,9 @@ def left_channel_energy(path: Path) -> float:
     return sum(abs(s) for s in left) / max(1, len(left))
 
 
-async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on_sipp(sipp: Sipp, tmp_path, require_tool):
+async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on_sipp(
+    sipp: Sipp, tmp_path, require_tool
+):
     require_tool("espeak-ng")
     write_dtmf_pcap(sipp.workdir / "dtmf.pcap", "1", 101)
     await sipp.start("answer_send_digit.xml", "-key", "dtmf_pt", "101", timeout=40)
@@ -113,13 +132,18 @@ async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on
     db = Database(f"sqlite:///{tmp_path / 'aicall.db'}")
     migrate.upgrade(db.engine)
     box = SecretBox(SECRET)
-    settings = Settings(data_dir=tmp_path / "var", secret_key=SECRET, run_engine=False, webhook_allow_private=True)
+    settings = Settings(
+        data_dir=tmp_path / "var", secret_key=SECRET, run_engine=False, webhook_allow_private=True
+    )
     with WebhookReceiver() as receiver:
         tenant = build_tenant(db, box, sipp, receiver.url)
         campaign_service.add_contacts(
             db=db,
             application_id=tenant["application_id"],
-            payload={"campaign_id": tenant["campaign_id"], "contacts": [{"phone_number": "0987654321", "ho_ten": "Lan"}]},
+            payload={
+                "campaign_id": tenant["campaign_id"],
+                "contacts": [{"phone_number": "0987654321", "ho_ten": "Lan"}],
+            },
             idempotency_key=None,
             max_contacts=10,
             region="VN",

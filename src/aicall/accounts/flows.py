@@ -33,6 +33,12 @@ def topup(*, session: Session, account_id: str, amount: int, note: str | None = 
             session,
             application_id=campaign.application_id,
             event_type="campaign.resumed",
-            payload={"campaign_id": campaign.id, "name": campaign.name, "status": "running", "reason": "topup", "at": now.isoformat()},
+            payload={
+                "campaign_id": campaign.id,
+                "name": campaign.name,
+                "status": "running",
+                "reason": "topup",
+                "at": now.isoformat(),
+            },
         )
     return balance

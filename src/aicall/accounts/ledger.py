@@ -45,7 +45,11 @@ def settle(*, session: Session, account_id: str, reserved: int, charge: int, att
     if charge > 0:
         session.add(
             LedgerEntry(
-                account_id=account_id, kind="charge", amount=-charge, balance_after=balance, attempt_id=attempt_id
+                account_id=account_id,
+                kind="charge",
+                amount=-charge,
+                balance_after=balance,
+                attempt_id=attempt_id,
             )
         )
     return balance
@@ -57,5 +61,7 @@ def topup(*, session: Session, account_id: str, amount: int, note: str | None = 
         raise ValueError("a top-up amount must be a positive whole number of đồng")
     session.execute(update(Account).where(Account.id == account_id).values(balance=Account.balance + amount))
     balance = int(session.scalar(select(Account.balance).where(Account.id == account_id)) or 0)
-    session.add(LedgerEntry(account_id=account_id, kind="topup", amount=amount, balance_after=balance, note=note))
+    session.add(
+        LedgerEntry(account_id=account_id, kind="topup", amount=amount, balance_after=balance, note=note)
+    )
     return balance

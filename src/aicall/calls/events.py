@@ -16,7 +16,12 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def attempt_finished(
-    *, application_id: str, contact: Contact, attempt: CallAttempt, recording_url: str | None, next_attempt_at: datetime | None
+    *,
+    application_id: str,
+    contact: Contact,
+    attempt: CallAttempt,
+    recording_url: str | None,
+    next_attempt_at: datetime | None,
 ) -> Event:
     return (
         application_id,

@@ -20,7 +20,12 @@ def get_recording(state: StateDep, app: CurrentApp, attempt_id: str) -> FileResp
     with state.db.reading() as session:
         attempt = session.get(CallAttempt, attempt_id)
         contact = session.get(Contact, attempt.contact_id) if attempt else None
-    if attempt is None or contact is None or contact.application_id != app.application_id or not attempt.recording_path:
+    if (
+        attempt is None
+        or contact is None
+        or contact.application_id != app.application_id
+        or not attempt.recording_path
+    ):
         raise NotFound("Recording not found")
     path = Path(attempt.recording_path)
     if not path.is_file():

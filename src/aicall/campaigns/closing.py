@@ -34,6 +34,12 @@ def finish_campaign(
         (
             campaign.application_id,
             f"campaign.{status.value}",
-            {"campaign_id": campaign.id, "name": campaign.name, "status": status.value, "reason": reason, "at": now.isoformat()},
+            {
+                "campaign_id": campaign.id,
+                "name": campaign.name,
+                "status": status.value,
+                "reason": reason,
+                "at": now.isoformat(),
+            },
         )
     )

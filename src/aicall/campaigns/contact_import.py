@@ -65,9 +65,7 @@ class TagRules:
     check_tags: Callable[[Mapping[str, str]], str | None] | None = None
 
 
-def parse_request(
-    payload: Any, *, max_contacts: int, region: str
-) -> ImportRequest:
+def parse_request(payload: Any, *, max_contacts: int, region: str) -> ImportRequest:
     """Check the request's shape (errors are ValidationFailed) and each contact (rejections)."""
     if not isinstance(payload, dict):
         raise ValidationFailed("Validation Failed: the request body must be a JSON object")
@@ -159,7 +157,9 @@ def store_contacts(
         if not rules.allow_duplicate_phone:
             if candidate.phone in existing:
                 rejections.append(
-                    Rejection(candidate.index, candidate.phone, "duplicate: the campaign already has this number")
+                    Rejection(
+                        candidate.index, candidate.phone, "duplicate: the campaign already has this number"
+                    )
                 )
                 continue
             if candidate.phone in seen:

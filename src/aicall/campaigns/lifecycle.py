@@ -30,7 +30,13 @@ def _event(campaign: Campaign, kind: str, now: datetime, reason: str | None = No
     return (
         campaign.application_id,
         f"campaign.{kind}",
-        {"campaign_id": campaign.id, "name": campaign.name, "status": campaign.status, "reason": reason, "at": now.isoformat()},
+        {
+            "campaign_id": campaign.id,
+            "name": campaign.name,
+            "status": campaign.status,
+            "reason": reason,
+            "at": now.isoformat(),
+        },
     )
 
 
@@ -46,7 +52,10 @@ def check_ready(session: Session, campaign: Campaign, account_id: str) -> None:
             call_config = scenario.call_config
             if scenario.published_version is None:
                 reasons.append(
-                    {"field": "scenario_id", "message": f"the scenario is {scenario.status}: only an approved (ACTIVE) scenario can be dialled"}
+                    {
+                        "field": "scenario_id",
+                        "message": f"the scenario is {scenario.status}: only an approved (ACTIVE) scenario can be dialled",
+                    }
                 )
             else:
                 script = snapshot.load_script(session, scenario.id, allow_unapproved=False)
@@ -56,8 +65,16 @@ def check_ready(session: Session, campaign: Campaign, account_id: str) -> None:
     except ValueError as exc:
         reasons.append({"field": "settings", "message": str(exc)})
     else:
-        if hotline_service.find_pool(session=session, account_id=account_id, key=settings.pool_hotline_key) is None:
-            reasons.append({"field": "settings.pool_hotline_key", "message": f"no hotline pool has key {settings.pool_hotline_key!r}"})
+        if (
+            hotline_service.find_pool(session=session, account_id=account_id, key=settings.pool_hotline_key)
+            is None
+        ):
+            reasons.append(
+                {
+                    "field": "settings.pool_hotline_key",
+                    "message": f"no hotline pool has key {settings.pool_hotline_key!r}",
+                }
+            )
     if reasons:
         summary = "; ".join(f"{r['field']}: {r['message']}" for r in reasons)
         raise CampaignNotReady(f"The campaign cannot start: {summary}", details=reasons)

@@ -44,9 +44,7 @@ class Campaign(Base):
     __tablename__ = "campaigns"
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True, default=object_id)
-    application_id: Mapped[str] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), index=True
-    )
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.DRAFT.value)
     scenario_id: Mapped[str | None] = mapped_column(String(24), default=None, index=True)

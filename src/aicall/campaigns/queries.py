@@ -18,7 +18,9 @@ def _iso(moment: Any) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def get_campaign(session: Session, *, application_id: str, campaign_id: str, for_update: bool = False) -> Campaign:
+def get_campaign(
+    session: Session, *, application_id: str, campaign_id: str, for_update: bool = False
+) -> Campaign:
     query = select(Campaign).where(Campaign.id == campaign_id, Campaign.application_id == application_id)
     if for_update:
         query = query.with_for_update()
@@ -39,7 +41,9 @@ def settings_of(session: Session, campaign: Campaign) -> CampaignSettings:
 def counts(session: Session, campaign_id: str) -> dict[str, Any]:
     by_status = dict(
         session.execute(
-            select(Contact.status, func.count()).where(Contact.campaign_id == campaign_id).group_by(Contact.status)
+            select(Contact.status, func.count())
+            .where(Contact.campaign_id == campaign_id)
+            .group_by(Contact.status)
         ).all()
     )
     by_outcome = dict(
@@ -50,9 +54,13 @@ def counts(session: Session, campaign_id: str) -> dict[str, Any]:
         ).all()
     )
     live = session.scalar(
-        select(func.count()).where(CallAttempt.campaign_id == campaign_id, CallAttempt.status == "in_progress")
+        select(func.count()).where(
+            CallAttempt.campaign_id == campaign_id, CallAttempt.status == "in_progress"
+        )
     )
-    cost = session.scalar(select(func.coalesce(func.sum(CallAttempt.cost), 0)).where(CallAttempt.campaign_id == campaign_id))
+    cost = session.scalar(
+        select(func.coalesce(func.sum(CallAttempt.cost), 0)).where(CallAttempt.campaign_id == campaign_id)
+    )
     return {
         "contacts": int(sum(by_status.values())),
         "by_status": {k: int(v) for k, v in by_status.items()},
@@ -93,7 +101,9 @@ def list_campaigns(
     if status:
         query = query.where(Campaign.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Campaign.created_at.desc(), Campaign.id).limit(limit).offset(offset)).all()
+    rows = session.scalars(
+        query.order_by(Campaign.created_at.desc(), Campaign.id).limit(limit).offset(offset)
+    ).all()
     return list(rows), int(total)
 
 
@@ -106,7 +116,9 @@ def contact_dict(contact: Contact) -> dict[str, Any]:
         "status": contact.status,
         "attempts": contact.attempts,
         "last_outcome": contact.last_outcome,
-        "next_attempt_at": _iso(contact.next_attempt_at) if contact.status in ("pending", "retry_wait") else None,
+        "next_attempt_at": _iso(contact.next_attempt_at)
+        if contact.status in ("pending", "retry_wait")
+        else None,
         "created_at": _iso(contact.created_at),
         "updated_at": _iso(contact.updated_at),
     }
@@ -132,7 +144,9 @@ def attempt_dict(attempt: CallAttempt, base_url: str) -> dict[str, Any]:
         "end_reason": attempt.end_reason,
         "path": attempt.path or [],
         "error": attempt.error,
-        "recording_url": f"{base_url}/api/v1/public-api/recordings/{attempt.id}.wav" if attempt.recording_path else None,
+        "recording_url": f"{base_url}/api/v1/public-api/recordings/{attempt.id}.wav"
+        if attempt.recording_path
+        else None,
         "scenario_version": attempt.scenario_version,
     }
 
@@ -159,7 +173,9 @@ def list_contacts(
     return list(rows), int(total)
 
 
-def get_contact(session: Session, *, application_id: str, contact_id: str, for_update: bool = False) -> Contact:
+def get_contact(
+    session: Session, *, application_id: str, contact_id: str, for_update: bool = False
+) -> Contact:
     query = select(Contact).where(Contact.id == contact_id, Contact.application_id == application_id)
     if for_update:
         query = query.with_for_update()
@@ -170,4 +186,8 @@ def get_contact(session: Session, *, application_id: str, contact_id: str, for_u
 
 
 def attempts_of(session: Session, contact_id: str) -> list[CallAttempt]:
-    return list(session.scalars(select(CallAttempt).where(CallAttempt.contact_id == contact_id).order_by(CallAttempt.number)))
+    return list(
+        session.scalars(
+            select(CallAttempt).where(CallAttempt.contact_id == contact_id).order_by(CallAttempt.number)
+        )
+    )

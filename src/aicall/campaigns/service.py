@@ -111,7 +111,8 @@ def _settings_details(exc: ValueError) -> list[dict[str, str]]:
     if not callable(errors):
         return [{"field": "settings", "message": str(exc)}]
     return [
-        {"field": "settings." + ".".join(str(p) for p in err["loc"]), "message": err["msg"]} for err in errors()
+        {"field": "settings." + ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
+        for err in errors()
     ]
 
 
@@ -129,8 +130,14 @@ def check_scenario(session: Session, application_id: str, scenario_id: str | Non
 
 
 def create_from_api(
-    *, session: Session, application_id: str, account_id: str, name: str, scenario_id: str | None,
-    settings: dict[str, Any], start: bool,
+    *,
+    session: Session,
+    application_id: str,
+    account_id: str,
+    name: str,
+    scenario_id: str | None,
+    settings: dict[str, Any],
+    start: bool,
 ) -> Campaign:
     """A campaign made through the API: settings checked against its scenario's defaults."""
     check_scenario(session, application_id, scenario_id)
@@ -152,7 +159,12 @@ def _validate_effective(session: Session, campaign: Campaign) -> None:
 
 
 def update_from_api(
-    *, session: Session, campaign: Campaign, name: str | None, scenario_id: str | None, settings: dict[str, Any] | None
+    *,
+    session: Session,
+    campaign: Campaign,
+    name: str | None,
+    scenario_id: str | None,
+    settings: dict[str, Any] | None,
 ) -> Campaign:
     if campaign.status in (CampaignStatus.COMPLETED.value, CampaignStatus.CANCELLED.value):
         raise CampaignStateError(f"A {campaign.status} campaign cannot be changed")
@@ -189,12 +201,21 @@ def transition(*, session: Session, campaign: Campaign, account_id: str, action:
 
 def cancel_contact(*, session: Session, application_id: str, contact_id: str) -> dict[str, Any]:
     """Cancel a contact not yet finished; a call in flight ends normally but is not re-called."""
-    contact = queries.get_contact(session, application_id=application_id, contact_id=contact_id, for_update=True)
-    if contact.status in (ContactStatus.DONE.value, ContactStatus.FAILED.value, ContactStatus.CANCELLED.value):
+    contact = queries.get_contact(
+        session, application_id=application_id, contact_id=contact_id, for_update=True
+    )
+    if contact.status in (
+        ContactStatus.DONE.value,
+        ContactStatus.FAILED.value,
+        ContactStatus.CANCELLED.value,
+    ):
         raise CampaignStateError(f"The contact is already {contact.status}")
     in_call = contact.status == ContactStatus.CALLING.value
     contact.status = ContactStatus.CANCELLED.value
     contact.next_attempt_at = None
     if not in_call:  # a call in flight reports the contact's end when it finishes
-        notify.emit_all(session, [events.contact_finished(application_id=application_id, contact=contact, finished_at=utc_now())])
+        notify.emit_all(
+            session,
+            [events.contact_finished(application_id=application_id, contact=contact, finished_at=utc_now())],
+        )
     return queries.contact_dict(contact)

@@ -16,7 +16,13 @@ from pydantic.alias_generators import to_camel
 from aicall.calls.outcomes import CallOutcome
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-RETRYABLE = (CallOutcome.NO_ANSWER, CallOutcome.BUSY, CallOutcome.FAILED, CallOutcome.VOICEMAIL, CallOutcome.REJECTED)
+RETRYABLE = (
+    CallOutcome.NO_ANSWER,
+    CallOutcome.BUSY,
+    CallOutcome.FAILED,
+    CallOutcome.VOICEMAIL,
+    CallOutcome.REJECTED,
+)
 
 
 class _Model(BaseModel):
@@ -145,12 +151,15 @@ def from_call_config(call_config: dict[str, Any] | None) -> dict[str, Any]:
             CallOutcome.VOICEMAIL.value: re_call.get("is_voice_mail"),
         }
         out["retry"] = {
-            outcome: {"max_attempts": times if flag else 0, "interval": interval} for outcome, flag in flags.items()
+            outcome: {"max_attempts": times if flag else 0, "interval": interval}
+            for outcome, flag in flags.items()
         }
     return out
 
 
-def effective(overrides: dict[str, Any] | None, call_config: dict[str, Any] | None = None) -> CampaignSettings:
+def effective(
+    overrides: dict[str, Any] | None, call_config: dict[str, Any] | None = None
+) -> CampaignSettings:
     """Validated settings of a campaign: its overrides on top of its scenario's defaults."""
     merged = {**from_call_config(call_config), **(overrides or {})}
     return CampaignSettings.model_validate(merged)

@@ -67,9 +67,18 @@ def list_campaigns(
 ) -> dict[str, Any]:
     with state.db.reading() as session:
         rows, total = queries.list_campaigns(
-            session, application_id=app.application_id, status=status.value if status else None, limit=limit, offset=offset
+            session,
+            application_id=app.application_id,
+            status=status.value if status else None,
+            limit=limit,
+            offset=offset,
         )
-        return ok({"campaigns": [queries.campaign_dict(session, c, with_counts=False) for c in rows], "total_count": total})
+        return ok(
+            {
+                "campaigns": [queries.campaign_dict(session, c, with_counts=False) for c in rows],
+                "total_count": total,
+            }
+        )
 
 
 @router.get("/campaigns/{campaign_id}", summary="A campaign with live counts")
@@ -80,19 +89,31 @@ def get_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str
 
 
 @router.put("/campaigns/{campaign_id}", summary="Update a campaign's name, scenario or settings")
-def update_campaign(state: StateDep, app: CurrentApp, campaign_id: str, body: CampaignUpdate) -> dict[str, Any]:
+def update_campaign(
+    state: StateDep, app: CurrentApp, campaign_id: str, body: CampaignUpdate
+) -> dict[str, Any]:
     with state.db.transaction() as session:
-        campaign = queries.get_campaign(session, application_id=app.application_id, campaign_id=campaign_id, for_update=True)
+        campaign = queries.get_campaign(
+            session, application_id=app.application_id, campaign_id=campaign_id, for_update=True
+        )
         campaign_service.update_from_api(
-            session=session, campaign=campaign, name=body.name, scenario_id=body.scenario_id, settings=body.settings
+            session=session,
+            campaign=campaign,
+            name=body.name,
+            scenario_id=body.scenario_id,
+            settings=body.settings,
         )
         return ok(queries.campaign_dict(session, campaign))
 
 
 def _transition(state: StateDep, app: CurrentApp, campaign_id: str, action: str) -> dict[str, Any]:
     with state.db.transaction() as session:
-        campaign = queries.get_campaign(session, application_id=app.application_id, campaign_id=campaign_id, for_update=True)
-        campaign_service.transition(session=session, campaign=campaign, account_id=app.account_id, action=action)
+        campaign = queries.get_campaign(
+            session, application_id=app.application_id, campaign_id=campaign_id, for_update=True
+        )
+        campaign_service.transition(
+            session=session, campaign=campaign, account_id=app.account_id, action=action
+        )
         return ok(queries.campaign_dict(session, campaign))
 
 
@@ -111,12 +132,16 @@ def resume_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[
     return _transition(state, app, campaign_id, "resume")
 
 
-@router.post("/campaigns/{campaign_id}/stop", summary="Complete the campaign; contacts not yet called are cancelled")
+@router.post(
+    "/campaigns/{campaign_id}/stop", summary="Complete the campaign; contacts not yet called are cancelled"
+)
 def stop_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str, Any]:
     return _transition(state, app, campaign_id, "stop")
 
 
-@router.post("/campaigns/{campaign_id}/cancel", summary="Cancel the campaign; contacts not yet called are cancelled")
+@router.post(
+    "/campaigns/{campaign_id}/cancel", summary="Cancel the campaign; contacts not yet called are cancelled"
+)
 def cancel_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str, Any]:
     return _transition(state, app, campaign_id, "cancel")
 
@@ -151,11 +176,17 @@ def get_contact(state: StateDep, app: CurrentApp, contact_id: str) -> dict[str, 
     with state.db.reading() as session:
         contact = queries.get_contact(session, application_id=app.application_id, contact_id=contact_id)
         body = queries.contact_dict(contact)
-        body["call_attempts"] = [queries.attempt_dict(a, state.settings.base_url) for a in queries.attempts_of(session, contact.id)]
+        body["call_attempts"] = [
+            queries.attempt_dict(a, state.settings.base_url) for a in queries.attempts_of(session, contact.id)
+        ]
         return ok(body)
 
 
 @router.post("/contacts/{contact_id}/cancel", summary="Cancel a contact (no further calls)")
 def cancel_contact(state: StateDep, app: CurrentApp, contact_id: str) -> dict[str, Any]:
     with state.db.transaction() as session:
-        return ok(campaign_service.cancel_contact(session=session, application_id=app.application_id, contact_id=contact_id))
+        return ok(
+            campaign_service.cancel_contact(
+                session=session, application_id=app.application_id, contact_id=contact_id
+            )
+        )

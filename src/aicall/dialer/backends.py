@@ -21,7 +21,9 @@ class BackendRouter:
         self._settings = settings
         recordings = Path(settings.data_dir) / "recordings"
         rules = SimRules.load(settings.sim_rules) if settings.sim_rules else None
-        self.sim = sim or SimBackend(time_scale=settings.sim_time_scale, rules=rules, recording_dir=recordings)
+        self.sim = sim or SimBackend(
+            time_scale=settings.sim_time_scale, rules=rules, recording_dir=recordings
+        )
         self._sip = sip
         self._started: list[TelephonyBackend] = []
 

@@ -36,8 +36,16 @@ async def place_call(
     try:
         dial = await backend.originate(request)
     except Exception as exc:  # a backend fault is this call's failure, never the dialer's
-        log.exception("originate failed", extra={"attempt_id": job.attempt_id, "campaign_id": job.campaign_id})
-        return CallResult(job, CallOutcome.FAILED, started_at=started, ended_at=clock(), error=f"{type(exc).__name__}: {exc}")
+        log.exception(
+            "originate failed", extra={"attempt_id": job.attempt_id, "campaign_id": job.campaign_id}
+        )
+        return CallResult(
+            job,
+            CallOutcome.FAILED,
+            started_at=started,
+            ended_at=clock(),
+            error=f"{type(exc).__name__}: {exc}",
+        )
     result = CallResult(
         job,
         dial.outcome,
@@ -58,7 +66,11 @@ async def place_call(
         # The simulator keeps its own (scaled) call clock; use it so step times match the call.
         call_clock = getattr(session, "now", clock)
         result.trace = await run_script(
-            job.script, session, values=job.tags, prompter=prompter_for(job.script, job.trunk is not None), clock=call_clock
+            job.script,
+            session,
+            values=job.tags,
+            prompter=prompter_for(job.script, job.trunk is not None),
+            clock=call_clock,
         )
     result.ended_at = session.ended_at or clock()
     result.recording_path = session.recording_path

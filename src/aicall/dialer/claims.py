@@ -125,7 +125,9 @@ def claim_for_campaign(
     if lines.trunk is not None and lines.trunk_capacity is not None:
         trunk_free = lines.trunk_capacity - trunks_busy[lines.trunk.id]
         limit = min(limit, trunk_free)
-    free_lines = {number: cap - lines_busy[number] for number, cap in lines.lines if cap - lines_busy[number] > 0}
+    free_lines = {
+        number: cap - lines_busy[number] for number, cap in lines.lines if cap - lines_busy[number] > 0
+    }
     limit = min(limit, sum(free_lines.values()))
     if limit <= 0:
         return outcome
@@ -142,8 +144,14 @@ def claim_for_campaign(
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
     contacts = session.scalars(query).all()
-    reservation = 0 if not contacts else billing.worst_case(
-        settings.max_duration, increment=account.billing_increment, price_per_minute=account.price_per_minute
+    reservation = (
+        0
+        if not contacts
+        else billing.worst_case(
+            settings.max_duration,
+            increment=account.billing_increment,
+            price_per_minute=account.price_per_minute,
+        )
     )
     lease_until = now + timedelta(seconds=settings.ring_timeout + settings.max_duration) + LEASE_GRACE
     # One reservation for the whole batch when the balance covers it (the usual case): a
@@ -224,7 +232,13 @@ def _pause(session: Session, campaign: Campaign, reason: str, now: datetime, out
         (
             campaign.application_id,
             "campaign.paused",
-            {"campaign_id": campaign.id, "name": campaign.name, "status": "paused", "reason": reason, "at": now.isoformat()},
+            {
+                "campaign_id": campaign.id,
+                "name": campaign.name,
+                "status": "paused",
+                "reason": reason,
+                "at": now.isoformat(),
+            },
         )
     )
 

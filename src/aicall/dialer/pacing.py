@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 
 class TokenBucket:
-    def __init__(self, rate: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, *, burst: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = rate
         self.burst = burst if burst is not None else max(1.0, rate)
         self._clock = clock

@@ -34,14 +34,18 @@ def heartbeat(session: Session, worker_id: str, now: datetime) -> None:
     worker = session.get(DialerWorker, worker_id)
     if worker is None:
         session.add(
-            DialerWorker(id=worker_id, hostname=socket.gethostname(), pid=os.getpid(), started_at=now, heartbeat_at=now)
+            DialerWorker(
+                id=worker_id, hostname=socket.gethostname(), pid=os.getpid(), started_at=now, heartbeat_at=now
+            )
         )
     else:
         worker.heartbeat_at = now
 
 
 def live_workers(session: Session, now: datetime, stale_after: timedelta) -> int:
-    rows = session.scalars(select(DialerWorker.id).where(DialerWorker.heartbeat_at >= now - stale_after)).all()
+    rows = session.scalars(
+        select(DialerWorker.id).where(DialerWorker.heartbeat_at >= now - stale_after)
+    ).all()
     return max(1, len(rows))
 
 
@@ -76,9 +80,15 @@ def reconcile(
         contact.last_outcome = CallOutcome.FAILED.value
         next_attempt_at = None
         if contact.status == ContactStatus.CALLING.value:
-            call_config = call_config_of(session, campaign.scenario_id) if (call_config_of and campaign.scenario_id) else None
+            call_config = (
+                call_config_of(session, campaign.scenario_id)
+                if (call_config_of and campaign.scenario_id)
+                else None
+            )
             settings = effective(campaign.settings, call_config)
-            step = retry.after_attempt(CallOutcome.FAILED, attempts_made=contact.attempts, settings=settings, now=now)
+            step = retry.after_attempt(
+                CallOutcome.FAILED, attempts_made=contact.attempts, settings=settings, now=now
+            )
             contact.status = step.status.value
             contact.next_attempt_at = step.next_attempt_at
             next_attempt_at = step.next_attempt_at
@@ -93,6 +103,8 @@ def reconcile(
             )
         )
         if contact.status != ContactStatus.RETRY_WAIT.value:
-            out.append(events.contact_finished(application_id=application_id, contact=contact, finished_at=now))
+            out.append(
+                events.contact_finished(application_id=application_id, contact=contact, finished_at=now)
+            )
     session.execute(delete(DialerWorker).where(DialerWorker.heartbeat_at < now - stale_after * 10))
     return out

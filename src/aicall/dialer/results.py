@@ -100,7 +100,9 @@ def _record_one(
     elif job.charge_unanswered:
         billable = max(1, job.billing_increment)
     attempt.billable_seconds = billable
-    attempt.cost = min(billing.cost(billable, job.price_per_minute), attempt.reserved) if attempt.reserved else 0
+    attempt.cost = (
+        min(billing.cost(billable, job.price_per_minute), attempt.reserved) if attempt.reserved else 0
+    )
     ledger.settle(
         session=session,
         account_id=job.account_id,
@@ -119,7 +121,9 @@ def _record_one(
         )
     )
     if contact.status != ContactStatus.RETRY_WAIT.value:
-        out.append(events.contact_finished(application_id=job.application_id, contact=contact, finished_at=now))
+        out.append(
+            events.contact_finished(application_id=job.application_id, contact=contact, finished_at=now)
+        )
     batch.touched[campaign.id] = campaign
 
 
@@ -161,7 +165,9 @@ def _advance_contact(
 
 def complete_if_drained(session: Session, campaign: Campaign, now: datetime, out: list[events.Event]) -> None:
     """A running campaign set to `complete_when_done` completes once nothing is left to call."""
-    if campaign.status != CampaignStatus.RUNNING.value or not (campaign.settings or {}).get("complete_when_done"):
+    if campaign.status != CampaignStatus.RUNNING.value or not (campaign.settings or {}).get(
+        "complete_when_done"
+    ):
         return
     busy = session.scalar(
         select(

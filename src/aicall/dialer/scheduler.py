@@ -228,7 +228,9 @@ class Dialer:
         except Exception as exc:
             log.exception("call task failed", extra={"attempt_id": job.attempt_id})
             now = self.clock()
-            result = CallResult(job, CallOutcome.FAILED, started_at=now, ended_at=now, error=f"{type(exc).__name__}: {exc}")
+            result = CallResult(
+                job, CallOutcome.FAILED, started_at=now, ended_at=now, error=f"{type(exc).__name__}: {exc}"
+            )
         self._results.put_nowait(result)
 
     # --- results -----------------------------------------------------------------------------

@@ -131,7 +131,8 @@ def find_pool(*, session: Session, account_id: str, key: str) -> HotlinePool | N
     """The account's own pool with this key, else a shared one."""
     pools = session.scalars(
         select(HotlinePool).where(
-            HotlinePool.key == key, or_(HotlinePool.account_id == account_id, HotlinePool.account_id.is_(None))
+            HotlinePool.key == key,
+            or_(HotlinePool.account_id == account_id, HotlinePool.account_id.is_(None)),
         )
     ).all()
     own = [p for p in pools if p.account_id == account_id]
@@ -140,7 +141,9 @@ def find_pool(*, session: Session, account_id: str, key: str) -> HotlinePool | N
 
 def pool_lines(*, session: Session, box: SecretBox, pool: HotlinePool) -> PoolLines:
     lines = session.execute(
-        select(Hotline.number, Hotline.max_concurrent).where(Hotline.pool_id == pool.id).order_by(Hotline.number)
+        select(Hotline.number, Hotline.max_concurrent)
+        .where(Hotline.pool_id == pool.id)
+        .order_by(Hotline.number)
     ).all()
     trunk = session.get(SipTrunk, pool.trunk_id) if pool.trunk_id else None
     return PoolLines(

@@ -112,7 +112,11 @@ def create_trunk(state: StateDep, app: CurrentApp, body: TrunkCreate) -> dict[st
         try:
             fields = body.model_dump(exclude={"register_with_trunk"})
             trunk = hotline_service.create_trunk(
-                session=session, box=state.box, account_id=app.account_id, register=body.register_with_trunk, **fields
+                session=session,
+                box=state.box,
+                account_id=app.account_id,
+                register=body.register_with_trunk,
+                **fields,
             )
         except hotline_service.HotlineError as exc:
             raise ValidationFailed(f"Validation Failed: {exc}") from exc

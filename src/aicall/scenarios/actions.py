@@ -68,7 +68,9 @@ def create_action(*, session: Session, application_id: str, data: ActionCreate) 
         session=session, application_id=application_id, scenario_id=data.scenario_id, for_update=True
     )
     position = session.scalar(
-        select(func.coalesce(func.max(ScenarioAction.position), 0)).where(ScenarioAction.scenario_id == scenario.id)
+        select(func.coalesce(func.max(ScenarioAction.position), 0)).where(
+            ScenarioAction.scenario_id == scenario.id
+        )
     )
     now = utc_now()
     action = ScenarioAction(
@@ -96,7 +98,9 @@ def update_action(
     *, session: Session, application_id: str, action_id: str, data: ActionUpdate
 ) -> ScenarioAction:
     """Change the fields the request names; a `responses` list replaces the old one whole."""
-    scenario, action = get_action(session=session, application_id=application_id, action_id=action_id, for_update=True)
+    scenario, action = get_action(
+        session=session, application_id=application_id, action_id=action_id, for_update=True
+    )
     if action.type == ActionType.OUTBOUND_CALL.value:
         extra = sorted(data.model_fields_set - ROOT_EDITABLE)
         if extra:
@@ -149,7 +153,9 @@ def _apply(session: Session, scenario: Scenario, action: ScenarioAction, data: A
             action.response_type = setting.response_type
         for name in ("no_input_action_id", "invalid_action_id"):
             if name in setting.model_fields_set:
-                camel = "responseSetting." + ("noInputActionId" if name == "no_input_action_id" else "invalidActionId")
+                camel = "responseSetting." + (
+                    "noInputActionId" if name == "no_input_action_id" else "invalidActionId"
+                )
                 setattr(action, name, _target(session, scenario, action, getattr(setting, name), camel))
     if data.responses is not None:
         action.responses = [
@@ -196,7 +202,9 @@ def _target(
 
 def delete_action(*, session: Session, application_id: str, action_id: str) -> None:
     """Delete an action nothing links to; the root cannot be deleted."""
-    scenario, action = get_action(session=session, application_id=application_id, action_id=action_id, for_update=True)
+    scenario, action = get_action(
+        session=session, application_id=application_id, action_id=action_id, for_update=True
+    )
     if action.type == ActionType.OUTBOUND_CALL.value:
         raise ValidationFailed("Validation Failed: the OUTBOUND_CALL root cannot be deleted")
     linked_from = [

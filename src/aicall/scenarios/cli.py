@@ -36,7 +36,9 @@ def _emit(scenario: Scenario, as_json: bool) -> None:
 
 
 @scenario_cli.command("approve")
-def approve(scenario_id: Annotated[str, typer.Argument(help="The scenario's id.")], as_json: JsonFlag = False) -> None:
+def approve(
+    scenario_id: Annotated[str, typer.Argument(help="The scenario's id.")], as_json: JsonFlag = False
+) -> None:
     """Approve a REVIEWING scenario: it becomes ACTIVE and new calls run this version."""
     platform = open_platform(get_settings())
     try:

@@ -53,7 +53,9 @@ def resume(
         # refuses the request whole, rather than storing contacts nobody will call.
         if campaign.status in (CampaignStatus.DRAFT.value, CampaignStatus.PAUSED.value):
             action = "start" if campaign.status == CampaignStatus.DRAFT.value else "resume"
-            campaign_service.transition(session=session, campaign=campaign, account_id=account_id, action=action)
+            campaign_service.transition(
+                session=session, campaign=campaign, account_id=account_id, action=action
+            )
         campaign_id, status = campaign.id, campaign.status
     _status, body = campaign_service.add_contacts(
         db=db,
@@ -86,7 +88,10 @@ def _default_campaign(session: Session, scenario: Scenario) -> Campaign:
         ):
             return campaign
     campaign = campaign_service.create_campaign(
-        session=session, application_id=scenario.application_id, name=scenario.name[:200], scenario_id=scenario.id
+        session=session,
+        application_id=scenario.application_id,
+        name=scenario.name[:200],
+        scenario_id=scenario.id,
     )
     scenario.default_campaign_id = campaign.id
     return campaign

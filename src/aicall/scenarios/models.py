@@ -25,9 +25,7 @@ class Scenario(Base):
     __tablename__ = "scenarios"
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True, default=object_id)
-    application_id: Mapped[str] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), index=True
-    )
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     image_url: Mapped[str | None] = mapped_column(Text, default=None)

@@ -121,13 +121,17 @@ def audio_url(settings: Settings, key: str, *, now: float | None = None) -> str:
     return f"{settings.base_url}{AUDIO_ROUTE}/{key}.wav?expires={expires}&signature={signature}"
 
 
-def audio_file(settings: Settings, key: str, expires: Any, signature: Any, *, now: float | None = None) -> Path:
+def audio_file(
+    settings: Settings, key: str, expires: Any, signature: Any, *, now: float | None = None
+) -> Path:
     """The cached WAV a signed link names; `AudioLinkInvalid` for a bad, expired or dead link."""
     try:
         deadline = int(expires)
     except (TypeError, ValueError):
         raise AudioLinkInvalid() from None
-    if not isinstance(signature, str) or not hmac.compare_digest(signature, _signature(settings, key, deadline)):
+    if not isinstance(signature, str) or not hmac.compare_digest(
+        signature, _signature(settings, key, deadline)
+    ):
         raise AudioLinkInvalid()
     if deadline < (now if now is not None else time.time()):
         raise AudioLinkInvalid()

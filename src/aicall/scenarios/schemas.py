@@ -214,7 +214,9 @@ class ActionUpdate(_In):
             return None
         value = value.strip().upper()
         if value == ActionType.OUTBOUND_CALL.value:
-            raise ValueError("OUTBOUND_CALL is the scenario's root, made with the scenario; it cannot be added")
+            raise ValueError(
+                "OUTBOUND_CALL is the scenario's root, made with the scenario; it cannot be added"
+            )
         if value not in EDITABLE_TYPES:
             raise ValueError(f"unknown action type {value!r}: expected one of {', '.join(EDITABLE_TYPES)}")
         return value

@@ -129,7 +129,9 @@ def update_scenario(
     *, session: Session, application_id: str, scenario_id: str, data: ScenarioUpdate
 ) -> Scenario:
     """Change the fields the request names; the others stay as they were."""
-    scenario = get_scenario(session=session, application_id=application_id, scenario_id=scenario_id, for_update=True)
+    scenario = get_scenario(
+        session=session, application_id=application_id, scenario_id=scenario_id, for_update=True
+    )
     before = editable_state(scenario)
     given = data.model_fields_set
     if data.name is not None:
@@ -175,7 +177,9 @@ def mark_edited(scenario: Scenario) -> None:
 
 def delete_scenario(*, session: Session, application_id: str, scenario_id: str) -> None:
     """Delete a scenario and its actions; refused while a running or paused campaign uses it."""
-    scenario = get_scenario(session=session, application_id=application_id, scenario_id=scenario_id, for_update=True)
+    scenario = get_scenario(
+        session=session, application_id=application_id, scenario_id=scenario_id, for_update=True
+    )
     busy = session.scalars(
         select(Campaign.id).where(
             Campaign.scenario_id == scenario.id, Campaign.status.in_(DIALLING_CAMPAIGN_STATUSES)
@@ -202,7 +206,9 @@ def validate(*, session: Session, scenario: Scenario) -> None:
 
 def submit(*, session: Session, application_id: str, scenario_id: str) -> Scenario:
     """DRAFT -> REVIEWING (or straight to ACTIVE for accounts that approve their own)."""
-    scenario = get_scenario(session=session, application_id=application_id, scenario_id=scenario_id, for_update=True)
+    scenario = get_scenario(
+        session=session, application_id=application_id, scenario_id=scenario_id, for_update=True
+    )
     if scenario.status != ScenarioStatus.DRAFT.value:
         raise ScenarioNotDraft()
     validate(session=session, scenario=scenario)
@@ -277,7 +283,11 @@ def _publish(session: Session, scenario: Scenario) -> None:
         )
     ).first()
     if existing is None:
-        session.add(ScenarioVersion(scenario_id=scenario.id, version=scenario.version, script=snapshot.to_json(script)))
+        session.add(
+            ScenarioVersion(
+                scenario_id=scenario.id, version=scenario.version, script=snapshot.to_json(script)
+            )
+        )
     else:
         existing.script = snapshot.to_json(script)
     scenario.status = ScenarioStatus.ACTIVE.value

@@ -98,12 +98,16 @@ def check_script(script: Script) -> list[Problem]:
     for action in script.actions.values():
         problems += _check_action(script, action)
     if root.next_action_id is None:
-        problems.append(Problem(f"{_where(root)}.nextActionId", "the root leads nowhere: set its first action"))
+        problems.append(
+            Problem(f"{_where(root)}.nextActionId", "the root leads nowhere: set its first action")
+        )
     reached = reachable(script)
     for action_id in reached:
         action = script.actions[action_id]
         if action.type in PROMPTING and not action.content_text.strip():
-            problems.append(Problem(f"{_where(action)}.contentText", "is empty: the action has nothing to say"))
+            problems.append(
+                Problem(f"{_where(action)}.contentText", "is empty: the action has nothing to say")
+            )
         if action.type is ActionType.TRANSFER_CALL and not (action.transfer_to or "").strip():
             problems.append(Problem(f"{_where(action)}.transferTo", "is empty: transfer to whom?"))
     if not any(_ends_the_call(script.actions[a]) for a in reached):
@@ -141,7 +145,9 @@ def _check_fields(script: Script) -> list[Problem]:
         if not key:
             problems.append(Problem(f"{where}.name", f"{field.name!r} has no letters or digits"))
         elif key in keys:
-            problems.append(Problem(f"{where}.name", f"{field.name!r} has the same key {key!r} as {keys[key]!r}"))
+            problems.append(
+                Problem(f"{where}.name", f"{field.name!r} has the same key {key!r} as {keys[key]!r}")
+            )
         else:
             keys[key] = field.name
     return problems

@@ -78,7 +78,9 @@ async def create_scenario(state: StateDep, app: CurrentApp, payload: JsonBody) -
     data = parse(ScenarioCreate, payload)
 
     def work(*, session: Any) -> dict[str, Any]:
-        scenario = scenario_service.create_scenario(session=session, application_id=app.application_id, data=data)
+        scenario = scenario_service.create_scenario(
+            session=session, application_id=app.application_id, data=data
+        )
         return scenario_out(scenario)
 
     return ok(await run_in_threadpool(_in_transaction, state, work))
@@ -100,7 +102,11 @@ async def list_scenarios(
 
     def work(*, session: Any) -> dict[str, Any]:
         scenarios, total = scenario_service.list_scenarios(
-            session=session, application_id=app.application_id, status=wanted_status, limit=page_size, offset=skip
+            session=session,
+            application_id=app.application_id,
+            status=wanted_status,
+            limit=page_size,
+            offset=skip,
         )
         rows = [scenario_out(s) for s in scenarios]
         if chosen is not None:
@@ -116,7 +122,9 @@ def _status(raw: str | None) -> str | None:
     value = raw.strip().upper()
     if value not in {s.value for s in ScenarioStatus}:
         choices = ", ".join(s.value for s in ScenarioStatus)
-        raise ValidationFailed(f"Validation Failed: status: unknown status {raw!r}; expected one of {choices}")
+        raise ValidationFailed(
+            f"Validation Failed: status: unknown status {raw!r}; expected one of {choices}"
+        )
     return value
 
 
@@ -138,14 +146,18 @@ def _integer(name: str, raw: str | None, default: int, *, low: int, high: int | 
 async def get_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> dict[str, Any]:
     def work(*, session: Any) -> dict[str, Any]:
         return scenario_out(
-            scenario_service.get_scenario(session=session, application_id=app.application_id, scenario_id=scenario_id)
+            scenario_service.get_scenario(
+                session=session, application_id=app.application_id, scenario_id=scenario_id
+            )
         )
 
     return ok(await run_in_threadpool(_reading, state, work))
 
 
 @router.put("/scenarios/{scenario_id}", summary="Change the fields named; the others stay")
-async def update_scenario(state: StateDep, app: CurrentApp, scenario_id: str, payload: JsonBody) -> dict[str, Any]:
+async def update_scenario(
+    state: StateDep, app: CurrentApp, scenario_id: str, payload: JsonBody
+) -> dict[str, Any]:
     data = parse(ScenarioUpdate, payload)
 
     def work(*, session: Any) -> dict[str, Any]:
@@ -160,7 +172,9 @@ async def update_scenario(state: StateDep, app: CurrentApp, scenario_id: str, pa
 @router.delete("/scenarios/{scenario_id}", summary="Delete a scenario no running campaign uses")
 async def delete_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> dict[str, Any]:
     def work(*, session: Any) -> None:
-        scenario_service.delete_scenario(session=session, application_id=app.application_id, scenario_id=scenario_id)
+        scenario_service.delete_scenario(
+            session=session, application_id=app.application_id, scenario_id=scenario_id
+        )
 
     await run_in_threadpool(_in_transaction, state, work)
     return ok({"id": scenario_id, "deleted": True})
@@ -169,7 +183,9 @@ async def delete_scenario(state: StateDep, app: CurrentApp, scenario_id: str) ->
 @router.post("/scenarios/{scenario_id}/submit", summary="Ask for approval (DRAFT -> REVIEWING)")
 async def submit_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> dict[str, Any]:
     def work(*, session: Any) -> str:
-        scenario = scenario_service.submit(session=session, application_id=app.application_id, scenario_id=scenario_id)
+        scenario = scenario_service.submit(
+            session=session, application_id=app.application_id, scenario_id=scenario_id
+        )
         return scenario.status
 
     status = await run_in_threadpool(_in_transaction, state, work)
@@ -201,7 +217,9 @@ async def resume_scenario(
 
 
 @router.post("/scenarios/{scenario_id}/preview", summary="The words and audio of one action for given values")
-async def preview_action(state: StateDep, app: CurrentApp, scenario_id: str, payload: JsonBody) -> dict[str, Any]:
+async def preview_action(
+    state: StateDep, app: CurrentApp, scenario_id: str, payload: JsonBody
+) -> dict[str, Any]:
     data = parse(PreviewRequest, payload)
 
     def work(*, session: Any) -> Any:
@@ -213,7 +231,9 @@ async def preview_action(state: StateDep, app: CurrentApp, scenario_id: str, pay
     script = await run_in_threadpool(_reading, state, work)
     action = script.actions.get(data.action_id)
     if action is None:
-        raise ValidationFailed(f"Validation Failed: actionId: {data.action_id!r} is not an action of this scenario")
+        raise ValidationFailed(
+            f"Validation Failed: actionId: {data.action_id!r} is not an action of this scenario"
+        )
     values = {name: str(value) for name, value in data.values.items()}
     result = await preview.render(state.settings, script, action.content_text, values)
     body: dict[str, Any] = {
@@ -227,7 +247,9 @@ async def preview_action(state: StateDep, app: CurrentApp, scenario_id: str, pay
 
 
 @router.get("/audio/{key}.wav", summary="A preview's WAV file (signed link, no token needed)")
-async def audio(state: StateDep, key: str, expires: str | None = None, signature: str | None = None) -> FileResponse:
+async def audio(
+    state: StateDep, key: str, expires: str | None = None, signature: str | None = None
+) -> FileResponse:
     path = preview.audio_file(state.settings, key, expires, signature)
     return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"})
 
@@ -242,15 +264,21 @@ async def list_actions(state: StateDep, app: CurrentApp, request: Request) -> di
         raise ValidationFailed("Validation Failed: scenarioId is required")
 
     def work(*, session: Any) -> list[dict[str, Any]]:
-        rows = action_service.list_actions(session=session, application_id=app.application_id, scenario_id=scenario_id)
+        rows = action_service.list_actions(
+            session=session, application_id=app.application_id, scenario_id=scenario_id
+        )
         return actions_out(rows)
 
     return ok(await run_in_threadpool(_reading, state, work))
 
 
 def _one_action(session: Any, application_id: str, action_id: str) -> dict[str, Any]:
-    scenario, _action = action_service.get_action(session=session, application_id=application_id, action_id=action_id)
-    rows = action_service.list_actions(session=session, application_id=application_id, scenario_id=scenario.id)
+    scenario, _action = action_service.get_action(
+        session=session, application_id=application_id, action_id=action_id
+    )
+    rows = action_service.list_actions(
+        session=session, application_id=application_id, scenario_id=scenario.id
+    )
     return next(body for body in actions_out(rows) if body["id"] == action_id)
 
 
@@ -274,11 +302,15 @@ async def create_action(state: StateDep, app: CurrentApp, payload: JsonBody) -> 
 
 
 @router.put("/scenario-actions/{action_id}", summary="Change the fields named; `responses` replaces the list")
-async def update_action(state: StateDep, app: CurrentApp, action_id: str, payload: JsonBody) -> dict[str, Any]:
+async def update_action(
+    state: StateDep, app: CurrentApp, action_id: str, payload: JsonBody
+) -> dict[str, Any]:
     data = parse(ActionUpdate, payload)
 
     def work(*, session: Any) -> dict[str, Any]:
-        action_service.update_action(session=session, application_id=app.application_id, action_id=action_id, data=data)
+        action_service.update_action(
+            session=session, application_id=app.application_id, action_id=action_id, data=data
+        )
         return _one_action(session, app.application_id, action_id)
 
     return ok(await run_in_threadpool(_in_transaction, state, work))

@@ -37,7 +37,9 @@ BYE = Action(id="bye", type=ActionType.END_CALL, content_text="Tạm biệt.")
 SCRIPT = script_of(MENU, THANKS, BYE, scenario_id="sc-test")
 
 
-def make_dialer(db: Database, tmp_path: Path, *, time_scale: float = 0.0, worker_id: str | None = None, emit: Any = None) -> Dialer:
+def make_dialer(
+    db: Database, tmp_path: Path, *, time_scale: float = 0.0, worker_id: str | None = None, emit: Any = None
+) -> Dialer:
     settings = Settings(data_dir=tmp_path, database_url=db.url, secret_key=SECRET_KEY, run_engine=False)
     return Dialer(
         db=db,
@@ -70,9 +72,17 @@ def prepare_campaign(db: Database, tenant: Tenant, *, balance: int = 10_000_000,
 def add_contacts(db: Database, tenant: Tenant, phones: list[str]) -> None:
     from aicall.campaigns import service as campaign_service
 
-    payload = {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": p, "ho_ten": f"Khách {p[-1]}"} for p in phones]}
+    payload = {
+        "campaign_id": tenant.campaign_id,
+        "contacts": [{"phone_number": p, "ho_ten": f"Khách {p[-1]}"} for p in phones],
+    }
     status, body = campaign_service.add_contacts(
-        db=db, application_id=tenant.application_id, payload=payload, idempotency_key=None, max_contacts=10_000, region="VN"
+        db=db,
+        application_id=tenant.application_id,
+        payload=payload,
+        idempotency_key=None,
+        max_contacts=10_000,
+        region="VN",
     )
     assert status == 200, body
 
@@ -86,7 +96,10 @@ class Snapshot:
 
 def snapshot(db: Database, tenant: Tenant) -> Snapshot:
     with db.reading() as session:
-        contacts = {c.phone: c for c in session.scalars(select(Contact).where(Contact.campaign_id == tenant.campaign_id))}
+        contacts = {
+            c.phone: c
+            for c in session.scalars(select(Contact).where(Contact.campaign_id == tenant.campaign_id))
+        }
         attempts: dict[str, list[CallAttempt]] = {}
         by_id = {c.id: c.phone for c in contacts.values()}
         for attempt in session.scalars(select(CallAttempt).order_by(CallAttempt.number)):

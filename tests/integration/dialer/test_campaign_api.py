@@ -17,7 +17,16 @@ def call(server, tenant, method: str, path: str, **kwargs):
 
 
 def test_create_read_and_list_a_campaign_with_effective_settings(live_server, tenant):
-    created = call(live_server, tenant, "POST", "/campaigns", json={"name": "Nhắc nợ tháng 11", "settings": {"maxConcurrent": 3, "hours": [{"start": "08:00", "end": "20:30"}]}})
+    created = call(
+        live_server,
+        tenant,
+        "POST",
+        "/campaigns",
+        json={
+            "name": "Nhắc nợ tháng 11",
+            "settings": {"maxConcurrent": 3, "hours": [{"start": "08:00", "end": "20:30"}]},
+        },
+    )
     assert created.status_code == 200, created.text
     body = created.json()["result"]
     assert body["status"] == "draft"
@@ -60,7 +69,9 @@ def test_invalid_settings_are_refused_with_the_field_named(live_server, tenant, 
 def test_unknown_scenario_or_pool_is_refused(live_server, tenant):
     missing = call(live_server, tenant, "POST", "/campaigns", json={"name": "x", "scenarioId": "f" * 24})
     assert missing.status_code == 404 and missing.json()["code"] == 3001
-    created = call(live_server, tenant, "POST", "/campaigns", json={"name": "x", "settings": {"poolHotlineKey": "NOPE"}}).json()["result"]
+    created = call(
+        live_server, tenant, "POST", "/campaigns", json={"name": "x", "settings": {"poolHotlineKey": "NOPE"}}
+    ).json()["result"]
     start = call(live_server, tenant, "POST", f"/campaigns/{created['id']}/start")
     assert start.status_code == 400
     assert start.json()["code"] == 1406
@@ -74,13 +85,18 @@ def test_lifecycle_transitions_and_the_ones_refused(live_server, tenant, db):
         hotline_service.ensure_system_pool(session=session)
     cid = tenant.campaign_id
     assert call(live_server, tenant, "POST", f"/campaigns/{cid}/pause").json()["code"] == 1404  # draft
-    assert call(live_server, tenant, "POST", f"/campaigns/{cid}/start").json()["result"]["status"] == "running"
+    assert (
+        call(live_server, tenant, "POST", f"/campaigns/{cid}/start").json()["result"]["status"] == "running"
+    )
     assert call(live_server, tenant, "POST", f"/campaigns/{cid}/pause").json()["result"]["status"] == "paused"
     resumed = call(live_server, tenant, "POST", f"/campaigns/{cid}/resume").json()["result"]
     assert resumed["status"] == "running" and resumed["pause_reason"] is None
     add = requests.post(
         live_server.url + API + "/campaign",
-        json={"campaign_id": cid, "contacts": [{"phone_number": "0987654321"}, {"phone_number": "0912345678"}]},
+        json={
+            "campaign_id": cid,
+            "contacts": [{"phone_number": "0987654321"}, {"phone_number": "0912345678"}],
+        },
         headers=tenant.headers(),
         timeout=30,
     )
@@ -104,7 +120,9 @@ def test_another_applications_campaign_and_contact_look_missing(live_server, ten
     add_contacts(db, other, ["+84987654321"])
     foreign = call(live_server, tenant, "GET", f"/campaigns/{other.campaign_id}")
     assert foreign.status_code == 404 and foreign.json()["code"] == 1401
-    contacts = call(live_server, other, "GET", f"/campaigns/{other.campaign_id}/contacts").json()["result"]["contacts"]
+    contacts = call(live_server, other, "GET", f"/campaigns/{other.campaign_id}/contacts").json()["result"][
+        "contacts"
+    ]
     steal = call(live_server, tenant, "GET", f"/contacts/{contacts[0]['id']}")
     assert steal.status_code == 404 and steal.json()["code"] == 1405
     assert call(live_server, tenant, "POST", f"/contacts/{contacts[0]['id']}/cancel").status_code == 404
@@ -121,13 +139,23 @@ async def test_counts_contacts_and_attempts_after_calls(live_server, tenant, db,
     assert counts["by_status"] == {"done": 1, "failed": 2}
     assert counts["by_outcome"] == {"answered": 1, "busy": 1, "invalid_number": 1}
     assert counts["calls_in_progress"] == 0
-    failed = call(live_server, tenant, "GET", f"/campaigns/{tenant.campaign_id}/contacts", params={"status": "failed", "limit": 1}).json()["result"]
+    failed = call(
+        live_server,
+        tenant,
+        "GET",
+        f"/campaigns/{tenant.campaign_id}/contacts",
+        params={"status": "failed", "limit": 1},
+    ).json()["result"]
     assert failed["total_count"] == 2 and len(failed["contacts"]) == 1
-    busy = call(live_server, tenant, "GET", f"/campaigns/{tenant.campaign_id}/contacts", params={"outcome": "busy"}).json()["result"]["contacts"]
+    busy = call(
+        live_server, tenant, "GET", f"/campaigns/{tenant.campaign_id}/contacts", params={"outcome": "busy"}
+    ).json()["result"]["contacts"]
     detail = call(live_server, tenant, "GET", f"/contacts/{busy[0]['id']}").json()["result"]
     [attempt] = detail["call_attempts"]
     assert attempt["outcome"] == "busy" and attempt["sip_code"] == 486 and attempt["cost"] == 0
-    answered = call(live_server, tenant, "GET", f"/campaigns/{tenant.campaign_id}/contacts", params={"status": "done"}).json()["result"]["contacts"][0]
+    answered = call(
+        live_server, tenant, "GET", f"/campaigns/{tenant.campaign_id}/contacts", params={"status": "done"}
+    ).json()["result"]["contacts"][0]
     detail = call(live_server, tenant, "GET", f"/contacts/{answered['id']}").json()["result"]
     assert detail["call_attempts"][0]["keys_pressed"] == "1"
     assert [s["action_id"] for s in detail["call_attempts"][0]["path"]] == ["menu", "thanks"]
@@ -138,7 +166,9 @@ async def test_counts_contacts_and_attempts_after_calls(live_server, tenant, db,
 
 def test_cancelled_contact_is_never_dialled(live_server, tenant, db):
     add_contacts(db, tenant, ["+84987654321"])
-    contact = call(live_server, tenant, "GET", f"/campaigns/{tenant.campaign_id}/contacts").json()["result"]["contacts"][0]
+    contact = call(live_server, tenant, "GET", f"/campaigns/{tenant.campaign_id}/contacts").json()["result"][
+        "contacts"
+    ][0]
     cancelled = call(live_server, tenant, "POST", f"/contacts/{contact['id']}/cancel").json()["result"]
     assert cancelled["status"] == "cancelled"
     again = call(live_server, tenant, "POST", f"/contacts/{contact['id']}/cancel")

@@ -8,7 +8,13 @@ import pytest
 
 from aicall.campaigns.models import Campaign
 from aicall.clock import utc_now
-from tests.integration.dialer.support import add_contacts, make_dialer, prepare_campaign, run_until_idle, snapshot
+from tests.integration.dialer.support import (
+    add_contacts,
+    make_dialer,
+    prepare_campaign,
+    run_until_idle,
+    snapshot,
+)
 
 DEMO_NUMBERS = [f"+8498765432{d}" for d in range(10)]
 
@@ -28,10 +34,22 @@ async def test_every_last_digit_path_happens_and_is_recorded(db, tenant, dialer)
     snap = snapshot(db, tenant)
     outcome = {phone[-1]: snap.attempts[phone][-1] for phone in DEMO_NUMBERS}
     assert {d: a.outcome for d, a in outcome.items()} == {
-        "0": "answered", "1": "answered", "2": "answered", "3": "busy", "4": "no_answer",
-        "5": "answered", "6": "rejected", "7": "answered", "8": "invalid_number", "9": "answered",
+        "0": "answered",
+        "1": "answered",
+        "2": "answered",
+        "3": "busy",
+        "4": "no_answer",
+        "5": "answered",
+        "6": "rejected",
+        "7": "answered",
+        "8": "invalid_number",
+        "9": "answered",
     }
-    assert outcome["1"].keys_pressed == "1" and outcome["9"].keys_pressed == "1" and outcome["0"].keys_pressed == "1"
+    assert (
+        outcome["1"].keys_pressed == "1"
+        and outcome["9"].keys_pressed == "1"
+        and outcome["0"].keys_pressed == "1"
+    )
     assert outcome["2"].keys_pressed == "2"
     assert outcome["7"].keys_pressed == ""
     assert outcome["5"].end_reason == "remote_hangup"
@@ -40,8 +58,18 @@ async def test_every_last_digit_path_happens_and_is_recorded(db, tenant, dialer)
     assert outcome["1"].path[0]["text"].startswith("Xin chào Khách 1")
     assert outcome["3"].sip_code == 486 and outcome["8"].sip_code == 404 and outcome["6"].sip_code == 603
     statuses = {phone[-1]: c.status for phone, c in snap.contacts.items()}
-    assert statuses == {"0": "done", "1": "done", "2": "done", "3": "failed", "4": "failed",
-                        "5": "done", "6": "failed", "7": "done", "8": "failed", "9": "done"}
+    assert statuses == {
+        "0": "done",
+        "1": "done",
+        "2": "done",
+        "3": "failed",
+        "4": "failed",
+        "5": "done",
+        "6": "failed",
+        "7": "done",
+        "8": "failed",
+        "9": "done",
+    }
 
 
 async def test_answered_calls_are_charged_by_increment_and_unanswered_are_free(db, tenant, dialer):

@@ -71,7 +71,11 @@ class Api:
         """A scenario that passes validation: `start` asks, key 1 leads to a goodbye."""
         scenario = self.create_scenario(**body)
         goodbye = self.create_action(
-            scenario["id"], label="goodbye", type="END_CALL", contentType="TEXT", contentText="Cảm ơn {{ho_ten}}."
+            scenario["id"],
+            label="goodbye",
+            type="END_CALL",
+            contentType="TEXT",
+            contentText="Cảm ơn {{ho_ten}}.",
         )
         start = self.action(scenario["id"], "start")
         self.update_action(

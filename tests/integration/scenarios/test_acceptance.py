@@ -68,7 +68,10 @@ def test_a_client_builds_submits_and_gets_a_scenario_approved(api: Api) -> None:
     # 3. Give the first action a prompt and a keypad setting with a timeout.
     prompt = "Xin chào {{ho_ten}}. Quý khách còn nợ {{so_tien}}, hạn {{Hạn thanh toán}}. Bấm 1 để xác nhận, bấm 2 để nghe lại."
     updated = api.update_action(
-        first["id"], contentType="TEXT", contentText=prompt, responseSetting={"responseType": "KEYPAD", "timeout": 8}
+        first["id"],
+        contentType="TEXT",
+        contentText=prompt,
+        responseSetting={"responseType": "KEYPAD", "timeout": 8},
     )
     assert updated["content_text"] == prompt
     assert updated["response_setting"]["timeout"] == 8
@@ -87,7 +90,10 @@ def test_a_client_builds_submits_and_gets_a_scenario_approved(api: Api) -> None:
     # 5. Link keys to them.
     linked = api.update_action(
         first["id"],
-        responses=[{"keyPadMatch": "1", "nextActionId": confirm["id"]}, {"keyPadMatch": "2", "nextActionId": repeat["id"]}],
+        responses=[
+            {"keyPadMatch": "1", "nextActionId": confirm["id"]},
+            {"keyPadMatch": "2", "nextActionId": repeat["id"]},
+        ],
     )
     assert [(r["key_pad_match"], r["next_action_id"]) for r in linked["responses"]] == [
         ("1", confirm["id"]),
@@ -97,7 +103,9 @@ def test_a_client_builds_submits_and_gets_a_scenario_approved(api: Api) -> None:
 
     # 6. Relink: the new list replaces the old one whole.
     relinked = api.update_action(first["id"], responses=[{"keyPadMatch": "2", "nextActionId": confirm["id"]}])
-    assert [(r["key_pad_match"], r["next_action_id"]) for r in relinked["responses"]] == [("2", confirm["id"])]
+    assert [(r["key_pad_match"], r["next_action_id"]) for r in relinked["responses"]] == [
+        ("2", confirm["id"])
+    ]
 
     # 7. Read everything back.
     scenario = result(api.get(f"/scenarios/{scenario_id}"))

@@ -12,9 +12,13 @@ def test_each_action_type_answers_with_its_own_fields(api: Api) -> None:
     scenario = api.create_scenario()
     sid = scenario["id"]
     menu = api.create_action(sid, label="menu", type="INTERACTIVE_MENU", contentText="Bấm phím")
-    message = api.create_action(sid, label="msg", type="PLAY_MESSAGE", contentText="Thông báo", nextActionId=menu["id"])
+    message = api.create_action(
+        sid, label="msg", type="PLAY_MESSAGE", contentText="Thông báo", nextActionId=menu["id"]
+    )
     end = api.create_action(sid, label="end", type="END_CALL", contentText="Tạm biệt")
-    transfer = api.create_action(sid, label="agent", type="TRANSFER_CALL", contentText="Xin chờ", transferTo="+84901234567")
+    transfer = api.create_action(
+        sid, label="agent", type="TRANSFER_CALL", contentText="Xin chờ", transferTo="+84901234567"
+    )
     common = {"id", "scenario_id", "type", "label", "action_inputs", "created_at", "updated_at"}
     content = {"content_type", "content_text"}
     assert set(menu) == common | content | {"response_setting", "responses"}
@@ -44,7 +48,11 @@ def test_put_changes_only_the_fields_it_names_and_responses_replace_the_whole_li
     b = api.create_action(scenario["id"], label="b", contentText="B")
     api.update_action(start["id"], contentText="Chọn", responseSetting={"timeout": 7, "maxRetries": 1})
     api.update_action(
-        start["id"], responses=[{"keyPadMatch": "1", "nextActionId": a["id"]}, {"keyPadMatch": "#", "nextActionId": b["id"]}]
+        start["id"],
+        responses=[
+            {"keyPadMatch": "1", "nextActionId": a["id"]},
+            {"keyPadMatch": "#", "nextActionId": b["id"]},
+        ],
     )
     after = api.update_action(start["id"], responseSetting={"noInputActionId": b["id"]})
     assert after["content_text"] == "Chọn"
@@ -135,5 +143,9 @@ def test_another_applications_action_looks_exactly_like_a_missing_one(api: Api, 
             other.put(f"/scenario-actions/{action_id}", {"label": "mine"}),
             other.delete(f"/scenario-actions/{action_id}"),
         ):
-            assert error(response, 404, 404) == {"status": 0, "code": 404, "message": "Scenario action not found"}
+            assert error(response, 404, 404) == {
+                "status": 0,
+                "code": 404,
+                "message": "Scenario action not found",
+            }
     assert api.action(scenario["id"], "start")["label"] == "start"

@@ -37,7 +37,12 @@ def test_a_contact_whose_tag_cannot_be_read_is_rejected_naming_the_field(api: Ap
         api,
         campaign_id,
         [
-            {"phone_number": "0987654321", "ho_ten": "Lan", "so_tien": "1.500.000đ", "han_thanh_toan": "25/12/2026"},
+            {
+                "phone_number": "0987654321",
+                "ho_ten": "Lan",
+                "so_tien": "1.500.000đ",
+                "han_thanh_toan": "25/12/2026",
+            },
             {"phone_number": "0987654322", "ho_ten": "Minh", "so_tien": "12a"},
             {"phone_number": "0987654323", "Hạn thanh toán": "31/02/2026"},
             {"phone_number": "0987654324", "ho_ten": "Hoa", "ghi_chu": "not a field: kept as is"},
@@ -49,7 +54,12 @@ def test_a_contact_whose_tag_cannot_be_read_is_rejected_naming_the_field(api: Ap
     assert body["result"][1]["ghi_chu"] == "not a field: kept as is"
     rejected = {r["index"]: r["reason"] for r in body["rejected"]}
     assert set(rejected) == {1, 2}
-    assert "so_tien" in rejected[1] and "Số tiền" in rejected[1] and "CURRENCY" in rejected[1] and "12a" in rejected[1]
+    assert (
+        "so_tien" in rejected[1]
+        and "Số tiền" in rejected[1]
+        and "CURRENCY" in rejected[1]
+        and "12a" in rejected[1]
+    )
     assert "Hạn thanh toán" in rejected[2] and "DATE" in rejected[2]
 
 
@@ -76,5 +86,10 @@ def test_an_edit_of_the_scenario_applies_to_the_next_import(api: Api) -> None:
     scenario = api.create_scenario()
     campaign_id = campaign_for(api, scenario["id"])
     error(add(api, campaign_id, [{"phone_number": "0987654321", "so_tien": "ba trăm"}]), 400, 1403)
-    result(api.put(f"/scenarios/{scenario['id']}", {"personalizedFields": [{"name": "Số tiền", "readingType": "TEXT"}]}))
+    result(
+        api.put(
+            f"/scenarios/{scenario['id']}",
+            {"personalizedFields": [{"name": "Số tiền", "readingType": "TEXT"}]},
+        )
+    )
     assert add(api, campaign_id, [{"phone_number": "0987654321", "so_tien": "ba trăm"}]).status_code == 200

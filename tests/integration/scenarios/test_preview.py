@@ -81,7 +81,10 @@ def test_the_preview_audio_is_a_playable_wav_behind_a_signed_link(
         assert wav.getnframes() / wav.getframerate() > 2.0  # a whole sentence, not a click
     query = parse_qs(urlparse(url).query)
     tampered = url.replace(query["signature"][0], "0" * 32)
-    assert error(requests.get(tampered, timeout=30), 403, 403)["message"] == "Audio link is invalid or has expired"
+    assert (
+        error(requests.get(tampered, timeout=30), 403, 403)["message"]
+        == "Audio link is invalid or has expired"
+    )
     other_key = url.replace(urlparse(url).path.rsplit("/", 1)[1], "ab" * 32 + ".wav")
     error(requests.get(other_key, timeout=30), 403, 403)
 
@@ -95,14 +98,24 @@ def test_an_unreadable_value_is_refused_naming_the_field(api: Api) -> None:
     assert body["details"][0]["field"] == "values.so_tien"
     missing = dict(VALUES)
     del missing["gio_hen"]
-    error(api.post(f"/scenarios/{scenario_id}/preview", {"actionId": action_id, "values": missing}), 400, 400, "Giờ hẹn")
+    error(
+        api.post(f"/scenarios/{scenario_id}/preview", {"actionId": action_id, "values": missing}),
+        400,
+        400,
+        "Giờ hẹn",
+    )
 
 
 def test_preview_of_an_action_of_another_scenario_is_refused(api: Api) -> None:
     scenario_id, _ = preview_scenario(api)
     other = api.create_scenario(name="other")
     foreign = api.action(other["id"], "start")
-    error(api.post(f"/scenarios/{scenario_id}/preview", {"actionId": foreign["id"], "values": {}}), 400, 400, "actionId")
+    error(
+        api.post(f"/scenarios/{scenario_id}/preview", {"actionId": foreign["id"], "values": {}}),
+        400,
+        400,
+        "actionId",
+    )
 
 
 def test_an_action_with_nothing_to_say_previews_as_silence(api: Api) -> None:

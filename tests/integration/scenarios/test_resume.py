@@ -27,18 +27,31 @@ def test_resume_adds_contacts_to_a_default_campaign_and_sets_it_running(api: Api
     answer = result(
         api.post(
             f"/scenarios/{scenario['id']}/resume",
-            {"contacts": [{"phone_number": "0987654321", "ho_ten": "Lan", "so_tien": "150000"}, {"phone_number": "12"}]},
+            {
+                "contacts": [
+                    {"phone_number": "0987654321", "ho_ten": "Lan", "so_tien": "150000"},
+                    {"phone_number": "12"},
+                ]
+            },
         )
     )
     campaign_id = answer["campaign_id"]
     [added] = answer["added"]
-    assert added["so_dien_thoai"] == "+84987654321" and added["ho_ten"] == "Lan" and len(added["contact_id"]) == 36
+    assert (
+        added["so_dien_thoai"] == "+84987654321"
+        and added["ho_ten"] == "Lan"
+        and len(added["contact_id"]) == 36
+    )
     assert [r["index"] for r in answer["rejected"]] == [1]
     assert answer["campaign_status"] == "running"
     with api.db.reading() as session:
         campaign = session.get(Campaign, campaign_id)
         assert campaign is not None
-        assert (campaign.name, campaign.scenario_id, campaign.status) == ("Nhắc nợ tháng 11", scenario["id"], "running")
+        assert (campaign.name, campaign.scenario_id, campaign.status) == (
+            "Nhắc nợ tháng 11",
+            scenario["id"],
+            "running",
+        )
         assert campaign.application_id == api.tenant.application_id
 
     # The next resume reuses the same campaign, with the same duplicate rules as POST /campaign.
@@ -77,16 +90,24 @@ def test_resume_is_refused_for_a_scenario_never_approved(api: Api) -> None:
 
 def test_resume_needs_a_list_of_contacts(api: Api) -> None:
     scenario = api.approved_scenario()
-    for body, message in [({}, "contacts is required"), ({"contacts": {}}, "must be a list"), ({"contacts": []}, "empty")]:
+    for body, message in [
+        ({}, "contacts is required"),
+        ({"contacts": {}}, "must be a list"),
+        ({"contacts": []}, "empty"),
+    ]:
         error(api.post(f"/scenarios/{scenario['id']}/resume", body), 400, 400, message)
 
 
 def test_a_closed_default_campaign_is_replaced_by_a_new_one(api: Api) -> None:
     scenario = api.approved_scenario()
-    first = result(api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]}))
+    first = result(
+        api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]})
+    )
     with api.db.transaction() as session:
         session.get(Campaign, first["campaign_id"]).status = "completed"
-    second = result(api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]}))
+    second = result(
+        api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]})
+    )
     assert second["campaign_id"] != first["campaign_id"]
     assert len(second["added"]) == 1
 
@@ -104,8 +125,12 @@ def test_resume_that_cannot_start_the_campaign_stores_nothing(api: Api) -> None:
 
 def test_resume_restarts_a_paused_default_campaign(api: Api) -> None:
     scenario = api.approved_scenario()
-    first = result(api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]}))
+    first = result(
+        api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]})
+    )
     with api.db.transaction() as session:
         session.get(Campaign, first["campaign_id"]).status = "paused"
-    again = result(api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0912345678"}]}))
+    again = result(
+        api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0912345678"}]})
+    )
     assert (again["campaign_id"], again["campaign_status"]) == (first["campaign_id"], "running")

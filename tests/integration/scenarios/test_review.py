@@ -32,8 +32,14 @@ def test_approval_and_rejection_are_reported_by_webhook(api: Api) -> None:
     with api.db.transaction() as session:
         service.reject(session=session, scenario_id=rejected["id"], reason="Sai chính tả")
     assert events(api) == [
-        ("scenario.approved", {"scenario_id": approved["id"], "name": "A", "status": "ACTIVE", "reason": None}),
-        ("scenario.rejected", {"scenario_id": rejected["id"], "name": "B", "status": "REJECT", "reason": "Sai chính tả"}),
+        (
+            "scenario.approved",
+            {"scenario_id": approved["id"], "name": "A", "status": "ACTIVE", "reason": None},
+        ),
+        (
+            "scenario.rejected",
+            {"scenario_id": rejected["id"], "name": "B", "status": "REJECT", "reason": "Sai chính tả"},
+        ),
     ]
 
 

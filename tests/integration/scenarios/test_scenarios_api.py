@@ -202,7 +202,11 @@ def test_delete_is_refused_while_a_campaign_dials_with_the_scenario(api: Api, db
 def test_a_put_that_changes_nothing_keeps_the_version_and_the_status(api: Api) -> None:
     scenario = api.approved_scenario()
     current = result(api.get(f"/scenarios/{scenario['id']}"))
-    same = result(api.put(f"/scenarios/{scenario['id']}", {"name": current["name"], "callConfig": {"maxConcurrent": 10}}))
+    same = result(
+        api.put(
+            f"/scenarios/{scenario['id']}", {"name": current["name"], "callConfig": {"maxConcurrent": 10}}
+        )
+    )
     assert (same["version"], same["status"]) == (current["version"], "ACTIVE")
     start = api.action(scenario["id"], "start")
     api.update_action(start["id"], contentText=start["content_text"])

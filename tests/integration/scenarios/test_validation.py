@@ -27,7 +27,13 @@ def test_a_link_to_an_action_that_does_not_exist_is_refused(api: Api) -> None:
         ({"responses": [{"keyPadMatch": "1", "nextActionId": missing}]}, "responses[0].nextActionId"),
         ({"responseSetting": {"invalidActionId": missing}}, "responseSetting.invalidActionId"),
     ]:
-        error(api.put(f"/scenario-actions/{start['id']}", body), 400, 400, field, "not an action of this scenario")
+        error(
+            api.put(f"/scenario-actions/{start['id']}", body),
+            400,
+            400,
+            field,
+            "not an action of this scenario",
+        )
     error(
         api.post("/scenario-actions", {"scenarioId": scenario["id"], "type": "PLAY_MESSAGE", "nextActionId": missing}),
         400, 400, "nextActionId", missing,
@@ -59,7 +65,9 @@ def test_a_dangling_link_already_stored_stops_the_submission(api: Api, db) -> No
             .where(ScenarioAction.id == start["id"])
             .values(responses=[{"key_pad_match": "1", "next_action_id": foreign["id"]}])
         )
-    body = submit_error(api, scenario["id"], "actions[start].responses[0].nextActionId", "not an action of this scenario")
+    body = submit_error(
+        api, scenario["id"], "actions[start].responses[0].nextActionId", "not an action of this scenario"
+    )
     assert body["details"][0]["field"] == "actions[start].responses[0].nextActionId"
 
 
@@ -96,7 +104,12 @@ def test_an_unknown_voice_code_is_refused(api: Api) -> None:
         400, 400, "ttsConfig.voiceCode", "robot_voice_1",
     )  # fmt: skip
     scenario = api.create_scenario()
-    error(api.put(f"/scenarios/{scenario['id']}", {"ttsConfig": {"voiceCode": "espeak:en"}}), 400, 400, "ttsConfig.voiceCode")
+    error(
+        api.put(f"/scenarios/{scenario['id']}", {"ttsConfig": {"voiceCode": "espeak:en"}}),
+        400,
+        400,
+        "ttsConfig.voiceCode",
+    )
     for code in ("sg_female_thaotrinh_full_48k-fhg", "espeak:vi", "openai:alloy"):
         updated = result(api.put(f"/scenarios/{scenario['id']}", {"ttsConfig": {"voiceCode": code}}))
         assert updated["tts_config"]["voice_code"] == code
@@ -106,35 +119,55 @@ def test_a_scenario_with_no_way_to_end_the_call_cannot_be_submitted(api: Api) ->
     scenario = api.create_scenario()
     start = api.action(scenario["id"], "start")
     loop = api.create_action(scenario["id"], label="loop", contentText="Bấm 1 để quay lại")
-    api.update_action(start["id"], contentText="Bấm 1", responses=[{"keyPadMatch": "1", "nextActionId": loop["id"]}])
+    api.update_action(
+        start["id"], contentText="Bấm 1", responses=[{"keyPadMatch": "1", "nextActionId": loop["id"]}]
+    )
     api.update_action(loop["id"], responses=[{"keyPadMatch": "1", "nextActionId": start["id"]}])
     submit_error(api, scenario["id"], "no way to end the call")
     # An ending that cannot be reached does not count...
     end = api.create_action(scenario["id"], label="end", type="END_CALL")
     submit_error(api, scenario["id"], "no way to end the call")
     # ...one that can does.
-    api.update_action(loop["id"], responses=[{"keyPadMatch": "1", "nextActionId": start["id"]}, {"keyPadMatch": "9", "nextActionId": end["id"]}])
+    api.update_action(
+        loop["id"],
+        responses=[
+            {"keyPadMatch": "1", "nextActionId": start["id"]},
+            {"keyPadMatch": "9", "nextActionId": end["id"]},
+        ],
+    )
     assert api.submit(scenario["id"])["message"] == "success"
 
 
 def test_a_key_that_hangs_up_is_an_ending(api: Api) -> None:
     scenario = api.create_scenario()
     start = api.action(scenario["id"], "start")
-    api.update_action(start["id"], contentText="Bấm 1", responses=[{"keyPadMatch": "1", "nextActionId": start["id"]}, {"keyPadMatch": "0", "nextActionId": None}])
+    api.update_action(
+        start["id"],
+        contentText="Bấm 1",
+        responses=[
+            {"keyPadMatch": "1", "nextActionId": start["id"]},
+            {"keyPadMatch": "0", "nextActionId": None},
+        ],
+    )
     assert api.submit(scenario["id"])["message"] == "success"
 
 
 def test_a_new_scenario_has_nothing_to_say_and_cannot_be_submitted(api: Api) -> None:
     scenario = api.create_scenario()
     body = submit_error(api, scenario["id"], "actions[start].contentText", "empty")
-    assert {"field": "actions[start].contentText", "message": "is empty: the action has nothing to say"} in body["details"]
+    assert {
+        "field": "actions[start].contentText",
+        "message": "is empty: the action has nothing to say",
+    } in body["details"]
 
 
 def test_a_transfer_without_a_target_cannot_be_submitted(api: Api) -> None:
     scenario = api.create_scenario()
     start = api.action(scenario["id"], "start")
     agent = api.create_action(scenario["id"], label="agent", type="TRANSFER_CALL", contentText="Xin chờ")
-    api.update_action(start["id"], contentText="Bấm 0", responses=[{"keyPadMatch": "0", "nextActionId": agent["id"]}])
+    api.update_action(
+        start["id"], contentText="Bấm 0", responses=[{"keyPadMatch": "0", "nextActionId": agent["id"]}]
+    )
     submit_error(api, scenario["id"], "actions[agent].transferTo")
     api.update_action(agent["id"], transferTo="sip:agent@example.com")
     assert api.submit(scenario["id"])["message"] == "success"
@@ -144,7 +177,11 @@ def test_approval_validates_again(api: Api, db) -> None:
     scenario = api.runnable_scenario()
     api.submit(scenario["id"])
     with db.transaction() as session:  # a voice withdrawn while the scenario waited for review
-        session.execute(update(Scenario).where(Scenario.id == scenario["id"]).values(tts_config={"voice_code": "nope", "speed": 1}))
+        session.execute(
+            update(Scenario)
+            .where(Scenario.id == scenario["id"])
+            .values(tts_config={"voice_code": "nope", "speed": 1})
+        )
     with pytest.raises(ValidationFailed, match=r"ttsConfig\.voiceCode"), db.transaction() as session:
         service.approve(session=session, scenario_id=scenario["id"])
     assert result(api.get(f"/scenarios/{scenario['id']}"))["status"] == "REVIEWING"
