@@ -12,21 +12,21 @@ import typer
 
 from aicall.accounts import flows as account_flows
 from aicall.accounts import service as account_service
-from aicall.bootstrap import Platform, open_platform
 from aicall.accounts.models import Application
+from aicall.bootstrap import Platform, open_platform
 from aicall.campaigns import queries
 from aicall.campaigns import service as campaign_service
 from aicall.campaigns.models import Campaign
+from aicall.config import Settings, get_settings
+from aicall.demo import DemoTenant, ensure_demo
+from aicall.engine import run_worker
 from aicall.errors import ApiError, CampaignNotFound
 from aicall.hotlines import service as hotline_service
 from aicall.hotlines import views as hotline_views
+from aicall.scenarios.cli import scenario_cli
 from aicall.speech import reading
-from aicall.config import Settings, get_settings
 from aicall.webhooks import cli as webhook_cli
 from aicall.webhooks.guard import InvalidWebhookUrl, check_webhook_url
-from aicall.demo import DemoTenant, ensure_demo
-from aicall.engine import run_worker
-from aicall.scenarios.cli import scenario_cli
 
 cli = typer.Typer(help="aicall: outbound calling platform, AICall-compatible API.", no_args_is_help=True)
 app_cli = typer.Typer(help="Applications (API keys).", no_args_is_help=True)

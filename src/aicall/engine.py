@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from pathlib import Path
@@ -127,10 +128,8 @@ class Engine:
             )
             if deleted:
                 log.info("deleted %d recordings past retention", deleted)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=every)
-            except TimeoutError:
-                pass
 
     async def stop(self) -> None:
         if self.dialer:

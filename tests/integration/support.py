@@ -83,14 +83,14 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture
-def db(database: Database) -> Iterator[Database]:
+def db(database: Database) -> Database:
     """The session's database, emptied before each test."""
     existing = set(inspect(database.engine).get_table_names())
     with database.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name in existing:
                 session.execute(table.delete())
-    yield database
+    return database
 
 
 def free_port() -> int:

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from aicall.campaigns.models import Campaign, Contact
 from aicall.db.engine import Database
-
 from tests.integration.support import LiveServer, Tenant, make_tenant
 
 PATH = "/api/v1/public-api/campaign"

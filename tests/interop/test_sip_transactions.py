@@ -103,7 +103,10 @@ def offsets(arrivals: list[Arrival]) -> list[float]:
 
 
 def sdp_on(port: int) -> str:
-    return f"v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n"
+    return (
+        "v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        f"m=audio {port} RTP/AVP 0\r\n"
+    )
 
 
 async def test_unanswered_invite_is_retransmitted_on_the_doubling_timer_then_fails_408(

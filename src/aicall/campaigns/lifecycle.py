@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aicall.campaigns.closing import finish_campaign
 from aicall.campaigns.models import Campaign, CampaignStatus
 from aicall.campaigns.settings import effective
-from aicall.campaigns.closing import finish_campaign
 from aicall.errors import CampaignNotReady, CampaignStateError
 from aicall.hotlines import service as hotline_service
 from aicall.scenarios import snapshot, validation
@@ -54,7 +54,10 @@ def check_ready(session: Session, campaign: Campaign, account_id: str) -> None:
                 reasons.append(
                     {
                         "field": "scenario_id",
-                        "message": f"the scenario is {scenario.status}: only an approved (ACTIVE) scenario can be dialled",
+                        "message": (
+                            f"the scenario is {scenario.status}: "
+                            "only an approved (ACTIVE) scenario can be dialled"
+                        ),
                     }
                 )
             else:

@@ -13,8 +13,8 @@ from aicall.campaigns import contact_import, lifecycle, queries, scenario_rules
 from aicall.campaigns.models import Campaign, CampaignStatus, ContactStatus
 from aicall.campaigns.settings import CampaignSettings
 from aicall.clock import utc_now
-from aicall.errors import CampaignStateError, ScenarioNotFound, ValidationFailed
 from aicall.db.engine import Database
+from aicall.errors import CampaignStateError, ScenarioNotFound, ValidationFailed
 from aicall.idempotency import service as idempotency
 from aicall.scenarios.models import Scenario
 

@@ -21,8 +21,8 @@ from aicall.campaigns.closing import DUE_STATUSES, finish_campaign
 from aicall.campaigns.models import Campaign, CampaignStatus, Contact, ContactStatus
 from aicall.campaigns.settings import CampaignSettings, effective
 from aicall.dialer import window
-from aicall.errors import ApiError
 from aicall.dialer.jobs import CallJob
+from aicall.errors import ApiError
 from aicall.hotlines import service as hotline_service
 from aicall.ids import object_id
 from aicall.interpreter.script import Script

@@ -18,11 +18,11 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from aicall.accounts import ledger
+from aicall.calls import events
 from aicall.calls.models import AttemptStatus, CallAttempt
 from aicall.calls.outcomes import CallOutcome
 from aicall.campaigns.models import Campaign, Contact, ContactStatus
 from aicall.campaigns.settings import effective
-from aicall.calls import events
 from aicall.dialer import retry
 from aicall.dialer.models import DialerWorker
 from aicall.dialer.results import recording_url

@@ -11,8 +11,10 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
+from aicall.calls import events
 from aicall.calls.models import AttemptStatus, CallAttempt
 from aicall.calls.outcomes import CallOutcome
+from aicall.campaigns.closing import finish_campaign
 from aicall.campaigns.models import (
     CLOSED_CAMPAIGN_STATUSES,
     Campaign,
@@ -20,8 +22,6 @@ from aicall.campaigns.models import (
     Contact,
     ContactStatus,
 )
-from aicall.campaigns.closing import finish_campaign
-from aicall.calls import events
 from aicall.dialer import retry
 from aicall.dialer.jobs import CallResult
 

@@ -4,6 +4,7 @@ for each, and writes results in batches (one transaction per batch, each result 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -115,10 +116,8 @@ class Dialer:
     async def _beat(self) -> None:
         # Its own task: a slow pass must never make this dialer look dead to the others.
         while not self._stop.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.heartbeat_every)
-            except TimeoutError:
-                pass
             if self._stop.is_set():
                 return
             try:
@@ -133,10 +132,8 @@ class Dialer:
             except Exception:
                 log.exception("dialer pass failed; retrying")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.dialer_tick)
-            except TimeoutError:
-                pass
 
     # --- one pass ----------------------------------------------------------------------------
 
@@ -250,7 +247,7 @@ class Dialer:
         if batch:
             await self._store(batch)
         # Wait for a batch the writer task may be storing right now.
-        while self._storing:
+        while self._storing:  # noqa: ASYNC110 - shutdown only; an Event per stored batch is not worth it
             await asyncio.sleep(0.01)
 
     async def _store(self, batch: list[CallResult]) -> None:

@@ -105,8 +105,8 @@ def update_action(
         extra = sorted(data.model_fields_set - ROOT_EDITABLE)
         if extra:
             raise ValidationFailed(
-                f"Validation Failed: {to_camel(extra[0])}: the OUTBOUND_CALL root has only a label and nextActionId "
-                "(its 'start' output) to change"
+                f"Validation Failed: {to_camel(extra[0])}: "
+                "the OUTBOUND_CALL root has only a label and nextActionId (its 'start' output) to change"
             )
     before = _state(action)
     _apply(session, scenario, action, data)

@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from aicall.interpreter.script import Action, ActionType, FieldSpec, Script
-from aicall.speech.errors import UnknownDialectError, UnknownReadingTypeError
 from aicall.speech.dialect import parse_dialect
+from aicall.speech.errors import UnknownDialectError, UnknownReadingTypeError
 from aicall.speech.keys import key_form
 from aicall.speech.reading import parse_reading_type
 from aicall.speech.template import unknown_placeholders

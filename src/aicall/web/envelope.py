@@ -51,5 +51,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
+        log.error("unexpected error", exc_info=exc)
         return JSONResponse(error_body(500, "Internal server error"), status_code=500)

@@ -66,7 +66,10 @@ def test_a_client_builds_submits_and_gets_a_scenario_approved(api: Api) -> None:
     ]  # fmt: skip
 
     # 3. Give the first action a prompt and a keypad setting with a timeout.
-    prompt = "Xin chào {{ho_ten}}. Quý khách còn nợ {{so_tien}}, hạn {{Hạn thanh toán}}. Bấm 1 để xác nhận, bấm 2 để nghe lại."
+    prompt = (
+        "Xin chào {{ho_ten}}. Quý khách còn nợ {{so_tien}}, hạn {{Hạn thanh toán}}. "
+        "Bấm 1 để xác nhận, bấm 2 để nghe lại."
+    )
     updated = api.update_action(
         first["id"],
         contentType="TEXT",
@@ -79,11 +82,13 @@ def test_a_client_builds_submits_and_gets_a_scenario_approved(api: Api) -> None:
     # 4. Two more menus.
     confirm = api.create_action(
         scenario_id, label="confirm", type="INTERACTIVE_MENU", contentType="TEXT",
-        contentText="Cảm ơn {{ho_ten}} đã xác nhận.", responseSetting={"responseType": "KEYPAD", "timeout": 5},
+        contentText="Cảm ơn {{ho_ten}} đã xác nhận.",
+        responseSetting={"responseType": "KEYPAD", "timeout": 5},
     )  # fmt: skip
     repeat = api.create_action(
         scenario_id, label="repeat", type="INTERACTIVE_MENU", contentType="TEXT",
-        contentText="Số tiền là {{so_tien}}. Chào quý khách.", responseSetting={"responseType": "KEYPAD", "timeout": 5},
+        contentText="Số tiền là {{so_tien}}. Chào quý khách.",
+        responseSetting={"responseType": "KEYPAD", "timeout": 5},
     )  # fmt: skip
     assert confirm["scenario_id"] == scenario_id and confirm["responses"] == []
 

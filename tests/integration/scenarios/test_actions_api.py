@@ -23,7 +23,8 @@ def test_each_action_type_answers_with_its_own_fields(api: Api) -> None:
     content = {"content_type", "content_text"}
     assert set(menu) == common | content | {"response_setting", "responses"}
     assert menu["response_setting"] == {
-        "response_type": "KEYPAD", "timeout": 5, "max_retries": 2, "no_input_action_id": None, "invalid_action_id": None,
+        "response_type": "KEYPAD", "timeout": 5, "max_retries": 2,
+        "no_input_action_id": None, "invalid_action_id": None,
     }  # fmt: skip
     assert set(message) == common | content | {"next_action_id"}
     assert message["next_action_id"] == menu["id"]

@@ -45,13 +45,17 @@ def preview_scenario(api: Api, dialect: str = "north") -> tuple[str, str]:
     [
         (
             "north",
-            "Chào Lan: một triệu năm trăm nghìn đồng; ngày mồng năm tháng ba năm hai nghìn không trăm hai mươi "
-            "lăm; a bê một hai; một trăm linh năm; mười bốn giờ ba mươi phút.",
+            (
+                "Chào Lan: một triệu năm trăm nghìn đồng; ngày mồng năm tháng ba năm hai nghìn không trăm "
+                "hai mươi lăm; a bê một hai; một trăm linh năm; mười bốn giờ ba mươi phút."
+            ),
         ),
         (
             "south",
-            "Chào Lan: một triệu năm trăm ngàn đồng; ngày mùng năm tháng ba năm hai ngàn không trăm hai mươi "
-            "lăm; a bê một hai; một trăm lẻ năm; mười bốn giờ ba mươi phút.",
+            (
+                "Chào Lan: một triệu năm trăm ngàn đồng; ngày mùng năm tháng ba năm hai ngàn không trăm "
+                "hai mươi lăm; a bê một hai; một trăm lẻ năm; mười bốn giờ ba mươi phút."
+            ),
         ),
     ],
 )
@@ -92,7 +96,10 @@ def test_the_preview_audio_is_a_playable_wav_behind_a_signed_link(
 def test_an_unreadable_value_is_refused_naming_the_field(api: Api) -> None:
     scenario_id, action_id = preview_scenario(api)
     body = error(
-        api.post(f"/scenarios/{scenario_id}/preview", {"actionId": action_id, "values": {**VALUES, "so_tien": "12a"}}),
+        api.post(
+            f"/scenarios/{scenario_id}/preview",
+            {"actionId": action_id, "values": {**VALUES, "so_tien": "12a"}},
+        ),
         400, 400, "values.so_tien", "Số tiền", "CURRENCY", "12a",
     )  # fmt: skip
     assert body["details"][0]["field"] == "values.so_tien"

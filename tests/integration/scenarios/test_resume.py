@@ -72,7 +72,10 @@ def test_resume_adds_contacts_to_a_default_campaign_and_sets_it_running(api: Api
 def test_resume_checks_tag_values_against_the_scenarios_fields(api: Api) -> None:
     scenario = api.approved_scenario()
     body = error(
-        api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321", "so_tien": "12a"}]}),
+        api.post(
+            f"/scenarios/{scenario['id']}/resume",
+            {"contacts": [{"phone_number": "0987654321", "so_tien": "12a"}]},
+        ),
         400, 1403,
     )  # fmt: skip
     assert "so_tien" in body["details"][0]["reason"]

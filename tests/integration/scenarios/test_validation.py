@@ -35,7 +35,10 @@ def test_a_link_to_an_action_that_does_not_exist_is_refused(api: Api) -> None:
             "not an action of this scenario",
         )
     error(
-        api.post("/scenario-actions", {"scenarioId": scenario["id"], "type": "PLAY_MESSAGE", "nextActionId": missing}),
+        api.post(
+            "/scenario-actions",
+            {"scenarioId": scenario["id"], "type": "PLAY_MESSAGE", "nextActionId": missing},
+        ),
         400, 400, "nextActionId", missing,
     )  # fmt: skip
 
@@ -46,7 +49,10 @@ def test_a_link_to_an_action_of_another_scenario_is_refused(api: Api) -> None:
     start = api.action(mine["id"], "start")
     foreign = api.action(theirs["id"], "start")
     error(
-        api.put(f"/scenario-actions/{start['id']}", {"responses": [{"keyPadMatch": "1", "nextActionId": foreign["id"]}]}),
+        api.put(
+            f"/scenario-actions/{start['id']}",
+            {"responses": [{"keyPadMatch": "1", "nextActionId": foreign["id"]}]},
+        ),
         400, 400, "responses[0].nextActionId", "not an action of this scenario",
     )  # fmt: skip
     assert api.action(mine["id"], "start")["responses"] == []
@@ -87,13 +93,17 @@ def test_an_unknown_placeholder_is_refused_when_written_and_when_submitted(api: 
 
 def test_an_unknown_reading_type_is_refused(api: Api) -> None:
     body = error(
-        api.post("/scenarios", {"name": "x", "personalizedFields": [{"name": "Số tiền", "readingType": "MONEY"}]}),
+        api.post(
+            "/scenarios", {"name": "x", "personalizedFields": [{"name": "Số tiền", "readingType": "MONEY"}]}
+        ),
         400, 400, "personalizedFields[0].readingType", "MONEY", "CURRENCY",
     )  # fmt: skip
     assert body["details"][0]["field"] == "personalizedFields[0].readingType"
     scenario = api.create_scenario()
     error(
-        api.put(f"/scenarios/{scenario['id']}", {"personalizedFields": [{"name": "a", "readingType": "ROMAN"}]}),
+        api.put(
+            f"/scenarios/{scenario['id']}", {"personalizedFields": [{"name": "a", "readingType": "ROMAN"}]}
+        ),
         400, 400, "personalizedFields[0].readingType",
     )  # fmt: skip
 

@@ -11,6 +11,7 @@ A prompt is encoded once per (audio, codec) and shared by every call that plays 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -135,10 +136,8 @@ class MediaClock:
         self._streams.clear()
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def _run(self) -> None:
@@ -290,7 +289,7 @@ class RtpStream:
                     self._on_prompt_done()
         header = _HEADER.pack(0x80, self._marker | self.payload_type, self._seq, self._ts, self._ssrc)
         self._marker = 0
-        try:
+        try:  # noqa: SIM105 - every RTP frame of every call passes here: try costs nothing, suppress() an object
             self._sock.sendto(header + payload, self.remote)
         except OSError:
             pass  # a full socket buffer or an unreachable peer: RTP is loss-tolerant

@@ -5,10 +5,11 @@ Revises:
 Create Date: 2026-11-26 13:41:31.591965
 """
 
-from alembic import op
 import sqlalchemy as sa
-import aicall.db.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import aicall.db.base
 
 revision = "0001"
 down_revision = None

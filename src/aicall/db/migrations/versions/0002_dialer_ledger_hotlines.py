@@ -5,10 +5,11 @@ Revises: 0001
 Create Date: 2026-11-26 13:50:02.099900
 """
 
-from alembic import op
 import sqlalchemy as sa
-import aicall.db.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import aicall.db.base
 
 revision = "0002"
 down_revision = "0001"

@@ -5,10 +5,11 @@ Revises: 0002
 Create Date: 2026-11-26 13:51:52.402248
 """
 
-from alembic import op
 import sqlalchemy as sa
-import aicall.db.base
+from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import aicall.db.base
 
 revision = "0003_scenarios"
 down_revision = "0002"

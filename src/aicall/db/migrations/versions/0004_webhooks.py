@@ -5,10 +5,10 @@ Revises: 0003_scenarios
 Create Date: 2026-11-26 13:54:51.675027
 """
 
-from alembic import op
 import sqlalchemy as sa
-import aicall.db.base
+from alembic import op
 
+import aicall.db.base
 
 revision = "0004_webhooks"
 down_revision = "0003_scenarios"
