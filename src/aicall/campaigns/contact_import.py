@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import BindParameter, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from aicall.campaigns.models import (
@@ -26,7 +26,7 @@ from aicall.speech.keys import key_form
 PHONE_KEY = "phone_number"
 RESULT_PHONE_KEY = "so_dien_thoai"
 MAX_TAG_VALUE_LENGTH = 2000
-_LOOKUP_CHUNK = 500  # bound on bound parameters per IN (...) query
+_LOOKUP_CHUNK = 500  # numbers per IN (...) query: bounds the statement's length
 # Every contact of a list repeats the same few tag names; key_form (Unicode decomposition) cost
 # a tenth of an import when run for each of them.
 _tag_key = lru_cache(maxsize=4096)(key_form)
@@ -210,12 +210,21 @@ def _existing_phones(session: Session, campaign_id: str, request: ImportRequest)
     found: set[str] = set()
     for start in range(0, len(phones), _LOOKUP_CHUNK):
         chunk = phones[start : start + _LOOKUP_CHUNK]
-        found.update(
-            session.scalars(
-                select(Contact.phone).where(Contact.campaign_id == campaign_id, Contact.phone.in_(chunk))
-            )
+        query = select(Contact.phone).where(
+            Contact.campaign_id == campaign_id, Contact.phone.in_(_inlined(chunk))
         )
+        found.update(session.scalars(query))
     return found
+
+
+def _inlined(phones: list[str]) -> BindParameter[list[str]]:
+    """The numbers as SQL literals (our own E.164 strings; SQLAlchemy quotes them), not bound
+    parameters. On PostgreSQL, psycopg prepares a statement after its fifth run and the server
+    then keeps a generic plan, which compares every contact of the campaign with the 500
+    parameters one by one: the look-up of 1,000 numbers in a campaign of 5,000 went from 7 ms
+    to 100 ms. A list of literals is a constant the planner hashes, the statement text changes with
+    the numbers so it is never prepared, and binding 500 parameters cost more CPU anyway."""
+    return bindparam("phones", phones, expanding=True, literal_execute=True)
 
 
 def canonical_json(payload: Any) -> bytes:
