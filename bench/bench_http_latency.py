@@ -24,7 +24,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402 - the path entry above makes bench/ importable when run as a script
+from common import (
     ADD_CONTACTS_PATH,
     BACKENDS,
     PhoneNumbers,
@@ -154,7 +154,7 @@ async def bench_backend(
 def report(
     backend: str, health: Endpoint, imports: Endpoint, *, count: int, runs: int, concurrency: int
 ) -> None:
-    print(f"\n{backend} — {count:,} requests × {runs} runs, {concurrency} concurrent clients, medians\n")
+    print(f"\n{backend} — {count:,} requests, {runs} runs, {concurrency} concurrent clients, medians\n")
     rows = [
         (
             endpoint.name,
@@ -173,10 +173,10 @@ def report(
     rows.append(
         (
             "import ÷ healthz",
-            f"{1 / ratio_rps:.2f}×",
-            f"{ratio_p50:.2f}×",
-            f"{ratio_p99:.2f}×",
-            f"{ratio_cpu:.2f}×",
+            f"{1 / ratio_rps:.2f}x",
+            f"{ratio_p50:.2f}x",
+            f"{ratio_p99:.2f}x",
+            f"{ratio_cpu:.2f}x",
             "",
         )
     )

@@ -31,7 +31,7 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (  # noqa: E402 - the path entry above makes bench/ importable when run as a script
+from common import (
     ADD_CONTACTS_PATH,
     BACKENDS,
     PhoneNumbers,
@@ -228,8 +228,8 @@ def report(backend: str, results: list[SizeResult], runs: int) -> None:
                 f"{median(r.http_rates):,.0f}",
                 f"{1000 * r.size / median(r.http_rates):,.1f}",
                 f"{1000 * median(r.server_cpu):,.1f}",
-                f"{median(r.ratios):.2f}×",
-                f"{min(r.ratios):.2f}–{max(r.ratios):.2f}",
+                f"{median(r.ratios):.2f}x",
+                f"{min(r.ratios):.2f}-{max(r.ratios):.2f}",
             )
             for r in results
         ],
