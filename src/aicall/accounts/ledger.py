@@ -3,7 +3,9 @@ processes can never take the balance below zero."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from aicall.accounts.models import Account, LedgerEntry
@@ -23,7 +25,8 @@ def reserve(*, session: Session, account_id: str, amount: int) -> bool:
         .where(Account.id == account_id, Account.balance - Account.reserved >= amount)
         .values(reserved=Account.reserved + amount)
     )
-    return bool(result.rowcount)
+    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed as Result.
+    return bool(cast("CursorResult[Any]", result).rowcount)
 
 
 def release(*, session: Session, account_id: str, amount: int) -> None:

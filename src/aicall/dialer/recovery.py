@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -26,6 +27,9 @@ from aicall.campaigns.settings import effective
 from aicall.dialer import retry
 from aicall.dialer.models import DialerWorker
 from aicall.dialer.results import recording_url
+
+if TYPE_CHECKING:
+    from aicall.dialer.claims import CallConfigLoader
 
 LOST_CALL_ERROR = "dialer stopped during the call (crash or kill); result unknown, not charged"
 
@@ -54,7 +58,12 @@ def leave(session: Session, worker_id: str) -> None:
 
 
 def reconcile(
-    session: Session, *, now: datetime, stale_after: timedelta, base_url: str, call_config_of=None
+    session: Session,
+    *,
+    now: datetime,
+    stale_after: timedelta,
+    base_url: str,
+    call_config_of: CallConfigLoader | None = None,
 ) -> list[events.Event]:
     """Close the attempts of dead dialers; return the webhook events that says so."""
     live = select(DialerWorker.id).where(DialerWorker.heartbeat_at >= now - stale_after)

@@ -136,7 +136,8 @@ def find_pool(*, session: Session, account_id: str, key: str) -> HotlinePool | N
         )
     ).all()
     own = [p for p in pools if p.account_id == account_id]
-    return (own or list(pools) or [None])[0]
+    candidates = own or list(pools)
+    return candidates[0] if candidates else None
 
 
 def pool_lines(*, session: Session, box: SecretBox, pool: HotlinePool) -> PoolLines:

@@ -164,7 +164,7 @@ class ScenarioUpdate(_In):
 
 
 class ScenarioCreate(ScenarioUpdate):
-    name: str = Field(min_length=1, max_length=200)  # type: ignore[assignment]  # required here
+    name: str = Field(min_length=1, max_length=200)  # required here
 
 
 class ResponseIn(_In):
