@@ -22,7 +22,6 @@ from aicall.demo import DemoTenant, ensure_demo
 from aicall.engine import run_worker
 from aicall.errors import ApiError, CampaignNotFound
 from aicall.hotlines import service as hotline_service
-from aicall.hotlines import views as hotline_views
 from aicall.scenarios.cli import scenario_cli
 from aicall.speech import reading
 from aicall.webhooks import cli as webhook_cli
@@ -267,7 +266,7 @@ def pool_create(
                 account_id=account_id,
                 per_number_concurrency=concurrency,
             )
-            data = hotline_views.pool_dict(session, pool)
+            data = hotline_service.pool_dict(session, pool)
     except hotline_service.HotlineError as exc:
         _fail(str(exc))
     _emit({"pool_id": data["id"], **data}, as_json)
@@ -308,7 +307,7 @@ def trunk_create(
                 account_id=account_id,
                 max_concurrent=max_concurrent,
             )
-            data = hotline_views.trunk_dict(trunk)
+            data = hotline_service.trunk_dict(trunk)
     except hotline_service.HotlineError as exc:
         _fail(str(exc))
     _emit({"trunk_id": data["id"], **data}, as_json)

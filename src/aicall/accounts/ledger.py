@@ -3,6 +3,7 @@ processes can never take the balance below zero."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -68,3 +69,14 @@ def topup(*, session: Session, account_id: str, amount: int, note: str | None = 
         LedgerEntry(account_id=account_id, kind="topup", amount=amount, balance_after=balance, note=note)
     )
     return balance
+
+
+def entries(*, session: Session, account_id: str, limit: int, offset: int) -> Sequence[LedgerEntry]:
+    """The account's balance movements, newest first."""
+    return session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.account_id == account_id)
+        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()

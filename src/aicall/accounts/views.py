@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
-from aicall.accounts.models import Account, LedgerEntry
+from aicall.accounts import ledger
+from aicall.accounts.models import Account
 from aicall.web.deps import CurrentApp, StateDep
 from aicall.web.envelope import ok
 
@@ -41,13 +41,7 @@ def get_ledger(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     with state.db.reading() as session:
-        rows = session.scalars(
-            select(LedgerEntry)
-            .where(LedgerEntry.account_id == app.account_id)
-            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
-            .limit(limit)
-            .offset(offset)
-        ).all()
+        rows = ledger.entries(session=session, account_id=app.account_id, limit=limit, offset=offset)
         return ok(
             {
                 "entries": [

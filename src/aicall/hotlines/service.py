@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -138,6 +140,47 @@ def find_pool(*, session: Session, account_id: str, key: str) -> HotlinePool | N
     own = [p for p in pools if p.account_id == account_id]
     candidates = own or list(pools)
     return candidates[0] if candidates else None
+
+
+def visible_pools(*, session: Session, account_id: str) -> Sequence[HotlinePool]:
+    """The account's own pools and the shared ones, by key."""
+    return session.scalars(
+        select(HotlinePool)
+        .where(or_(HotlinePool.account_id == account_id, HotlinePool.account_id.is_(None)))
+        .order_by(HotlinePool.key)
+    ).all()
+
+
+def account_trunks(*, session: Session, account_id: str) -> Sequence[SipTrunk]:
+    """The account's own SIP trunks."""
+    return session.scalars(select(SipTrunk).where(SipTrunk.account_id == account_id)).all()
+
+
+def pool_dict(session: Session, pool: HotlinePool) -> dict[str, Any]:
+    """A pool as the API and the CLI show it, with its numbers."""
+    lines = session.scalars(select(Hotline).where(Hotline.pool_id == pool.id).order_by(Hotline.number)).all()
+    return {
+        "id": pool.id,
+        "key": pool.key,
+        "shared": pool.account_id is None,
+        "trunk_id": pool.trunk_id,
+        "numbers": [{"number": h.number, "max_concurrent": h.max_concurrent} for h in lines],
+    }
+
+
+def trunk_dict(trunk: SipTrunk) -> dict[str, Any]:
+    """A trunk as the API and the CLI show it (never its password)."""
+    return {
+        "id": trunk.id,
+        "name": trunk.name,
+        "host": trunk.host,
+        "port": trunk.port,
+        "transport": trunk.transport,
+        "username": trunk.username,
+        "register": trunk.register,
+        "from_domain": trunk.from_domain,
+        "max_concurrent": trunk.max_concurrent,
+    }
 
 
 def pool_lines(*, session: Session, box: SecretBox, pool: HotlinePool) -> PoolLines:

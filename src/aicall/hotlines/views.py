@@ -7,11 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-from sqlalchemy import or_, select
 
 from aicall.errors import ValidationFailed
 from aicall.hotlines import service as hotline_service
-from aicall.hotlines.models import Hotline, HotlinePool, SipTrunk
+from aicall.hotlines.models import SipTrunk
 from aicall.web.deps import CurrentApp, StateDep
 from aicall.web.envelope import ok
 
@@ -42,40 +41,11 @@ class TrunkCreate(_Body):
     max_concurrent: int = Field(default=100, ge=1, le=10000)
 
 
-def pool_dict(session: Any, pool: HotlinePool) -> dict[str, Any]:
-    lines = session.scalars(select(Hotline).where(Hotline.pool_id == pool.id).order_by(Hotline.number)).all()
-    return {
-        "id": pool.id,
-        "key": pool.key,
-        "shared": pool.account_id is None,
-        "trunk_id": pool.trunk_id,
-        "numbers": [{"number": h.number, "max_concurrent": h.max_concurrent} for h in lines],
-    }
-
-
-def trunk_dict(trunk: SipTrunk) -> dict[str, Any]:
-    return {
-        "id": trunk.id,
-        "name": trunk.name,
-        "host": trunk.host,
-        "port": trunk.port,
-        "transport": trunk.transport,
-        "username": trunk.username,
-        "register": trunk.register,
-        "from_domain": trunk.from_domain,
-        "max_concurrent": trunk.max_concurrent,
-    }
-
-
 @router.get("/hotline-pools", summary="Pools this application may dial from")
 def list_pools(state: StateDep, app: CurrentApp) -> dict[str, Any]:
     with state.db.reading() as session:
-        pools = session.scalars(
-            select(HotlinePool)
-            .where(or_(HotlinePool.account_id == app.account_id, HotlinePool.account_id.is_(None)))
-            .order_by(HotlinePool.key)
-        ).all()
-        return ok({"pools": [pool_dict(session, p) for p in pools]})
+        pools = hotline_service.visible_pools(session=session, account_id=app.account_id)
+        return ok({"pools": [hotline_service.pool_dict(session, p) for p in pools]})
 
 
 @router.post("/hotline-pools", summary="Create a pool of caller numbers")
@@ -96,14 +66,14 @@ def create_pool(state: StateDep, app: CurrentApp, body: PoolCreate) -> dict[str,
             )
         except hotline_service.HotlineError as exc:
             raise ValidationFailed(f"Validation Failed: {exc}") from exc
-        return ok(pool_dict(session, pool))
+        return ok(hotline_service.pool_dict(session, pool))
 
 
 @router.get("/sip-trunks", summary="SIP trunks of this account")
 def list_trunks(state: StateDep, app: CurrentApp) -> dict[str, Any]:
     with state.db.reading() as session:
-        trunks = session.scalars(select(SipTrunk).where(SipTrunk.account_id == app.account_id)).all()
-        return ok({"trunks": [trunk_dict(t) for t in trunks]})
+        trunks = hotline_service.account_trunks(session=session, account_id=app.account_id)
+        return ok({"trunks": [hotline_service.trunk_dict(t) for t in trunks]})
 
 
 @router.post("/sip-trunks", summary="Add a SIP trunk (password stored encrypted, never returned)")
@@ -120,4 +90,4 @@ def create_trunk(state: StateDep, app: CurrentApp, body: TrunkCreate) -> dict[st
             )
         except hotline_service.HotlineError as exc:
             raise ValidationFailed(f"Validation Failed: {exc}") from exc
-        return ok(trunk_dict(trunk))
+        return ok(hotline_service.trunk_dict(trunk))
