@@ -202,7 +202,8 @@ def uas(workdir: Path, calls: int, timeout: float) -> tuple[SippProcess, int, in
     port, media = free_port(), free_port()
     far_end = SippProcess(
         ["-sf", str(SCENARIOS / "uas_echo.xml"), "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1",
-         "-mp", str(media), "-rtp_echo", "-m", str(calls), "-timeout", f"{int(timeout)}s", "-max_recv_loops", "10000"],
+         "-mp", str(media), "-rtp_echo", "-m", str(calls), "-timeout", f"{int(timeout)}s",
+         "-max_recv_loops", "10000"],
         workdir,
         f"uas-{port}",
     )  # fmt: skip
@@ -341,7 +342,8 @@ def run_sipp(calls: int, rate: float, window: float, workdir: Path) -> Row:
     far_end, port, media = uas(workdir, calls, setup + window + 60)
     ulaw_file(workdir / "stream.ulaw", 3.0)
     caller = SippProcess(
-        [f"127.0.0.1:{port}", "-sf", str(SCENARIOS / "uac_stream.xml"), "-i", "127.0.0.1", "-p", str(free_port()),
+        [f"127.0.0.1:{port}", "-sf", str(SCENARIOS / "uac_stream.xml"),
+         "-i", "127.0.0.1", "-p", str(free_port()),
          "-mi", "127.0.0.1", "-mp", str(free_port()), "-d", str(hold_ms), "-l", str(calls), "-m", str(calls),
          "-r", str(int(rate)), "-timeout", f"{int(setup + window + 60)}s"],
         workdir,
@@ -387,21 +389,35 @@ async def worker_ours(calls: int, port: int, rate: float, index: int) -> None:
     stop = asyncio.Event()
     answered: list[int] = []
     failed: list[str] = []
+    settled = asyncio.Event()  # every call answered or failed
+
+    def tally() -> None:
+        if len(answered) + len(failed) >= calls:
+            settled.set()
 
     async def one(n: int) -> str:
-        request = DialRequest(call_id=f"bench-{index}-{n}", to_number=f"+8490{n:07d}", from_number="+842800000",
-                              ring_timeout=30, max_duration=3600, trunk=trunk)  # fmt: skip
+        request = DialRequest(
+            call_id=f"bench-{index}-{n}",
+            to_number=f"+8490{n:07d}",
+            from_number="+842800000",
+            ring_timeout=30,
+            max_duration=3600,
+            trunk=trunk,
+        )
         result = await backend.originate(request)
         if result.outcome is not CallOutcome.ANSWERED or result.session is None:
             failed.append(f"{result.outcome}:{result.sip_code}")
+            tally()
             return "not answered"
         answered.append(n)
+        tally()
         session = result.session
         try:
             while not stop.is_set():
                 await session.play(prompt, barge_in=False)
         except CallEnded as ended:
             failed.append(f"ended:{ended.reason}")
+            tally()
             return "ended early"
         await session.hangup()
         return "ok"
@@ -410,8 +426,7 @@ async def worker_ours(calls: int, port: int, rate: float, index: int) -> None:
     for n in range(calls):
         tasks.append(asyncio.create_task(one(n)))
         await asyncio.sleep(1 / rate)
-    while len(answered) + len(failed) < calls:
-        await asyncio.sleep(0.1)
+    await settled.wait()
     print("READY" + json.dumps({"answered": len(answered), "failed": len(failed)}), flush=True)
     await _expect_line("MEASURE")
     assert backend.clock.intervals is not None
@@ -470,15 +485,18 @@ def fmt(value: float | None, digits: int = 1) -> str:
 def print_table(rows: list[Row]) -> None:
     print()
     print(
-        "| caller | calls | failures | caller CPU % | caller RSS MB | SIPp UAS CPU % | send gap p50 ms | p99 ms | max ms | gaps > 25 ms | our clock p99 ms | note |"
+        "| caller | calls | failures | caller CPU % | caller RSS MB | SIPp UAS CPU % "
+        "| send gap p50 ms | p99 ms | max ms | gaps > 25 ms | our clock p99 ms | note |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         wire = r.wire
+        over25 = fmt(100 * wire["over25"], 2) + " %" if "over25" in wire else "-"
         print(
-            f"| {r.variant} | {r.calls} | {r.failures} | {fmt(r.cpu, 0)} | {fmt(r.rss, 0)} | {fmt(r.far_cpu, 0)} "
+            f"| {r.variant} | {r.calls} | {r.failures} | {fmt(r.cpu, 0)} | {fmt(r.rss, 0)} "
+            f"| {fmt(r.far_cpu, 0)} "
             f"| {fmt(wire.get('p50'))} | {fmt(wire.get('p99'))} | {fmt(wire.get('max'))} "
-            f"| {fmt(100 * wire['over25'], 2) + ' %' if 'over25' in wire else '-'} | {fmt(r.inproc_p99)} | {r.note} |",
+            f"| {over25} | {fmt(r.inproc_p99)} | {r.note} |",
             flush=True,
         )
 
