@@ -65,6 +65,18 @@ class TagRules:
     check_tags: Callable[[Mapping[str, str]], str | None] | None = None
 
 
+def contacts_of(payload: dict[str, Any]) -> list[Any]:
+    """The request's `contacts`: a non-empty list, or ValidationFailed saying what is wrong."""
+    contacts = payload.get("contacts")
+    if contacts is None:
+        raise ValidationFailed("Validation Failed: contacts is required")
+    if not isinstance(contacts, list):
+        raise ValidationFailed("Validation Failed: contacts must be a list")
+    if not contacts:
+        raise ValidationFailed("Validation Failed: contacts is empty")
+    return contacts
+
+
 def parse_request(payload: Any, *, max_contacts: int, region: str) -> ImportRequest:
     """Check the request's shape (errors are ValidationFailed) and each contact (rejections)."""
     if not isinstance(payload, dict):
@@ -76,13 +88,7 @@ def parse_request(payload: Any, *, max_contacts: int, region: str) -> ImportRequ
         raise ValidationFailed("Validation Failed: campaign_id must be a string")
     if not campaign_id.strip():
         raise ValidationFailed("Validation Failed: campaign_id is empty")
-    contacts = payload.get("contacts")
-    if contacts is None:
-        raise ValidationFailed("Validation Failed: contacts is required")
-    if not isinstance(contacts, list):
-        raise ValidationFailed("Validation Failed: contacts must be a list")
-    if not contacts:
-        raise ValidationFailed("Validation Failed: contacts is empty")
+    contacts = contacts_of(payload)
     if len(contacts) > max_contacts:
         raise ImportFailed(
             f"Import contacts failed: {len(contacts)} contacts in one request, at most {max_contacts}"

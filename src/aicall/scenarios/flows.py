@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aicall.campaigns import contact_import
 from aicall.campaigns import service as campaign_service
 from aicall.campaigns.models import CLOSED_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from aicall.db.engine import Database
@@ -30,15 +31,9 @@ def resume(
     The contacts go through the very same import as `POST /campaign` (validation, duplicates,
     readable tag values), so the two endpoints accept and refuse exactly the same contacts.
     """
-    contacts = payload.get("contacts") if isinstance(payload, dict) else None
     if not isinstance(payload, dict):
         raise ValidationFailed("Validation Failed: the request body must be a JSON object")
-    if contacts is None:
-        raise ValidationFailed("Validation Failed: contacts is required")
-    if not isinstance(contacts, list):
-        raise ValidationFailed("Validation Failed: contacts must be a list")
-    if not contacts:
-        raise ValidationFailed("Validation Failed: contacts is empty")
+    contacts = contact_import.contacts_of(payload)
     with db.transaction() as session:
         scenario = service.get_scenario(
             session=session, application_id=application_id, scenario_id=scenario_id, for_update=True
