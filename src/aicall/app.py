@@ -20,6 +20,7 @@ from aicall.hotlines import views as hotline_views
 from aicall.scenarios import views as scenario_views
 from aicall.web.deps import AppState
 from aicall.web.envelope import install_error_handlers
+from aicall.web.rate_limit import RateLimiter
 from aicall.webhooks import views as webhook_views
 
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         db=database,
         box=SecretBox(settings.ensure_secret_key()),
         credential_cache=CredentialCache(),
+        rate_limiter=RateLimiter(settings.rate_limit_per_second, 2 * settings.rate_limit_per_second),
     )
 
     @asynccontextmanager

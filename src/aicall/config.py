@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     max_contacts_per_request: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     default_region: str = "VN"
+    # Public API requests per second per application (burst twice that); 0 turns it off.
+    rate_limit_per_second: float = Field(default=500.0, ge=0)
     # Engine.
     run_engine: bool = True  # `aicall serve` runs the dialer and the webhook dispatcher in-process
     # Pools without a trunk dial the simulator (`sim`); with `sip` they are refused, so a

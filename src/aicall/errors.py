@@ -28,6 +28,10 @@ class ValidationFailed(ApiError):
     code, http_status, message = 400, 400, "Validation Failed"
 
 
+class RateLimited(ApiError):
+    code, http_status, message = 429, 429, "Too many requests: slow down and retry after a second"
+
+
 class PayloadTooLarge(ApiError):
     code, http_status, message = 413, 413, "Request body is too large"
 

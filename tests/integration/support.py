@@ -24,6 +24,7 @@ from aicall.config import Settings
 from aicall.db import migrate
 from aicall.db.engine import Database
 from aicall.db.models import Base
+from aicall.web.deps import AppState
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "AICALL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -103,6 +104,7 @@ def free_port() -> int:
 class LiveServer:
     url: str
     settings: Settings
+    state: AppState
 
 
 @pytest.fixture(scope="session")
@@ -119,9 +121,8 @@ def live_server(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
         max_contacts_per_request=10_000,
         max_body_bytes=4 * 1024 * 1024,
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, db=database), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(settings, db=database)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -129,7 +130,7 @@ def live_server(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", settings=settings)
+    yield LiveServer(url=f"http://127.0.0.1:{port}", settings=settings, state=app.state.aicall)
     server.should_exit = True
     thread.join(timeout=10)
 

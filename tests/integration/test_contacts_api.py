@@ -435,3 +435,30 @@ def test_health_and_openapi_docs_are_served(live_server):
     assert requests.get(live_server.url + "/docs", timeout=10).status_code == 200
     spec = requests.get(live_server.url + "/openapi.json", timeout=10).json()
     assert PATH in spec["paths"]
+
+
+def test_an_application_over_its_rate_limit_gets_429_in_the_envelope(live_server, tenant, db):
+    from aicall.web.rate_limit import RateLimiter
+
+    original = live_server.state.rate_limiter
+    live_server.state.rate_limiter = RateLimiter(rate=0.001, burst=2)
+    try:
+        body = {"campaign_id": tenant.campaign_id, "contacts": [{"phone_number": "0987654321"}]}
+        answers = [post(live_server, tenant, body) for _ in range(3)]
+        other = make_tenant(db, "Other")
+        other_answer = post(
+            live_server,
+            other,
+            {"campaign_id": other.campaign_id, "contacts": [{"phone_number": "0987654321"}]},
+        )
+    finally:
+        live_server.state.rate_limiter = original
+    assert [a.status_code for a in answers] == [200, 400, 429]  # the second is a duplicate
+    assert answers[2].headers["Retry-After"] == "1"
+    assert answers[2].json() == {
+        "status": 0,
+        "code": 429,
+        "message": "Too many requests: slow down and retry after a second",
+    }
+    assert other_answer.status_code == 200  # another application is not slowed down
+    assert count_contacts(db) == 2

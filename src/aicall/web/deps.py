@@ -15,6 +15,7 @@ from aicall.accounts.secrets_box import SecretBox
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.errors import ApplicationNotFound, PayloadTooLarge, Unauthorized, ValidationFailed
+from aicall.web.rate_limit import RateLimiter
 
 
 @dataclass
@@ -23,6 +24,7 @@ class AppState:
     db: Database
     box: SecretBox
     credential_cache: account_service.CredentialCache
+    rate_limiter: RateLimiter
 
 
 def get_state(request: Request) -> AppState:
@@ -59,14 +61,17 @@ async def current_application(
     try:
         token = tokens.bearer_token(authorization)
         try:
-            return tokens.verify(token, from_cache)
+            credentials = tokens.verify(token, from_cache)
         except _NotCached:
             # First sight of this key: the database look-up must not block the event loop.
-            return await run_in_threadpool(tokens.verify, token, lambda key: _lookup(state, key))
+            credentials = await run_in_threadpool(tokens.verify, token, lambda key: _lookup(state, key))
     except tokens.UnknownApplication as exc:
         raise ApplicationNotFound() from exc
     except tokens.TokenError as exc:
         raise Unauthorized() from exc
+    # Counted after authentication: a stranger cannot use up a customer's allowance.
+    state.rate_limiter.check(credentials.application_id)
+    return credentials
 
 
 CurrentApp = Annotated[tokens.Credentials, Depends(current_application)]

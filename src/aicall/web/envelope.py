@@ -33,7 +33,10 @@ def error_body(code: int, message: str, details: Any = None) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.http_status)
+        headers = {"Retry-After": "1"} if exc.http_status == 429 else None
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details), status_code=exc.http_status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
