@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -38,11 +39,17 @@ def record_results(
     """Store each result (skipping attempts that recovery already closed); return the events."""
     out: list[events.Event] = []
     batch = _load(session, results)
-    # Nothing in the loop reads back what it changed, so the rows are flushed together at the
-    # end (executemany batches), not one by one before each balance update.
+    # Nothing in the loop reads back what it changed, so the rows are flushed together
+    # (executemany batches), not one by one before each balance update.
     with session.no_autoflush:
         for result in results:
             _record_one(session, result, batch, out, now=now, base_url=base_url)
+        # The account row last: a claim locks its contacts before the account, so storing
+        # must take them in the same order, or a claim and a store deadlock (PostgreSQL). It
+        # also holds the account, which every dialer's claims and stores share, the least time.
+        session.flush()
+        for move in batch.balance:
+            move()
     for campaign in batch.touched.values():
         complete_if_drained(session, campaign, now, out)
     return out
@@ -56,6 +63,7 @@ class _Batch:
     contacts: dict[str, Contact]
     campaigns: dict[str, Campaign]
     touched: dict[str, Campaign] = field(default_factory=dict)
+    balance: list[Callable[[], object]] = field(default_factory=list)  # ledger moves, run last
 
 
 def _load(session: Session, results: Sequence[CallResult]) -> _Batch:
@@ -90,7 +98,9 @@ def _record_one(
     contact = batch.contacts.get(job.contact_id)
     campaign = batch.campaigns.get(job.campaign_id)
     if contact is None or campaign is None:
-        ledger.release(session=session, account_id=job.account_id, amount=attempt.reserved)
+        batch.balance.append(
+            partial(ledger.release, session=session, account_id=job.account_id, amount=attempt.reserved)
+        )
         session.delete(attempt)
         return
     _fill_attempt(attempt, result)
@@ -103,12 +113,15 @@ def _record_one(
     attempt.cost = (
         min(billing.cost(billable, job.price_per_minute), attempt.reserved) if attempt.reserved else 0
     )
-    ledger.settle(
-        session=session,
-        account_id=job.account_id,
-        reserved=attempt.reserved,
-        charge=attempt.cost,
-        attempt_id=attempt.id,
+    batch.balance.append(
+        partial(
+            ledger.settle,
+            session=session,
+            account_id=job.account_id,
+            reserved=attempt.reserved,
+            charge=attempt.cost,
+            attempt_id=attempt.id,
+        )
     )
     next_step = _advance_contact(contact, campaign, result.outcome, job, now)
     out.append(
