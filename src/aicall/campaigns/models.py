@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aicall.clock import utc_now
@@ -65,6 +65,15 @@ class Contact(Base):
         UniqueConstraint("campaign_id", "dedupe_key", name="uq_contacts_campaign_dedupe"),
         # The dialer's hot query: due contacts of one campaign.
         Index("ix_contacts_due", "campaign_id", "status", "next_attempt_at"),
+        # Only contacts still to call: on PostgreSQL the claim query otherwise read every
+        # contact of a large campaign (45 ms per claim at 100,000 pending, bench_engine).
+        Index(
+            "ix_contacts_open_due",
+            "campaign_id",
+            "next_attempt_at",
+            postgresql_where=text("status IN ('pending', 'retry_wait')"),
+            sqlite_where=text("status IN ('pending', 'retry_wait')"),
+        ),
         Index("ix_contacts_campaign_phone", "campaign_id", "phone"),
     )
 

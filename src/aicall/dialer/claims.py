@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
@@ -135,7 +135,9 @@ def claim_for_campaign(
         select(Contact)
         .where(
             Contact.campaign_id == campaign.id,
-            Contact.status.in_(DUE_STATUSES),
+            # Literal statuses: PostgreSQL can then prove the partial index ix_contacts_open_due
+            # applies, in generic plans too (a bound list would hide it).
+            Contact.status.in_(bindparam("due", list(DUE_STATUSES), expanding=True, literal_execute=True)),
             Contact.next_attempt_at <= now,
         )
         .order_by(Contact.next_attempt_at)
