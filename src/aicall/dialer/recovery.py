@@ -74,12 +74,13 @@ def reconcile(
         )
     ).all()
     out: list[events.Event] = []
+    releases: dict[str, int] = {}
     for attempt in orphans:
         attempt.status = AttemptStatus.FINISHED.value
         attempt.outcome = CallOutcome.FAILED.value
         attempt.error = LOST_CALL_ERROR
         attempt.ended_at = now
-        ledger.release(session=session, account_id=attempt.account_id, amount=attempt.reserved)
+        releases[attempt.account_id] = releases.get(attempt.account_id, 0) + attempt.reserved
         attempt.cost = 0
         contact = session.get(Contact, attempt.contact_id)
         campaign = session.get(Campaign, attempt.campaign_id)
@@ -115,5 +116,8 @@ def reconcile(
             out.append(
                 events.contact_finished(application_id=application_id, contact=contact, finished_at=now)
             )
+    # Account rows last, as claims and result stores take them: no lock-order deadlock.
+    for account_id, amount in sorted(releases.items()):
+        ledger.release(session=session, account_id=account_id, amount=amount)
     session.execute(delete(DialerWorker).where(DialerWorker.heartbeat_at < now - stale_after * 10))
     return out
