@@ -10,23 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
-import sqlite3
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from common import machine_note, median, print_table  # shared with the import benches (bench/ is on sys.path)
 from sqlalchemy import Engine, bindparam, create_engine, insert, select, text, update
 
-import aicall
 from aicall.accounts import ledger
 from aicall.accounts import service as account_service
 from aicall.accounts.models import LedgerEntry
@@ -412,70 +407,3 @@ def bare_batch(db: Database, campaign: BenchCampaign, worker_id: str, *, batch: 
             ],
         )
     return len(rows)
-
-
-# --- statistics and output ---------------------------------------------------------------------
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """A Markdown table, so the output pastes into docs/benchmarks.md as it is."""
-    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-
-    def line(row: Sequence[str]) -> str:
-        return "| " + " | ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) + " |"
-
-    print(line(cells[0]))
-    print("|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|")
-    for row in cells[1:]:
-        print(line(row))
-    sys.stdout.flush()
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for row in Path("/proc/cpuinfo").read_text().splitlines():
-            if row.startswith("model name"):
-                return row.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
-
-
-def _source() -> str:
-    """Which aicall is measured: the commit of its checkout (`+dirty` with local changes)."""
-    package = Path(aicall.__file__).parent
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True, cwd=package
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "."],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=package,
-        ).stdout.strip()
-        return f"commit {head}{'+dirty' if dirty else ''}"
-    return f"aicall from {package}"
-
-
-def _postgres_version() -> str:
-    with contextlib.suppress(Exception):
-        admin = _admin_engine()
-        try:
-            with admin.connect() as conn:
-                return str(conn.execute(text("SHOW server_version")).scalar_one()).split()[0]
-        finally:
-            admin.dispose()
-    return "unreachable"
-
-
-def machine_note() -> str:
-    return (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {_source()}, {os.cpu_count()} cores ({_cpu_model()}), "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
-        f"PostgreSQL {_postgres_version()} on 127.0.0.1 (same machine)"
-    )
