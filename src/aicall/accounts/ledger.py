@@ -4,12 +4,15 @@ processes can never take the balance below zero."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import Session
 
 from aicall.accounts.models import Account, LedgerEntry
+from aicall.clock import utc_now
+from aicall.ids import object_id
 
 
 def available(*, session: Session, account_id: str) -> int:
@@ -37,26 +40,56 @@ def release(*, session: Session, account_id: str, amount: int) -> None:
         )
 
 
-def settle(*, session: Session, account_id: str, reserved: int, charge: int, attempt_id: str) -> int:
-    """Release the reservation and charge the real cost (≤ reserved) once; return the balance."""
-    charge = max(0, min(charge, reserved)) if reserved > 0 else max(0, charge)
-    session.execute(
-        update(Account)
-        .where(Account.id == account_id)
-        .values(reserved=Account.reserved - reserved, balance=Account.balance - charge)
-    )
-    balance = int(session.scalar(select(Account.balance).where(Account.id == account_id)) or 0)
-    if charge > 0:
-        session.add(
-            LedgerEntry(
-                account_id=account_id,
-                kind="charge",
-                amount=-charge,
-                balance_after=balance,
-                attempt_id=attempt_id,
-            )
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """One call's end: its reservation released and its real cost (≤ reserved) charged."""
+
+    account_id: str
+    reserved: int
+    charge: int
+    attempt_id: str | None  # None: release only, no ledger entry
+
+
+def settle_many(*, session: Session, settlements: Sequence[Settlement]) -> None:
+    """`settle` for a batch of calls: one UPDATE and one read per account, not per call.
+
+    Each charge still gets its own ledger entry (unique per attempt: charged once), with the
+    balance after it, in the order given."""
+    per_account: dict[str, list[Settlement]] = {}
+    for item in settlements:
+        charge = max(0, min(item.charge, item.reserved)) if item.reserved > 0 else max(0, item.charge)
+        per_account.setdefault(item.account_id, []).append(
+            Settlement(item.account_id, item.reserved, charge, item.attempt_id)
         )
-    return balance
+    entries: list[dict[str, object]] = []
+    for account_id in sorted(per_account):  # a fixed order: two batches cannot deadlock
+        items = per_account[account_id]
+        reserved = sum(i.reserved for i in items)
+        charged = sum(i.charge for i in items)
+        session.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(reserved=Account.reserved - reserved, balance=Account.balance - charged)
+        )
+        running = int(session.scalar(select(Account.balance).where(Account.id == account_id)) or 0) + charged
+        for item in items:
+            if item.charge <= 0 or item.attempt_id is None:
+                continue
+            running -= item.charge
+            entries.append(
+                {
+                    "id": object_id(),
+                    "account_id": account_id,
+                    "kind": "charge",
+                    "amount": -item.charge,
+                    "balance_after": running,
+                    "attempt_id": item.attempt_id,
+                    "note": None,
+                    "created_at": utc_now(),
+                }
+            )
+    if entries:
+        session.execute(insert(LedgerEntry), entries)
 
 
 def topup(*, session: Session, account_id: str, amount: int, note: str | None = None) -> int:

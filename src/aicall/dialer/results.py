@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -48,8 +47,7 @@ def record_results(
         # must take them in the same order, or a claim and a store deadlock (PostgreSQL). It
         # also holds the account, which every dialer's claims and stores share, the least time.
         session.flush()
-        for move in batch.balance:
-            move()
+        ledger.settle_many(session=session, settlements=batch.balance)
     for campaign in batch.touched.values():
         complete_if_drained(session, campaign, now, out)
     return out
@@ -63,7 +61,7 @@ class _Batch:
     contacts: dict[str, Contact]
     campaigns: dict[str, Campaign]
     touched: dict[str, Campaign] = field(default_factory=dict)
-    balance: list[Callable[[], object]] = field(default_factory=list)  # ledger moves, run last
+    balance: list[ledger.Settlement] = field(default_factory=list)  # applied last, per account
 
 
 def _load(session: Session, results: Sequence[CallResult]) -> _Batch:
@@ -98,9 +96,7 @@ def _record_one(
     contact = batch.contacts.get(job.contact_id)
     campaign = batch.campaigns.get(job.campaign_id)
     if contact is None or campaign is None:
-        batch.balance.append(
-            partial(ledger.release, session=session, account_id=job.account_id, amount=attempt.reserved)
-        )
+        batch.balance.append(ledger.Settlement(job.account_id, attempt.reserved, 0, None))
         session.delete(attempt)
         return
     _fill_attempt(attempt, result)
@@ -113,16 +109,7 @@ def _record_one(
     attempt.cost = (
         min(billing.cost(billable, job.price_per_minute), attempt.reserved) if attempt.reserved else 0
     )
-    batch.balance.append(
-        partial(
-            ledger.settle,
-            session=session,
-            account_id=job.account_id,
-            reserved=attempt.reserved,
-            charge=attempt.cost,
-            attempt_id=attempt.id,
-        )
-    )
+    batch.balance.append(ledger.Settlement(job.account_id, attempt.reserved, attempt.cost, attempt.id))
     next_step = _advance_contact(contact, campaign, result.outcome, job, now)
     out.append(
         events.attempt_finished(
