@@ -8,19 +8,20 @@ measured in the same run, because the machines are noisy and only the ratios car
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from common import machine_note, median, print_table  # shared with the import benches (bench/ is on sys.path)
-from sqlalchemy import Engine, bindparam, create_engine, insert, select, text, update
+from common import (  # shared with the import benches (bench/ is on sys.path)
+    machine_note,
+    median,
+    print_table,
+    temp_database,
+)
+from sqlalchemy import bindparam, insert, select, text, update
 
 from aicall.accounts import ledger
 from aicall.accounts import service as account_service
@@ -32,7 +33,6 @@ from aicall.campaigns.closing import DUE_STATUSES
 from aicall.campaigns.models import Contact, ContactStatus
 from aicall.clock import utc_now
 from aicall.config import Settings
-from aicall.db import migrate
 from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
 from aicall.dialer.jobs import CallResult
@@ -60,10 +60,6 @@ __all__ = [
     "vacuum",
 ]
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "AICALL_BENCH_POSTGRES_URL",
-    os.environ.get("AICALL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-)
 SECRET_KEY = "bench-secret-key-not-for-production"
 BALANCE = 10**12  # never the limit: each call reserves its worst case (300 s) while in flight
 
@@ -84,42 +80,6 @@ SCRIPT = script_of(MENU, THANKS, BYE, scenario_id="sc-bench")
 
 
 # --- databases ---------------------------------------------------------------------------------
-
-
-def _admin_engine() -> Engine:
-    return create_engine(
-        POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
-
-
-@contextlib.contextmanager
-def temp_database(backend: str) -> Iterator[Database]:
-    """A migrated, empty database that is gone afterwards: an SQLite file in a temp dir, or a
-    PostgreSQL database created for the run and dropped at the end."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="aicall-bench-engine-") as tmp:
-            db = Database(f"sqlite:///{Path(tmp) / 'aicall.db'}")
-            try:
-                migrate.upgrade(db.engine)
-                yield db
-            finally:
-                db.dispose()
-        return
-    if backend != "postgresql":
-        raise ValueError(f"unknown backend {backend!r}")
-    name = f"aicall_bench_{uuid.uuid4().hex[:10]}"
-    admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = Database(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
-    try:
-        migrate.upgrade(db.engine)
-        yield db
-    finally:
-        db.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # --- a campaign and its contacts ---------------------------------------------------------------
