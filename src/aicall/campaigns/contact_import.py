@@ -17,10 +17,10 @@ from aicall.campaigns.models import (
     Contact,
     ContactStatus,
 )
-from aicall.campaigns.phones import PhoneError, normalise
 from aicall.clock import utc_now
 from aicall.errors import AllContactsInvalid, CampaignNotFound, ImportFailed, ValidationFailed
 from aicall.ids import contact_id
+from aicall.phones import PhoneError, normalise
 from aicall.speech.keys import key_form
 
 PHONE_KEY = "phone_number"

@@ -10,8 +10,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from aicall.accounts.secrets_box import SecretBox
-from aicall.campaigns.phones import PhoneError, normalise
 from aicall.hotlines.models import SYSTEM_POOL_KEY, Hotline, HotlinePool, SipTrunk
+from aicall.phones import PhoneError, normalise
 from aicall.telephony.session import TrunkConfig
 
 # The shared pool every account can dial from: simulated caller numbers until an operator

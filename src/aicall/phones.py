@@ -1,0 +1,80 @@
+"""Phone numbers to E.164 (CONTRACT §2: `0987654321`, `84987654321`, `+84 98 765 4321`,
+`098.765.4321` all become `+84987654321`)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
+
+# What people write between digits. Letters are refused: phonenumbers would read them as a
+# vanity number (1-800-FLOWERS), which is never what a debt-reminder list means.
+_ALLOWED = re.compile(r"^\+?[0-9 .\-()/]+$")
+_SEPARATORS = re.compile(r"[ .\-()/]")
+MAX_RAW_LENGTH = 32
+# Nearly every number in a Vietnamese list is `0` or `+84` followed by a 9- or 10-digit national
+# number not starting with 0. For those, phonenumbers.parse (two thirds of the cost of a number,
+# the largest cost of an import) can only return country code 84 and those digits: the national
+# prefix `0` is always stripped (no VN national number starts with 0), 9 and 10 are possible VN
+# lengths, and digits alone hold no extension. So the number is built directly; is_valid_number
+# still decides, and anything it refuses takes the full path below for the same answer.
+_VN_NATIONAL = re.compile(r"(?:0|\+84)([1-9][0-9]{8,9})")
+
+_REASONS = {
+    ValidationResult.TOO_SHORT: "phone_number is too short",
+    ValidationResult.TOO_LONG: "phone_number is too long",
+    ValidationResult.INVALID_COUNTRY_CODE: "phone_number has an unknown country code",
+    ValidationResult.INVALID_LENGTH: "phone_number has an invalid length",
+}
+
+
+class PhoneError(ValueError):
+    """A phone number that cannot be dialled; the message says why."""
+
+
+def normalise(raw: object, region: str = "VN") -> str:
+    """E.164 form of `raw`, or PhoneError.
+
+    JSON integers are accepted (spreadsheet exports turn numbers into numbers; the leading 0
+    they drop is not needed to read a Vietnamese national number). Anything else that is not
+    a string is refused.
+    """
+    if isinstance(raw, bool) or raw is None:
+        raise PhoneError("phone_number is required" if raw is None else "phone_number must be a string")
+    if isinstance(raw, int):
+        raw = str(raw)
+    if not isinstance(raw, str):
+        raise PhoneError("phone_number must be a string")
+    text = raw.strip()
+    if not text:
+        raise PhoneError("phone_number is empty")
+    if len(text) > MAX_RAW_LENGTH:
+        raise PhoneError("phone_number is too long")
+    if not _ALLOWED.match(text):
+        raise PhoneError("phone_number may hold only digits, spaces, '+', '.', '-', '(', ')' and '/'")
+    return _normalise_digits(_SEPARATORS.sub("", text), region)
+
+
+@lru_cache(maxsize=65536)
+def _normalise_digits(compact: str, region: str) -> str:
+    # Re-imports and retries send the same numbers again: the cache makes them cheap.
+    if region == "VN" and (match := _VN_NATIONAL.fullmatch(compact)) is not None:
+        national = match.group(1)
+        if phonenumbers.is_valid_number(PhoneNumber(country_code=84, national_number=int(national))):
+            return "+84" + national
+    candidates = [compact]
+    if not compact.startswith("+") and compact.startswith("84") and len(compact) >= 10:
+        candidates.append("+" + compact)  # `84987654321`: country code without the plus
+    reason = "phone_number is not a valid phone number"
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if candidate is compact:
+            reason = _REASONS.get(phonenumbers.is_possible_number_with_reason(number), reason)
+    raise PhoneError(reason)
