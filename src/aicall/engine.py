@@ -24,8 +24,7 @@ from aicall.interpreter.script import Script
 from aicall.scenarios import snapshot
 from aicall.speech.cache import AudioCache
 from aicall.speech.prompter import Prompter as SpeechPrompter
-from aicall.speech.tts import EspeakEngine, TtsEngine, build_engine
-from aicall.speech.voices import resolve_voice
+from aicall.speech.selection import VoiceEngines
 from aicall.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("aicall.engine")
@@ -40,30 +39,16 @@ class PrompterFactory:
     """One speech prompter per scenario version (and per need of audio): fixed prompt parts
     are synthesised once per scenario, not once per call.
 
-    A scenario's voice code picks the engine and voice (`speech.voices.resolve_voice`); a
-    neural voice with no HTTP engine configured falls back to espeak-ng, as the preview does.
+    A scenario's voice code picks the engine and voice through `speech.selection.VoiceEngines`,
+    the same choice (and fallback to espeak-ng) as the preview's.
     `AICALL_TTS_ENGINE=none` plays silence of the prompt's length to real calls."""
 
     def __init__(self, settings: Settings) -> None:
-        self._settings = settings
         self._cache = AudioCache(Path(settings.data_dir) / "audio")
-        self._engines: dict[str, TtsEngine] = {}
+        self._voices = VoiceEngines(
+            engine=settings.tts_engine, base_url=settings.tts_base_url, api_key=settings.tts_api_key
+        )
         self._prompters: dict[tuple[str, int, bool], Prompter] = {}
-
-    def _engine(self, name: str) -> TtsEngine:
-        if self._settings.tts_engine.strip().lower() == "none":
-            name = "silent"
-        engine = self._engines.get(name)
-        if engine is None:
-            try:
-                built = build_engine(
-                    name, base_url=self._settings.tts_base_url, api_key=self._settings.tts_api_key
-                )
-            except ValueError:
-                built = None
-            engine = built if built is not None else EspeakEngine()
-            self._engines[name] = engine
-        return engine
 
     def __call__(self, script: Script, audio: bool) -> Prompter:
         key = (script.scenario_id, script.version, audio)
@@ -71,17 +56,21 @@ class PrompterFactory:
         if prompter is None:
             if len(self._prompters) > 1000:
                 self._prompters.clear()
-            choice = resolve_voice(script.voice_code)
+            spoken = self._voices.select(script.voice_code)
             prompter = SpeechPrompter(
                 script.fields,
                 dialect=script.dialect,
-                engine=self._engine(choice.engine) if audio else None,
-                voice=choice.voice,
+                engine=spoken.engine if audio else None,
+                voice=spoken.voice,
                 speed=script.speed,
                 cache=self._cache,
             )
             self._prompters[key] = prompter
         return prompter
+
+    async def aclose(self) -> None:
+        """Close the TTS engines (an HTTP engine's connection pool)."""
+        await self._voices.aclose()
 
 
 class Engine:
@@ -97,7 +86,9 @@ class Engine:
         )
         self._dispatch_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
+        self._prompters: PrompterFactory | None = None
         if dialer:
+            self._prompters = PrompterFactory(settings)
             self.dialer = Dialer(
                 db=db,
                 box=box,
@@ -105,7 +96,7 @@ class Engine:
                 router=BackendRouter(settings),
                 load_script=load_approved_script,
                 load_call_config=scenario_call_config,
-                prompter_for=PrompterFactory(settings),
+                prompter_for=self._prompters,
                 emit=notify.emit,
                 heartbeat_every=settings.dialer_heartbeat,
                 stale_after=settings.dialer_stale_after,
@@ -134,6 +125,8 @@ class Engine:
     async def stop(self) -> None:
         if self.dialer:
             await self.dialer.stop()
+        if self._prompters:
+            await self._prompters.aclose()
         # After the dialer: the events of its last results still go out (or stay queued).
         self._stop.set()
         if self._dispatch_task:

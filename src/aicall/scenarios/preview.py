@@ -22,11 +22,9 @@ from aicall.errors import ApiError, ValidationFailed
 from aicall.interpreter.script import Script
 from aicall.speech.cache import AudioCache
 from aicall.speech.errors import ReadingError, SpeechError, TemplateError
-from aicall.speech.espeak import EspeakEngine
 from aicall.speech.prompter import Prompter
+from aicall.speech.selection import VoiceEngines
 from aicall.speech.template import find_field, render_text, validate_value
-from aicall.speech.tts import TtsEngine, build_engine
-from aicall.speech.voices import resolve_voice
 
 log = logging.getLogger(__name__)
 
@@ -72,31 +70,25 @@ def spoken_text(script: Script, template: str, values: Mapping[str, str]) -> str
         ) from None
 
 
-def _engine(settings: Settings, engine_name: str) -> TtsEngine:
-    if engine_name != "espeak":
-        try:
-            engine = build_engine(engine_name, base_url=settings.tts_base_url, api_key=settings.tts_api_key)
-        except ValueError:
-            engine = None
-        if engine is not None:
-            return engine
-    return EspeakEngine()
-
-
 async def render(settings: Settings, script: Script, template: str, values: Mapping[str, str]) -> Preview:
     """Text always; audio when a TTS engine can speak it (its failure is reported, not raised)."""
     text = spoken_text(script, template, values)
     if not text:
         return Preview(text="", audio_key=None)
+    # The call path's choice of engine and voice, fallbacks included: the preview is what calls say.
     try:
-        choice = resolve_voice(script.voice_code)
-        engine = _engine(settings, choice.engine)
-        voice = choice.voice if engine.name == choice.engine else "vi"
+        voices = VoiceEngines(
+            engine=settings.tts_engine, base_url=settings.tts_base_url, api_key=settings.tts_api_key
+        )
+    except ValueError as exc:  # a bad AICALL_TTS_ENGINE: the text still helps
+        return Preview(text=text, audio_key=None, audio_error=str(exc))
+    try:
+        spoken = voices.select(script.voice_code)
         prompter = Prompter(
             script.fields,
             dialect=script.dialect,
-            engine=engine,
-            voice=voice,
+            engine=spoken.engine,
+            voice=spoken.voice,
             speed=script.speed,
             cache=AudioCache(audio_directory(settings)),
         )
@@ -104,6 +96,8 @@ async def render(settings: Settings, script: Script, template: str, values: Mapp
     except (SpeechError, OSError) as exc:
         log.warning("preview of scenario %s: no audio: %s", script.scenario_id, exc)
         return Preview(text=text, audio_key=None, audio_error=str(exc))
+    finally:
+        await voices.aclose()
     return Preview(text=text, audio_key=path.stem)
 
 

@@ -6,6 +6,7 @@ Modules, from words to sound:
 * `template`: `{{placeholders}}`, `render_text`, `validate_value`, `check_values`.
 * `tts` (`espeak`, `openai_speech`, `fakes`): the `TtsEngine` seam and its engines.
 * `voices`: scenario voice codes -> (engine, voice).
+* `selection`: `VoiceEngines`, the engine that speaks a voice code, with its fallbacks.
 * `cache`: `AudioCache`, WAV files on disk with a memory LRU in front.
 * `prompter`: `Prompter.render` / `render_file`, what the interpreter and previews call.
 * `wav`, `resample`, `pcm`, `tools`, `timing`: audio plumbing without `audioop`.
