@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from sqlalchemy import create_engine, inspect, text
 
+from aicall import all_models
 from aicall.accounts import service as account_service
 from aicall.accounts.secrets_box import SecretBox
 from aicall.app import create_app
@@ -23,7 +24,6 @@ from aicall.campaigns import service as campaign_service
 from aicall.config import Settings
 from aicall.db import migrate
 from aicall.db.engine import Database
-from aicall.db.models import Base
 from aicall.web.deps import AppState
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -88,7 +88,7 @@ def db(database: Database) -> Database:
     """The session's database, emptied before each test."""
     existing = set(inspect(database.engine).get_table_names())
     with database.transaction() as session:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in reversed(all_models.metadata.sorted_tables):
             if table.name in existing:
                 session.execute(table.delete())
     return database

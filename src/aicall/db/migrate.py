@@ -1,4 +1,9 @@
-"""Run Alembic migrations programmatically (`aicall init`, `aicall serve`, tests)."""
+"""Run Alembic migrations programmatically (`aicall init`, `aicall serve`, tests).
+
+Upgrading needs only the migration scripts. Autogenerate and check compare against the models'
+metadata, which the caller passes in (`aicall.all_models.metadata`): `db/` is below the domains
+and does not import their models.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,17 +31,19 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def revision(engine: Engine, message: str) -> None:
-    """Developer helper: autogenerate a migration from the models."""
+def revision(engine: Engine, message: str, *, metadata: MetaData) -> None:
+    """Developer helper: autogenerate a migration from the models in `metadata`."""
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["target_metadata"] = metadata
         command.revision(config, message=message, autogenerate=True)
 
 
-def check(engine: Engine) -> None:
-    """Raise if the models and the migrations disagree."""
+def check(engine: Engine, *, metadata: MetaData) -> None:
+    """Raise if the models in `metadata` and the migrations disagree."""
     config = alembic_config(engine)
     with engine.connect() as connection:
         config.attributes["connection"] = connection
+        config.attributes["target_metadata"] = metadata
         command.check(config)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, engine_from_config, pool
 
-from aicall.db.models import Base
-
 config = context.config
-target_metadata = Base.metadata
+# The models' metadata, passed in by `aicall.db.migrate` for autogenerate and check (None for an
+# upgrade, which runs the scripts alone): `db/` does not import the domains that define the models.
+target_metadata = config.attributes.get("target_metadata")
 
 
 def run_migrations() -> None:
