@@ -18,9 +18,10 @@ from aicall.calls import retention
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
-from aicall.dialer.scheduler import Dialer, scenario_call_config
+from aicall.dialer.scheduler import Dialer
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
+from aicall.scenarios import service as scenario_service
 from aicall.scenarios import snapshot
 from aicall.speech.cache import AudioCache
 from aicall.speech.prompter import Prompter as SpeechPrompter
@@ -95,7 +96,7 @@ class Engine:
                 settings=settings,
                 router=BackendRouter(settings),
                 load_script=load_approved_script,
-                load_call_config=scenario_call_config,
+                load_call_config=scenario_service.stored_call_config,
                 prompter_for=self._prompters,
                 emit=notify.emit,
                 heartbeat_every=settings.dialer_heartbeat,

@@ -23,7 +23,7 @@ from aicall.config import Settings
 from aicall.db import migrate
 from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
-from aicall.dialer.scheduler import Dialer, scenario_call_config
+from aicall.dialer.scheduler import Dialer
 from aicall.engine import PrompterFactory, load_approved_script
 from aicall.hotlines import service as hotline_service
 from aicall.scenarios import actions as scenario_actions
@@ -154,7 +154,7 @@ async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on
             settings=settings,
             router=BackendRouter(settings),
             load_script=load_approved_script,
-            load_call_config=scenario_call_config,
+            load_call_config=scenario_service.stored_call_config,
             prompter_for=PrompterFactory(settings),
             emit=notify.emit,
         )

@@ -1,7 +1,8 @@
 """Dialling settings of a campaign: defaults <- the scenario's call_config <- the campaign's own.
 
 A campaign stores only what its owner set (`Campaign.settings`), so a change to the scenario's
-defaults reaches every campaign that did not override that setting.
+defaults reaches every campaign that did not override that setting. The defaults themselves
+are `campaigns.defaults`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from aicall.calls.outcomes import CallOutcome
+from aicall.campaigns import defaults
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 RETRYABLE = (
@@ -50,33 +52,33 @@ class HourRange(_Model):
 
 class RetryRule(_Model):
     max_attempts: int = Field(default=0, ge=0, le=20)  # re-calls after the first attempt
-    interval: int = Field(default=1800, ge=0, le=30 * 86400)  # seconds before the re-call
+    interval: int = Field(default=defaults.RE_CALL_DELAY_MINUTES * 60, ge=0, le=30 * 86400)  # seconds
 
 
 def _default_retry() -> dict[str, RetryRule]:
-    return {
-        CallOutcome.NO_ANSWER.value: RetryRule(max_attempts=2, interval=1800),
-        CallOutcome.BUSY.value: RetryRule(max_attempts=2, interval=600),
-        CallOutcome.FAILED.value: RetryRule(max_attempts=1, interval=600),
-    }
+    # The scenario default's re_call, read as a scenario's: one rule for both, never two copies.
+    rules = from_call_config({"re_call": dict(defaults.RE_CALL)})["retry"]
+    return {outcome: RetryRule(**rule) for outcome, rule in rules.items()}
 
 
 class CampaignSettings(_Model):
-    timezone: str = "Asia/Ho_Chi_Minh"
-    days: list[str] = Field(default_factory=lambda: list(DAY_NAMES))
-    hours: list[HourRange] = Field(default_factory=lambda: [HourRange()])
+    timezone: str = defaults.TIMEZONE
+    days: list[str] = Field(default_factory=lambda: list(defaults.DAYS))
+    hours: list[HourRange] = Field(
+        default_factory=lambda: [HourRange(start=start, end=end) for start, end in defaults.HOURS]
+    )
     start_date: date | None = None
     end_date: date | None = None
-    max_concurrent: int = Field(default=10, ge=1, le=2000)
-    calls_per_second: float = Field(default=5.0, gt=0, le=200)
-    ring_timeout: float = Field(default=30.0, ge=1, le=300)
-    max_duration: float = Field(default=300.0, ge=5, le=4 * 3600)
-    allow_duplicate_phone: bool = False
-    pool_hotline_key: str = Field(default="POOL_SYSTEM", min_length=1, max_length=100)
-    hotline_selection: Literal["RANDOM", "ROUND_ROBIN", "LEAST_BUSY"] = "RANDOM"
+    max_concurrent: int = Field(default=defaults.MAX_CONCURRENT, ge=1, le=2000)
+    calls_per_second: float = Field(default=defaults.CALLS_PER_SECOND, gt=0, le=200)
+    ring_timeout: float = Field(default=defaults.RING_TIMEOUT, ge=1, le=300)
+    max_duration: float = Field(default=float(defaults.MAX_DURATION), ge=5, le=4 * 3600)
+    allow_duplicate_phone: bool = defaults.ALLOW_DUPLICATE_PHONE
+    pool_hotline_key: str = Field(default=defaults.POOL_HOTLINE_KEY, min_length=1, max_length=100)
+    hotline_selection: Literal["RANDOM", "ROUND_ROBIN", "LEAST_BUSY"] = defaults.CALL_ROUTING
     retry: dict[str, RetryRule] = Field(default_factory=_default_retry)
-    record: bool = False
-    complete_when_done: bool = False  # complete once no contact is left to call
+    record: bool = defaults.RECORD
+    complete_when_done: bool = defaults.COMPLETE_WHEN_DONE  # complete once no contact is left to call
 
     @field_validator("timezone")
     @classmethod

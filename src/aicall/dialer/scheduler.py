@@ -14,8 +14,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from aicall.accounts.secrets_box import SecretBox
 from aicall.calls.outcomes import CallOutcome
 from aicall.clock import Clock, utc_now
@@ -29,7 +27,6 @@ from aicall.dialer.outbox import Emit, emit_all
 from aicall.dialer.pacing import TokenBucket
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
-from aicall.scenarios.models import Scenario
 
 log = logging.getLogger("aicall.dialer")
 
@@ -298,8 +295,3 @@ class Dialer:
     def _leave(self) -> None:
         with self.db.transaction() as session:
             recovery.leave(session, self.worker_id)
-
-
-def scenario_call_config(session: Session, scenario_id: str) -> dict[str, Any] | None:
-    scenario = session.get(Scenario, scenario_id)
-    return dict(scenario.call_config or {}) if scenario else None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from aicall import notify
 from aicall.accounts.models import Account, Application
+from aicall.campaigns import defaults
 from aicall.campaigns.models import Campaign, CampaignStatus
 from aicall.clock import utc_now
 from aicall.errors import Conflict, ScenarioNotDraft, ScenarioNotFound, ValidationFailed
@@ -22,21 +23,6 @@ from aicall.scenarios.validation import check_script
 from aicall.speech.voices import DEFAULT_VOICE_CODE
 
 DEFAULT_TTS_CONFIG: dict[str, Any] = {"voice_code": DEFAULT_VOICE_CODE, "speed": 1.0}
-DEFAULT_CALL_CONFIG: dict[str, Any] = {
-    "allow_duplicate_phone": False,
-    "call_routing": "RANDOM",
-    "max_concurrent": 10,
-    "max_duration": 300,  # seconds
-    "pool_hotline_key": "POOL_SYSTEM",
-    "re_call": {
-        "times": 2,
-        "delay": 30,  # minutes
-        "is_busy": True,
-        "is_failed": True,
-        "is_no_answer": True,
-        "is_voice_mail": False,
-    },
-}
 DEFAULT_TIMEOUT = 5.0  # seconds a menu waits for a key
 START_LABEL = "start"
 # Campaigns that may still dial: a scenario they use cannot be deleted.
@@ -72,7 +58,7 @@ def create_scenario(*, session: Session, application_id: str, data: ScenarioCrea
         tags=list(data.tags or []),
         personalized_fields=[f.stored() for f in data.personalized_fields or []],
         tts_config=_merged(DEFAULT_TTS_CONFIG, data.tts_config),
-        call_config=_merged(DEFAULT_CALL_CONFIG, data.call_config),
+        call_config=_merged(defaults.scenario_call_config(), data.call_config),
         dialect=data.dialect or "north",
         version=1,
         created_at=now,
@@ -110,6 +96,14 @@ def _merged(current: dict[str, Any], given: Any) -> dict[str, Any]:
     return merged
 
 
+def stored_call_config(session: Session, scenario_id: str) -> dict[str, Any] | None:
+    """A copy of the scenario's `call_config` (CONTRACT §3 shape), None for a missing scenario.
+
+    Positional, to serve as the dialer's `CallConfigLoader`."""
+    scenario = session.get(Scenario, scenario_id)
+    return dict(scenario.call_config or {}) if scenario else None
+
+
 def list_scenarios(
     *, session: Session, application_id: str, status: str | None, limit: int, offset: int
 ) -> tuple[list[Scenario], int]:
@@ -145,7 +139,9 @@ def update_scenario(
     if data.tts_config is not None:
         scenario.tts_config = _merged(scenario.tts_config or DEFAULT_TTS_CONFIG, data.tts_config)
     if data.call_config is not None:
-        scenario.call_config = _merged(scenario.call_config or DEFAULT_CALL_CONFIG, data.call_config)
+        scenario.call_config = _merged(
+            scenario.call_config or defaults.scenario_call_config(), data.call_config
+        )
     if data.personalized_fields is not None:
         scenario.personalized_fields = [f.stored() for f in data.personalized_fields]
     if data.dialect is not None:

@@ -1,0 +1,83 @@
+"""Call defaults: how a campaign dials when neither it nor its scenario says otherwise.
+
+The one place these values are written (ARCHITECTURE's owners table). A new scenario stores
+`scenario_call_config()` as its `call_config` (CONTRACT §3); `campaigns.settings` builds its
+defaults from the same constants; docs/campaigns.md, docs/scenarios.md and README quote them,
+and `tests/unit/campaigns/test_call_defaults.py` holds the quotes to these values.
+
+Re-calls: busy, failed and no answer are re-called twice, 30 minutes apart; voicemail is not.
+A second copy once said busy 2 x 600 s and failed 1 x 600 s. The contract's `re_call` is one
+`times` and one `delay` (minutes) for every outcome it flags, and `GET /scenarios/{id}` shows
+it to the customer, so a campaign that overrides nothing must re-call every flagged outcome
+as that `re_call` says: per-outcome intervals are our extension (CONTRACT §4), set by a
+campaign that wants them, never a default the customer cannot see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import time
+from types import MappingProxyType
+from typing import Any, Final
+
+__all__ = [
+    "ALLOW_DUPLICATE_PHONE",
+    "CALLS_PER_SECOND",
+    "CALL_ROUTING",
+    "COMPLETE_WHEN_DONE",
+    "DAYS",
+    "HOURS",
+    "MAX_CONCURRENT",
+    "MAX_DURATION",
+    "POOL_HOTLINE_KEY",
+    "RECORD",
+    "RE_CALL",
+    "RE_CALL_DELAY_MINUTES",
+    "RE_CALL_TIMES",
+    "RING_TIMEOUT",
+    "TIMEZONE",
+    "scenario_call_config",
+]
+
+# Calling window: every day, all day, in Vietnam's time zone.
+TIMEZONE: Final = "Asia/Ho_Chi_Minh"
+DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HOURS: Final[tuple[tuple[time, time | None], ...]] = ((time(0, 0), None),)  # (start, end); None: midnight
+
+# Limits.
+MAX_CONCURRENT: Final = 10  # calls of one campaign at once
+CALLS_PER_SECOND: Final = 5.0  # new calls per second, per campaign
+RING_TIMEOUT: Final = 30.0  # seconds of ringing before a CANCEL (no_answer)
+MAX_DURATION: Final = 300  # seconds: the longest call, and the worst case reserved from the balance
+ALLOW_DUPLICATE_PHONE: Final = False
+POOL_HOTLINE_KEY: Final = "POOL_SYSTEM"  # the shared pool of caller numbers (CONTRACT §3)
+CALL_ROUTING: Final = "RANDOM"  # how a caller number is picked: RANDOM, ROUND_ROBIN, LEAST_BUSY
+RECORD: Final = False
+COMPLETE_WHEN_DONE: Final = False
+
+# Re-calls, in the contract's shape (see the module docstring for why 30 minutes for all).
+RE_CALL_TIMES: Final = 2  # re-calls after the first attempt
+RE_CALL_DELAY_MINUTES: Final = 30
+RE_CALL: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "times": RE_CALL_TIMES,
+        "delay": RE_CALL_DELAY_MINUTES,
+        "is_busy": True,
+        "is_failed": True,
+        "is_no_answer": True,
+        "is_voice_mail": False,
+    }
+)
+
+
+def scenario_call_config() -> dict[str, Any]:
+    """A new scenario's `call_config` (CONTRACT §3 field names; `max_duration` in seconds,
+    `re_call.delay` in minutes): a fresh copy the caller may change."""
+    return {
+        "allow_duplicate_phone": ALLOW_DUPLICATE_PHONE,
+        "call_routing": CALL_ROUTING,
+        "max_concurrent": MAX_CONCURRENT,
+        "max_duration": MAX_DURATION,
+        "pool_hotline_key": POOL_HOTLINE_KEY,
+        "re_call": dict(RE_CALL),
+    }
