@@ -11,8 +11,9 @@ non-2xx final response to the application. Over UDP both are the transaction lay
 * non-INVITE client transaction (§17.1.2): Timer E retransmits (BYE, CANCEL, INFO, REFER,
   REGISTER) at T1 doubling up to T2; Timer F gives up.
 
-Timers are plain `loop.call_later` handles; their delays come from `SipTimers`, so tests
-shrink them by passing a different object, never by patching globals.
+Timers are plain `call_later` handles on a `Scheduler` (the running asyncio loop unless one is
+passed in); their delays come from `SipTimers`. Tests shrink the delays by passing a different
+`SipTimers`, or drive time by hand with a scheduler of their own, never by patching globals.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiosipua import SipRequest, SipResponse
 
@@ -52,6 +53,20 @@ class Sender(Protocol):
     """Where transactions put their messages on the wire (aiosipua's transports fit)."""
 
     def send(self, message: SipRequest | SipResponse, addr: tuple[str, int]) -> None: ...
+
+
+class TimerHandle(Protocol):
+    """A pending delayed call (asyncio's `TimerHandle` fits)."""
+
+    def cancel(self) -> None: ...
+
+
+class Scheduler(Protocol):
+    """Where transactions get their time from: delayed calls and futures (an asyncio loop fits)."""
+
+    def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> TimerHandle: ...
+
+    def create_future(self) -> asyncio.Future[Any]: ...
 
 
 class State(enum.Enum):
@@ -91,6 +106,7 @@ class ClientTransaction:
         on_response: Callable[[SipResponse], None],
         on_timeout: Callable[[], None],
         on_terminated: Callable[[ClientTransaction], None],
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.request = request
         self.addr = addr
@@ -102,10 +118,10 @@ class ClientTransaction:
         self._on_response = on_response
         self._on_timeout = on_timeout
         self._on_terminated = on_terminated
-        self._loop = asyncio.get_running_loop()
-        self._retransmit_handle: asyncio.TimerHandle | None = None
-        self._timeout_handle: asyncio.TimerHandle | None = None
-        self._linger_handle: asyncio.TimerHandle | None = None
+        self._loop: Scheduler = scheduler or asyncio.get_running_loop()
+        self._retransmit_handle: TimerHandle | None = None
+        self._timeout_handle: TimerHandle | None = None
+        self._linger_handle: TimerHandle | None = None
         self._interval = timers.t1
         self.transmissions = 0
         self.done: asyncio.Future[SipResponse | None] = self._loop.create_future()
@@ -262,10 +278,12 @@ def ack_for_non_2xx(invite: SipRequest, response: SipResponse) -> SipRequest:
 class TransactionTable:
     """Our live client transactions, and the responses we gave to requests (server side)."""
 
-    def __init__(self, sender: Sender, timers: SipTimers) -> None:
+    def __init__(self, sender: Sender, timers: SipTimers, *, scheduler: Scheduler | None = None) -> None:
         self.sender = sender  # also used by the TU for the ACK of a 2xx (not a transaction)
         self._sender = sender
         self._timers = timers
+        # None: the running loop, looked up when needed (the table may be built before the loop runs)
+        self._scheduler = scheduler
         self._client: dict[TransactionKey, ClientTransaction] = {}
         self._answered: dict[TransactionKey, SipResponse] = {}
 
@@ -288,6 +306,7 @@ class TransactionTable:
             on_response=on_response,
             on_timeout=on_timeout,
             on_terminated=self._forget,
+            scheduler=self._scheduler,
         )
         self._client[txn.key] = txn
         txn.start(self._timers.timer_b)
@@ -309,6 +328,7 @@ class TransactionTable:
             on_response=on_response or _ignore_response,
             on_timeout=on_timeout or _ignore_timeout,
             on_terminated=self._forget,
+            scheduler=self._scheduler,
         )
         self._client[txn.key] = txn
         txn.start(self._timers.timer_f)
@@ -335,7 +355,8 @@ class TransactionTable:
         key = (top_branch(request), request.method.upper())
         if key[0]:
             self._answered[key] = response
-            asyncio.get_running_loop().call_later(self._timers.server_linger, self._answered.pop, key, None)
+            scheduler = self._scheduler or asyncio.get_running_loop()
+            scheduler.call_later(self._timers.server_linger, self._answered.pop, key, None)
 
     def retransmitted(self, request: SipRequest) -> bool:
         """Resend our earlier response if `request` is a retransmission; True if it was."""
