@@ -7,6 +7,7 @@ that empty every table take the schema from here.
 """
 
 from aicall.accounts.models import Account, Application, LedgerEntry
+from aicall.accounts.users import User
 from aicall.calls.models import CallAttempt
 from aicall.campaigns.models import Campaign, Contact
 from aicall.db.base import Base
@@ -34,6 +35,7 @@ __all__ = [
     "ScenarioAction",
     "ScenarioVersion",
     "SipTrunk",
+    "User",
     "WebhookDelivery",
     "WebhookEvent",
     "metadata",

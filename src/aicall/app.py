@@ -14,6 +14,7 @@ from aicall.accounts.service import CredentialCache
 from aicall.calls import views as call_views
 from aicall.campaigns import views as campaign_views
 from aicall.config import Settings, get_settings
+from aicall.dashboard import routes as dashboard
 from aicall.db.engine import Database
 from aicall.engine import Engine
 from aicall.hotlines import views as hotline_views
@@ -27,10 +28,11 @@ from aicall.webhooks import views as webhook_views
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url)
+    secret_key = settings.ensure_secret_key()
     state = AppState(
         settings=settings,
         db=database,
-        box=SecretBox(settings.ensure_secret_key()),
+        box=SecretBox(secret_key),
         credential_cache=CredentialCache(),
         rate_limiter=RateLimiter(settings.rate_limit_per_second, 2 * settings.rate_limit_per_second),
     )
@@ -67,4 +69,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(call_views.router)
     app.include_router(scenario_views.router)
     app.include_router(webhook_views.router)
+    # The operators' pages share the process, port and services of the API (issue 10).
+    dashboard.install(app, secret_key=secret_key, https_only=settings.base_url.startswith("https://"))
     return app

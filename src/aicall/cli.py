@@ -12,6 +12,7 @@ import typer
 
 from aicall.accounts import flows as account_flows
 from aicall.accounts import service as account_service
+from aicall.accounts.cli import user_cli
 from aicall.accounts.models import Application
 from aicall.bootstrap import Platform, open_platform
 from aicall.campaigns import queries
@@ -39,6 +40,7 @@ cli.add_typer(pool_cli, name="pool")
 cli.add_typer(trunk_cli, name="trunk")
 cli.add_typer(balance_cli, name="balance")
 cli.add_typer(scenario_cli, name="scenario")
+cli.add_typer(user_cli, name="user")
 webhook_cli.register(app_cli)  # `aicall app update --webhook-url ...`
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -99,6 +101,7 @@ def init(
         with platform.db.transaction() as session:
             tenant = ensure_demo(session=session, box=platform.box)
         data.update(tenant.to_dict())
+        data["dashboard_url"] = f"{platform.settings.base_url}/"
         if not as_json:
             data["curl"] = demo_curl(platform.settings, tenant)
     _emit(data, as_json)
@@ -130,6 +133,9 @@ def serve(
         typer.echo("Add ten demo contacts (numbers ending 0-9):")
         typer.echo("  " + demo_curl(settings, tenant))
         typer.echo(f"API docs: {settings.base_url}/docs")
+        typer.echo(
+            f"Dashboard: {settings.base_url}/  (log in as {tenant.login_email} / {tenant.login_password})"
+        )
     platform.db.dispose()
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 

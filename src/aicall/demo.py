@@ -3,6 +3,8 @@ campaign (created once; later runs find and print the same ones)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from aicall.accounts import ledger
 from aicall.accounts import service as account_service
+from aicall.accounts import users as user_service
 from aicall.accounts.models import Account, Application
 from aicall.accounts.secrets_box import SecretBox
 from aicall.campaigns import service as campaign_service
@@ -26,6 +29,7 @@ DEMO_APPLICATION = "Demo application"
 DEMO_CAMPAIGN = "Demo campaign"
 DEMO_SCENARIO = "Nhắc thanh toán (demo)"
 DEMO_BALANCE = 1_000_000  # đồng
+DEMO_LOGIN_EMAIL = "demo@aicall.local"
 # The demo dials at any hour, and fast enough that every simulated path shows within a minute.
 DEMO_SETTINGS = {"ring_timeout": 20, "max_duration": 120, "calls_per_second": 10}
 
@@ -39,6 +43,8 @@ class DemoTenant:
     webhook_secret: str | None
     campaign_id: str
     scenario_id: str
+    login_email: str
+    login_password: str
     created: bool
 
     def to_dict(self) -> dict[str, object]:
@@ -50,6 +56,8 @@ class DemoTenant:
             "webhook_secret": self.webhook_secret,
             "campaign_id": self.campaign_id,
             "scenario_id": self.scenario_id,
+            "login_email": self.login_email,
+            "login_password": self.login_password,
         }
 
 
@@ -87,18 +95,32 @@ def ensure_demo(*, session: Session, box: SecretBox) -> DemoTenant:
         )
         campaign.status = CampaignStatus.RUNNING.value
         campaign.started_at = utc_now()
+    api_secret = box.open(app.api_secret_encrypted)
+    password = demo_password(api_secret)
+    if user_service.find_user_id(session=session, email=DEMO_LOGIN_EMAIL) is None:
+        user_service.create_user(
+            session=session, account_id=account.id, email=DEMO_LOGIN_EMAIL, password=password, is_admin=True
+        )
     if created:
         ledger.topup(session=session, account_id=account.id, amount=DEMO_BALANCE, note="demo credit")
     return DemoTenant(
         account_id=account.id,
         application_id=app.id,
         api_key=app.api_key,
-        api_secret=box.open(app.api_secret_encrypted),
+        api_secret=api_secret,
         webhook_secret=box.open(app.webhook_secret_encrypted) if app.webhook_secret_encrypted else None,
         campaign_id=campaign.id,
         scenario_id=scenario.id,
+        login_email=DEMO_LOGIN_EMAIL,
+        login_password=password,
         created=created,
     )
+
+
+def demo_password(api_secret: str) -> str:
+    """The demo login's password: derived from the demo application's secret, so every install
+    has its own, nothing is stored in clear, and `init --demo` can print it again on every run."""
+    return hmac.new(api_secret.encode(), b"aicall demo login", hashlib.sha256).hexdigest()[:16]
 
 
 def _demo_scenario(session: Session, application_id: str) -> Scenario:

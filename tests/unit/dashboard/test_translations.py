@@ -1,0 +1,31 @@
+"""Every text of the interface has an English translation (Vietnamese is the source)."""
+
+import re
+from pathlib import Path
+
+import aicall.dashboard
+from aicall.dashboard.i18n import Translator, catalogue
+
+ROOT = Path(aicall.dashboard.__file__).parent
+# _("...") in templates and page modules; the text is a literal (no variables inside).
+CALL = re.compile(r"""\b_\(\s*(["'])((?:(?!\1).)+)\1""")
+
+
+def interface_texts() -> set[str]:
+    texts: set[str] = set()
+    for path in [*ROOT.rglob("*.html"), *ROOT.rglob("*.py")]:
+        texts.update(match.group(2) for match in CALL.finditer(path.read_text(encoding="utf-8")))
+    return texts
+
+
+def test_every_interface_text_has_an_english_translation() -> None:
+    english = catalogue("en")
+    missing = sorted(text for text in interface_texts() if text not in english)
+    assert missing == [], f"add these to dashboard/locales/en/*.json: {missing}"
+
+
+def test_vietnamese_is_shown_as_written_and_english_is_formatted() -> None:
+    assert Translator("vi")("Chiến dịch") == "Chiến dịch"
+    assert Translator("en")("Quá nhiều lần đăng nhập sai. Thử lại sau {minutes} phút.", minutes=3) == (
+        "Too many failed logins. Try again in 3 min."
+    )
