@@ -72,7 +72,7 @@ async def test_a_claim_on_postgresql_skips_events_another_worker_has_locked(db, 
         assert holding.wait(10)
         sender = dispatcher(db)
         # Without SKIP LOCKED this would wait for the other transaction; it must not.
-        jobs = await asyncio.wait_for(asyncio.to_thread(sender._claim, 10), timeout=5)
+        jobs = await asyncio.wait_for(sender.store.claim(10), timeout=5)
         assert [job.event_id for job in jobs] == [free]
     finally:
         release.set()

@@ -12,7 +12,7 @@ from aicall.accounts import service as account_service
 from aicall.accounts.models import Application
 from aicall.webhooks import payloads
 from aicall.webhooks import service as webhook_service
-from aicall.webhooks.dispatcher import GuardedTransport
+from aicall.webhooks.sender import GuardedTransport
 from aicall.webhooks.testing import CLOSE, HANG, Reply, WebhookReceiver
 from tests.integration.support import free_port, make_tenant
 from tests.integration.webhooks.helpers import (

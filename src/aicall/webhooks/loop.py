@@ -1,0 +1,185 @@
+"""The delivery loop: scheduling and concurrency, over any outbox store and any sender.
+
+It knows no SQL and no HTTP: jobs come from an `OutboxStore`, go out through a `Sender`, and
+their outcomes go back to the store. Tests run it on `fakes.InMemoryOutbox` and `fakes.FakeSender`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Self, TypeVar
+
+from aicall.webhooks.delivery import Job, OutboxStore, Outcome, Sender
+
+__all__ = ["RECORD_WITHIN", "DeliveryLoop"]
+
+log = logging.getLogger("aicall.webhooks")
+T = TypeVar("T")
+RECORD_WITHIN = 0.1  # seconds a delivery's result may wait to be written with others
+
+
+class DeliveryLoop:
+    """Delivers the store's due events through the sender, `concurrency` at a time, claiming
+    up to `batch` events per claim. Use one loop per event loop. `aclose()` closes the sender."""
+
+    def __init__(self, store: OutboxStore, sender: Sender, *, batch: int = 50, concurrency: int = 16) -> None:
+        if batch < 1 or concurrency < 1:
+            raise ValueError("batch and concurrency must be at least 1")
+        self.store = store
+        self.sender = sender
+        self.batch = batch
+        self.concurrency = concurrency
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def run_once(self) -> int:
+        """Claim one batch of due events, deliver them, record the results; return how many.
+        Store errors propagate (unlike in `run`)."""
+        jobs = await self.store.claim(self.batch)
+        if not jobs:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(job) for job in jobs))
+        await self.store.record(outcomes)
+        return len(jobs)
+
+    async def run(self, stop: asyncio.Event, idle_delay: float = 0.5) -> None:
+        """Deliver until `stop` is set, then finish the deliveries in flight and return.
+
+        Keeps `concurrency` deliveries going from a local queue of claimed events, topped up a
+        batch at a time; a slow receiver holds one slot, not a batch. Results are recorded as
+        they come, in the same transaction as the next claim. When nothing is due it sleeps up
+        to `idle_delay` seconds; the store's wake-up (new events committed) ends the sleep at once.
+        A failing store is logged and retried on the next pass: leases cover what it lost.
+        """
+        await _Run(self.store, self._send, self.batch, self.concurrency, stop, idle_delay).until_stopped()
+
+    async def aclose(self) -> None:
+        await self.sender.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def _send(self, job: Job) -> Outcome:
+        async with self._slots:
+            return await self.sender.send(job)
+
+
+class _Run:
+    """The state of one `DeliveryLoop.run`. `queue`: claimed jobs not started; `in_flight`: at
+    most `concurrency` sends; `unrecorded`: finished results, to be written by `record_by`;
+    `poll_at`: when to claim again (0: at once, the last claim was a full batch). Times are the
+    event loop's clock."""
+
+    def __init__(
+        self,
+        store: OutboxStore,
+        send: Callable[[Job], Coroutine[Any, Any, Outcome]],
+        batch: int,
+        concurrency: int,
+        stop: asyncio.Event,
+        idle_delay: float,
+    ) -> None:
+        self.store = store
+        self.send = send
+        self.batch = batch
+        self.concurrency = concurrency
+        self.stop = stop
+        self.idle_delay = idle_delay
+        self.loop = asyncio.get_running_loop()
+        self.wake = asyncio.Event()
+        self.queue: deque[Job] = deque()
+        self.in_flight: set[asyncio.Task[Outcome]] = set()
+        self.unrecorded: list[Outcome] = []
+        self.record_by = 0.0
+        self.poll_at = 0.0
+        self.stop_task = asyncio.ensure_future(stop.wait())
+        self.wake_task = asyncio.ensure_future(self.wake.wait())
+
+    async def until_stopped(self) -> None:
+        unlisten = self.store.listen(self._waker)
+        try:
+            while True:
+                self._collect()
+                if self.stop.is_set():
+                    if await self._wind_down():
+                        return
+                    continue
+                await self._exchange()
+                while self.queue and len(self.in_flight) < self.concurrency:
+                    self.in_flight.add(asyncio.create_task(self.send(self.queue.popleft())))
+                await self._wait()
+        finally:
+            unlisten()
+            for task in (self.stop_task, self.wake_task, *self.in_flight):
+                task.cancel()  # unrecorded deliveries come back when their lease ends
+
+    def _waker(self) -> None:
+        # Called from the threads that commit; the event belongs to the loop's thread.
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            self.loop.call_soon_threadsafe(self.wake.set)
+
+    def _collect(self) -> None:
+        finished = {task for task in self.in_flight if task.done()}
+        if finished:
+            self.in_flight -= finished
+            if not self.unrecorded:
+                self.record_by = self.loop.time() + RECORD_WITHIN
+            self.unrecorded.extend(task.result() for task in finished)
+
+    async def _wind_down(self) -> bool:
+        """Record what finished and hand back what was claimed but not started (due again now,
+        not at the lease's end); True once nothing is in flight."""
+        await self._guarded(self.store.release(self.unrecorded, list(self.queue)))
+        self.unrecorded, self.queue = [], deque()
+        if not self.in_flight:
+            return True
+        await asyncio.wait(self.in_flight)
+        return False
+
+    async def _exchange(self) -> None:
+        """Claim when there is room and something may be due; write results once enough have
+        gathered or the oldest has waited `RECORD_WITHIN`. Both go in one transaction: fewer
+        commits, and only a moment more of at-least-once."""
+        now = self.loop.time()
+        due = len(self.queue) < self.concurrency and (self.wake.is_set() or now >= self.poll_at)
+        want = self.batch - len(self.queue) if due else 0
+        record = len(self.unrecorded) >= self.concurrency or (bool(self.unrecorded) and now >= self.record_by)
+        if not (want or record):
+            return
+        if want:
+            self.wake.clear()
+        jobs = await self._guarded(self.store.record(self.unrecorded, claim=want))
+        self.unrecorded = []  # written, or lost with a failed transaction: leases bring those back
+        self.queue.extend(jobs or [])
+        if want:
+            full = jobs is not None and len(jobs) == want
+            self.poll_at = 0.0 if full else self.loop.time() + self.idle_delay
+
+    async def _wait(self) -> None:
+        """Until a send finishes, stop is set, a wake-up comes, or the next deadline passes."""
+        waiters: set[asyncio.Future[Any]] = {self.stop_task, *self.in_flight}
+        deadlines = [self.record_by] if self.unrecorded else []
+        if len(self.queue) < self.concurrency:  # room for more: a poll or a wake-up may fill it
+            deadlines.append(self.poll_at)
+            if self.wake_task.done():
+                self.wake_task = asyncio.ensure_future(self.wake.wait())
+            waiters.add(self.wake_task)
+        timeout = min(deadlines) - self.loop.time() if deadlines else None
+        if timeout is not None and timeout <= 0:
+            return  # something is due right now
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+
+    @staticmethod
+    async def _guarded(work: Awaitable[T]) -> T | None:
+        """Store work whose failure is logged and survived (leases cover what it lost)."""
+        try:
+            return await work
+        except Exception:
+            log.exception("webhook dispatcher: database work failed; retrying on the next pass")
+            return None

@@ -1,0 +1,244 @@
+"""The outbox store on the database: claims due events, records attempts, hands back claims.
+
+Claiming is `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (several workers share the
+outbox, never the same event) and runs under SQLite's write lock (taken by BEGIN IMMEDIATE).
+The SQL runs in a worker thread, one transaction per call, so the event loop never blocks.
+Leases and what they make of a crash: `delivery.OutboxStore`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+from standardwebhooks import Webhook
+
+from aicall.accounts.models import Application
+from aicall.accounts.secrets_box import SecretBox
+from aicall.clock import Clock, utc_now
+from aicall.db.base import UTCDateTime
+from aicall.db.engine import Database
+from aicall.ids import object_id
+from aicall.webhooks import outbox
+from aicall.webhooks.delivery import LEASE_EXPIRED, Job, Outcome, after_attempt
+from aicall.webhooks.models import EventStatus, WebhookDelivery, WebhookEvent
+from aicall.webhooks.schedule import DEFAULT_SCHEDULE, RetrySchedule
+
+__all__ = ["SqlOutboxStore"]
+
+log = logging.getLogger("aicall.webhooks")
+SIGNER_CACHE = 10_000  # signing secrets kept opened
+UNCLAIMED: dict[str, Any] = {"claimed_until": None, "claim_token": None}  # no lease holds the event
+
+
+@dataclass
+class SqlOutboxStore:
+    """`OutboxStore` on the `webhook_events` and `webhook_deliveries` tables.
+
+    `lease`: seconds a claim lasts. `box` opens the applications' sealed signing secrets."""
+
+    db: Database
+    box: SecretBox
+    _: KW_ONLY
+    lease: float
+    clock: Clock = utc_now
+    schedule: RetrySchedule = DEFAULT_SCHEDULE
+
+    def __post_init__(self) -> None:
+        if self.lease <= 0:
+            raise ValueError("the lease must be positive")
+        # Opening a sealed secret costs a decryption: once per secret, not per event. A failure
+        # is not cached, and a rotated secret is another key.
+        self._signer = functools.lru_cache(maxsize=SIGNER_CACHE)(
+            lambda sealed: Webhook(self.box.open(sealed))
+        )
+
+    async def claim(self, limit: int) -> list[Job]:
+        """Lease up to `limit` due events, oldest due first, in one transaction."""
+        return await self.record((), claim=limit)
+
+    async def record(self, outcomes: Sequence[Outcome], *, claim: int = 0) -> list[Job]:
+        """Record `outcomes`, then lease up to `claim` due events: one write lock, one commit."""
+        return await asyncio.to_thread(self._record_and_claim, outcomes, claim)
+
+    async def release(self, outcomes: Sequence[Outcome], unstarted: Sequence[Job]) -> None:
+        """Record `outcomes` and hand back `unstarted` jobs: due now, their attempt not spent."""
+        await asyncio.to_thread(self._release, outcomes, unstarted)
+
+    def listen(self, waker: Callable[[], None]) -> Callable[[], None]:
+        """Call `waker` after every commit of new events in this process (see `outbox.emit`)."""
+        outbox.add_waker(waker)
+        return lambda: outbox.remove_waker(waker)
+
+    def _record_and_claim(self, outcomes: Sequence[Outcome], limit: int) -> list[Job]:
+        with self.db.transaction() as session:
+            self._record_in(session, outcomes)
+            return self._claim_in(session, limit) if limit else []
+
+    def _release(self, outcomes: Sequence[Outcome], unstarted: Sequence[Job]) -> None:
+        now = self.clock()
+        with self.db.transaction() as session:
+            self._record_in(session, outcomes)
+            for job in unstarted:
+                session.execute(
+                    update(WebhookEvent)
+                    .where(WebhookEvent.id == job.event_id, WebhookEvent.claim_token == job.claim_token)
+                    .values(next_attempt_at=now, attempts=WebhookEvent.attempts - 1, **UNCLAIMED)
+                    .execution_options(synchronize_session=False)
+                )
+
+    def _claim_in(self, session: Session, limit: int) -> list[Job]:
+        now = self.clock()
+        lease_end = now + timedelta(seconds=self.lease)
+        event = WebhookEvent
+        rows = session.execute(
+            select(
+                event.id,
+                event.application_id,
+                event.type,
+                event.payload,
+                event.created_at,
+                event.attempts,
+                event.claimed_until,
+                Application.webhook_url,
+                Application.webhook_secret_encrypted,
+            )
+            .join(Application, Application.id == event.application_id)
+            .where(event.status == EventStatus.PENDING.value, event.next_attempt_at <= now)
+            .order_by(event.next_attempt_at)
+            .limit(limit)
+            .with_for_update(of=event, skip_locked=True)
+        ).all()
+        token = secrets.token_hex(16)  # one per claim: it names this claim's lease
+        jobs: list[Job] = []
+        lost: list[dict[str, Any]] = []
+        for row in rows:
+            if row.claimed_until is not None:
+                # The previous claim's lease ran out with no result recorded: its dispatcher
+                # died mid-delivery. The receiver may have the event already; it gets it
+                # again, under the same webhook-id.
+                lost.append(
+                    {
+                        "id": object_id(),
+                        "event_id": row.id,
+                        "application_id": row.application_id,
+                        "event_type": row.type,
+                        "attempt": row.attempts,
+                        "url": row.webhook_url,
+                        "succeeded": False,
+                        "error": LEASE_EXPIRED,
+                        "created_at": row.claimed_until,
+                    }
+                )
+            if not row.webhook_url or not row.webhook_secret_encrypted:
+                self._give_up(session, row.id, "the application has no webhook URL")
+            elif row.attempts >= self.schedule.max_attempts:
+                self._give_up(session, row.id, f"gave up after {row.attempts} attempts")
+            elif (signer := self._open_signer(session, row.id, row.webhook_secret_encrypted)) is not None:
+                jobs.append(
+                    Job(
+                        event_id=row.id,
+                        application_id=row.application_id,
+                        event_type=row.type,
+                        attempt=row.attempts + 1,
+                        url=row.webhook_url,
+                        body=outbox.render_body(row.type, row.created_at, row.payload),
+                        signer=signer,
+                        claim_token=token,
+                    )
+                )
+        if lost:
+            session.execute(insert(WebhookDelivery), lost)
+        if jobs:
+            session.execute(
+                update(event)
+                .where(event.id.in_([job.event_id for job in jobs]))
+                .values(
+                    attempts=event.attempts + 1,
+                    claim_token=token,
+                    claimed_until=lease_end,
+                    next_attempt_at=lease_end,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return jobs
+
+    def _record_in(self, session: Session, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes:
+            return
+        now = self.clock()
+        log_rows: list[dict[str, Any]] = []
+        changes: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            job = outcome.job
+            log_rows.append(
+                {
+                    "id": object_id(),
+                    "event_id": job.event_id,
+                    "application_id": job.application_id,
+                    "event_type": job.event_type,
+                    "attempt": job.attempt,
+                    "url": job.url,
+                    "succeeded": outcome.succeeded,
+                    "status_code": outcome.status_code,
+                    "latency_ms": outcome.latency_ms,
+                    "error": outcome.error,
+                    "response_body": outcome.response_body,
+                    "created_at": outcome.started_at,
+                }
+            )
+            state = after_attempt(outcome, self.schedule, now)
+            changes.append(
+                {
+                    "b_id": job.event_id,
+                    "b_token": job.claim_token,
+                    "b_status": state.status.value,
+                    "b_next": state.next_attempt_at,
+                    "b_delivered": state.delivered_at,
+                    "b_code": outcome.status_code,
+                    "b_error": outcome.error,
+                }
+            )
+        session.execute(insert(WebhookDelivery), log_rows)
+        table = cast(Table, WebhookEvent.__table__)
+        # Only while our claim stands: after a lease expiry or a replay, the event's state
+        # belongs to whoever holds it now; our attempt stays in the log.
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.claim_token == bindparam("b_token"))
+            .values(
+                status=bindparam("b_status"),
+                next_attempt_at=bindparam("b_next", type_=UTCDateTime()),
+                delivered_at=bindparam("b_delivered", type_=UTCDateTime()),
+                last_status_code=bindparam("b_code"),
+                last_error=bindparam("b_error"),
+                **UNCLAIMED,
+            ),
+            changes,
+        )
+
+    def _open_signer(self, session: Session, event_id: str, sealed_secret: str) -> Webhook | None:
+        """The signer of the event's application; None, the event failed, when it cannot be opened."""
+        try:
+            return self._signer(sealed_secret)
+        except Exception as exc:  # one application's unreadable secret must not stall the others
+            log.error("webhook %s: cannot use the signing secret: %s", event_id, exc)
+            self._give_up(session, event_id, f"cannot use the signing secret: {exc}")
+            return None
+
+    @staticmethod
+    def _give_up(session: Session, event_id: str, reason: str) -> None:
+        session.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id == event_id)
+            .values(status=EventStatus.FAILED.value, next_attempt_at=None, last_error=reason, **UNCLAIMED)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,160 @@
+"""`SqlOutboxStore` on SQLite and PostgreSQL: claims are leases, results move events on only
+while their claim stands, released claims are due again at once. No HTTP: outcomes are made here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from aicall.clock import utc_now
+from aicall.db.engine import Database
+from aicall.webhooks.delivery import LEASE_EXPIRED, Job, Outcome
+from aicall.webhooks.store import SqlOutboxStore
+from tests.integration.webhooks.helpers import BOX, FAST, deliveries, emit, event
+
+LEASE = 60.0
+
+
+class Clock:
+    """A clock that stands still until moved, so stored times can be compared exactly."""
+
+    def __init__(self) -> None:
+        self.now = utc_now() + timedelta(seconds=1)  # after every event emitted so far
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def _store(db: Database, clock: Clock) -> SqlOutboxStore:
+    return SqlOutboxStore(db, BOX, lease=LEASE, clock=clock, schedule=FAST)
+
+
+def _outcome(job: Job, at: datetime, status: int) -> Outcome:
+    ok = 200 <= status < 300
+    return Outcome(job, at, ok, status, 12, None if ok else f"HTTP {status}", "ok" if ok else "down")
+
+
+async def test_a_claim_leases_due_events_oldest_first_and_spends_an_attempt(db, hooked):
+    ids = [emit(db, hooked.application_id) for _ in range(3)]
+    clock = Clock()
+    jobs = await _store(db, clock).claim(2)
+
+    assert [job.event_id for job in jobs] == ids[:2]
+    assert {job.attempt for job in jobs} == {1} and len({job.claim_token for job in jobs}) == 1
+    lease_end = clock.now + timedelta(seconds=LEASE)
+    for job in jobs:
+        leased = event(db, job.event_id)
+        assert (leased.attempts, leased.claim_token) == (1, job.claim_token)
+        assert leased.claimed_until == leased.next_attempt_at == lease_end
+    untouched = event(db, ids[2])
+    assert (untouched.attempts, untouched.claim_token) == (0, None)
+
+
+async def test_a_leased_event_is_claimed_again_only_when_its_lease_has_run_out(db, hooked):
+    event_id = emit(db, hooked.application_id)
+    clock = Clock()
+    store = _store(db, clock)
+    [first] = await store.claim(10)
+    assert await store.claim(10) == []
+
+    clock.advance(LEASE + 1)
+    [second] = await store.claim(10)
+    assert (second.event_id, second.attempt) == (event_id, 2)
+    assert second.claim_token != first.claim_token
+    [lost] = deliveries(db, event_id)  # the first attempt's sender never answered
+    assert (lost.attempt, lost.succeeded, lost.error) == (1, False, LEASE_EXPIRED)
+
+
+async def test_recording_a_success_delivers_the_event_and_logs_the_attempt(db, hooked):
+    event_id = emit(db, hooked.application_id)
+    clock = Clock()
+    store = _store(db, clock)
+    [job] = await store.claim(10)
+    started = clock.now
+    clock.advance(2)
+    assert await store.record([_outcome(job, started, 204)]) == []
+
+    stored = event(db, event_id)
+    assert (stored.status, stored.delivered_at, stored.last_status_code) == ("delivered", clock.now, 204)
+    assert (stored.next_attempt_at, stored.claimed_until, stored.claim_token) == (None, None, None)
+    [attempt] = deliveries(db, event_id)
+    assert (attempt.attempt, attempt.succeeded, attempt.status_code, attempt.latency_ms) == (1, True, 204, 12)
+    assert (attempt.created_at, attempt.url, attempt.response_body) == (started, hooked.receiver.url, "ok")
+
+
+async def test_recording_a_failure_makes_the_event_due_after_its_back_off_until_the_last_attempt(db, hooked):
+    event_id = emit(db, hooked.application_id)
+    clock = Clock()
+    store = _store(db, clock)
+    for attempt in range(1, FAST.max_attempts + 1):
+        [job] = await store.claim(10)
+        assert job.attempt == attempt
+        await store.record([_outcome(job, clock.now, 500)])
+        stored = event(db, event_id)
+        if attempt < FAST.max_attempts:
+            assert (stored.status, stored.last_error) == ("pending", "HTTP 500")
+            assert stored.next_attempt_at == clock.now + timedelta(seconds=FAST.delays[attempt - 1])
+            assert await store.claim(10) == []  # not before its back-off
+            clock.advance(FAST.delays[attempt - 1])
+
+    assert (stored.status, stored.attempts, stored.next_attempt_at) == ("failed", FAST.max_attempts, None)
+    assert [d.attempt for d in deliveries(db, event_id)] == [1, 2, 3]
+
+
+async def test_a_result_recorded_after_its_claim_lapsed_is_logged_but_leaves_the_event_alone(db, hooked):
+    event_id = emit(db, hooked.application_id)
+    clock = Clock()
+    store = _store(db, clock)
+    [late] = await store.claim(10)
+    clock.advance(LEASE + 1)
+    [current] = await store.claim(10)
+    await store.record([_outcome(late, clock.now, 200)])
+
+    stored = event(db, event_id)
+    assert (stored.status, stored.claim_token) == ("pending", current.claim_token)
+    assert [(d.attempt, d.succeeded) for d in deliveries(db, event_id)] == [(1, False), (1, True)]
+
+
+async def test_recording_and_claiming_happen_in_one_call(db, hooked):
+    first = emit(db, hooked.application_id)
+    clock = Clock()
+    store = _store(db, clock)
+    [job] = await store.claim(10)
+    second = emit(db, hooked.application_id)
+    clock.advance(1)
+    [next_job] = await store.record([_outcome(job, clock.now, 200)], claim=10)
+    assert next_job.event_id == second
+    assert event(db, first).status == "delivered"
+
+
+async def test_releasing_hands_unstarted_events_back_due_at_once_with_no_attempt_spent(db, hooked):
+    sent_id, unsent_id = emit(db, hooked.application_id), emit(db, hooked.application_id)
+    clock = Clock()
+    store = _store(db, clock)
+    sent, unsent = await store.claim(10)
+    clock.advance(1)
+    await store.release([_outcome(sent, clock.now, 200)], [unsent])
+
+    assert event(db, sent_id).status == "delivered"
+    handed_back = event(db, unsent_id)
+    assert (handed_back.status, handed_back.attempts, handed_back.next_attempt_at) == (
+        "pending",
+        0,
+        clock.now,
+    )
+    assert (handed_back.claimed_until, handed_back.claim_token) == (None, None)
+    assert deliveries(db, unsent_id) == []
+    [again] = await store.claim(10)
+    assert (again.event_id, again.attempt) == (unsent_id, 1)
+
+
+async def test_listeners_are_woken_by_commits_of_new_events_until_they_stop_listening(db, hooked):
+    woken: list[int] = []
+    stop_listening = _store(db, Clock()).listen(lambda: woken.append(1))
+    emit(db, hooked.application_id)
+    assert woken == [1]
+    stop_listening()
+    emit(db, hooked.application_id)
+    assert woken == [1]
