@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 
@@ -24,8 +25,63 @@ class ApplicationNotFound(ApiError):
     code, http_status, message = 1201, 404, "Application is not found"
 
 
+VALIDATION_FAILED = "Validation Failed"  # CONTRACT §3: code 400, this message, then what is wrong
+
+
+def field_path(location: Iterable[str | int]) -> str:
+    """The one way a field is named in errors: `("contacts", 3, "phone_number")` ->
+    `contacts[3].phone_number`; list positions in brackets, names joined by dots."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
 class ValidationFailed(ApiError):
-    code, http_status, message = 400, 400, "Validation Failed"
+    """Bad input: HTTP 400, code 400, message `Validation Failed: <field>: <reason>`.
+
+    `reason` says what is wrong; `field` names the input, as a path (`contacts[3].phone_number`)
+    or its parts (`("contacts", 3, "phone_number")`). `details` defaults to
+    `[{"field", "message"}]` when a field is named. A `reason` already starting with
+    "Validation Failed" is kept as it is.
+    """
+
+    code, http_status, message = 400, 400, VALIDATION_FAILED
+
+    def __init__(
+        self,
+        reason: str | None = None,
+        *,
+        field: str | Sequence[str | int] | None = None,
+        details: Any = None,
+    ) -> None:
+        path = field if isinstance(field, str) or field is None else field_path(field)
+        if reason is None or reason.startswith(VALIDATION_FAILED):
+            message = reason
+        else:
+            message = f"{VALIDATION_FAILED}: {path}: {reason}" if path else f"{VALIDATION_FAILED}: {reason}"
+        if details is None and path:
+            details = [{"field": path, "message": reason or VALIDATION_FAILED}]
+        super().__init__(message, details=details)
+
+    @classmethod
+    def from_errors(
+        cls, errors: Sequence[Mapping[str, Any]], *, prefix: Sequence[str | int] = ()
+    ) -> ValidationFailed:
+        """From pydantic's (or FastAPI's) `errors()`: every error in `details`, the first in the
+        message. `prefix` places the validated object in the request (`("settings",)`)."""
+        details = [
+            {"field": field_path((*prefix, *error["loc"])), "message": _reason(error)} for error in errors
+        ]
+        if not details:
+            return cls("invalid input", field=field_path(prefix) or None)
+        first = details[0]
+        return cls(first["message"], field=first["field"] or None, details=details)
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    # pydantic prefixes the message of a ValueError raised by a validator; the reason is enough.
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 class RateLimited(ApiError):

@@ -69,25 +69,25 @@ def contacts_of(payload: dict[str, Any]) -> list[Any]:
     """The request's `contacts`: a non-empty list, or ValidationFailed saying what is wrong."""
     contacts = payload.get("contacts")
     if contacts is None:
-        raise ValidationFailed("Validation Failed: contacts is required")
+        raise ValidationFailed("contacts is required")
     if not isinstance(contacts, list):
-        raise ValidationFailed("Validation Failed: contacts must be a list")
+        raise ValidationFailed("contacts must be a list")
     if not contacts:
-        raise ValidationFailed("Validation Failed: contacts is empty")
+        raise ValidationFailed("contacts is empty")
     return contacts
 
 
 def parse_request(payload: Any, *, max_contacts: int, region: str) -> ImportRequest:
     """Check the request's shape (errors are ValidationFailed) and each contact (rejections)."""
     if not isinstance(payload, dict):
-        raise ValidationFailed("Validation Failed: the request body must be a JSON object")
+        raise ValidationFailed("the request body must be a JSON object")
     campaign_id = payload.get("campaign_id")
     if campaign_id is None:
-        raise ValidationFailed("Validation Failed: campaign_id is required")
+        raise ValidationFailed("campaign_id is required")
     if not isinstance(campaign_id, str):
-        raise ValidationFailed("Validation Failed: campaign_id must be a string")
+        raise ValidationFailed("campaign_id must be a string")
     if not campaign_id.strip():
-        raise ValidationFailed("Validation Failed: campaign_id is empty")
+        raise ValidationFailed("campaign_id is empty")
     contacts = contacts_of(payload)
     if len(contacts) > max_contacts:
         raise ImportFailed(

@@ -107,23 +107,15 @@ def normalise_overrides(settings: dict[str, Any]) -> dict[str, Any]:
     try:
         patch = CampaignSettings.model_validate(settings)
     except ValueError as exc:
-        raise ValidationFailed(_settings_message(exc), details=_settings_details(exc)) from exc
+        raise _settings_failed(exc) from exc
     return patch.model_dump(mode="json", exclude_unset=True)
 
 
-def _settings_details(exc: ValueError) -> list[dict[str, str]]:
-    errors = getattr(exc, "errors", None)
-    if not callable(errors):
-        return [{"field": "settings", "message": str(exc)}]
-    return [
-        {"field": "settings." + ".".join(str(p) for p in err["loc"]), "message": err["msg"]}
-        for err in errors()
-    ]
-
-
-def _settings_message(exc: ValueError) -> str:
-    first = _settings_details(exc)[0]
-    return f"Validation Failed: {first['field']}: {first['message']}"
+def _settings_failed(exc: ValueError) -> ValidationFailed:
+    errors = getattr(exc, "errors", None)  # a pydantic ValidationError; a plain ValueError has none
+    if callable(errors):
+        return ValidationFailed.from_errors(errors(), prefix=("settings",))
+    return ValidationFailed(str(exc), field="settings")
 
 
 def check_scenario(session: Session, application_id: str, scenario_id: str | None) -> None:
@@ -160,7 +152,7 @@ def _validate_effective(session: Session, campaign: Campaign) -> None:
     try:
         queries.settings_of(session, campaign)
     except ValueError as exc:
-        raise ValidationFailed(_settings_message(exc), details=_settings_details(exc)) from exc
+        raise _settings_failed(exc) from exc
 
 
 def update_from_api(

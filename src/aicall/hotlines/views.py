@@ -54,7 +54,7 @@ def create_pool(state: StateDep, app: CurrentApp, body: PoolCreate) -> dict[str,
         if body.trunk_id is not None:
             trunk = session.get(SipTrunk, body.trunk_id)
             if trunk is None or trunk.account_id not in (None, app.account_id):
-                raise ValidationFailed("Validation Failed: trunkId: no such SIP trunk")
+                raise ValidationFailed("no such SIP trunk", field="trunkId")
         try:
             pool = hotline_service.create_pool(
                 session=session,
@@ -65,7 +65,7 @@ def create_pool(state: StateDep, app: CurrentApp, body: PoolCreate) -> dict[str,
                 per_number_concurrency=body.per_number_concurrency,
             )
         except hotline_service.HotlineError as exc:
-            raise ValidationFailed(f"Validation Failed: {exc}") from exc
+            raise ValidationFailed(str(exc)) from exc
         return ok(hotline_service.pool_dict(session, pool))
 
 
@@ -89,5 +89,5 @@ def create_trunk(state: StateDep, app: CurrentApp, body: TrunkCreate) -> dict[st
                 **fields,
             )
         except hotline_service.HotlineError as exc:
-            raise ValidationFailed(f"Validation Failed: {exc}") from exc
+            raise ValidationFailed(str(exc)) from exc
         return ok(hotline_service.trunk_dict(trunk))

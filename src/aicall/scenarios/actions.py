@@ -105,8 +105,8 @@ def update_action(
         extra = sorted(data.model_fields_set - ROOT_EDITABLE)
         if extra:
             raise ValidationFailed(
-                f"Validation Failed: {to_camel(extra[0])}: "
-                "the OUTBOUND_CALL root has only a label and nextActionId (its 'start' output) to change"
+                "the OUTBOUND_CALL root has only a label and nextActionId (its 'start' output) to change",
+                field=to_camel(extra[0]),
             )
     before = _state(action)
     _apply(session, scenario, action, data)
@@ -135,9 +135,7 @@ def _apply(session: Session, scenario: Scenario, action: ScenarioAction, data: A
         fields = scenario_fields(scenario)
         unknown = unknown_placeholders(data.content_text, fields)
         if unknown:
-            raise ValidationFailed(
-                "Validation Failed: contentText: " + unknown_placeholder_message(unknown[0], fields)
-            )
+            raise ValidationFailed(unknown_placeholder_message(unknown[0], fields), field="contentText")
         action.content_text = data.content_text
     if "next_action_id" in given:
         action.next_action_id = _target(session, scenario, action, data.next_action_id, "nextActionId")
@@ -194,9 +192,9 @@ def _target(
     target = session.get(ScenarioAction, target_id)
     if target is None or target.scenario_id != scenario.id:
         # Another scenario's action (even another tenant's) is simply not one of this scenario.
-        raise ValidationFailed(f"Validation Failed: {field}: {target_id!r} is not an action of this scenario")
+        raise ValidationFailed(f"{target_id!r} is not an action of this scenario", field=field)
     if target.type == ActionType.OUTBOUND_CALL.value:
-        raise ValidationFailed(f"Validation Failed: {field}: cannot lead back to the OUTBOUND_CALL root")
+        raise ValidationFailed("cannot lead back to the OUTBOUND_CALL root", field=field)
     return target_id
 
 
@@ -206,7 +204,7 @@ def delete_action(*, session: Session, application_id: str, action_id: str) -> N
         session=session, application_id=application_id, action_id=action_id, for_update=True
     )
     if action.type == ActionType.OUTBOUND_CALL.value:
-        raise ValidationFailed("Validation Failed: the OUTBOUND_CALL root cannot be deleted")
+        raise ValidationFailed("the OUTBOUND_CALL root cannot be deleted")
     linked_from = [
         other.label or other.id
         for other in _actions(session, scenario.id)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aicall.config import Settings
-from aicall.errors import ApiError, ValidationFailed
+from aicall.errors import ApiError, ValidationFailed, field_path
 from aicall.interpreter.script import Script
 from aicall.speech.cache import AudioCache
 from aicall.speech.errors import ReadingError, SpeechError, TemplateError
@@ -56,18 +56,15 @@ def spoken_text(script: Script, template: str, values: Mapping[str, str]) -> str
         reason = validate_value(field, value, script.dialect)
         if reason is not None:
             raise ValidationFailed(
-                f"Validation Failed: values.{name}: field '{field.name}' ({field.key}) "
-                f"cannot be read as {field.reading_type}: {reason}",
-                details=[{"field": f"values.{name}", "message": reason}],
+                f"field '{field.name}' ({field.key}) cannot be read as {field.reading_type}: {reason}",
+                field=("values", name),
+                details=[{"field": field_path(("values", name)), "message": reason}],
             )
     try:
         return render_text(template, script.fields, values, script.dialect)
     except (ReadingError, TemplateError) as exc:
-        field_name = getattr(exc, "field", None) or ""
-        raise ValidationFailed(
-            f"Validation Failed: values{'.' + field_name if field_name else ''}: {exc}",
-            details=[{"field": f"values.{field_name}", "message": str(exc)}],
-        ) from None
+        field_name = getattr(exc, "field", None)
+        raise ValidationFailed(str(exc), field=("values", field_name) if field_name else "values") from None
 
 
 async def render(settings: Settings, script: Script, template: str, values: Mapping[str, str]) -> Preview:

@@ -34,26 +34,11 @@ class _In(BaseModel):
 def parse(model: type[Model], payload: Any) -> Model:
     """Validate a JSON body; errors become one `ValidationFailed` naming the first bad field."""
     if not isinstance(payload, dict):
-        raise ValidationFailed("Validation Failed: the request body must be a JSON object")
+        raise ValidationFailed("the request body must be a JSON object")
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        details = [{"field": _location(err["loc"]), "message": _message(err)} for err in exc.errors()]
-        first = details[0]
-        where = f"{first['field']}: " if first["field"] else ""
-        raise ValidationFailed(f"Validation Failed: {where}{first['message']}", details=details) from None
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _message(err: Any) -> str:
-    message = str(err["msg"])
-    return message.removeprefix("Value error, ")
+        raise ValidationFailed.from_errors(exc.errors()) from None
 
 
 class ReCallIn(_In):
@@ -311,7 +296,7 @@ def parse_fields(raw: str | None) -> list[str] | None:
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()  # camelCase names are accepted too
         if snake not in SCENARIO_FIELDS:
             raise ValidationFailed(
-                f"Validation Failed: fields: unknown field {name!r}; choose from {', '.join(SCENARIO_FIELDS)}"
+                f"unknown field {name!r}; choose from {', '.join(SCENARIO_FIELDS)}", field="fields"
             )
         if snake not in chosen:
             chosen.append(snake)

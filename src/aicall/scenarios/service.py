@@ -195,8 +195,9 @@ def validate(*, session: Session, scenario: Scenario) -> None:
     """Raise `ValidationFailed` listing every reason the scenario cannot run."""
     problems = check_script(snapshot.build_script(session, scenario))
     if problems:
+        first = problems[0]
         raise ValidationFailed(
-            f"Validation Failed: {problems[0]}", details=[problem.to_dict() for problem in problems]
+            first.message, field=first.field, details=[problem.to_dict() for problem in problems]
         )
 
 
@@ -236,7 +237,7 @@ def reject(*, session: Session, scenario_id: str, reason: str) -> Scenario:
     """REVIEWING -> REJECT with the reviewer's reason; an edit brings it back to DRAFT."""
     reason = reason.strip()
     if not reason:
-        raise ValidationFailed("Validation Failed: reason: a rejection needs a reason")
+        raise ValidationFailed("a rejection needs a reason", field="reason")
     scenario = _for_review(session, scenario_id)
     scenario.status = ScenarioStatus.REJECT.value
     scenario.reject_reason = reason

@@ -122,9 +122,7 @@ def _status(raw: str | None) -> str | None:
     value = raw.strip().upper()
     if value not in {s.value for s in ScenarioStatus}:
         choices = ", ".join(s.value for s in ScenarioStatus)
-        raise ValidationFailed(
-            f"Validation Failed: status: unknown status {raw!r}; expected one of {choices}"
-        )
+        raise ValidationFailed(f"unknown status {raw!r}; expected one of {choices}", field="status")
     return value
 
 
@@ -134,11 +132,11 @@ def _integer(name: str, raw: str | None, default: int, *, low: int, high: int | 
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationFailed(f"Validation Failed: {name}: {raw!r} is not a whole number") from None
+        raise ValidationFailed(f"{raw!r} is not a whole number", field=name) from None
     if value < low:
-        raise ValidationFailed(f"Validation Failed: {name}: must be at least {low}, not {value}")
+        raise ValidationFailed(f"must be at least {low}, not {value}", field=name)
     if high is not None and value > high:
-        raise ValidationFailed(f"Validation Failed: {name}: must be at most {high}, not {value}")
+        raise ValidationFailed(f"must be at most {high}, not {value}", field=name)
     return value
 
 
@@ -231,9 +229,7 @@ async def preview_action(
     script = await run_in_threadpool(_reading, state, work)
     action = script.actions.get(data.action_id)
     if action is None:
-        raise ValidationFailed(
-            f"Validation Failed: actionId: {data.action_id!r} is not an action of this scenario"
-        )
+        raise ValidationFailed(f"{data.action_id!r} is not an action of this scenario", field="actionId")
     values = {name: str(value) for name, value in data.values.items()}
     result = await preview.render(state.settings, script, action.content_text, values)
     body: dict[str, Any] = {
@@ -261,7 +257,7 @@ async def audio(
 async def list_actions(state: StateDep, app: CurrentApp, request: Request) -> dict[str, Any]:
     scenario_id = request.query_params.get("scenarioId") or request.query_params.get("scenario_id")
     if not scenario_id:
-        raise ValidationFailed("Validation Failed: scenarioId is required")
+        raise ValidationFailed("scenarioId is required")
 
     def work(*, session: Any) -> list[dict[str, Any]]:
         rows = action_service.list_actions(

@@ -92,19 +92,15 @@ async def json_body(request: Request, state: StateDep) -> Any:
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():
-        raise ValidationFailed("Validation Failed: the request body is empty")
+        raise ValidationFailed("the request body is empty")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValidationFailed(
-            f"Validation Failed: the request body is not valid UTF-8 (byte {exc.start})"
-        ) from exc
+        raise ValidationFailed(f"the request body is not valid UTF-8 (byte {exc.start})") from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            f"Validation Failed: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from exc
+        raise ValidationFailed(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
 
 
 JsonBody = Annotated[Any, Depends(json_body)]

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from aicall.errors import ApiError
+from aicall.errors import ApiError, ValidationFailed
 
 log = logging.getLogger("aicall.web")
 
@@ -40,13 +40,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "message": err["msg"]}
-            for err in exc.errors()
-        ]
-        first = details[0] if details else {"field": "", "message": "invalid input"}
-        message = f"Validation Failed: {first['field']}: {first['message']}"
-        return JSONResponse(error_body(400, message, details), status_code=400)
+        # FastAPI says where the value came from ("body", "query"); the field name is enough.
+        errors = [{**err, "loc": tuple(err["loc"])[1:]} for err in exc.errors()]
+        failed = ValidationFailed.from_errors(errors)
+        return JSONResponse(error_body(failed.code, failed.message, failed.details), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -10,7 +10,7 @@ import typer
 from aicall.accounts import service as account_service
 from aicall.bootstrap import open_platform
 from aicall.config import get_settings
-from aicall.errors import ApiError
+from aicall.errors import VALIDATION_FAILED, ApiError
 from aicall.webhooks import service as webhook_service
 from aicall.webhooks.guard import InvalidWebhookUrl, check_webhook_url
 
@@ -80,7 +80,7 @@ def register(app_cli: typer.Typer) -> None:
                     if "refused" in exc.message
                     else ""
                 )
-                _fail(exc.message.removeprefix("Validation Failed: ") + hint)
+                _fail(exc.message.removeprefix(f"{VALIDATION_FAILED}: ") + hint)
         finally:
             platform.db.dispose()
         data = {

@@ -48,21 +48,11 @@ def as_utc(value: datetime | None) -> datetime | None:
 def parse(model: type[Model], payload: Any) -> Model:
     """Validate a JSON body; errors become one `ValidationFailed` naming the first bad field."""
     if not isinstance(payload, dict):
-        raise ValidationFailed("Validation Failed: the request body must be a JSON object")
+        raise ValidationFailed("the request body must be a JSON object")
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
-        details = [
-            {
-                "field": ".".join(str(p) for p in err["loc"]),
-                "message": str(err["msg"]).removeprefix("Value error, "),
-            }
-            for err in exc.errors()
-        ]
-        first = details[0]
-        raise ValidationFailed(
-            f"Validation Failed: {first['field']}: {first['message']}", details=details
-        ) from None
+        raise ValidationFailed.from_errors(exc.errors()) from None
 
 
 def normalise_event_types(value: Any) -> list[str] | None:
@@ -70,13 +60,13 @@ def normalise_event_types(value: Any) -> list[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValidationFailed("Validation Failed: webhook_events: must be a list of event types or null")
+        raise ValidationFailed("must be a list of event types or null", field="webhook_events")
     wanted = {item.strip() for item in value}
     unknown = sorted(wanted - set(EVENT_TYPES))
     if unknown:
         raise ValidationFailed(
-            f"Validation Failed: webhook_events: unknown event type(s) {', '.join(unknown)}; "
-            f"known: {', '.join(EVENT_TYPES)}"
+            f"unknown event type(s) {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}",
+            field="webhook_events",
         )
     return [t for t in EVENT_TYPES if t in wanted]
 

@@ -97,7 +97,7 @@ def update_settings(
             # Outside the transaction: it may wait on DNS, and must not hold the write lock.
             url = check_webhook_url(url, allow_private=allow_private)
         except InvalidWebhookUrl as exc:
-            raise ValidationFailed(f"Validation Failed: webhook_url: {exc}") from exc
+            raise ValidationFailed(str(exc), field="webhook_url") from exc
     elif isinstance(url, str) or url is None:
         url = None  # empty: webhooks off
     events = webhook_events if webhook_events is UNSET else normalise_event_types(webhook_events)

@@ -47,7 +47,7 @@ async def read_settings(state: StateDep, app: CurrentApp) -> dict[str, Any]:
 async def update_settings(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
     data = parse(WebhookSettingsUpdate, payload)
     if not data.model_fields_set:
-        raise ValidationFailed("Validation Failed: send webhook_url and/or webhook_events")
+        raise ValidationFailed("send webhook_url and/or webhook_events")
     changes: dict[str, Any] = {name: getattr(data, name) for name in data.model_fields_set}
     settings = await run_in_threadpool(
         lambda: webhook_service.update_settings(
@@ -154,7 +154,7 @@ async def replay_event(state: StateDep, app: CurrentApp, event_id: str) -> dict[
 async def replay_failed(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
     data = parse(ReplayFailedRequest, payload)
     if data.event_type is not None and data.event_type not in EVENT_TYPES:
-        raise ValidationFailed(f"Validation Failed: event_type: unknown event type {data.event_type!r}")
+        raise ValidationFailed(f"unknown event type {data.event_type!r}", field="event_type")
     count = await run_in_threadpool(
         lambda: webhook_service.replay_failed(
             db=state.db,
@@ -186,7 +186,7 @@ def _choice(request: Request, name: str, choices: tuple[str, ...]) -> str | None
     if raw is None:
         return None
     if raw.lower() not in choices:
-        raise ValidationFailed(f"Validation Failed: {name}: {raw!r} is not one of {', '.join(choices)}")
+        raise ValidationFailed(f"{raw!r} is not one of {', '.join(choices)}", field=name)
     return raw.lower()
 
 
@@ -204,7 +204,7 @@ def _time(request: Request, name: str) -> datetime | None:
             return as_utc(datetime.fromisoformat(text))
         except ValueError:
             continue
-    raise ValidationFailed(f"Validation Failed: {name}: {raw!r} is not an ISO 8601 time")
+    raise ValidationFailed(f"{raw!r} is not an ISO 8601 time", field=name)
 
 
 def _integer(request: Request, name: str, default: int, *, low: int, high: int | None) -> int:
@@ -214,8 +214,8 @@ def _integer(request: Request, name: str, default: int, *, low: int, high: int |
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationFailed(f"Validation Failed: {name}: {raw!r} is not a whole number") from None
+        raise ValidationFailed(f"{raw!r} is not a whole number", field=name) from None
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ValidationFailed(f"Validation Failed: {name}: must be {bound}, not {value}")
+        raise ValidationFailed(f"must be {bound}, not {value}", field=name)
     return value
