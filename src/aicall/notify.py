@@ -7,15 +7,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aicall.events import Event, EventType
 from aicall.webhooks import outbox
 
-Event = tuple[str, str, dict[str, Any]]  # (application id, event type, data)
+__all__ = ["Event", "emit", "emit_all"]
 
 
-def emit(session: Session, *, application_id: str, event_type: str, payload: dict[str, Any]) -> None:
+def emit(session: Session, *, application_id: str, event_type: EventType, payload: dict[str, Any]) -> None:
+    """Append one event to the outbox, in `session`'s transaction."""
     outbox.emit(session, application_id=application_id, event_type=event_type, payload=payload)
 
 
 def emit_all(session: Session, events: Iterable[Event]) -> None:
+    """Append `events` to the outbox, in order, in `session`'s transaction."""
     for application_id, event_type, data in events:
         emit(session, application_id=application_id, event_type=event_type, payload=data)

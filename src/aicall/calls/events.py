@@ -1,18 +1,17 @@
-"""Webhook payloads the dialer emits (schemas in docs/webhooks/)."""
+"""Webhook payloads of calls and contacts, built from their documented models (docs/webhooks/)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from aicall.calls.models import CallAttempt
+from aicall.calls.outcomes import CallOutcome
 from aicall.campaigns.models import Contact
+from aicall.events import Event, EventType
+from aicall.webhooks import payloads
 
-Event = tuple[str, str, dict[str, Any]]  # (application id, event type, data)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+__all__ = ["attempt_finished", "contact_finished"]
 
 
 def attempt_finished(
@@ -23,53 +22,57 @@ def attempt_finished(
     recording_url: str | None,
     next_attempt_at: datetime | None,
 ) -> Event:
-    return (
-        application_id,
-        "call.attempt.finished",
-        {
-            "campaign_id": contact.campaign_id,
-            "contact_id": contact.id,
-            "phone_number": contact.phone,
-            "tags": dict(contact.tags or {}),
-            "attempt": attempt_dict(attempt, recording_url),
-            "retry": {"scheduled": next_attempt_at is not None, "next_attempt_at": _iso(next_attempt_at)},
-        },
+    """`call.attempt.finished` for one stored attempt; `next_attempt_at` is the retry, if any.
+
+    Raises pydantic.ValidationError when a value breaks the documented schema (a bug).
+    """
+    data = payloads.CallAttemptFinishedData(
+        campaign_id=contact.campaign_id,
+        contact_id=contact.id,
+        phone_number=contact.phone,
+        tags=dict(contact.tags or {}),
+        attempt=_attempt(attempt, recording_url),
+        retry=payloads.Retry(scheduled=next_attempt_at is not None, next_attempt_at=next_attempt_at),
     )
+    return Event(application_id, EventType.CALL_ATTEMPT_FINISHED, data.model_dump(mode="json"))
 
 
-def attempt_dict(attempt: CallAttempt, recording_url: str | None) -> dict[str, Any]:
-    return {
-        "id": attempt.id,
-        "number": attempt.number,
-        "outcome": attempt.outcome,
-        "sip_code": attempt.sip_code,
-        "sip_reason": attempt.sip_reason,
-        "hotline": attempt.hotline,
-        "started_at": _iso(attempt.started_at),
-        "answered_at": _iso(attempt.answered_at),
-        "ended_at": _iso(attempt.ended_at),
-        "duration": round(attempt.duration, 3),
-        "billable_seconds": attempt.billable_seconds,
-        "cost": attempt.cost,
-        "keys_pressed": attempt.keys_pressed,
-        "end_reason": attempt.end_reason,
-        "path": attempt.path or [],
-        "recording_url": recording_url,
-    }
+def _attempt(attempt: CallAttempt, recording_url: str | None) -> payloads.Attempt:
+    return payloads.Attempt(
+        id=attempt.id,
+        number=attempt.number,
+        outcome=CallOutcome(attempt.outcome or CallOutcome.FAILED),  # set on every finished attempt
+        sip_code=attempt.sip_code,
+        sip_reason=attempt.sip_reason,
+        hotline=attempt.hotline,
+        # An attempt lost with its dialer (recovery) never recorded its start: the claim is
+        # the closest moment we know, and the schema promises a timestamp.
+        started_at=attempt.started_at or attempt.claimed_at,
+        answered_at=attempt.answered_at,
+        ended_at=attempt.ended_at or attempt.claimed_at,  # always set once an attempt is finished
+        duration=round(attempt.duration or 0.0, 3),
+        billable_seconds=attempt.billable_seconds or 0,
+        cost=attempt.cost or 0,
+        keys_pressed=attempt.keys_pressed or "",
+        end_reason=attempt.end_reason,
+        path=[payloads.PathStep.model_validate(step) for step in attempt.path or []],
+        recording_url=recording_url,
+    )
 
 
 def contact_finished(*, application_id: str, contact: Contact, finished_at: datetime) -> Event:
-    return (
-        application_id,
-        "contact.finished",
-        {
-            "campaign_id": contact.campaign_id,
-            "contact_id": contact.id,
-            "phone_number": contact.phone,
-            "tags": dict(contact.tags or {}),
-            "status": contact.status,
-            "attempts": contact.attempts,
-            "last_outcome": contact.last_outcome,
-            "finished_at": finished_at.isoformat(),
-        },
+    """`contact.finished` for a contact that reached a final status.
+
+    Raises pydantic.ValidationError when a value breaks the documented schema (a bug).
+    """
+    data = payloads.ContactFinishedData(
+        campaign_id=contact.campaign_id,
+        contact_id=contact.id,
+        phone_number=contact.phone,
+        tags=dict(contact.tags or {}),
+        status=cast(payloads.ContactFinalStatus, contact.status),
+        attempts=contact.attempts,
+        last_outcome=CallOutcome(contact.last_outcome) if contact.last_outcome else None,
+        finished_at=finished_at,
     )
+    return Event(application_id, EventType.CONTACT_FINISHED, data.model_dump(mode="json"))

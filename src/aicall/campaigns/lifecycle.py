@@ -1,4 +1,5 @@
-"""Campaign status transitions: start, pause, resume, stop, cancel.
+"""Campaign status transitions, the only code that changes a campaign's status and writes its
+`campaign.*` webhook events.
 
     draft ──start──> running ──pause──> paused ──resume──> running
       │                 │                  │
@@ -6,38 +7,91 @@
 
 `stop` completes the campaign: contacts not yet called are cancelled, calls in flight finish.
 `cancel` does the same and marks the campaign cancelled. Both are final.
+
+The API, dashboard and CLI call `start`, `pause`, `resume` and `close`; the dialer calls
+`pause_for` (a reason from `PauseReason`) and `finish`; a top-up calls `resume_paused_for`. Each
+returns the events to append to the outbox in the caller's transaction (`notify.emit_all`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import cast
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from aicall.campaigns.closing import finish_campaign
-from aicall.campaigns.models import Campaign, CampaignStatus
+from aicall.accounts.models import Application
+from aicall.campaigns.models import DUE_STATUSES, Campaign, CampaignStatus, Contact, ContactStatus
 from aicall.campaigns.settings import effective
 from aicall.errors import CampaignNotReady, CampaignStateError
+from aicall.events import Event, EventType
 from aicall.hotlines import service as hotline_service
 from aicall.scenarios import snapshot, validation
 from aicall.scenarios.models import Scenario
+from aicall.webhooks import payloads
 
-Event = tuple[str, str, dict[str, Any]]
+__all__ = [
+    "CloseReason",
+    "PauseReason",
+    "ResumeReason",
+    "check_ready",
+    "close",
+    "finish",
+    "pause",
+    "pause_for",
+    "resume",
+    "resume_paused_for",
+    "start",
+]
+
+_REASON_LIMIT = 500  # characters kept of a pause reason: an error message can be long
 
 
-def _event(campaign: Campaign, kind: str, now: datetime, reason: str | None = None) -> Event:
-    return (
-        campaign.application_id,
-        f"campaign.{kind}",
-        {
-            "campaign_id": campaign.id,
-            "name": campaign.name,
-            "status": campaign.status,
-            "reason": reason,
-            "at": now.isoformat(),
-        },
+class PauseReason(StrEnum):
+    """Why a campaign is paused: stored in `campaign.pause_reason`, sent as the event's `reason`.
+
+    Some carry a detail (see `text`): `no_trunk:POOL_SYSTEM`, `cannot_dial: <error>`.
+    """
+
+    MANUAL = "manual"  # a person paused it
+    INSUFFICIENT_BALANCE = "insufficient_balance"  # a top-up resumes it
+    UNKNOWN_POOL = "unknown_pool"  # detail: the pool key no pool has
+    NO_TRUNK = "no_trunk"  # detail: the pool key; production mode never dials the simulator
+    CANNOT_DIAL = "cannot_dial"  # detail: why the scenario or the settings no longer load
+
+    def text(self, detail: str | None = None) -> str:
+        """The stored and sent form: the value, then `:detail` (`: detail` for an error message)."""
+        if detail is None:
+            return self.value
+        separator = ": " if self is PauseReason.CANNOT_DIAL else ":"
+        return f"{self.value}{separator}{detail}"[:_REASON_LIMIT]
+
+
+class ResumeReason(StrEnum):
+    """Why the platform resumed a campaign by itself (a person's resume has no reason)."""
+
+    TOPUP = "topup"
+
+
+class CloseReason(StrEnum):
+    """Why a campaign was completed or cancelled."""
+
+    MANUAL = "manual"  # stop / cancel by a person
+    END_DATE = "end_date"  # its calling period is over
+    ALL_CONTACTS_DONE = "all_contacts_done"  # `complete_when_done` and nothing left to call
+
+
+def _event(campaign: Campaign, event_type: EventType, now: datetime, reason: str | None = None) -> Event:
+    data = payloads.CampaignEventData(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        status=cast(payloads.CampaignStatusName, campaign.status),
+        reason=reason,
+        at=now,
     )
+    return Event(campaign.application_id, event_type, data.model_dump(mode="json"))
 
 
 def check_ready(session: Session, campaign: Campaign, account_id: str) -> None:
@@ -84,6 +138,10 @@ def check_ready(session: Session, campaign: Campaign, account_id: str) -> None:
 
 
 def start(session: Session, campaign: Campaign, *, account_id: str, now: datetime) -> list[Event]:
+    """Start a draft campaign or resume a paused one; a running one is left as it is (no event).
+
+    Raises CampaignStateError from a closed status, CampaignNotReady when it could not dial.
+    """
     if campaign.status == CampaignStatus.RUNNING.value:
         return []
     if campaign.status not in (CampaignStatus.DRAFT.value, CampaignStatus.PAUSED.value):
@@ -93,28 +151,94 @@ def start(session: Session, campaign: Campaign, *, account_id: str, now: datetim
     campaign.status = CampaignStatus.RUNNING.value
     campaign.pause_reason = None
     campaign.started_at = campaign.started_at or now
-    return [_event(campaign, "resumed" if resumed else "started", now)]
+    return [_event(campaign, EventType.CAMPAIGN_RESUMED if resumed else EventType.CAMPAIGN_STARTED, now)]
 
 
-def pause(session: Session, campaign: Campaign, *, now: datetime, reason: str = "manual") -> list[Event]:
+def pause(session: Session, campaign: Campaign, *, now: datetime) -> list[Event]:
+    """Pause a running campaign at a person's request (reason `manual`); a paused one: no event.
+
+    Raises CampaignStateError unless it is running or paused.
+    """
+    return pause_for(session, campaign, PauseReason.MANUAL, now=now)
+
+
+def pause_for(
+    session: Session, campaign: Campaign, reason: PauseReason, *, now: datetime, detail: str | None = None
+) -> list[Event]:
+    """Pause a running campaign for `reason` (+ `detail`, see PauseReason.text); return its
+    `campaign.paused` event. A campaign already paused keeps its first reason (no event).
+
+    Raises CampaignStateError unless it is running or paused.
+    """
     if campaign.status == CampaignStatus.PAUSED.value:
         return []
     if campaign.status != CampaignStatus.RUNNING.value:
         raise CampaignStateError(f"A {campaign.status} campaign cannot be paused")
+    text = reason.text(detail)
     campaign.status = CampaignStatus.PAUSED.value
-    campaign.pause_reason = reason
-    return [_event(campaign, "paused", now, reason)]
+    campaign.pause_reason = text
+    return [_event(campaign, EventType.CAMPAIGN_PAUSED, now, text)]
 
 
 def resume(session: Session, campaign: Campaign, *, account_id: str, now: datetime) -> list[Event]:
+    """Resume a paused campaign (checked as `start` checks it).
+
+    Raises CampaignStateError unless it is paused, CampaignNotReady when it could not dial.
+    """
     if campaign.status != CampaignStatus.PAUSED.value:
         raise CampaignStateError(f"A {campaign.status} campaign cannot be resumed")
     return start(session, campaign, account_id=account_id, now=now)
 
 
+def resume_paused_for(
+    session: Session, *, account_id: str, paused_for: PauseReason, because: ResumeReason, now: datetime
+) -> list[Event]:
+    """Run again every campaign of the account paused for `paused_for` (no detail), e.g. the
+    balance after a top-up; return their `campaign.resumed` events with reason `because`.
+
+    Readiness is not checked again: the pause was about this one thing, not the campaign.
+    """
+    paused = session.scalars(
+        select(Campaign)
+        .join(Application, Application.id == Campaign.application_id)
+        .where(
+            Application.account_id == account_id,
+            Campaign.status == CampaignStatus.PAUSED.value,
+            Campaign.pause_reason == paused_for.value,
+        )
+        .order_by(Campaign.id)
+    ).all()
+    events = []
+    for campaign in paused:
+        campaign.status = CampaignStatus.RUNNING.value
+        campaign.pause_reason = None
+        events.append(_event(campaign, EventType.CAMPAIGN_RESUMED, now, because.value))
+    return events
+
+
 def close(session: Session, campaign: Campaign, *, status: CampaignStatus, now: datetime) -> list[Event]:
+    """Stop (COMPLETED) or cancel (CANCELLED) an open campaign at a person's request.
+
+    Raises CampaignStateError when it is already closed.
+    """
     if campaign.status in (CampaignStatus.COMPLETED.value, CampaignStatus.CANCELLED.value):
         raise CampaignStateError(f"The campaign is already {campaign.status}")
-    events: list[Event] = []
-    finish_campaign(session, campaign, status, now, events, reason="manual")
-    return events
+    return finish(session, campaign, status=status, now=now, reason=CloseReason.MANUAL)
+
+
+def finish(
+    session: Session, campaign: Campaign, *, status: CampaignStatus, now: datetime, reason: CloseReason
+) -> list[Event]:
+    """Close a campaign (COMPLETED or CANCELLED): contacts not yet called are cancelled; calls
+    in flight finish. Return its `campaign.completed` / `campaign.cancelled` event."""
+    session.execute(
+        update(Contact)
+        .where(Contact.campaign_id == campaign.id, Contact.status.in_(DUE_STATUSES))
+        .values(status=ContactStatus.CANCELLED.value, updated_at=now)
+    )
+    campaign.status = status.value
+    campaign.finished_at = now
+    closed = (
+        EventType.CAMPAIGN_COMPLETED if status is CampaignStatus.COMPLETED else EventType.CAMPAIGN_CANCELLED
+    )
+    return [_event(campaign, closed, now, reason.value)]

@@ -38,6 +38,8 @@ class ContactStatus(StrEnum):
 FINAL_CONTACT_STATUSES = frozenset(
     {ContactStatus.DONE, ContactStatus.FAILED, ContactStatus.CANCELLED, ContactStatus.DO_NOT_CALL}
 )
+# Waiting to be dialled (once their time comes): what a claim takes and a closing cancels.
+DUE_STATUSES = (ContactStatus.PENDING.value, ContactStatus.RETRY_WAIT.value)
 
 
 class Campaign(Base):
@@ -75,6 +77,10 @@ class Contact(Base):
             sqlite_where=text("status IN ('pending', 'retry_wait')"),
         ),
         Index("ix_contacts_campaign_phone", "campaign_id", "phone"),
+        # The dashboard's contacts table pages by keyset in import order (campaigns.contact_pages):
+        # all contacts, or those of one status.
+        Index("ix_contacts_campaign_created", "campaign_id", "created_at", "id"),
+        Index("ix_contacts_campaign_status_created", "campaign_id", "status", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -17,18 +17,19 @@ from aicall.accounts import billing, ledger
 from aicall.accounts.models import Account, Application
 from aicall.accounts.secrets_box import SecretBox
 from aicall.calls.models import AttemptStatus, CallAttempt
-from aicall.campaigns.closing import DUE_STATUSES, finish_campaign
-from aicall.campaigns.models import Campaign, CampaignStatus, Contact, ContactStatus
+from aicall.campaigns import lifecycle
+from aicall.campaigns.lifecycle import CloseReason, PauseReason
+from aicall.campaigns.models import DUE_STATUSES, Campaign, CampaignStatus, Contact, ContactStatus
 from aicall.campaigns.settings import CampaignSettings, effective
 from aicall.dialer import window
 from aicall.dialer.jobs import CallJob
 from aicall.errors import ApiError
+from aicall.events import Event
 from aicall.hotlines import service as hotline_service
 from aicall.ids import object_id
 from aicall.interpreter.script import Script
 
 LEASE_GRACE = timedelta(seconds=120)
-PAUSE_NO_BALANCE = "insufficient_balance"
 
 
 @dataclass
@@ -44,7 +45,7 @@ class CampaignView:
 @dataclass
 class ClaimOutcome:
     jobs: list[CallJob] = field(default_factory=list)
-    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (app id, type, data)
+    events: list[Event] = field(default_factory=list)
 
 
 ScriptLoader = Callable[[Session, str], Script]
@@ -71,8 +72,18 @@ def live_counts(session: Session) -> tuple[Counter[str], Counter[str], Counter[s
 
 
 def running_campaigns(
-    session: Session, *, load_script: ScriptLoader, load_call_config: CallConfigLoader
+    session: Session,
+    *,
+    load_script: ScriptLoader,
+    load_call_config: CallConfigLoader,
+    now: datetime,
+    events: list[Event],
 ) -> list[CampaignView]:
+    """The running campaigns, oldest start first, with what a pass needs to dial them.
+
+    A campaign that can no longer be dialled is paused (`cannot_dial: …`) and left out; its
+    `campaign.paused` event is appended to `events`, for the caller's transaction.
+    """
     rows = session.execute(
         select(Campaign, Account)
         .join(Application, Application.id == Campaign.application_id)
@@ -89,8 +100,9 @@ def running_campaigns(
         except (ApiError, ValueError) as exc:
             # A scenario deleted or never approved, or settings that no longer validate: stop
             # dialling this campaign and say why, rather than failing every pass.
-            campaign.status = CampaignStatus.PAUSED.value
-            campaign.pause_reason = f"cannot_dial: {exc}"[:500]
+            events += lifecycle.pause_for(
+                session, campaign, PauseReason.CANNOT_DIAL, now=now, detail=str(exc)
+            )
             continue
         views.append(CampaignView(campaign, account, settings, script))
     return views
@@ -115,11 +127,15 @@ def claim_for_campaign(
     campaign, account, settings = view.campaign, view.account, view.settings
     pool = hotline_service.find_pool(session=session, account_id=account.id, key=settings.pool_hotline_key)
     if pool is None:
-        _pause(session, campaign, f"unknown_pool:{settings.pool_hotline_key}", now, outcome)
+        outcome.events += lifecycle.pause_for(
+            session, campaign, PauseReason.UNKNOWN_POOL, now=now, detail=settings.pool_hotline_key
+        )
         return outcome
     lines = hotline_service.pool_lines(session=session, box=box, pool=pool)
     if lines.trunk is None and not allow_simulator:
-        _pause(session, campaign, f"no_trunk:{settings.pool_hotline_key}", now, outcome)
+        outcome.events += lifecycle.pause_for(
+            session, campaign, PauseReason.NO_TRUNK, now=now, detail=settings.pool_hotline_key
+        )
         return outcome
     trunk_free = None
     if lines.trunk is not None and lines.trunk_capacity is not None:
@@ -165,7 +181,9 @@ def claim_for_campaign(
     for contact in contacts:
         if not ahead and not ledger.reserve(session=session, account_id=account.id, amount=reservation):
             if not outcome.jobs:
-                _pause(session, campaign, PAUSE_NO_BALANCE, now, outcome)
+                outcome.events += lifecycle.pause_for(
+                    session, campaign, PauseReason.INSUFFICIENT_BALANCE, now=now
+                )
             break
         hotline = _pick_line(free_lines, settings.hotline_selection, rng)
         free_lines[hotline] -= 1
@@ -227,27 +245,11 @@ def _pick_line(free: dict[str, int], selection: str, rng: random.Random) -> str:
     return rng.choice(list(free))
 
 
-def _pause(session: Session, campaign: Campaign, reason: str, now: datetime, outcome: ClaimOutcome) -> None:
-    campaign.status = CampaignStatus.PAUSED.value
-    campaign.pause_reason = reason
-    outcome.events.append(
-        (
-            campaign.application_id,
-            "campaign.paused",
-            {
-                "campaign_id": campaign.id,
-                "name": campaign.name,
-                "status": "paused",
-                "reason": reason,
-                "at": now.isoformat(),
-            },
-        )
-    )
-
-
 def complete_if_over(session: Session, view: CampaignView, now: datetime, outcome: ClaimOutcome) -> bool:
     """Complete a campaign whose end date has passed: what is left to call is cancelled."""
     if not window.is_over(view.settings, now):
         return False
-    finish_campaign(session, view.campaign, CampaignStatus.COMPLETED, now, outcome.events, reason="end_date")
+    outcome.events += lifecycle.finish(
+        session, view.campaign, status=CampaignStatus.COMPLETED, now=now, reason=CloseReason.END_DATE
+    )
     return True

@@ -7,12 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from aicall.calls.events import Event
+from aicall.events import Event
 
 Emit = Callable[..., Any]
 
 
 def emit_all(session: Session, events: Iterable[Event], emit: Emit | None) -> None:
+    """Hand each event to `emit` (None: the dialer runs without webhooks, e.g. in a benchmark)."""
     if emit is None:
         return
     for application_id, event_type, data in events:

@@ -27,6 +27,7 @@ from aicall.campaigns.settings import effective
 from aicall.dialer import retry
 from aicall.dialer.models import DialerWorker
 from aicall.dialer.results import recording_url
+from aicall.events import Event
 
 if TYPE_CHECKING:
     from aicall.dialer.claims import CallConfigLoader
@@ -64,7 +65,7 @@ def reconcile(
     stale_after: timedelta,
     base_url: str,
     call_config_of: CallConfigLoader | None = None,
-) -> list[events.Event]:
+) -> list[Event]:
     """Close the attempts of dead dialers; return the webhook events that says so."""
     live = select(DialerWorker.id).where(DialerWorker.heartbeat_at >= now - stale_after)
     orphans = session.scalars(
@@ -73,7 +74,7 @@ def reconcile(
             or_(CallAttempt.lease_until < now, CallAttempt.worker_id.not_in(live)),
         )
     ).all()
-    out: list[events.Event] = []
+    out: list[Event] = []
     releases: dict[str, int] = {}
     for attempt in orphans:
         attempt.status = AttemptStatus.FINISHED.value

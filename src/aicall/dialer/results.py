@@ -14,7 +14,7 @@ from aicall.accounts import billing, ledger
 from aicall.calls import events
 from aicall.calls.models import AttemptStatus, CallAttempt
 from aicall.calls.outcomes import CallOutcome
-from aicall.campaigns.closing import finish_campaign
+from aicall.campaigns import lifecycle
 from aicall.campaigns.models import (
     CLOSED_CAMPAIGN_STATUSES,
     Campaign,
@@ -24,6 +24,7 @@ from aicall.campaigns.models import (
 )
 from aicall.dialer import retry
 from aicall.dialer.jobs import CallResult
+from aicall.events import Event
 
 
 def recording_url(base_url: str, attempt: CallAttempt) -> str | None:
@@ -34,9 +35,9 @@ def recording_url(base_url: str, attempt: CallAttempt) -> str | None:
 
 def record_results(
     session: Session, results: Sequence[CallResult], *, now: datetime, base_url: str
-) -> list[events.Event]:
+) -> list[Event]:
     """Store each result (skipping attempts that recovery already closed); return the events."""
-    out: list[events.Event] = []
+    out: list[Event] = []
     batch = _load(session, results)
     # Nothing in the loop reads back what it changed, so the rows are flushed together
     # (executemany batches), not one by one before each balance update.
@@ -82,7 +83,7 @@ def _record_one(
     session: Session,
     result: CallResult,
     batch: _Batch,
-    out: list[events.Event],
+    out: list[Event],
     *,
     now: datetime,
     base_url: str,
@@ -163,7 +164,7 @@ def _advance_contact(
     return next_step
 
 
-def complete_if_drained(session: Session, campaign: Campaign, now: datetime, out: list[events.Event]) -> None:
+def complete_if_drained(session: Session, campaign: Campaign, now: datetime, out: list[Event]) -> None:
     """A running campaign set to `complete_when_done` completes once nothing is left to call."""
     if campaign.status != CampaignStatus.RUNNING.value or not (campaign.settings or {}).get(
         "complete_when_done"
@@ -180,4 +181,10 @@ def complete_if_drained(session: Session, campaign: Campaign, now: datetime, out
         )
     )
     if not busy:
-        finish_campaign(session, campaign, CampaignStatus.COMPLETED, now, out, reason="all_contacts_done")
+        out += lifecycle.finish(
+            session,
+            campaign,
+            status=CampaignStatus.COMPLETED,
+            now=now,
+            reason=lifecycle.CloseReason.ALL_CONTACTS_DONE,
+        )

@@ -12,7 +12,6 @@ import socket
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from aicall.accounts.secrets_box import SecretBox
 from aicall.calls.outcomes import CallOutcome
@@ -25,6 +24,7 @@ from aicall.dialer.call_task import place_call
 from aicall.dialer.jobs import CallJob, CallResult
 from aicall.dialer.outbox import Emit, emit_all
 from aicall.dialer.pacing import TokenBucket
+from aicall.events import Event
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
 
@@ -167,13 +167,18 @@ class Dialer:
         now = self.clock()
         jobs: list[CallJob] = []
         with self.db.transaction() as session:
+            events: list[Event] = []
             views = claims.running_campaigns(
-                session, load_script=self.load_script, load_call_config=self.load_call_config
+                session,
+                load_script=self.load_script,
+                load_call_config=self.load_call_config,
+                now=now,
+                events=events,
             )
             if not views:
+                emit_all(session, events, self.emit)  # the pauses of campaigns left out
                 return jobs
             by_campaign, by_line, by_trunk = claims.live_counts(session)
-            events: list[Any] = []
             budget = MAX_CLAIM_PER_PASS
             for view in views:
                 outcome = claims.ClaimOutcome()

@@ -4,7 +4,7 @@ ACTIVE | REJECT). Every function runs in the caller's session; the caller owns t
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,12 +15,14 @@ from aicall.campaigns import defaults
 from aicall.campaigns.models import Campaign, CampaignStatus
 from aicall.clock import utc_now
 from aicall.errors import Conflict, ScenarioNotDraft, ScenarioNotFound, ValidationFailed
+from aicall.events import EventType
 from aicall.interpreter.script import ActionType
 from aicall.scenarios import snapshot
 from aicall.scenarios.models import Scenario, ScenarioAction, ScenarioStatus, ScenarioVersion
 from aicall.scenarios.schemas import ScenarioCreate, ScenarioUpdate
 from aicall.scenarios.validation import check_script
 from aicall.speech.voices import DEFAULT_VOICE_CODE
+from aicall.webhooks import payloads
 
 DEFAULT_TTS_CONFIG: dict[str, Any] = {"voice_code": DEFAULT_VOICE_CODE, "speed": 1.0}
 DEFAULT_TIMEOUT = 5.0  # seconds a menu waits for a key
@@ -259,16 +261,17 @@ def _for_review(session: Session, scenario_id: str) -> Scenario:
 def _announce(session: Session, scenario: Scenario) -> None:
     """The review's outcome, by webhook (CONTRACT §3), in the review's own transaction."""
     approved = scenario.status == ScenarioStatus.ACTIVE.value
+    data = payloads.ScenarioEventData(
+        scenario_id=scenario.id,
+        name=scenario.name,
+        status=cast(payloads.ScenarioReviewStatus, scenario.status),
+        reason=scenario.reject_reason,
+    )
     notify.emit(
         session,
         application_id=scenario.application_id,
-        event_type="scenario.approved" if approved else "scenario.rejected",
-        payload={
-            "scenario_id": scenario.id,
-            "name": scenario.name,
-            "status": scenario.status,
-            "reason": scenario.reject_reason,
-        },
+        event_type=EventType.SCENARIO_APPROVED if approved else EventType.SCENARIO_REJECTED,
+        payload=data.model_dump(mode="json"),
     )
 
 

@@ -10,39 +10,45 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+)
 
 from aicall.calls.outcomes import CallOutcome
+from aicall.events import EventType
 
 __all__ = [
     "EVENT_TYPES",
+    "Attempt",
     "CallAttemptFinished",
+    "CallAttemptFinishedData",
     "CampaignEvent",
+    "CampaignEventData",
+    "CampaignStatusName",
+    "ContactFinalStatus",
     "ContactFinished",
+    "ContactFinishedData",
     "EventType",
+    "PathStep",
+    "Retry",
     "ScenarioEvent",
+    "ScenarioEventData",
+    "ScenarioReviewStatus",
     "WebhookBody",
     "export_schemas",
     "iso",
     "schema_for",
     "validate_data",
 ]
-
-
-class EventType(StrEnum):
-    CALL_ATTEMPT_FINISHED = "call.attempt.finished"
-    CONTACT_FINISHED = "contact.finished"
-    CAMPAIGN_STARTED = "campaign.started"
-    CAMPAIGN_PAUSED = "campaign.paused"
-    CAMPAIGN_RESUMED = "campaign.resumed"
-    CAMPAIGN_COMPLETED = "campaign.completed"
-    CAMPAIGN_CANCELLED = "campaign.cancelled"
-    SCENARIO_APPROVED = "scenario.approved"
-    SCENARIO_REJECTED = "scenario.rejected"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
@@ -54,7 +60,18 @@ def iso(moment: datetime) -> str:
 
 
 E164 = Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$", examples=["+84987654321"])]
-Timestamp = Annotated[AwareDatetime, Field(description="ISO 8601, UTC")]
+# Dumped in JSON mode (what emitters hand to the outbox) in the one form `iso` gives.
+Timestamp = Annotated[
+    AwareDatetime,
+    PlainSerializer(iso, return_type=str, when_used="json"),
+    Field(description="ISO 8601, UTC"),
+]
+
+
+# The statuses a payload may carry; emitters holding a plain `str` column cast to these.
+ContactFinalStatus = Literal["done", "failed", "cancelled", "do_not_call"]
+CampaignStatusName = Literal["draft", "running", "paused", "completed", "cancelled"]
+ScenarioReviewStatus = Literal["ACTIVE", "REJECT"]
 
 
 class _Model(BaseModel):
@@ -135,7 +152,7 @@ class ContactFinishedData(_Model):
     contact_id: str
     phone_number: E164
     tags: dict[str, str | None]
-    status: Literal["done", "failed", "cancelled", "do_not_call"] = Field(
+    status: ContactFinalStatus = Field(
         description="done: reached; failed: attempts exhausted or not retryable; cancelled: the "
         "campaign or contact was cancelled; do_not_call: the number is on the do-not-call list"
     )
@@ -158,7 +175,7 @@ class ContactFinished(_Model):
 class CampaignEventData(_Model):
     campaign_id: str
     name: str
-    status: Literal["draft", "running", "paused", "completed", "cancelled"]
+    status: CampaignStatusName
     reason: str | None = Field(
         description="why, when the platform acted on its own, e.g. insufficient_balance"
     )
@@ -181,7 +198,7 @@ class CampaignEvent(_Model):
 class ScenarioEventData(_Model):
     scenario_id: str
     name: str
-    status: Literal["ACTIVE", "REJECT"] = Field(description="ACTIVE when approved, REJECT when rejected")
+    status: ScenarioReviewStatus = Field(description="ACTIVE when approved, REJECT when rejected")
     reason: str | None = Field(description="the reviewer's reason, mostly for a rejection")
 
 
