@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from aicall.accounts import billing, ledger
+from aicall.accounts.models import Account, Application
 from aicall.calls.models import CallAttempt
+from aicall.campaigns import waiting
 from aicall.campaigns.models import Campaign, Contact
 from aicall.campaigns.settings import CampaignSettings, effective
+from aicall.clock import utc_now
 from aicall.errors import CampaignNotFound, ContactNotFound
 from aicall.scenarios.models import Scenario
 
@@ -71,7 +76,40 @@ def counts(session: Session, campaign_id: str) -> dict[str, Any]:
     }
 
 
-def campaign_dict(session: Session, campaign: Campaign, *, with_counts: bool = True) -> dict[str, Any]:
+def waiting_of(session: Session, campaign: Campaign, *, now: datetime) -> waiting.Waiting | None:
+    """Why the campaign dials nobody now (see campaigns.waiting), read from the database."""
+    try:
+        settings = settings_of(session, campaign)
+    except ValueError:
+        return None  # the dialer pauses it (cannot_dial) on its next pass
+    account = session.scalars(
+        select(Account)
+        .join(Application, Application.account_id == Account.id)
+        .where(Application.id == campaign.application_id)
+    ).one()
+    live = session.scalar(
+        select(func.count()).where(
+            CallAttempt.campaign_id == campaign.id, CallAttempt.status == "in_progress"
+        )
+    )
+    return waiting.for_campaign(
+        campaign=campaign,
+        settings=settings,
+        now=now,
+        available_balance=ledger.available(session=session, account_id=account.id),
+        call_reservation=billing.worst_case(
+            settings.max_duration,
+            increment=account.billing_increment,
+            price_per_minute=account.price_per_minute,
+        ),
+        live_calls=int(live or 0),
+    )
+
+
+def campaign_dict(
+    session: Session, campaign: Campaign, *, with_counts: bool = True, now: datetime | None = None
+) -> dict[str, Any]:
+    """The API's campaign; with counts (the detail view) also why it is waiting, if it is."""
     try:
         settings: dict[str, Any] | None = settings_of(session, campaign).to_public()
     except ValueError:
@@ -91,6 +129,8 @@ def campaign_dict(session: Session, campaign: Campaign, *, with_counts: bool = T
     }
     if with_counts:
         body["counts"] = counts(session, campaign.id)
+        held = waiting_of(session, campaign, now=now or utc_now())
+        body.update(held.to_dict() if held else waiting.NOT_WAITING)
     return body
 
 
@@ -107,8 +147,12 @@ def list_campaigns(
     return list(rows), int(total)
 
 
-def contact_dict(contact: Contact) -> dict[str, Any]:
-    return {
+def contact_dict(
+    contact: Contact, *, campaign_waiting: waiting.Waiting | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """The API's contact; with `campaign_waiting` (its campaign's `waiting_of`, None: dialling)
+    also why this contact is waiting, if it is."""
+    body = {
         "id": contact.id,
         "campaign_id": contact.campaign_id,
         "phone_number": contact.phone,
@@ -122,6 +166,12 @@ def contact_dict(contact: Contact) -> dict[str, Any]:
         "created_at": _iso(contact.created_at),
         "updated_at": _iso(contact.updated_at),
     }
+    if now is not None:
+        held = waiting.for_contact(
+            status=contact.status, next_attempt_at=contact.next_attempt_at, campaign=campaign_waiting, now=now
+        )
+        body.update(held.to_dict() if held else waiting.NOT_WAITING)
+    return body
 
 
 def attempt_dict(attempt: CallAttempt, base_url: str) -> dict[str, Any]:
