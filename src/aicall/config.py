@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     # Import limits (documented in the README).
     max_contacts_per_request: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Contact files (CSV/XLSX) uploaded or imported from the CLI: their own limits, because a
+    # 50,000-row list is larger than a JSON request should be, yet is read as a stream.
+    max_upload_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    max_import_rows: int = Field(default=200_000, ge=1)
     default_region: str = "VN"
     # Public API requests per second per application (burst twice that); 0 turns it off.
     rate_limit_per_second: float = Field(default=500.0, ge=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -93,20 +93,33 @@ def parse_request(payload: Any, *, max_contacts: int, region: str) -> ImportRequ
         raise ImportFailed(
             f"Import contacts failed: {len(contacts)} contacts in one request, at most {max_contacts}"
         )
-    request = ImportRequest(campaign_id=campaign_id.strip(), candidates=[])
-    for index, raw in enumerate(contacts):
+    candidates, rejections = parse_contacts(enumerate(contacts), region=region)
+    return ImportRequest(campaign_id=campaign_id.strip(), candidates=candidates, rejections=rejections)
+
+
+def parse_contacts(
+    numbered: Iterable[tuple[int, Any]], *, region: str
+) -> tuple[list[CandidateContact], list[Rejection]]:
+    """Each contact checked on its own: its number normalised to E.164, its tags by key form.
+
+    `numbered` pairs each contact with the number its rejection is reported under: the index
+    in the request for the API, the row of the file for a spreadsheet (same rules, same reasons).
+    """
+    candidates: list[CandidateContact] = []
+    rejections: list[Rejection] = []
+    for index, raw in numbered:
         if not isinstance(raw, dict):
-            request.rejections.append(Rejection(index, None, "contact must be a JSON object"))
+            rejections.append(Rejection(index, None, "contact must be a JSON object"))
             continue
         phone_raw = raw.get(PHONE_KEY)
         try:
             phone = normalise(phone_raw, region)
             tags = _tags(raw)
         except (PhoneError, ValueError) as exc:
-            request.rejections.append(Rejection(index, phone_raw, str(exc)))
+            rejections.append(Rejection(index, phone_raw, str(exc)))
             continue
-        request.candidates.append(CandidateContact(index, phone, tags))
-    return request
+        candidates.append(CandidateContact(index, phone, tags))
+    return candidates, rejections
 
 
 def _tags(raw: dict[str, Any]) -> dict[str, str]:
@@ -150,17 +163,68 @@ def store_contacts(
     """Insert the valid contacts in the caller's transaction; return the API answer body.
 
     Raises AllContactsInvalid (nothing stored) when no contact survives."""
-    rejections = list(request.rejections)
+    screened = screen(session=session, campaign_id=campaign.id, candidates=request.candidates, rules=rules)
+    rejections = sorted([*request.rejections, *screened.rejections], key=lambda r: r.index)
+    rejected = [r.to_dict() for r in rejections]
+    if not screened.accepted:
+        raise AllContactsInvalid(details=rejected)
+    result = insert_contacts(session=session, campaign=campaign, accepted=screened.accepted, rules=rules)
+    body: dict[str, Any] = {"result": result, "status": 1}
+    if rejected:
+        body["rejected"] = rejected
+    return body
+
+
+def _in_this_request(index: int) -> str:
+    return f"contact {index} in this request"
+
+
+@dataclass(slots=True)
+class Screened:
+    accepted: list[CandidateContact]
+    rejections: list[Rejection]
+    # Numbers accepted here -> the index that holds each, for the caller's next batch.
+    seen: dict[str, int]
+
+
+def screen(
+    *,
+    session: Session,
+    campaign_id: str,
+    candidates: list[CandidateContact],
+    rules: TagRules,
+    earlier: Mapping[str, int] | None = None,
+    reference: Callable[[int], str] = _in_this_request,
+) -> Screened:
+    """The candidates the scenario's rules and the duplicate rule let in; nothing is written.
+
+    `earlier` holds the numbers already accepted from the same source in previous batches (a
+    file imported in several transactions), by the index that holds each; `reference` names
+    that index in the duplicate reason ("contact 3 in this request", "row 5 in this file").
+    A number both in `earlier` and stored is reported against `earlier`: a file's dry run and
+    its real import (whose earlier batches are stored by then) give the same reasons."""
+    earlier = earlier or {}
     accepted: list[CandidateContact] = []
+    rejections: list[Rejection] = []
     seen: dict[str, int] = {}
-    existing = set() if rules.allow_duplicate_phone else _existing_phones(session, campaign.id, request)
-    for candidate in request.candidates:
+    existing = set() if rules.allow_duplicate_phone else _existing_phones(session, campaign_id, candidates)
+    for candidate in candidates:
         if rules.check_tags is not None:
             problem = rules.check_tags(candidate.tags)
             if problem is not None:
                 rejections.append(Rejection(candidate.index, candidate.phone, problem))
                 continue
         if not rules.allow_duplicate_phone:
+            first = earlier.get(candidate.phone, seen.get(candidate.phone))
+            if first is not None:
+                rejections.append(
+                    Rejection(
+                        candidate.index,
+                        candidate.phone,
+                        f"duplicate: same number as {reference(first)}",
+                    )
+                )
+                continue
             if candidate.phone in existing:
                 rejections.append(
                     Rejection(
@@ -168,21 +232,16 @@ def store_contacts(
                     )
                 )
                 continue
-            if candidate.phone in seen:
-                rejections.append(
-                    Rejection(
-                        candidate.index,
-                        candidate.phone,
-                        f"duplicate: same number as contact {seen[candidate.phone]} in this request",
-                    )
-                )
-                continue
             seen[candidate.phone] = candidate.index
         accepted.append(candidate)
-    rejections.sort(key=lambda r: r.index)
-    rejected = [r.to_dict() for r in rejections]
-    if not accepted:
-        raise AllContactsInvalid(details=rejected)
+    return Screened(accepted=accepted, rejections=rejections, seen=seen)
+
+
+def insert_contacts(
+    *, session: Session, campaign: Campaign, accepted: list[CandidateContact], rules: TagRules
+) -> list[dict[str, Any]]:
+    """Insert screened contacts as `pending` in the caller's transaction; return the API's
+    `result` entries (`contact_id`, the tags, `so_dien_thoai`), in the order given."""
     now = utc_now()
     rows = []
     result = []
@@ -204,15 +263,13 @@ def store_contacts(
             }
         )
         result.append({"contact_id": new_id, **candidate.tags, RESULT_PHONE_KEY: candidate.phone})
-    session.execute(insert(Contact), rows)
-    body: dict[str, Any] = {"result": result, "status": 1}
-    if rejected:
-        body["rejected"] = rejected
-    return body
+    if rows:
+        session.execute(insert(Contact), rows)
+    return result
 
 
-def _existing_phones(session: Session, campaign_id: str, request: ImportRequest) -> set[str]:
-    phones = list({c.phone for c in request.candidates})
+def _existing_phones(session: Session, campaign_id: str, candidates: list[CandidateContact]) -> set[str]:
+    phones = list({c.phone for c in candidates})
     found: set[str] = set()
     for start in range(0, len(phones), _LOOKUP_CHUNK):
         chunk = phones[start : start + _LOOKUP_CHUNK]

@@ -33,6 +33,12 @@ def rules_for(*, session: Session, campaign: Campaign) -> TagRules:
     )
 
 
+def fields_for(*, session: Session, campaign: Campaign) -> tuple[FieldSpec, ...]:
+    """The personalised fields of the campaign's scenario (none without one), in its order."""
+    scenario = _scenario(session, campaign)
+    return scenario_fields(scenario) if scenario is not None else ()
+
+
 def _scenario(session: Session, campaign: Campaign) -> Scenario | None:
     if campaign.scenario_id is None:
         return None
