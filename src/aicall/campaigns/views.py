@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from aicall.campaigns import queries
+from aicall.campaigns import column_mapping, export, file_import, queries
 from aicall.campaigns import service as campaign_service
 from aicall.campaigns.models import CampaignStatus, ContactStatus
 from aicall.campaigns.schemas import CampaignCreate, CampaignUpdate
 from aicall.idempotency import service as idempotency
 from aicall.web.deps import CurrentApp, JsonBody, StateDep
 from aicall.web.envelope import ok
+from aicall.web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/public-api", tags=["campaigns"])
 
@@ -169,6 +170,59 @@ def list_contacts(
             offset=offset,
         )
         return ok({"contacts": [queries.contact_dict(c) for c in rows], "total_count": total})
+
+
+@router.post(
+    "/campaigns/{campaign_id}/contacts/import",
+    summary="Import contacts from a CSV or XLSX file (multipart field `file`, optional `mapping`)",
+)
+async def import_contacts_file(
+    state: StateDep,
+    app: CurrentApp,
+    campaign_id: str,
+    request: Request,
+    dry_run: Annotated[bool, Query(alias="dryRun", description="check every row, store nothing")] = False,
+) -> dict[str, Any]:
+    limits = file_import.Limits.from_settings(state.settings)
+    async with read_upload(request, field="file", limit=limits.max_bytes) as upload:
+        mapping = column_mapping.parse_mapping(upload.fields.get("mapping"))
+        report = await run_in_threadpool(
+            file_import.import_file,
+            db=state.db,
+            application_id=app.application_id,
+            campaign_id=campaign_id,
+            source=upload.file,
+            limits=limits,
+            filename=upload.filename,
+            mapping=mapping,
+            dry_run=dry_run,
+            collect_contacts=True,
+        )
+    # As add-contacts: the stored contacts in `result`, refused rows (by row number) in `rejected`.
+    body = ok(report.summary() if dry_run else report.contacts, summary=report.summary())
+    if report.rejected:
+        body["rejected"] = report.rejected_rows()
+    return body
+
+
+@router.get(
+    "/campaigns/{campaign_id}/contacts/export",
+    summary="Download the campaign's contacts and call results (streamed CSV or XLSX)",
+)
+def export_contacts(
+    state: StateDep,
+    app: CurrentApp,
+    campaign_id: str,
+    format: Annotated[str, Query(description="csv or xlsx")] = "csv",
+) -> StreamingResponse:
+    download = export.open_export(
+        db=state.db, application_id=app.application_id, campaign_id=campaign_id, format=format
+    )
+    return StreamingResponse(
+        download.chunks,
+        media_type=download.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
+    )
 
 
 @router.get("/contacts/{contact_id}", summary="A contact with its call attempts")
