@@ -17,6 +17,7 @@ from aicall.accounts.models import Application
 from aicall.bootstrap import Platform, open_platform
 from aicall.campaigns import queries
 from aicall.campaigns import service as campaign_service
+from aicall.campaigns.cli import contacts_cli
 from aicall.campaigns.models import Campaign
 from aicall.config import Settings, get_settings
 from aicall.demo import DemoTenant, ensure_demo
@@ -40,6 +41,7 @@ cli.add_typer(pool_cli, name="pool")
 cli.add_typer(trunk_cli, name="trunk")
 cli.add_typer(balance_cli, name="balance")
 cli.add_typer(scenario_cli, name="scenario")
+cli.add_typer(contacts_cli, name="contacts")
 cli.add_typer(user_cli, name="user")
 webhook_cli.register(app_cli)  # `aicall app update --webhook-url ...`
 
