@@ -17,7 +17,6 @@ from aicall.accounts.models import Account, Application
 from aicall.accounts.secrets_box import SecretBox
 from aicall.campaigns import service as campaign_service
 from aicall.campaigns.models import Campaign, CampaignStatus
-from aicall.clock import utc_now
 from aicall.hotlines import service as hotline_service
 from aicall.scenarios import actions as scenario_actions
 from aicall.scenarios import service as scenario_service
@@ -103,6 +102,9 @@ def ensure_demo(*, session: Session, box: SecretBox) -> DemoTenant:
         )
     if created:
         ledger.topup(session=session, account_id=account.id, amount=DEMO_BALANCE, note="demo credit")
+    if campaign.status == CampaignStatus.DRAFT.value:
+        # Started through the one owner of campaign status, like any other campaign (issue 9).
+        campaign_service.transition(session=session, campaign=campaign, account_id=account.id, action="start")
     return DemoTenant(
         account_id=account.id,
         application_id=app.id,
