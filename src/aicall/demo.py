@@ -92,8 +92,6 @@ def ensure_demo(*, session: Session, box: SecretBox) -> DemoTenant:
             scenario_id=scenario.id,
             settings=dict(DEMO_SETTINGS),
         )
-        campaign.status = CampaignStatus.RUNNING.value
-        campaign.started_at = utc_now()
     api_secret = box.open(app.api_secret_encrypted)
     password = demo_password(api_secret)
     if user_service.find_user_id(session=session, email=DEMO_LOGIN_EMAIL) is None:
