@@ -30,7 +30,9 @@ DEMO_SCENARIO = "Nhắc thanh toán (demo)"
 DEMO_BALANCE = 1_000_000  # đồng
 DEMO_LOGIN_EMAIL = "demo@aicall.local"
 # The demo dials at any hour, and fast enough that every simulated path shows within a minute.
-DEMO_SETTINGS = {"ring_timeout": 20, "max_duration": 120, "calls_per_second": 10}
+# It records: each call's recording holds the prompts as the callee heard them (espeak-ng) and
+# the keys pressed, for the dashboard's audio player.
+DEMO_SETTINGS = {"ring_timeout": 20, "max_duration": 120, "calls_per_second": 10, "record": True}
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,5 +70,10 @@ def test_demo_curl_reaches_every_path_within_a_minute(tmp_path):
                 assert first["end_reason"] == "remote_hangup"
             if outcome == "answered":
                 assert first["path"][0]["text"].startswith(f"Xin chào Khách {digit}")
+                # The demo records its calls, and the recording's URL serves the WAV to its owner.
+                recording = requests.get(first["recording_url"], headers=headers, timeout=10)
+                assert recording.status_code == 200, (digit, recording.text)
+                assert recording.headers["content-type"] == "audio/wav"
+                assert recording.content[:4] == b"RIFF" and len(recording.content) > 44, (digit, first)
         balance = requests.get(f"{api}/balance", headers=headers, timeout=10).json()["result"]
         assert 0 < balance["balance"] < 1_000_000

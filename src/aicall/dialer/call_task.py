@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from aicall.calls.outcomes import CallOutcome
 from aicall.clock import Clock, utc_now
@@ -11,6 +11,8 @@ from aicall.dialer.jobs import CallJob, CallResult
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.runner import run_script
 from aicall.interpreter.script import Script
+from aicall.media import Audio
+from aicall.speech.errors import TtsError
 from aicall.telephony.session import DialRequest, TelephonyBackend
 
 log = logging.getLogger("aicall.dialer")
@@ -69,9 +71,44 @@ async def place_call(
             job.script,
             session,
             values=job.tags,
-            prompter=prompter_for(job.script, job.trunk is not None),
+            prompter=_prompter(job, job.script, prompter_for),
             clock=call_clock,
         )
     result.ended_at = session.ended_at or clock()
     result.recording_path = session.recording_path
     return result
+
+
+def _prompter(job: CallJob, script: Script, prompter_for: Callable[[Script, bool], Prompter]) -> Prompter:
+    """Synthesised prompts where someone hears them: a real call, or a recording of a simulated
+    one. A simulated call nobody records keeps the text-only prompts, so the engine's load tests
+    on the simulator pay for no TTS."""
+    if job.trunk is not None:
+        return prompter_for(script, True)
+    if job.settings.record:
+        return _RecordedSimulatedPrompts(prompter_for(script, True), prompter_for(script, False))
+    return prompter_for(script, False)
+
+
+class _RecordedSimulatedPrompts:
+    """The prompts of a recorded simulated call: synthesised and cached as a real call's are.
+
+    Nobody is on a simulated line, so a TTS fault (espeak-ng not installed, a neural voice's
+    server down) must not end the call in error: the prompt plays as text (silence in the
+    recording), and the fault is logged once per process per message.
+    """
+
+    _warned: set[str] = set()  # noqa: RUF012 -- shared on purpose: one warning per process, not per call
+
+    def __init__(self, spoken: Prompter, text_only: Prompter) -> None:
+        self._spoken = spoken
+        self._text_only = text_only
+
+    async def render(self, template: str, values: Mapping[str, str]) -> Audio:
+        try:
+            return await self._spoken.render(template, values)
+        except TtsError as exc:
+            if str(exc) not in self._warned:
+                self._warned.add(str(exc))
+                log.warning("simulated call recorded without speech: %s", exc)
+            return await self._text_only.render(template, values)

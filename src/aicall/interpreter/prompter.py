@@ -1,8 +1,8 @@
 """How the interpreter turns a prompt template and a contact's values into audio.
 
 The speech layer provides the real `Prompter` (Vietnamese reading of each tag by its reading
-type, then TTS). `TextPrompter` is the stand-in for tests and the simulator: it fills the tags
-with the raw values and estimates the speaking time, so no audio is synthesised.
+type, then TTS). `TextPrompter` is the stand-in for tests and load tests of the simulator: it
+fills the tags with the raw values and estimates the speaking time, so no audio is synthesised.
 """
 
 from __future__ import annotations

@@ -126,7 +126,10 @@ class Prompter:
 
     async def _synthesize_and_store(self, key: str, words: str, cache: AudioCache) -> bytes:
         assert self.engine is not None
-        clip = trim_silence(await self.engine.synthesize(words, voice=self.voice, speed=self.speed))
+        raw = await self.engine.synthesize(words, voice=self.voice, speed=self.speed)
+        # A clip with nothing audible (`AICALL_TTS_ENGINE=none` speaks silence) keeps its length:
+        # trimmed to nothing, every prompt would last 0 s and the call's timing would collapse.
+        clip = trim_silence(raw) or raw
         cache.put(key, clip)
         return clip
 

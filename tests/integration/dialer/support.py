@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,9 @@ from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
 from aicall.dialer.scheduler import Dialer
+from aicall.engine import PrompterFactory
 from aicall.interpreter.prompter import TextPrompter
-from aicall.interpreter.script import Action, ActionType, KeyResponse
+from aicall.interpreter.script import Action, ActionType, FieldSpec, KeyResponse
 from aicall.interpreter.testing import script_of
 from aicall.telephony.sim import SimBackend
 from tests.integration.support import SECRET_KEY, Tenant
@@ -34,21 +35,32 @@ MENU = Action(
 )
 THANKS = Action(id="thanks", type=ActionType.PLAY_MESSAGE, content_text="Cảm ơn {{ho_ten}}.")
 BYE = Action(id="bye", type=ActionType.END_CALL, content_text="Tạm biệt.")
-SCRIPT = script_of(MENU, THANKS, BYE, scenario_id="sc-test")
+# With its field declared, as a stored scenario has it: the speech prompter reads tags by their field.
+SCRIPT = replace(script_of(MENU, THANKS, BYE, scenario_id="sc-test"), fields=(FieldSpec("Họ tên", "ho_ten"),))
 
 
 def make_dialer(
-    db: Database, tmp_path: Path, *, time_scale: float = 0.0, worker_id: str | None = None, emit: Any = None
+    db: Database,
+    tmp_path: Path,
+    *,
+    time_scale: float = 0.0,
+    worker_id: str | None = None,
+    emit: Any = None,
+    spoken: bool = False,
 ) -> Dialer:
+    """`spoken`: prompts rendered by the engine's own `PrompterFactory` (espeak-ng, audio cache
+    under `tmp_path`) instead of text-only ones."""
     settings = Settings(data_dir=tmp_path, database_url=db.url, secret_key=SECRET_KEY, run_engine=False)
     return Dialer(
         db=db,
         box=SecretBox(SECRET_KEY),
         settings=settings,
-        router=BackendRouter(settings, sim=SimBackend(time_scale=time_scale)),
+        router=BackendRouter(
+            settings, sim=SimBackend(time_scale=time_scale, recording_dir=tmp_path / "recordings")
+        ),
         load_script=lambda _session, _scenario_id: SCRIPT,
         load_call_config=lambda _session, _scenario_id: {},
-        prompter_for=lambda _script, _audio: TextPrompter(),
+        prompter_for=PrompterFactory(settings) if spoken else lambda _script, _audio: TextPrompter(),
         emit=emit,
         worker_id=worker_id,
     )

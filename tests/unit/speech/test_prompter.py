@@ -262,3 +262,11 @@ async def test_a_full_stop_between_placeholders_is_a_pause_but_not_at_the_end() 
 
     assert between.duration == pytest.approx(name + 0.12 + 0.35 + 0.12 + amount, abs=0.01)
     assert alone.duration == pytest.approx(name, abs=0.01)
+
+
+async def test_the_silent_engine_s_prompts_last_as_long_as_the_words_would() -> None:
+    """`AICALL_TTS_ENGINE=none`: silence, but of the prompt's length, so calls keep their timing."""
+    audio = await Prompter(FIELDS, engine=SilentEngine(), voice="vi").render(TEMPLATE, AN)
+
+    assert audio.pcm is not None and not any(audio.pcm)
+    assert audio.duration > 0.8 * estimate_duration(audio.text)

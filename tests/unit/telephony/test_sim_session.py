@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import shutil
 import wave
+from array import array
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +17,7 @@ from aicall.calls.outcomes import EndReason
 from aicall.media import Audio
 from aicall.telephony.session import CallEnded, CallSession, DialRequest
 from aicall.telephony.sim import PhoneBehaviour, SimBackend, SimCallSession, SimRule, SimRules
+from aicall.telephony.sim.recording import DTMF_GAP, DTMF_TONE, dtmf_tone, write_wav
 
 NUMBER = "+84900000000"
 T0 = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)
@@ -252,3 +255,57 @@ async def test_an_unrecorded_call_has_no_recording() -> None:
     await session.hangup()
 
     assert session.recording_path is None
+
+
+def _rms(frames: bytes, start: float, end: float) -> float:
+    """Root mean square of the 16-bit samples between `start` and `end` seconds."""
+    samples = array("h", frames[round(start * 8000) * 2 : round(end * 8000) * 2])
+    return math.sqrt(sum(sample * sample for sample in samples) / len(samples)) if samples else 0.0
+
+
+async def test_a_key_pressed_into_a_prompt_is_recorded_as_its_dtmf_tone(tmp_path: Path) -> None:
+    session = await answered(PhoneBehaviour(keys=("1",)), record=True, recording_dir=tmp_path)
+
+    await session.play(prompt(5.0), barge_in=True)  # no PCM: silence, the key goes in at 1 s
+    await session.collect_digits(timeout=2.0)
+    await session.play(prompt(1.0), barge_in=False)  # what follows the key
+    await session.hangup()
+
+    assert session.recording_path is not None
+    with wave.open(session.recording_path, "rb") as recording:
+        frames = recording.readframes(recording.getnframes())
+    assert frames[: 8000 * 2] == bytes(8000 * 2)  # the first second: the prompt had no samples
+    assert frames[8000 * 2 : 8800 * 2] == dtmf_tone("1")  # 100 ms of 697 + 1209 Hz
+    assert _rms(frames, 1.0, 1.1) > 5000
+    assert set(frames[8800 * 2 :]) == {0}
+
+
+async def test_a_burst_of_keys_is_recorded_key_after_key(tmp_path: Path) -> None:
+    session = await answered(
+        PhoneBehaviour(keys=("12#",), key_delay=0.5), record=True, recording_dir=tmp_path
+    )
+
+    await session.collect_digits(max_digits=3, timeout=3.0)
+    await session.play(prompt(1.0), barge_in=False)
+    await session.hangup()
+
+    assert session.recording_path is not None
+    with wave.open(session.recording_path, "rb") as recording:
+        frames = recording.readframes(recording.getnframes())
+    for index, key in enumerate("12#"):
+        at = round((0.5 + index * (DTMF_TONE + DTMF_GAP)) * 8000) * 2
+        assert frames[at : at + len(dtmf_tone(key))] == dtmf_tone(key)
+
+
+def test_a_tone_over_a_prompt_is_mixed_into_it_not_written_over_it(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.wav"
+    hum = array("h", [1000] * 8000).tobytes()  # one second of a constant level
+
+    write_wav(path, duration=1.0, segments=[(0.0, hum), (0.5, dtmf_tone("5"))])
+
+    with wave.open(str(path), "rb") as recording:
+        samples = array("h", recording.readframes(recording.getnframes()))
+    tone = array("h", dtmf_tone("5"))
+    assert samples[4000:4800] == array("h", [1000 + sample for sample in tone])
+    assert samples[:4000] == array("h", [1000] * 4000)
+    assert samples[4800:] == array("h", [1000] * 3200)

@@ -19,7 +19,7 @@ from aicall.calls.outcomes import EndReason
 from aicall.media import BYTES_PER_SAMPLE, SAMPLE_RATE, Audio
 from aicall.telephony.session import CallEnded
 from aicall.telephony.sim.behaviour import PhoneBehaviour
-from aicall.telephony.sim.recording import write_wav
+from aicall.telephony.sim.recording import DTMF_GAP, DTMF_TONE, dtmf_tone, write_wav
 from aicall.telephony.sim.timeline import VirtualTimeline
 
 __all__ = ["SimCallSession"]
@@ -55,6 +55,7 @@ class SimCallSession:
         self._recording_to = recording_to
         self._on_end = on_end
         self._segments: list[tuple[float, bytes]] = []  # (seconds since answer, pcm played)
+        self._tones: list[tuple[float, bytes]] = []  # (seconds since answer, a key's DTMF tone)
         self._buffer = ""  # digits pressed and not yet collected
         self._plays = 0
         self._visit = 0  # menu visits so far: the index of the next entry in `behaviour.keys`
@@ -170,6 +171,12 @@ class SimCallSession:
         self._buffer += key
         self.keys_sent.append(key)
         self._visit_key_pressed = True
+        if self._recording_to is not None:
+            # A burst ("12#") is typed key after key, as a phone would send it; the call's time
+            # does not wait for the tones (the keys are in the buffer at once).
+            at = self._timeline.elapsed - self._answered
+            for index, digit in enumerate(key):
+                self._tones.append((at + index * (DTMF_TONE + DTMF_GAP), dtmf_tone(digit)))
 
     def _take(self, max_digits: int, terminator: str | None) -> tuple[str, bool]:
         """Up to `max_digits` from the buffer; True when complete (enough digits or the terminator)."""
@@ -215,7 +222,8 @@ class SimCallSession:
         self._ended_at = self._timeline.now()
         self._hung_up.set()
         if self._recording_to is not None:
-            write_wav(self._recording_to, duration=self.duration, segments=self._segments)
+            # Prompts first: they never overlap each other, so only the tones need mixing.
+            write_wav(self._recording_to, duration=self.duration, segments=[*self._segments, *self._tones])
             self._recording_path = str(self._recording_to)
         if self._on_end is not None:
             self._on_end(self)
