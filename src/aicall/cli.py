@@ -10,19 +10,22 @@ from typing import Annotated, Any
 import jwt
 import typer
 
+from aicall.accounts import cli as account_cli
 from aicall.accounts import flows as account_flows
 from aicall.accounts import service as account_service
 from aicall.accounts.cli import user_cli
 from aicall.accounts.models import Application
 from aicall.bootstrap import Platform, open_platform
+from aicall.campaigns import cli as campaign_reads
 from aicall.campaigns import queries
 from aicall.campaigns import service as campaign_service
-from aicall.campaigns.cli import contacts_cli
+from aicall.campaigns.cli import contact_cli, contacts_cli
 from aicall.campaigns.models import Campaign
 from aicall.config import Settings, get_settings
 from aicall.demo import DemoTenant, ensure_demo
 from aicall.engine import run_worker
 from aicall.errors import ApiError, CampaignNotFound
+from aicall.hotlines import cli as hotline_cli
 from aicall.hotlines import service as hotline_service
 from aicall.scenarios.cli import scenario_cli
 from aicall.speech import reading
@@ -44,6 +47,15 @@ cli.add_typer(scenario_cli, name="scenario")
 cli.add_typer(contacts_cli, name="contacts")
 cli.add_typer(user_cli, name="user")
 webhook_cli.register(app_cli)  # `aicall app update --webhook-url ...`
+cli.add_typer(contact_cli, name="contact")
+cli.add_typer(webhook_cli.webhook_group, name="webhook")
+cli.command("token")(account_cli.token)
+app_cli.command("list")(account_cli.list_apps)
+balance_cli.command("show")(account_cli.show_balance)
+campaign_cli.command("list")(campaign_reads.list_campaigns)
+campaign_cli.command("show")(campaign_reads.show_campaign)
+pool_cli.command("list")(hotline_cli.list_pools)
+trunk_cli.command("list")(hotline_cli.list_trunks)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

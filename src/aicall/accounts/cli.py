@@ -1,14 +1,22 @@
-"""`aicall user create | list`: the people who log in to the dashboard."""
+"""`aicall user create | list` (the people who log in to the dashboard), `aicall token`,
+`aicall app list` and `aicall balance show`."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+import re
+import shlex
+from datetime import timedelta
+from typing import Annotated, NoReturn
 
 import typer
 
+from aicall import console
+from aicall.accounts import ledger, tokens
+from aicall.accounts import service as account_service
 from aicall.accounts import users as user_service
 from aicall.bootstrap import open_platform
+from aicall.clock import utc_now
 from aicall.config import get_settings
 from aicall.errors import ApiError
 
@@ -105,3 +113,100 @@ def _as_dict(row: user_service.UserRead) -> dict[str, object]:
         "is_admin": row.is_admin,
         "language": row.language,
     }
+
+
+AppOption = Annotated[str, typer.Option("--app", help="The application's API key.")]
+_TTL = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def parse_ttl(raw: str) -> timedelta | None:
+    """`90s`, `30m`, `1h`, `7d` -> that long; `never` -> None (no `exp` claim)."""
+    if raw.strip().lower() == "never":
+        return None
+    match = _TTL.match(raw.strip().lower())
+    if match is None or int(match.group(1)) == 0:
+        raise typer.BadParameter("use a number and a unit (90s, 30m, 1h, 7d) or 'never'", param_hint="--ttl")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def token(
+    app: AppOption,
+    ttl: Annotated[
+        str, typer.Option("--ttl", help="How long it is valid: 90s, 30m, 1h, 7d or never.")
+    ] = "1h",
+    export: Annotated[
+        bool, typer.Option("--export", help="Print `export TOKEN=... BASE=...` lines for a shell.")
+    ] = False,
+) -> None:
+    """Print a bearer token for the application's API calls (signed with its API secret)."""
+    lifetime = parse_ttl(ttl)
+    settings = get_settings()
+    platform = open_platform(settings)
+    try:
+        with platform.db.reading() as session:
+            credentials = account_service.credentials_for(session=session, box=platform.box, api_key=app)
+    finally:
+        platform.db.dispose()
+    if credentials is None:
+        _fail(f"no application has API key {app}")
+    bearer = tokens.issue(api_key=app, api_secret=credentials.api_secret, now=utc_now(), ttl=lifetime)
+    if not export:
+        typer.echo(bearer)
+        return
+    # `BASE` is the server's root, as the README and docs write `$BASE/api/v1/public-api/...`.
+    typer.echo(f"export TOKEN={shlex.quote(bearer)}")
+    typer.echo(f"export BASE={shlex.quote(settings.base_url)}")
+
+
+def list_apps(as_json: JsonFlag = False) -> None:
+    """Every application: API key, name, account, webhook URL (never a secret)."""
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.reading() as session:
+            rows = [
+                {
+                    "application_id": app.id,
+                    "name": app.name,
+                    "api_key": app.api_key,
+                    "account_id": app.account_id,
+                    "account_name": account_name,
+                    "webhook_url": app.webhook_url,
+                    "created_at": app.created_at.isoformat(),
+                }
+                for app, account_name in account_service.list_applications(session=session)
+            ]
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json(rows)
+        return
+    columns = [
+        ("api_key", "API key"),
+        ("name", "name"),
+        ("account_name", "account"),
+        ("webhook_url", "webhook"),
+    ]
+    console.print_table(rows, columns, empty="no applications (create one: aicall app create --name NAME)")
+
+
+def show_balance(app: AppOption, as_json: JsonFlag = False) -> None:
+    """The application's account balance, what calls in flight hold, and the price (whole đồng)."""
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.reading() as session:
+            found = account_service.get_by_api_key(session=session, api_key=app)
+            if found is None:
+                _fail(f"no application has API key {app}")
+            data = ledger.summary(session=session, account_id=found.account_id)
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json(data)
+        return
+    console.print_record(data)

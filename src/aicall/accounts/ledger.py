@@ -20,6 +20,23 @@ def available(*, session: Session, account_id: str) -> int:
     return int(row.balance - row.reserved)
 
 
+def summary(*, session: Session, account_id: str) -> dict[str, Any]:
+    """The balance as `GET /balance` and `aicall balance show` give it (whole đồng)."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise LookupError(f"no account {account_id}")
+    return {
+        "account_id": account.id,
+        "balance": account.balance,
+        "reserved": account.reserved,
+        "available": account.balance - account.reserved,
+        "currency": "VND",
+        "price_per_minute": account.price_per_minute,
+        "billing_increment": account.billing_increment,
+        "charge_unanswered": account.charge_unanswered,
+    }
+
+
 def reserve(*, session: Session, account_id: str, amount: int) -> bool:
     """Hold `amount` for a call about to be dialled; False if the balance cannot cover it."""
     if amount <= 0:

@@ -65,6 +65,16 @@ def get_by_api_key(*, session: Session, api_key: str) -> Application | None:
     return session.scalars(select(Application).where(Application.api_key == api_key)).first()
 
 
+def list_applications(*, session: Session) -> list[tuple[Application, str]]:
+    """Every application with its account's name, oldest first (`aicall app list`)."""
+    rows = session.execute(
+        select(Application, Account.name)
+        .join(Account, Account.id == Application.account_id)
+        .order_by(Application.created_at, Application.id)
+    ).all()
+    return [(app, account_name) for app, account_name in rows]
+
+
 class CredentialCache:
     """API key -> decrypted credentials, kept briefly: every API call verifies a token, and
     decrypting the secret each time would cost more than the request's own work."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import jwt
 
@@ -68,3 +69,12 @@ def verify(token: str, lookup: Callable[[str], Credentials | None]) -> Credentia
     except jwt.PyJWTError as exc:
         raise TokenError(f"invalid token: {exc}") from exc
     return credentials
+
+
+def issue(*, api_key: str, api_secret: str, now: datetime, ttl: timedelta | None) -> str:
+    """A bearer token for the application (`aicall token`): `{apiKey, iat[, exp]}`, HS256 with
+    its API secret, as the contract's samples make them; `ttl` None: it never expires."""
+    claims: dict[str, object] = {"apiKey": api_key, "iat": int(now.timestamp())}
+    if ttl is not None:
+        claims["exp"] = int((now + ttl).timestamp())
+    return jwt.encode(claims, api_secret, algorithm="HS256")

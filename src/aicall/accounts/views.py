@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from aicall.accounts import ledger
-from aicall.accounts.models import Account
 from aicall.web.deps import CurrentApp, StateDep
 from aicall.web.envelope import ok
 
@@ -17,20 +16,7 @@ router = APIRouter(prefix="/api/v1/public-api", tags=["balance"])
 @router.get("/balance", summary="Prepaid balance, amount held for calls in flight, and price")
 def get_balance(state: StateDep, app: CurrentApp) -> dict[str, Any]:
     with state.db.reading() as session:
-        account = session.get(Account, app.account_id)
-        assert account is not None
-        return ok(
-            {
-                "account_id": account.id,
-                "balance": account.balance,
-                "reserved": account.reserved,
-                "available": account.balance - account.reserved,
-                "currency": "VND",
-                "price_per_minute": account.price_per_minute,
-                "billing_increment": account.billing_increment,
-                "charge_unanswered": account.charge_unanswered,
-            }
-        )
+        return ok(ledger.summary(session=session, account_id=app.account_id))
 
 
 @router.get("/balance/ledger", summary="Balance movements, newest first")

@@ -18,8 +18,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from aicall import console
+from aicall.accounts import service as account_service
 from aicall.bootstrap import Platform, open_platform
-from aicall.campaigns import column_mapping, export, file_import
+from aicall.campaigns import column_mapping, export, file_import, queries
+from aicall.clock import utc_now
 from aicall.config import get_settings
 from aicall.errors import AllContactsInvalid, ApiError
 
@@ -182,3 +185,236 @@ def export_contacts(
         raise _fail(exc.message) from None
     finally:
         platform.db.dispose()
+
+
+# --- reading: `aicall campaign list|show`, `aicall contacts list`, `aicall contact show` ------
+
+contact_cli = typer.Typer(help="One contact: its attempts, keys and path.", no_args_is_help=True)
+StatusOption = Annotated[str | None, typer.Option("--status", help="Only this status.")]
+LimitOption = Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most this many rows.")]
+OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Skip this many rows first.")]
+
+
+def _waiting(body: dict[str, Any]) -> str:
+    reason = body.get("waiting_reason")
+    if not reason:
+        return ""
+    until = body.get("waiting_until")
+    return f"{reason} until {until}" if until else str(reason)
+
+
+def list_campaigns(
+    app: Annotated[str | None, typer.Option("--app", help="Only this application's (API key).")] = None,
+    status: StatusOption = None,
+    limit: LimitOption = 50,
+    offset: OffsetOption = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Campaigns, newest first, with their contacts and why they wait (if they do)."""
+    platform = open_platform(get_settings())
+    now = utc_now()
+    try:
+        with platform.db.reading() as session:
+            application_id = None
+            if app is not None:
+                found = account_service.get_by_api_key(session=session, api_key=app)
+                if found is None:
+                    raise _fail(f"no application has API key {app}")
+                application_id = found.id
+            rows, total = queries.list_campaigns(
+                session, application_id=application_id, status=status, limit=limit, offset=offset
+            )
+            bodies = [queries.campaign_dict(session, campaign, now=now) for campaign in rows]
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json({"campaigns": bodies, "total_count": total})
+        return
+    for body in bodies:
+        counts = body["counts"]
+        done = sum(counts["by_status"].get(s, 0) for s in ("done", "failed", "cancelled", "do_not_call"))
+        body["progress"] = f"{done}/{counts['contacts']}"
+        body["live"] = counts["calls_in_progress"]
+        body["waiting"] = _waiting(body)
+    columns = [
+        ("id", "id"),
+        ("name", "name"),
+        ("status", "status"),
+        ("progress", "final/contacts"),
+        ("live", "live calls"),
+        ("waiting", "waiting"),
+    ]
+    title = f"{len(bodies)} of {total} campaigns" if total > len(bodies) else None
+    console.print_table(bodies, columns, title=title, empty="no campaigns")
+
+
+def show_campaign(
+    campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")], as_json: JsonFlag = False
+) -> None:
+    """One campaign: status, why it waits, contacts by status, attempts by outcome, settings."""
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.reading() as session:
+            campaign = queries.campaign_by_id(session, campaign_id)
+            body = queries.campaign_dict(session, campaign, now=utc_now())
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json(body)
+        return
+    counts, settings = body["counts"], body["settings"] or {}
+    console.print_record(
+        {
+            **body,
+            "waiting": _waiting(body),
+            "contacts": counts["contacts"],
+            "by_status": counts["by_status"],
+            "attempts": counts["attempts"],
+            "by_outcome": counts["by_outcome"],
+            "calls_in_progress": counts["calls_in_progress"],
+            "cost": counts["cost"],
+            "window": _window(settings),
+        },
+        fields=[
+            ("id", "id"),
+            ("name", "name"),
+            ("status", "status"),
+            ("pause_reason", "pause reason"),
+            ("waiting", "waiting"),
+            ("waiting_detail", "waiting detail"),
+            ("scenario_id", "scenario"),
+            ("contacts", "contacts"),
+            ("by_status", "by status"),
+            ("attempts", "attempts"),
+            ("by_outcome", "by outcome"),
+            ("calls_in_progress", "calls in progress"),
+            ("cost", "cost (VND)"),
+            ("window", "window"),
+            ("created_at", "created"),
+            ("started_at", "started"),
+            ("finished_at", "finished"),
+        ],
+    )
+
+
+def _window(settings: dict[str, Any]) -> str:
+    if not settings:
+        return ""
+    hours = ", ".join(f"{h['start'][:5]}-{(h['end'] or '24:00')[:5]}" for h in settings.get("hours", []))
+    return f"{','.join(settings.get('days', []))} {hours} {settings.get('timezone', '')}"
+
+
+@contacts_cli.command("list")
+def list_contacts(
+    campaign: CampaignOption,
+    status: StatusOption = None,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="Only this last outcome.")] = None,
+    limit: LimitOption = 100,
+    offset: OffsetOption = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """The campaign's contacts, oldest first: status, attempts, last outcome, why they wait."""
+    platform = open_platform(get_settings())
+    now = utc_now()
+    try:
+        with platform.db.reading() as session:
+            found = queries.campaign_by_id(session, campaign)
+            held = queries.waiting_of(session, found, now=now)
+            rows, total = queries.list_contacts(
+                session,
+                campaign_id=found.id,
+                status=status,
+                outcome=outcome,
+                phone=None,
+                limit=limit,
+                offset=offset,
+            )
+            bodies = [queries.contact_dict(row, campaign_waiting=held, now=now) for row in rows]
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json({"contacts": bodies, "total_count": total})
+        return
+    for body in bodies:
+        body["waiting"] = _waiting(body)
+    columns = [
+        ("id", "id"),
+        ("phone_number", "phone"),
+        ("status", "status"),
+        ("attempts", "attempts"),
+        ("last_outcome", "last outcome"),
+        ("waiting", "waiting"),
+    ]
+    title = f"{len(bodies)} of {total} contacts" if total > len(bodies) else None
+    console.print_table(bodies, columns, title=title, empty="no contacts")
+
+
+@contact_cli.command("show")
+def show_contact(
+    contact_id: Annotated[str, typer.Argument(help="The contact's id.")], as_json: JsonFlag = False
+) -> None:
+    """One contact: its values, status and why it waits, then every attempt with keys and path."""
+    settings = get_settings()
+    platform = open_platform(settings)
+    now = utc_now()
+    try:
+        with platform.db.reading() as session:
+            contact = queries.contact_by_id(session, contact_id)
+            campaign = queries.campaign_by_id(session, contact.campaign_id)
+            held = queries.waiting_of(session, campaign, now=now)
+            body = queries.contact_dict(contact, campaign_waiting=held, now=now)
+            body["call_attempts"] = [
+                queries.attempt_dict(attempt, settings.base_url)
+                for attempt in queries.attempts_of(session, contact.id)
+            ]
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json(body)
+        return
+    console.print_record(
+        {**body, "waiting": _waiting(body)},
+        fields=[
+            ("id", "id"),
+            ("campaign_id", "campaign"),
+            ("phone_number", "phone"),
+            ("tags", "values"),
+            ("status", "status"),
+            ("attempts", "attempts"),
+            ("last_outcome", "last outcome"),
+            ("waiting", "waiting"),
+        ],
+    )
+    attempts = [
+        {
+            **attempt,
+            "sip": f"{attempt['sip_code'] or ''} {attempt['sip_reason'] or ''}".strip(),
+            "path_text": " > ".join(_step(step) for step in attempt["path"]),
+        }
+        for attempt in body["call_attempts"]
+    ]
+    columns = [
+        ("number", "#"),
+        ("outcome", "outcome"),
+        ("sip", "SIP"),
+        ("hotline", "from"),
+        ("started_at", "started"),
+        ("duration", "seconds"),
+        ("cost", "cost"),
+        ("keys_pressed", "keys"),
+        ("path_text", "path"),
+    ]
+    console.print_table(attempts, columns, title="attempts", empty="no attempts yet")
+
+
+def _step(step: dict[str, Any]) -> str:
+    label = str(step.get("label") or step.get("type") or "?")
+    return f"{label} [{step['keys']}]" if step.get("keys") else label

@@ -135,9 +135,13 @@ def campaign_dict(
 
 
 def list_campaigns(
-    session: Session, *, application_id: str, status: str | None, limit: int, offset: int
+    session: Session, *, application_id: str | None, status: str | None, limit: int, offset: int
 ) -> tuple[list[Campaign], int]:
-    query = select(Campaign).where(Campaign.application_id == application_id)
+    """One page of campaigns, newest first, and how many match; `application_id` None: every
+    application's (the operator's CLI)."""
+    query = select(Campaign)
+    if application_id is not None:
+        query = query.where(Campaign.application_id == application_id)
     if status:
         query = query.where(Campaign.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -145,6 +149,22 @@ def list_campaigns(
         query.order_by(Campaign.created_at.desc(), Campaign.id).limit(limit).offset(offset)
     ).all()
     return list(rows), int(total)
+
+
+def campaign_by_id(session: Session, campaign_id: str) -> Campaign:
+    """Any application's campaign (the operator's CLI); CampaignNotFound when there is none."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound()
+    return campaign
+
+
+def contact_by_id(session: Session, contact_id: str) -> Contact:
+    """Any application's contact (the operator's CLI); ContactNotFound when there is none."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise ContactNotFound()
+    return contact
 
 
 def contact_dict(

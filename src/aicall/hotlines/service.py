@@ -156,6 +156,16 @@ def account_trunks(*, session: Session, account_id: str) -> Sequence[SipTrunk]:
     return session.scalars(select(SipTrunk).where(SipTrunk.account_id == account_id)).all()
 
 
+def every_pool(*, session: Session) -> Sequence[HotlinePool]:
+    """Every account's pools and the shared ones, by key (the operator's CLI)."""
+    return session.scalars(select(HotlinePool).order_by(HotlinePool.key, HotlinePool.id)).all()
+
+
+def every_trunk(*, session: Session) -> Sequence[SipTrunk]:
+    """Every account's SIP trunks and the shared ones (the operator's CLI)."""
+    return session.scalars(select(SipTrunk).order_by(SipTrunk.name, SipTrunk.id)).all()
+
+
 def pool_dict(session: Session, pool: HotlinePool) -> dict[str, Any]:
     """A pool as the API and the CLI show it, with its numbers."""
     lines = session.scalars(select(Hotline).where(Hotline.pool_id == pool.id).order_by(Hotline.number)).all()

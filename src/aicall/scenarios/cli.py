@@ -1,4 +1,5 @@
-"""`aicall scenario approve ID | reject ID --reason R`: the reviewer's side of the review flow."""
+"""`aicall scenario approve ID | reject ID --reason R`: the reviewer's side of the review flow;
+`aicall scenario list | show ID`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ from typing import Annotated
 
 import typer
 
+from aicall import console
+from aicall.accounts import service as account_service
 from aicall.bootstrap import open_platform
 from aicall.config import get_settings
-from aicall.errors import ApiError
+from aicall.errors import ApiError, ScenarioNotFound
 from aicall.scenarios import service as scenario_service
 from aicall.scenarios.models import Scenario
+from aicall.scenarios.schemas import scenario_out
 
-scenario_cli = typer.Typer(help="Scenarios: review submitted ones.", no_args_is_help=True)
+scenario_cli = typer.Typer(help="Scenarios: list, show, review submitted ones.", no_args_is_help=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -69,3 +73,90 @@ def reject(
     finally:
         platform.db.dispose()
     _emit(scenario, as_json)
+
+
+@scenario_cli.command("list")
+def list_(
+    app: Annotated[str | None, typer.Option("--app", help="Only this application's (API key).")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="DRAFT, REVIEWING, ACTIVE or REJECTED.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """Scenarios, newest first (every application's unless --app): status and versions."""
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.reading() as session:
+            application_id = None
+            if app is not None:
+                found = account_service.get_by_api_key(session=session, api_key=app)
+                if found is None:
+                    typer.echo(f"error: no application has API key {app}", err=True)
+                    raise typer.Exit(1)
+                application_id = found.id
+            rows, total = scenario_service.list_scenarios(
+                session=session,
+                application_id=application_id,
+                status=status.upper() if status else None,
+                limit=limit,
+                offset=0,
+            )
+            bodies = [scenario_out(row) for row in rows]
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json({"scenarios": bodies, "total_count": total})
+        return
+    columns = [
+        ("id", "id"),
+        ("name", "name"),
+        ("status", "status"),
+        ("version", "version"),
+        ("published_version", "published"),
+        ("updated_at", "updated"),
+    ]
+    console.print_table(bodies, columns, empty="no scenarios")
+
+
+@scenario_cli.command("show")
+def show(
+    scenario_id: Annotated[str, typer.Argument(help="The scenario's id.")], as_json: JsonFlag = False
+) -> None:
+    """One scenario: status, versions, personalised fields, voice and call settings."""
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.reading() as session:
+            scenario = session.get(Scenario, scenario_id)
+            if scenario is None:
+                raise ScenarioNotFound()
+            body = scenario_out(scenario)
+    except ApiError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json(body)
+        return
+    console.print_record(
+        {**body, "voice": body["tts_config"], "calls": body["call_config"]},
+        fields=[
+            ("id", "id"),
+            ("name", "name"),
+            ("status", "status"),
+            ("version", "version"),
+            ("published_version", "published version"),
+            ("reject_reason", "reject reason"),
+            ("dialect", "dialect"),
+            ("voice", "voice"),
+            ("calls", "call config"),
+            ("updated_at", "updated"),
+        ],
+    )
+    fields = [
+        {"key": f["key"], "name": f["name"], "reading_type": f["reading_type"]}
+        for f in body["personalized_fields"]
+    ]
+    columns = [("key", "tag"), ("name", "name"), ("reading_type", "read as")]
+    console.print_table(fields, columns, title="personalised fields", empty="no personalised fields")

@@ -107,10 +107,11 @@ def stored_call_config(session: Session, scenario_id: str) -> dict[str, Any] | N
 
 
 def list_scenarios(
-    *, session: Session, application_id: str, status: str | None, limit: int, offset: int
+    *, session: Session, application_id: str | None, status: str | None, limit: int, offset: int
 ) -> tuple[list[Scenario], int]:
-    """One page of the application's scenarios, newest first, and how many match in all."""
-    where = [Scenario.application_id == application_id]
+    """One page of the application's scenarios (None: every application's, for the operator's
+    CLI), newest first, and how many match in all."""
+    where = [] if application_id is None else [Scenario.application_id == application_id]
     if status is not None:
         where.append(Scenario.status == status)
     total = int(session.scalar(select(func.count()).select_from(Scenario).where(*where)) or 0)

@@ -1,4 +1,5 @@
-"""`aicall app update`: an application's webhook URL, event types and signing secret."""
+"""`aicall app update`: an application's webhook URL, event types and signing secret;
+`aicall webhook deliveries --app KEY`: the delivery log."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from aicall import console
 from aicall.accounts import service as account_service
 from aicall.bootstrap import open_platform
 from aicall.config import get_settings
 from aicall.errors import VALIDATION_FAILED, ApiError
 from aicall.webhooks import service as webhook_service
 from aicall.webhooks.guard import InvalidWebhookUrl, check_webhook_url
+from aicall.webhooks.schemas import delivery_out
 
-__all__ = ["InvalidWebhookUrl", "check_webhook_url", "register"]
+__all__ = ["InvalidWebhookUrl", "check_webhook_url", "register", "webhook_group"]
+
+webhook_group = typer.Typer(help="Webhooks: the delivery log.", no_args_is_help=True)
 
 
 def _fail(message: str) -> NoReturn:
@@ -97,3 +102,45 @@ def register(app_cli: typer.Typer) -> None:
             for key, value in data.items():
                 shown = "all" if key == "webhook_events" and value is None else value
                 typer.echo(f"{key}: {shown}")
+
+
+@webhook_group.command("deliveries")
+def deliveries(
+    app: Annotated[str, typer.Option("--app", help="The application's API key.")],
+    failed: Annotated[bool, typer.Option("--failed", help="Only failed attempts.")] = False,
+    event_type: Annotated[str | None, typer.Option("--event-type", help="Only this event type.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The application's webhook delivery attempts, newest first: status code, latency, error."""
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.reading() as session:
+            application = account_service.get_by_api_key(session=session, api_key=app)
+            if application is None:
+                _fail(f"no application has API key {app}")
+            rows, total = webhook_service.list_deliveries(
+                session=session,
+                application_id=application.id,
+                event_type=event_type,
+                succeeded=False if failed else None,
+                limit=limit,
+            )
+            bodies = [delivery_out(row) for row in rows]
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json({"deliveries": bodies, "total_count": total})
+        return
+    columns = [
+        ("created_at", "at"),
+        ("event_type", "event"),
+        ("attempt", "try"),
+        ("succeeded", "ok"),
+        ("status_code", "HTTP"),
+        ("latency_ms", "ms"),
+        ("error", "error"),
+        ("event_id", "event id"),
+    ]
+    title = f"{len(bodies)} of {total} deliveries" if total > len(bodies) else None
+    console.print_table(bodies, columns, title=title, empty="no webhook deliveries yet")
