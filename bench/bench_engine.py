@@ -16,8 +16,11 @@ Three parts, each against throw-away databases and the simulator (no network):
   freed by an earlier run cannot hide what a call costs.
 * workers: PostgreSQL, one and then two dialer processes on the same campaign; combined
   calls/s, and a check that no contact was dialled twice (attempts per contact).
+* recorded: SQLite, one dialer with the engine's own prompts (espeak-ng, the audio cache) on a
+  campaign that records its simulated calls, beside one that does not: what a recording costs
+  (speech synthesised like a real call's, a WAV written per call).
 
-    .venv/bin/python bench/bench_engine.py [--part throughput|concurrent|workers|all]
+    .venv/bin/python bench/bench_engine.py [--part throughput|concurrent|workers|recorded|all]
         [--db sqlite|postgresql|both] [--contacts N] [--runs N] [--seconds S] [--quick]
 """
 
@@ -27,6 +30,8 @@ import argparse
 import asyncio
 import gc
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,22 +132,34 @@ def bare_sample(
 
 
 async def engine_sample(
-    db: Database, data_dir: Path, *, paced: bool, seconds: float, counter: StatementCounter | None = None
+    db: Database,
+    data_dir: Path,
+    *,
+    paced: bool,
+    seconds: float,
+    counter: StatementCounter | None = None,
+    spoken: bool = False,
 ) -> Sample:
     """Results one dialer commits in `seconds`, after `WARMUP` seconds of dialling."""
-    dialer = make_dialer(db, data_dir, paced=paced)
+    dialer = make_dialer(db, data_dir, paced=paced, spoken=spoken)
     await dialer.start()
     try:
         await asyncio.sleep(WARMUP)
-        stored, cpu, statements = dialer.stored, time.process_time(), counter.count if counter else 0
+        stored, cpu, statements = dialer.stored, cpu_with_children(), counter.count if counter else 0
         began = time.perf_counter()
         await asyncio.sleep(seconds)
         calls, elapsed = dialer.stored - stored, time.perf_counter() - began
-        cpu = time.process_time() - cpu
+        cpu = cpu_with_children() - cpu
         statements = (counter.count if counter else 0) - statements
     finally:
         await dialer.stop()
     return Sample(calls, elapsed, cpu, statements)
+
+
+def cpu_with_children() -> float:
+    """CPU seconds of this process and of its finished children (espeak-ng, sox runs)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def due_left(db: Database, campaign: BenchCampaign) -> int:
@@ -441,12 +458,65 @@ def workers(*, contacts: int, runs: int, seconds: float) -> tuple[list[list[obje
     return table, checks
 
 
+# --- recorded simulated calls --------------------------------------------------------------------
+
+# (what, the campaign records, every contact's name or None for one name per contact)
+RECORDED_VARIANTS = (
+    ("engine prompts, not recorded", False, None),
+    ("recorded, one name for all", True, "Nguyễn Văn An"),
+    ("recorded, a name per contact", True, None),
+)
+
+
+def recorded(*, contacts: int, runs: int, seconds: float) -> list[list[object]]:
+    """SQLite: one dialer with the engine's own prompts (`PrompterFactory`: espeak-ng, audio
+    cache) on a campaign that records and one that does not, pacing lifted. A recorded simulated
+    call synthesises its prompts (the fixed parts once, from the cache after) and writes a WAV; a
+    name per contact is one espeak-ng run per call, one name for all is cached after the first."""
+    samples: dict[str, list[Sample]] = {what: [] for what, _, _ in RECORDED_VARIANTS}
+    for run in range(runs):
+        for what, record, name in RECORDED_VARIANTS:
+            with (
+                temp_database("sqlite") as db,
+                tempfile.TemporaryDirectory(prefix="aicall-bench-data-") as data_dir,
+            ):
+                campaign = new_campaign(db, max_concurrent=2000, calls_per_second=PACED_RATE, record=record)
+                insert_contacts(db, campaign, contacts, name=name)
+                sample = asyncio.run(
+                    engine_sample(db, Path(data_dir), paced=False, seconds=seconds, spoken=True)
+                )
+                if not due_left(db, campaign):
+                    raise RuntimeError("the recorded campaign ran out of contacts: raise --contacts")
+                written = len(list((Path(data_dir) / "recordings").glob("*.wav")))
+                if record and not written:
+                    raise RuntimeError("a recording campaign left no recordings")
+                shutil.rmtree(Path(data_dir) / "recordings", ignore_errors=True)
+            samples[what].append(sample)
+            print(f"  run {run + 1}: {what}: {sample.rate:,.0f}/s, {sample.cores:.2f} cores", flush=True)
+    base = samples[RECORDED_VARIANTS[0][0]]
+    rows = []
+    for what, _, _ in RECORDED_VARIANTS:
+        ratios = [b.rate / s.rate for b, s in zip(base, samples[what], strict=True)]
+        rows.append(
+            [
+                what,
+                f"{median([s.rate for s in samples[what]]):,.0f}",
+                f"{median([s.cores for s in samples[what]]):.2f}",
+                f"{median([1000 * s.cpu / s.calls for s in samples[what]]):.2f}",
+                f"{median(ratios):.1f}x",
+            ]
+        )
+    return rows
+
+
 # --- the command ---------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--part", choices=("throughput", "concurrent", "workers", "all"), default="all")
+    parser.add_argument(
+        "--part", choices=("throughput", "concurrent", "workers", "recorded", "all"), default="all"
+    )
     parser.add_argument("--db", choices=(*BACKENDS, "both"), default="both")
     parser.add_argument(
         "--contacts", type=int, default=100_000, help="contacts in the campaign (default 100,000)"
@@ -469,7 +539,7 @@ def main() -> None:
     seconds = args.seconds or (4.0 if args.quick else 15.0)
     contacts = min(args.contacts, 20_000) if args.quick else args.contacts
     backends = BACKENDS if args.db == "both" else (args.db,)
-    parts = ("throughput", "concurrent", "workers") if args.part == "all" else (args.part,)
+    parts = ("throughput", "concurrent", "workers", "recorded") if args.part == "all" else (args.part,)
     print(machine_note())
     print(
         f"{contacts:,} contacts, {runs} run(s), {seconds:g} s windows after {WARMUP:g} s of warm-up\n",
@@ -518,6 +588,14 @@ def main() -> None:
             ],
             checks,
         )
+        print()
+    if "recorded" in parts:
+        rows = recorded(contacts=contacts, runs=runs, seconds=seconds)
+        print("\nSQLite, one dialer with the engine's own prompts: recorded simulated calls (median)\n")
+        print_table(
+            ["calls", "calls/s", "CPU cores (with espeak-ng)", "ms CPU per call", "not recorded÷this"], rows
+        )
+        print()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -37,10 +37,11 @@ from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
 from aicall.dialer.jobs import CallResult
 from aicall.dialer.scheduler import Dialer
+from aicall.engine import PrompterFactory
 from aicall.hotlines import service as hotline_service
 from aicall.ids import object_id
 from aicall.interpreter.prompter import TextPrompter
-from aicall.interpreter.script import Action, ActionType, KeyResponse
+from aicall.interpreter.script import Action, ActionType, FieldSpec, KeyResponse
 from aicall.interpreter.testing import script_of
 from aicall.telephony.sim import SimBackend
 
@@ -76,7 +77,10 @@ MENU = Action(
 )
 THANKS = Action(id="thanks", type=ActionType.PLAY_MESSAGE, content_text="Cảm ơn {{ho_ten}}.")
 BYE = Action(id="bye", type=ActionType.END_CALL, content_text="Tạm biệt.")
-SCRIPT = script_of(MENU, THANKS, BYE, scenario_id="sc-bench")
+# Its field declared, as a stored scenario has it: the engine's speech prompter reads tags by field.
+SCRIPT = replace(
+    script_of(MENU, THANKS, BYE, scenario_id="sc-bench"), fields=(FieldSpec("Họ tên", "ho_ten"),)
+)
 
 
 # --- databases ---------------------------------------------------------------------------------
@@ -128,10 +132,11 @@ def insert_contacts(
     *,
     first: int = 0,
     last_digit: str = "1",
+    name: str | None = None,
     chunk: int = 5000,
 ) -> float:
     """Contacts due now, inserted as the importer does (`insert(Contact)` of whole rows);
-    return the seconds it took."""
+    return the seconds it took. Each is `Khách <n>`, or all are `name` when given."""
     began = time.perf_counter()
     now = utc_now()
     for start in range(first, first + count, chunk):
@@ -142,7 +147,7 @@ def insert_contacts(
                 "application_id": campaign.application_id,
                 "phone": phone(n, last_digit),
                 "dedupe_key": phone(n, last_digit),
-                "tags": {"ho_ten": f"Khách {n}"},
+                "tags": {"ho_ten": name or f"Khách {n}"},
                 "status": ContactStatus.PENDING.value,
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -203,18 +208,28 @@ class CountingDialer(Dialer):
 
 
 def make_dialer(
-    db: Database, data_dir: Path, *, time_scale: float = 0.0, paced: bool = True, worker_id: str | None = None
+    db: Database,
+    data_dir: Path,
+    *,
+    time_scale: float = 0.0,
+    paced: bool = True,
+    worker_id: str | None = None,
+    spoken: bool = False,
 ) -> CountingDialer:
-    """A dialer on the simulator with the one-menu script, text prompts and no webhooks."""
+    """A dialer on the simulator with the one-menu script, text prompts and no webhooks.
+    `spoken`: the engine's own prompts instead (`aicall.engine.PrompterFactory`: espeak-ng, the
+    audio cache under `data_dir`), which a campaign that records makes synthesise."""
     settings = Settings(data_dir=data_dir, database_url=db.url, secret_key=SECRET_KEY, run_engine=False)
     dialer = CountingDialer(
         db=db,
         box=SecretBox(SECRET_KEY),
         settings=settings,
-        router=BackendRouter(settings, sim=SimBackend(time_scale=time_scale)),
+        router=BackendRouter(
+            settings, sim=SimBackend(time_scale=time_scale, recording_dir=data_dir / "recordings")
+        ),
         load_script=lambda _session, _scenario_id: SCRIPT,
         load_call_config=lambda _session, _scenario_id: {},
-        prompter_for=lambda _script, _audio: TextPrompter(),
+        prompter_for=PrompterFactory(settings) if spoken else lambda _script, _audio: TextPrompter(),
         worker_id=worker_id,
         heartbeat_every=settings.dialer_heartbeat,
         stale_after=settings.dialer_stale_after,
