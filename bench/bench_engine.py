@@ -59,8 +59,7 @@ from common_engine import (  # the path entry above makes bench/ importable as a
 )
 
 from aicall.calls.models import AttemptStatus, CallAttempt
-from aicall.campaigns.closing import DUE_STATUSES
-from aicall.campaigns.models import Campaign, Contact, ContactStatus
+from aicall.campaigns.models import DUE_STATUSES, Campaign, Contact, ContactStatus
 from aicall.db.engine import Database
 from aicall.dialer.scheduler import MAX_CLAIM_PER_PASS, RESULT_BATCH
 from aicall.telephony.sim import SimBackend

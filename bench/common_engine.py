@@ -29,8 +29,7 @@ from aicall.accounts.models import LedgerEntry
 from aicall.accounts.secrets_box import SecretBox
 from aicall.calls.models import AttemptStatus, CallAttempt
 from aicall.campaigns import service as campaign_service
-from aicall.campaigns.closing import DUE_STATUSES
-from aicall.campaigns.models import Contact, ContactStatus
+from aicall.campaigns.models import DUE_STATUSES, Contact, ContactStatus
 from aicall.clock import utc_now
 from aicall.config import Settings
 from aicall.db.engine import Database
