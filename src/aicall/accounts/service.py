@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from aicall.accounts.models import Account, Application
 from aicall.accounts.secrets_box import SecretBox
 from aicall.accounts.tokens import Credentials
+from aicall.errors import ApplicationNotFound, ValidationFailed
+
+MAX_NAME_LENGTH = 200  # the column's size
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,13 @@ def create_application(
     name: str,
     webhook_url: str | None = None,
 ) -> NewApplication:
-    """A new application with a fresh API key (UUID) and API secret (shown once)."""
+    """A new application with a fresh API key (UUID) and API secret (shown once).
+    Raises ValidationFailed for an empty name or one longer than 200 characters."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("Validation Failed: name: must not be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationFailed(f"Validation Failed: name: must be at most {MAX_NAME_LENGTH} characters")
     api_secret = secrets.token_urlsafe(32)
     webhook_secret = new_webhook_secret()
     app = Application(
@@ -59,6 +68,20 @@ def create_application(
     session.add(app)
     session.flush()
     return NewApplication(app, api_secret, webhook_secret)
+
+
+def rotate_api_secret(*, session: Session, box: SecretBox, application_id: str) -> str:
+    """Replace the application's API secret; return the new one (shown once, stored sealed).
+
+    Tokens signed with the old secret stop verifying at once in processes that have not cached
+    the credentials; callers holding a `CredentialCache` should `forget` the API key."""
+    app = session.get(Application, application_id)
+    if app is None:
+        raise ApplicationNotFound()
+    api_secret = secrets.token_urlsafe(32)
+    app.api_secret_encrypted = box.seal(api_secret)
+    session.flush()
+    return api_secret
 
 
 def get_by_api_key(*, session: Session, api_key: str) -> Application | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -20,7 +21,27 @@ SYSTEM_POOL_NUMBERS = ("+842873000001", "+842873000002", "+842873000003", "+8428
 
 
 class HotlineError(ValueError):
-    """Bad pool or trunk input; the message says what."""
+    """Bad pool or trunk input; the message says what, `field` which input (when one is to blame)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# The public API's bounds (hotlines/views.py), held here too so the CLI and the dashboard keep them.
+MAX_TRUNK_CONCURRENT = 10_000
+MAX_NUMBER_CONCURRENT = 1_000
+MAX_POOL_NUMBERS = 1_000
+_TEXT_LIMITS = {"host": 255, "username": 255, "from_domain": 255, "name": 200}  # the columns' sizes
+
+
+class Keep(Enum):
+    """`update_trunk(password=KEEP_PASSWORD)`: the stored password stays as it is."""
+
+    PASSWORD = "keep"
+
+
+KEEP_PASSWORD = Keep.PASSWORD
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +67,38 @@ def ensure_system_pool(*, session: Session) -> HotlinePool:
     return pool
 
 
+def _check_trunk(
+    *,
+    host: str,
+    port: int,
+    transport: str,
+    username: str | None,
+    register: bool,
+    from_domain: str | None,
+    name: str,
+    max_concurrent: int,
+) -> None:
+    """The rules every trunk obeys, created or updated; HotlineError names the field at fault."""
+    if not host.strip():
+        raise HotlineError("host is required", field="host")
+    texts = {"host": host, "username": username, "from_domain": from_domain, "name": name}
+    for field, text in texts.items():
+        if text is not None and len(text) > _TEXT_LIMITS[field]:
+            raise HotlineError(f"{field} is longer than {_TEXT_LIMITS[field]} characters", field=field)
+    if not 1 <= port <= 65535:
+        raise HotlineError(f"port {port} is out of range 1-65535", field="port")
+    if transport not in ("udp", "tcp"):
+        raise HotlineError(
+            "transport must be udp or tcp (TLS: put a session border controller in front)", field="transport"
+        )
+    if register and not username:
+        raise HotlineError("--register needs a username", field="username")
+    if not 1 <= max_concurrent <= MAX_TRUNK_CONCURRENT:
+        raise HotlineError(
+            f"max_concurrent must be between 1 and {MAX_TRUNK_CONCURRENT}", field="max_concurrent"
+        )
+
+
 def create_trunk(
     *,
     session: Session,
@@ -61,16 +114,17 @@ def create_trunk(
     name: str = "",
     max_concurrent: int = 100,
 ) -> SipTrunk:
-    if not host.strip():
-        raise HotlineError("host is required")
-    if not 1 <= port <= 65535:
-        raise HotlineError(f"port {port} is out of range 1-65535")
-    if transport not in ("udp", "tcp"):
-        raise HotlineError("transport must be udp or tcp (TLS: put a session border controller in front)")
-    if register and not username:
-        raise HotlineError("--register needs a username")
-    if max_concurrent < 1:
-        raise HotlineError("max_concurrent must be at least 1")
+    """A new SIP trunk; its password is stored sealed and never shown back."""
+    _check_trunk(
+        host=host,
+        port=port,
+        transport=transport,
+        username=username,
+        register=register,
+        from_domain=from_domain,
+        name=name,
+        max_concurrent=max_concurrent,
+    )
     trunk = SipTrunk(
         account_id=account_id,
         name=name or host,
@@ -88,6 +142,52 @@ def create_trunk(
     return trunk
 
 
+def update_trunk(
+    *,
+    session: Session,
+    box: SecretBox,
+    trunk_id: str,
+    host: str,
+    port: int,
+    transport: str,
+    username: str | None,
+    password: str | Keep | None = KEEP_PASSWORD,
+    register: bool,
+    from_domain: str | None,
+    name: str,
+    max_concurrent: int,
+) -> SipTrunk:
+    """Change a trunk under the rules of `create_trunk`. `password`: KEEP_PASSWORD (the
+    default) keeps the stored one, None removes it, a string replaces it."""
+    trunk = session.get(SipTrunk, trunk_id)
+    if trunk is None:
+        raise HotlineError(f"no SIP trunk has id {trunk_id}")
+    _check_trunk(
+        host=host,
+        port=port,
+        transport=transport,
+        username=username,
+        register=register,
+        from_domain=from_domain,
+        name=name,
+        max_concurrent=max_concurrent,
+    )
+    trunk.name = name or host.strip()
+    trunk.host = host.strip()
+    trunk.port = port
+    trunk.transport = transport
+    trunk.username = username
+    trunk.register = register
+    trunk.from_domain = from_domain
+    trunk.max_concurrent = max_concurrent
+    if password is None or password == "":
+        trunk.password_encrypted = None
+    elif isinstance(password, str):
+        trunk.password_encrypted = box.seal(password)
+    session.flush()
+    return trunk
+
+
 def create_pool(
     *,
     session: Session,
@@ -99,13 +199,20 @@ def create_pool(
 ) -> HotlinePool:
     key = key.strip()
     if not key:
-        raise HotlineError("pool key is required")
+        raise HotlineError("pool key is required", field="key")
+    if len(key) > 100:  # the column's size
+        raise HotlineError("pool key is longer than 100 characters", field="key")
     if not numbers:
-        raise HotlineError("a pool needs at least one number")
-    if per_number_concurrency < 1:
-        raise HotlineError("per-number concurrency must be at least 1")
+        raise HotlineError("a pool needs at least one number", field="numbers")
+    if len(numbers) > MAX_POOL_NUMBERS:
+        raise HotlineError(f"a pool holds at most {MAX_POOL_NUMBERS} numbers", field="numbers")
+    if not 1 <= per_number_concurrency <= MAX_NUMBER_CONCURRENT:
+        raise HotlineError(
+            f"per-number concurrency must be between 1 and {MAX_NUMBER_CONCURRENT}",
+            field="per_number_concurrency",
+        )
     if trunk_id is not None and session.get(SipTrunk, trunk_id) is None:
-        raise HotlineError(f"no SIP trunk has id {trunk_id}")
+        raise HotlineError(f"no SIP trunk has id {trunk_id}", field="trunk_id")
     existing = session.scalars(
         select(HotlinePool).where(
             HotlinePool.key == key,
@@ -113,13 +220,13 @@ def create_pool(
         )
     ).first()
     if existing is not None:
-        raise HotlineError(f"a pool with key {key!r} exists already")
+        raise HotlineError(f"a pool with key {key!r} exists already", field="key")
     normalised = []
     for raw in numbers:
         try:
             normalised.append(normalise(raw.strip()))
         except PhoneError as exc:
-            raise HotlineError(f"{raw!r}: {exc}") from exc
+            raise HotlineError(f"{raw!r}: {exc}", field="numbers") from exc
     pool = HotlinePool(key=key, trunk_id=trunk_id, account_id=account_id)
     session.add(pool)
     session.flush()
