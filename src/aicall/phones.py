@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import phonenumbers
@@ -12,6 +13,7 @@ from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
 # What people write between digits. Letters are refused: phonenumbers would read them as a
 # vanity number (1-800-FLOWERS), which is never what a debt-reminder list means.
 _ALLOWED = re.compile(r"^\+?[0-9 .\-()/]+$")
+_ALLOWED_CHAR = re.compile(r"[0-9+ .\-()/]")
 _SEPARATORS = re.compile(r"[ .\-()/]")
 MAX_RAW_LENGTH = 32
 # Nearly every number in a Vietnamese list is `0` or `+84` followed by a 9- or 10-digit national
@@ -47,14 +49,33 @@ def normalise(raw: object, region: str = "VN") -> str:
         raw = str(raw)
     if not isinstance(raw, str):
         raise PhoneError("phone_number must be a string")
-    text = raw.strip()
+    text = _plain(raw).strip()
     if not text:
         raise PhoneError("phone_number is empty")
     if len(text) > MAX_RAW_LENGTH:
         raise PhoneError("phone_number is too long")
     if not _ALLOWED.match(text):
-        raise PhoneError("phone_number may hold only digits, spaces, '+', '.', '-', '(', ')' and '/'")
+        bad = next((ch for ch in text if not _ALLOWED_CHAR.match(ch)), None)
+        raise PhoneError(
+            "phone_number may hold only digits, spaces, '+', '.', '-', '(', ')' and '/'"
+            + (f", not {bad!r}" if bad is not None else ", and '+' only first")
+        )
     return _normalise_digits(_SEPARATORS.sub("", text), region)
+
+
+def _plain(raw: str) -> str:
+    """`raw` as a number pasted from other software should have been typed.
+
+    NFKC folds compatibility forms (Unicode UAX #15) into the plain ones: the full-width digits
+    and plus (U+FF10-FF19, U+FF0B) East Asian input methods type, no-break and ideographic
+    spaces. Format characters (general category Cf) are invisible and carry no
+    digit: the byte-order mark a CSV's first cell keeps, bidirectional marks around a number
+    pasted from right-to-left text, zero-width spaces from web pages. They are dropped.
+    """
+    if raw.isascii():
+        return raw
+    folded = unicodedata.normalize("NFKC", raw)
+    return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
 
 
 @lru_cache(maxsize=65536)
