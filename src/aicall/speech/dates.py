@@ -17,13 +17,14 @@ from aicall.speech.numbers import integer_words
 
 __all__ = ["date_words", "parse_date", "parse_time", "time_words"]
 
+# A time of day after the date, as spreadsheets export a date cell ("2024-04-15 00:00:00",
+# "17/02/2022 9:50", "2024-04-15T09:30", "01/02/2024 9:50 AM"): a DATE field reads the date and
+# ignores the time, whichever layout the date has.
+_TIME_SUFFIX = r"(?:(?:[T ]|\s+)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp][Mm])?)?"
 # Day first (15/04/2024, 5-4-2024, 15.04.2024): the same separator twice.
-_DAY_FIRST = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})", re.ASCII)
-# Year first (2024-04-15, 2024/4/15), optionally with a time as spreadsheets export dates
-# ("2024-04-15 00:00:00", "2024-04-15T09:30"): the time is not read for a DATE field.
-_YEAR_FIRST = re.compile(
-    r"(\d{4})([/.-])(\d{1,2})\2(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", re.ASCII
-)
+_DAY_FIRST = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})" + _TIME_SUFFIX, re.ASCII)
+# Year first (2024-04-15, 2024/4/15).
+_YEAR_FIRST = re.compile(r"(\d{4})([/.-])(\d{1,2})\2(\d{1,2})" + _TIME_SUFFIX, re.ASCII)
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 # "14h30", "14h", "9g15", "14h30p", "14 giờ 30 phút"
 _HOURS_MARK = re.compile(
