@@ -73,4 +73,8 @@ def spell(value: str) -> str:
                 "without tone mark, or a separator (- . / _ space)",
                 value=value,
             )
-    return _PAUSE.join(" ".join(group) for group in groups if group)
+    spoken = [" ".join(group) for group in groups if group]
+    if not spoken:
+        # Separators alone ("....", "--") would be read as silence: a code with nothing in it.
+        raise ReadingError(f"{value!r} has no letter or digit to spell", value=value)
+    return _PAUSE.join(spoken)
