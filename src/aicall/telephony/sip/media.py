@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from aiortp import DtmfEvent, RtpPacket
 from aiortp.codecs import Codec, get_codec
 
+from aicall.telephony.sip.dtmf import DigitDetector
 from aicall.telephony.sip.recording import Recorder
 
 logger = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ class RtpStream:
         self._prompt: EncodedPrompt | None = None
         self._position = 0
         self._silence_left = 0  # frames of silence still to "play" for a prompt with no PCM
-        self._last_event: tuple[int, int] | None = None  # (ssrc, timestamp) of the last digit
+        self._digits = DigitDetector()
         self._last_send = 0.0
         self.recorder: Recorder | None = None
         self._sent_pcm: bytes | None = None  # this tick's prompt PCM, for the recorder
@@ -338,12 +339,9 @@ class RtpStream:
             event = DtmfEvent.parse(packet.payload)
         except ValueError:
             return
-        # every packet of one key press carries the same timestamp (RFC 4733 §2.5.1)
-        key = (packet.ssrc, packet.timestamp)
-        if key == self._last_event or event.event > 15:
-            return
-        self._last_event = key
-        self._on_digit(event.digit)
+        digit = self._digits.feed(packet, event)
+        if digit is not None:
+            self._on_digit(digit)
 
     def _record(self, sent_pcm: bytes | None) -> None:
         assert self.recorder is not None
