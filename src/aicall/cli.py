@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import jwt
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from aicall.accounts import cli as account_cli
 from aicall.accounts import flows as account_flows
 from aicall.accounts import service as account_service
 from aicall.accounts.cli import user_cli
 from aicall.accounts.models import Application
-from aicall.bootstrap import Platform, open_platform
+from aicall.bootstrap import Platform, StorageError, open_platform, why
 from aicall.campaigns import cli as campaign_reads
 from aicall.campaigns import queries
 from aicall.campaigns import service as campaign_service
@@ -58,6 +60,21 @@ pool_cli.command("list")(hotline_cli.list_pools)
 trunk_cli.command("list")(hotline_cli.list_trunks)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@cli.callback()
+def _options(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Where the SQLite database, secret key, audio and recordings live "
+            "(default: AICALL_DATA_DIR, else ./var).",
+        ),
+    ] = None,
+) -> None:
+    if data_dir is not None:
+        get_settings().data_dir = data_dir
 
 
 def _platform() -> Platform:
@@ -109,8 +126,11 @@ def init(
     as_json: JsonFlag = False,
 ) -> None:
     """Create or migrate the database (and the secret key); optionally the demo tenant."""
-    platform = _platform()
-    data: dict[str, Any] = {"database": platform.db.dialect, "data_dir": str(platform.settings.data_dir)}
+    platform = open_platform(get_settings(), create=True)
+    data: dict[str, Any] = {
+        "database": platform.db.dialect,
+        "data_dir": str(platform.settings.data_dir.resolve()),
+    }
     if demo:
         with platform.db.transaction() as session:
             tenant = ensure_demo(session=session, box=platform.box)
@@ -137,7 +157,7 @@ def serve(
         settings.host = host
     if port is not None:
         settings.port = port
-    platform = open_platform(settings)
+    platform = open_platform(settings, create=True)
     if demo:
         with platform.db.transaction() as session:
             tenant = ensure_demo(session=session, box=platform.box)
@@ -379,3 +399,9 @@ def main() -> None:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
+    except StorageError as exc:  # no database here, or one we cannot reach: say which, where
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except DBAPIError as exc:  # the database failed after it opened (server gone, disk full)
+        typer.echo(f"error: the database failed: {why(exc)}", err=True)
+        sys.exit(2)

@@ -47,6 +47,7 @@ def test_init_without_json_prints_a_ready_to_paste_curl(tmp_path):
 
 
 def test_app_create_prints_keys_and_campaign_create_uses_them(tmp_path):
+    assert aicall(tmp_path, "init").returncode == 0
     created = aicall(
         tmp_path, "app", "create", "--name", "Shop", "--webhook-url", "https://example.com/hook", "--json"
     )
@@ -61,6 +62,7 @@ def test_app_create_prints_keys_and_campaign_create_uses_them(tmp_path):
 
 
 def test_campaign_create_with_an_unknown_key_fails_clearly(tmp_path):
+    assert aicall(tmp_path, "init").returncode == 0
     done = aicall(tmp_path, "campaign", "create", "--app", "nope", "--name", "x", "--json")
     assert done.returncode == 1
     assert "no application has API key nope" in done.stderr

@@ -32,6 +32,7 @@ def aicall(workdir: Path, *args: str, **env: str) -> subprocess.CompletedProcess
 
 
 def _create(workdir: Path) -> dict:
+    assert aicall(workdir, "init").returncode == 0  # only init and serve create a database
     done = aicall(workdir, "app", "create", "--name", "Shop", "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
