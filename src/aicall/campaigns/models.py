@@ -77,6 +77,10 @@ class Contact(Base):
             sqlite_where=text("status IN ('pending', 'retry_wait')"),
         ),
         Index("ix_contacts_campaign_phone", "campaign_id", "phone"),
+        # The dashboard's contacts table pages by keyset in import order (campaigns.contact_pages):
+        # all contacts, or those of one status.
+        Index("ix_contacts_campaign_created", "campaign_id", "created_at", "id"),
+        Index("ix_contacts_campaign_status_created", "campaign_id", "status", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
