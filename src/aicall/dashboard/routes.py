@@ -14,7 +14,16 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from aicall.dashboard.deps import CsrfFailed
 from aicall.dashboard.errors import Forbidden, LoginRequired, PageNotFound
-from aicall.dashboard.pages import apps, auth, balance, campaigns, contacts, telephony
+from aicall.dashboard.pages import (
+    apps,
+    auth,
+    balance,
+    campaigns,
+    contacts,
+    scenario_actions,
+    scenarios,
+    telephony,
+)
 from aicall.dashboard.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -23,6 +32,7 @@ SESSION_MAX_AGE = 12 * 3600  # seconds: a working day, then sign in again
 
 # Page routers, in the order their paths are matched. Each page area adds its own line.
 ROUTERS = [auth.router, campaigns.router]
+ROUTERS += [scenarios.router, scenario_actions.router]
 ROUTERS += [apps.router, balance.router, telephony.router]
 ROUTERS += [contacts.router]
 

@@ -1,0 +1,353 @@
+"""Scenario forms <-> the public API's request bodies, and the API's errors placed on form fields.
+
+Form inputs are named by the API's own field paths (`ttsConfig.speed`, `responses[0].keyPadMatch`,
+`values.so_tien`), so the `field` of every `ValidationFailed` detail names the input it belongs
+to, and the dashboard shows the services' own rules, not a copy of them. List rows left blank
+are dropped and the rest renumbered before validation, so an error's row index is the row the
+page shows again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from aicall.errors import VALIDATION_FAILED, ApiError
+from aicall.interpreter.script import ActionType
+
+Translate = Callable[..., str]
+
+MENU_FIELDS = (
+    "responseSetting.timeout",
+    "responseSetting.maxRetries",
+    "responseSetting.noInputActionId",
+    "responseSetting.invalidActionId",
+)
+BLANK_ROWS = 2  # empty rows offered under the filled ones, to add a field or a key
+_OLD_STYLE = re.compile(rf"^{VALIDATION_FAILED}: (?:(?P<field>[\w.\[\]]+): )?(?P<reason>.*)$", re.DOTALL)
+
+
+def flat(form: FormData) -> dict[str, str]:
+    """The form's text inputs (the last value of each name; files are not expected here)."""
+    return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+def _decimal(text: str) -> str | None:
+    """A number as typed, with a Vietnamese decimal comma accepted (`1,5` -> `1.5`); blank -> None."""
+    text = text.strip()
+    return text.replace(",", ".") if text else None
+
+
+def _link(text: str | None) -> str | None:
+    """An action id from a select; "" (hang up) -> None."""
+    return text.strip() or None if text else None
+
+
+def _rows(values: Mapping[str, str], prefix: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """`prefix[i].column` inputs as rows, in index order, without the rows left entirely blank."""
+    pattern = re.compile(rf"^{re.escape(prefix)}\[(\d+)\]\.(\w+)$")
+    found: dict[int, dict[str, str]] = {}
+    for name, value in values.items():
+        match = pattern.match(name)
+        if match and match[2] in columns:
+            found.setdefault(int(match[1]), {})[match[2]] = value.strip()
+    return [row for _, row in sorted(found.items()) if any(row.get(c) for c in columns)]
+
+
+def _flatten_rows(prefix: str, rows: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        f"{prefix}[{index}].{column}": "" if value is None else str(value)
+        for index, row in enumerate(rows)
+        for column, value in row.items()
+    }
+
+
+# --- scenario settings -----------------------------------------------------------------------------
+
+
+def scenario_payload(values: Mapping[str, str], *, creating: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    """The body of POST/PUT /scenarios from the settings form, and the values to show again."""
+    fields = [
+        {"name": row.get("name", ""), "readingType": row.get("readingType") or "TEXT"}
+        for row in _rows(values, "personalizedFields", ("name", "readingType"))
+        if row.get("name")  # a reading type alone is the select's default, not a field
+    ]
+    tts: dict[str, Any] = {}
+    voice = values.get("ttsConfig.voiceCode", "").strip()
+    if voice:
+        tts["voiceCode"] = voice
+    speed = _decimal(values.get("ttsConfig.speed", ""))
+    if speed is not None:
+        tts["speed"] = speed
+    payload: dict[str, Any] = {
+        "name": values.get("name", ""),
+        "description": values.get("description", ""),
+        "ttsConfig": tts,
+        "personalizedFields": fields,
+    }
+    if values.get("dialect"):
+        payload["dialect"] = values["dialect"]
+    if creating:
+        payload["description"] = payload["description"] or None
+    shown = {
+        name: values.get(name, "")
+        for name in (
+            "name",
+            "description",
+            "ttsConfig.voiceCode",
+            "ttsConfig.speed",
+            "dialect",
+            "applicationId",
+        )
+    }
+    shown.update(_flatten_rows("personalizedFields", fields))
+    return payload, shown
+
+
+def scenario_values(scenario: Any) -> dict[str, str]:
+    """The settings form filled from a stored scenario."""
+    tts = scenario.tts_config or {}
+    values = {
+        "name": scenario.name,
+        "description": scenario.description or "",
+        "ttsConfig.voiceCode": str(tts.get("voice_code") or ""),
+        "ttsConfig.speed": _number_text(tts.get("speed", 1.0)),
+        "dialect": scenario.dialect,
+    }
+    values.update(
+        _flatten_rows(
+            "personalizedFields",
+            [
+                {"name": f["name"], "readingType": f["reading_type"]}
+                for f in scenario.personalized_fields or []
+            ],
+        )
+    )
+    return values
+
+
+def _number_text(value: Any) -> str:
+    if value is None:
+        return ""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else str(number)
+
+
+def row_count(values: Mapping[str, str], prefix: str) -> int:
+    """How many rows the form shows: the filled ones and BLANK_ROWS more."""
+    indexes = [int(m[1]) for name in values if (m := re.match(rf"^{re.escape(prefix)}\[(\d+)\]\.", name))]
+    return (max(indexes) + 1 if indexes else 0) + BLANK_ROWS
+
+
+# --- actions -----------------------------------------------------------------------------------------
+
+
+def action_payload(values: Mapping[str, str], *, current_type: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The body of PUT /scenario-actions/{id} from an action's form, and the values to show again.
+
+    Only the fields the action's (current) type has are sent: the root takes just its label and
+    first action, as the API allows."""
+    if current_type == ActionType.OUTBOUND_CALL.value:
+        payload: dict[str, Any] = {
+            "label": values.get("label", ""),
+            "nextActionId": _link(values.get("nextActionId")),
+        }
+        return payload, {name: values.get(name, "") for name in ("label", "nextActionId")}
+    payload = {
+        "label": values.get("label", ""),
+        "type": values.get("type") or current_type,
+        "contentType": "TEXT",
+        "contentText": values.get("contentText", ""),
+    }
+    shown = {name: values.get(name, "") for name in ("label", "type", "contentText")}
+    if current_type == ActionType.INTERACTIVE_MENU.value:
+        setting: dict[str, Any] = {"responseType": "KEYPAD"}
+        for name in ("timeout", "maxRetries"):
+            number = _decimal(values.get(f"responseSetting.{name}", ""))
+            if number is not None:
+                setting[name] = number
+        for name in ("noInputActionId", "invalidActionId"):
+            setting[name] = _link(values.get(f"responseSetting.{name}"))
+        payload["responseSetting"] = setting
+        rows = [
+            {"keyPadMatch": row.get("keyPadMatch", ""), "nextActionId": row.get("nextActionId") or None}
+            for row in _rows(values, "responses", ("keyPadMatch", "nextActionId"))
+        ]
+        payload["responses"] = rows
+        shown.update({name: values.get(name, "") for name in MENU_FIELDS})
+        shown.update(_flatten_rows("responses", rows))
+    elif current_type == ActionType.PLAY_MESSAGE.value:
+        payload["nextActionId"] = _link(values.get("nextActionId"))
+        shown["nextActionId"] = values.get("nextActionId", "")
+    elif current_type == ActionType.TRANSFER_CALL.value:
+        payload["transferTo"] = values.get("transferTo", "")
+        shown["transferTo"] = values.get("transferTo", "")
+    return payload, shown
+
+
+def action_values(action: Any) -> dict[str, str]:
+    """An action's form filled from the stored action."""
+    values = {
+        "label": action.label or "",
+        "type": action.type,
+        "contentText": action.content_text or "",
+        "nextActionId": action.next_action_id or "",
+        "transferTo": action.transfer_to or "",
+        "responseSetting.timeout": _number_text(action.timeout),
+        "responseSetting.maxRetries": str(action.max_retries),
+        "responseSetting.noInputActionId": action.no_input_action_id or "",
+        "responseSetting.invalidActionId": action.invalid_action_id or "",
+    }
+    values.update(
+        _flatten_rows(
+            "responses",
+            [
+                {"keyPadMatch": r["key_pad_match"], "nextActionId": r.get("next_action_id")}
+                for r in action.responses or []
+            ],
+        )
+    )
+    return values
+
+
+def new_action_payload(values: Mapping[str, str], scenario_id: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The body of POST /scenario-actions from the "add an action" form."""
+    payload = {
+        "scenarioId": scenario_id,
+        "label": values.get("label", ""),
+        "type": values.get("type") or ActionType.INTERACTIVE_MENU.value,
+        "contentType": "TEXT",
+        "contentText": values.get("contentText", ""),
+    }
+    return payload, {name: values.get(name, "") for name in ("label", "type", "contentText")}
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FormErrors:
+    """An API error placed on a form: messages by input name, and the rest for the whole form."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.general)
+
+
+def problems(exc: ApiError) -> list[tuple[str | None, str]]:
+    """(field path or None, reason) of each problem an API error reports."""
+    details = exc.details
+    if isinstance(details, list) and details and all(isinstance(d, dict) and "message" in d for d in details):
+        return [(str(d.get("field") or "") or None, str(d["message"])) for d in details]
+    match = _OLD_STYLE.match(exc.message)
+    if match:
+        return [(match["field"], match["reason"])]
+    return [(None, exc.message)]
+
+
+def place(
+    found: list[tuple[str | None, str]], inputs: set[str], groups: tuple[str, ...], _: Translate
+) -> FormErrors:
+    """Each problem next to its input (or under its group of rows, e.g. `responses`), else general."""
+    errors = FormErrors()
+    for path, reason in found:
+        message = explain(reason, _)
+        if path is not None and (path in inputs or path in groups):
+            errors.fields.setdefault(path, message)
+        else:
+            errors.general.append(f"{path}: {message}" if path else message)
+    return errors
+
+
+_ACTION_PATH = re.compile(r"^actions\[(?P<ref>[^\]]+)\]\.(?P<rest>.+)$")
+
+
+def split_by_action(
+    found: list[tuple[str | None, str]], ref_to_id: Mapping[str, str]
+) -> tuple[dict[str, list[tuple[str | None, str]]], list[tuple[str | None, str]]]:
+    """Submission problems (`actions[start].contentText`) by action id; the others apart."""
+    by_action: dict[str, list[tuple[str | None, str]]] = {}
+    rest: list[tuple[str | None, str]] = []
+    for path, reason in found:
+        match = _ACTION_PATH.match(path or "")
+        if match and match["ref"] in ref_to_id:
+            by_action.setdefault(ref_to_id[match["ref"]], []).append((match["rest"], reason))
+        else:
+            rest.append((path, reason))
+    return by_action, rest
+
+
+# The services' reasons are English (the API's language); the interface says them in its own.
+# Each pattern's Vietnamese text is translated back to English through the catalogue, with the
+# captured parts put in again.
+_REASONS: list[tuple[re.Pattern[str], Callable[[Translate, dict[str, str]], str]]] = [
+    (re.compile(r"^is empty: the action has nothing to say$"),
+     lambda _, m: _("Lời thoại đang trống: hành động này không có gì để nói.")),
+    (re.compile(r"^is empty: transfer to whom\?$"),
+     lambda _, m: _("Chưa có số điện thoại hoặc địa chỉ SIP để chuyển máy.")),
+    (re.compile(r"^is empty$|^String should have at least 1 character$|^Field required$"),
+     lambda _, m: _("Không được để trống.")),
+    (re.compile(r"^placeholder \{\{(?P<name>.*)\}\} names no personalised field of this scenario"
+                r" \(fields: (?P<known>.*)\)$"),
+     lambda _, m: _("Thẻ {{{{{name}}}}} không phải trường cá nhân hoá của kịch bản (có: {known}).", **m)),
+    (re.compile(r"^key '(?P<key>.*)' is used twice$"),
+     lambda _, m: _("Phím {key} được dùng hai lần.", **m)),
+    (re.compile(r"^'(?P<key>.*)' is not a keypad match: 1 to 8 of 0-9, \* and #$"),
+     lambda _, m: _("'{key}' không phải phím hợp lệ: từ 1 đến 8 ký tự 0-9, * và #.", **m)),
+    (re.compile(r"^'(?P<id>.*)' is not an action of this scenario$"),
+     lambda _, m: _("'{id}' không phải hành động của kịch bản này.", **m)),
+    (re.compile(r"^cannot lead back to the OUTBOUND_CALL root$"),
+     lambda _, m: _("Không thể quay lại điểm bắt đầu cuộc gọi.")),
+    (re.compile(r"^the root leads nowhere: set its first action$"),
+     lambda _, m: _("Điểm bắt đầu chưa dẫn tới đâu: hãy chọn hành động đầu tiên.")),
+    (re.compile(r"^no way to end the call: .*$"),
+     lambda _, m: _("Cuộc gọi không có đường kết thúc nào đi được từ điểm bắt đầu.")),
+    (re.compile(r"^the scenario has no OUTBOUND_CALL root action$"),
+     lambda _, m: _("Kịch bản thiếu điểm bắt đầu cuộc gọi.")),
+    (re.compile(r"^'(?P<a>.*)' and '(?P<b>.*)' have the same key '(?P<key>.*)'$"),
+     lambda _, m: _("'{a}' và '{b}' trùng mã trường '{key}'.", **m)),
+    (re.compile(r"^'(?P<b>.*)' has the same key '(?P<key>.*)' as '(?P<a>.*)'$"),
+     lambda _, m: _("'{a}' và '{b}' trùng mã trường '{key}'.", **m)),
+    (re.compile(r"^'(?P<name>.*)' has no letters or digits(?: to make a key of)?$"),
+     lambda _, m: _("'{name}' không có chữ hay số nào để làm mã trường.", **m)),
+    (re.compile(r"^field '(?P<name>.*)' \((?P<key>.*)\) cannot be read as (?P<type>\w+): (?P<reason>.*)$"),
+     lambda _, m: _("Trường '{name}' không đọc được theo kiểu {type}: {reason}", **m)),
+    (re.compile(r"^Input should be greater than (?P<n>[\d.]+)$"),
+     lambda _, m: _("Phải lớn hơn {n}.", **m)),
+    (re.compile(r"^Input should be greater than or equal to (?P<n>[\d.]+)$"),
+     lambda _, m: _("Phải từ {n} trở lên.", **m)),
+    (re.compile(r"^Input should be less than or equal to (?P<n>[\d.]+)$"),
+     lambda _, m: _("Không được quá {n}.", **m)),
+    (re.compile(r"^Input should be a valid (?:number|integer).*$"),
+     lambda _, m: _("Phải là một số.")),
+    (re.compile(r"^String should have at most (?P<n>\d+) characters?$"),
+     lambda _, m: _("Dài quá {n} ký tự.", **m)),
+    (re.compile(r"^a rejection needs a reason$"),
+     lambda _, m: _("Từ chối cần có lý do.")),
+    (re.compile(r"^the OUTBOUND_CALL root cannot be deleted$"),
+     lambda _, m: _("Không xoá được điểm bắt đầu cuộc gọi.")),
+    (re.compile(r"^Action is linked from (?P<names>.*): change those links first, then delete it$"),
+     lambda _, m: _("Hành động đang được {names} dẫn tới: đổi các liên kết đó rồi hãy xoá.", **m)),
+    (re.compile(r"^Status of scenario must be DRAFT to submit$"),
+     lambda _, m: _("Chỉ gửi duyệt được kịch bản ở trạng thái nháp.")),
+    (re.compile(r"^Status of scenario must be REVIEWING to review it, not (?P<status>\w+)$"),
+     lambda _, m: _("Chỉ duyệt được kịch bản đang chờ duyệt (hiện là {status}).", **m)),
+    (re.compile(r"^Scenario is in use: campaign (?P<ids>.*) is running or paused with it; .*$"),
+     lambda _, m: _("Chiến dịch {ids} đang chạy hoặc tạm dừng với kịch bản này: dừng nó trước.", **m)),
+]  # fmt: skip
+
+
+def explain(reason: str, _: Translate) -> str:
+    """A service's reason in the interface language (as it is when no pattern knows it)."""
+    reason = reason.strip()
+    for pattern, say in _REASONS:
+        match = pattern.match(reason)
+        if match:
+            return say(_, {k: v for k, v in match.groupdict().items() if v is not None})
+    return reason
