@@ -19,6 +19,7 @@ from aicall.db.engine import Database
 from aicall.engine import Engine
 from aicall.hotlines import views as hotline_views
 from aicall.scenarios import views as scenario_views
+from aicall.web import docs, openapi
 from aicall.web.deps import AppState
 from aicall.web.envelope import install_error_handlers
 from aicall.web.rate_limit import RateLimiter
@@ -55,11 +56,22 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         version=__version__,
         description="Self-hostable outbound calling, compatible with the AICall Cloud public API.",
         lifespan=lifespan,
+        openapi_tags=openapi.TAGS,
+        generate_unique_id_function=openapi.operation_id,
+        docs_url=None,  # served by aicall.web.docs from vendored files, not a CDN
+        redoc_url=None,
     )
     app.state.aicall = state
     install_error_handlers(app)
+    openapi.install(app)
+    docs.install(app)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness: the process answers",
+        **openapi.answers(openapi.Envelope[openapi.Health]),
+    )
     async def healthz() -> dict[str, object]:
         return {"status": 1, "result": {"ok": True, "version": __version__}}
 

@@ -7,19 +7,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from aicall.accounts import ledger
+from aicall.accounts.api_models import BalanceRead, LedgerPage
 from aicall.web.deps import CurrentApp, StateDep
 from aicall.web.envelope import ok
+from aicall.web.openapi import Envelope, answers
 
 router = APIRouter(prefix="/api/v1/public-api", tags=["balance"])
 
 
-@router.get("/balance", summary="Prepaid balance, amount held for calls in flight, and price")
+@router.get(
+    "/balance",
+    summary="Prepaid balance, amount held for calls in flight, and price",
+    **answers(Envelope[BalanceRead]),
+)
 def get_balance(state: StateDep, app: CurrentApp) -> dict[str, Any]:
     with state.db.reading() as session:
         return ok(ledger.summary(session=session, account_id=app.account_id))
 
 
-@router.get("/balance/ledger", summary="Balance movements, newest first")
+@router.get("/balance/ledger", summary="Balance movements, newest first", **answers(Envelope[LedgerPage]))
 def get_ledger(
     state: StateDep,
     app: CurrentApp,

@@ -10,20 +10,83 @@ from starlette.concurrency import run_in_threadpool
 
 from aicall.campaigns import column_mapping, export, file_import, queries
 from aicall.campaigns import service as campaign_service
+from aicall.campaigns.api_models import (
+    CampaignChange,
+    CampaignIn,
+    CampaignPage,
+    CampaignRead,
+    ContactDetail,
+    ContactPage,
+    ContactRead,
+    ContactsAdd,
+    ContactsAdded,
+    ImportReport,
+)
 from aicall.campaigns.models import CampaignStatus, ContactStatus
 from aicall.campaigns.schemas import CampaignCreate, CampaignUpdate
 from aicall.idempotency import service as idempotency
 from aicall.web.deps import CurrentApp, JsonBody, StateDep
 from aicall.web.envelope import ok
+from aicall.web.openapi import IDEMPOTENCY_KEY, Envelope, answers, body
 from aicall.web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/public-api", tags=["campaigns"])
+
+ADD_EXAMPLE = {
+    "campaign_id": "65252610c41c5b7fbb84e6d4",
+    "contacts": [{"phone_number": "0987654321", "danh_xung": "Anh", "ho_ten": "David Thiêm"}],
+}
+ADDED_EXAMPLE = {
+    "status": 1,
+    "result": [
+        {
+            "contact_id": "f95c4831-bc9d-4626-8713-a0a161cee01e",
+            "danh_xung": "Anh",
+            "ho_ten": "David Thiêm",
+            "so_dien_thoai": "+84987654321",
+        }
+    ],
+}
+
+# The multipart body of a file import, for the document (the route reads the stream itself).
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "a .csv or .xlsx file"},
+                    "mapping": {
+                        "type": "string",
+                        "description": 'JSON: which column is which field, e.g. {"SĐT": "phone_number"}',
+                    },
+                },
+            }
+        }
+    },
+}
+EXPORT_CONTENT = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}
+    },
+}
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0)]
 
 
-@router.post("/campaign", summary="Add contacts to a campaign (AICall-compatible)")
+@router.post(
+    "/campaign",
+    summary="Add contacts to a campaign (AICall-compatible)",
+    description="Contacts with an invalid number (or a duplicate) are not added: they are listed in "
+    "`rejected`, by index, and the others are added. Not one valid: 1403. Safe to retry with an "
+    "`Idempotency-Key`.",
+    **answers(ContactsAdded, 404, 409, example=ADDED_EXAMPLE),
+    **body(ContactsAdd, examples={"AICall sample": ADD_EXAMPLE}, parameters=[IDEMPOTENCY_KEY]),
+)
 async def add_contacts(
     state: StateDep,
     app: CurrentApp,
@@ -43,7 +106,9 @@ async def add_contacts(
     return JSONResponse(body, status_code=status_code)
 
 
-@router.post("/campaigns", summary="Create a campaign")
+# CampaignCreate and CampaignUpdate take `settings` as a dict that campaigns.settings validates
+# field by field; the document shows CampaignIn and CampaignChange, with the settings typed.
+@router.post("/campaigns", summary="Create a campaign", **answers(Envelope[CampaignRead]), **body(CampaignIn))
 def create_campaign(state: StateDep, app: CurrentApp, body: CampaignCreate) -> dict[str, Any]:
     with state.db.transaction() as session:
         campaign = campaign_service.create_from_api(
@@ -58,7 +123,7 @@ def create_campaign(state: StateDep, app: CurrentApp, body: CampaignCreate) -> d
         return ok(queries.campaign_dict(session, campaign))
 
 
-@router.get("/campaigns", summary="List campaigns")
+@router.get("/campaigns", summary="List campaigns, newest first", **answers(Envelope[CampaignPage]))
 def list_campaigns(
     state: StateDep,
     app: CurrentApp,
@@ -82,14 +147,21 @@ def list_campaigns(
         )
 
 
-@router.get("/campaigns/{campaign_id}", summary="A campaign with live counts")
+@router.get(
+    "/campaigns/{campaign_id}", summary="A campaign with live counts", **answers(Envelope[CampaignRead], 404)
+)
 def get_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str, Any]:
     with state.db.reading() as session:
         campaign = queries.get_campaign(session, application_id=app.application_id, campaign_id=campaign_id)
         return ok(queries.campaign_dict(session, campaign))
 
 
-@router.put("/campaigns/{campaign_id}", summary="Update a campaign's name, scenario or settings")
+@router.put(
+    "/campaigns/{campaign_id}",
+    summary="Update a campaign's name, scenario or settings",
+    **answers(Envelope[CampaignRead], 404, 409),
+    **body(CampaignChange),
+)
 def update_campaign(
     state: StateDep, app: CurrentApp, campaign_id: str, body: CampaignUpdate
 ) -> dict[str, Any]:
@@ -118,36 +190,54 @@ def _transition(state: StateDep, app: CurrentApp, campaign_id: str, action: str)
         return ok(queries.campaign_dict(session, campaign))
 
 
-@router.post("/campaigns/{campaign_id}/start", summary="Start calling")
+@router.post(
+    "/campaigns/{campaign_id}/start", summary="Start calling", **answers(Envelope[CampaignRead], 404, 409)
+)
 def start_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str, Any]:
     return _transition(state, app, campaign_id, "start")
 
 
-@router.post("/campaigns/{campaign_id}/pause", summary="Pause calling (calls in flight finish)")
+@router.post(
+    "/campaigns/{campaign_id}/pause",
+    summary="Pause calling (calls in flight finish)",
+    **answers(Envelope[CampaignRead], 404, 409),
+)
 def pause_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str, Any]:
     return _transition(state, app, campaign_id, "pause")
 
 
-@router.post("/campaigns/{campaign_id}/resume", summary="Resume a paused campaign")
+@router.post(
+    "/campaigns/{campaign_id}/resume",
+    summary="Resume a paused campaign",
+    **answers(Envelope[CampaignRead], 404, 409),
+)
 def resume_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str, Any]:
     return _transition(state, app, campaign_id, "resume")
 
 
 @router.post(
-    "/campaigns/{campaign_id}/stop", summary="Complete the campaign; contacts not yet called are cancelled"
+    "/campaigns/{campaign_id}/stop",
+    **answers(Envelope[CampaignRead], 404, 409),
+    summary="Complete the campaign; contacts not yet called are cancelled",
 )
 def stop_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str, Any]:
     return _transition(state, app, campaign_id, "stop")
 
 
 @router.post(
-    "/campaigns/{campaign_id}/cancel", summary="Cancel the campaign; contacts not yet called are cancelled"
+    "/campaigns/{campaign_id}/cancel",
+    **answers(Envelope[CampaignRead], 404, 409),
+    summary="Cancel the campaign; contacts not yet called are cancelled",
 )
 def cancel_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str, Any]:
     return _transition(state, app, campaign_id, "cancel")
 
 
-@router.get("/campaigns/{campaign_id}/contacts", summary="A campaign's contacts, filtered and paged")
+@router.get(
+    "/campaigns/{campaign_id}/contacts",
+    summary="A campaign's contacts, filtered and paged",
+    **answers(Envelope[ContactPage], 404),
+)
 def list_contacts(
     state: StateDep,
     app: CurrentApp,
@@ -175,6 +265,8 @@ def list_contacts(
 @router.post(
     "/campaigns/{campaign_id}/contacts/import",
     summary="Import contacts from a CSV or XLSX file (multipart field `file`, optional `mapping`)",
+    **answers(ImportReport, 404, 409),
+    openapi_extra={"requestBody": UPLOAD_BODY},
 )
 async def import_contacts_file(
     state: StateDep,
@@ -208,12 +300,17 @@ async def import_contacts_file(
 @router.get(
     "/campaigns/{campaign_id}/contacts/export",
     summary="Download the campaign's contacts and call results (streamed CSV or XLSX)",
+    response_class=StreamingResponse,
+    responses={200: {"description": "the file, as an attachment", "content": EXPORT_CONTENT}, 404: {}},
 )
 def export_contacts(
     state: StateDep,
     app: CurrentApp,
     campaign_id: str,
-    format: Annotated[str, Query(description="csv or xlsx")] = "csv",
+    # Checked by export.open_export, with its own message; the document lists the choices.
+    format: Annotated[
+        str, Query(description="the file's format", json_schema_extra={"enum": ["csv", "xlsx"]})
+    ] = "csv",
 ) -> StreamingResponse:
     download = export.open_export(
         db=state.db, application_id=app.application_id, campaign_id=campaign_id, format=format
@@ -225,7 +322,11 @@ def export_contacts(
     )
 
 
-@router.get("/contacts/{contact_id}", summary="A contact with its call attempts")
+@router.get(
+    "/contacts/{contact_id}",
+    summary="A contact with its call attempts",
+    **answers(Envelope[ContactDetail], 404),
+)
 def get_contact(state: StateDep, app: CurrentApp, contact_id: str) -> dict[str, Any]:
     with state.db.reading() as session:
         contact = queries.get_contact(session, application_id=app.application_id, contact_id=contact_id)
@@ -236,7 +337,11 @@ def get_contact(state: StateDep, app: CurrentApp, contact_id: str) -> dict[str, 
         return ok(body)
 
 
-@router.post("/contacts/{contact_id}/cancel", summary="Cancel a contact (no further calls)")
+@router.post(
+    "/contacts/{contact_id}/cancel",
+    summary="Cancel a contact (no further calls)",
+    **answers(Envelope[ContactRead], 404, 409),
+)
 def cancel_contact(state: StateDep, app: CurrentApp, contact_id: str) -> dict[str, Any]:
     with state.db.transaction() as session:
         return ok(

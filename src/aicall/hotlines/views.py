@@ -10,9 +10,11 @@ from pydantic.alias_generators import to_camel
 
 from aicall.errors import ValidationFailed
 from aicall.hotlines import service as hotline_service
+from aicall.hotlines.api_models import PoolList, PoolRead, TrunkList, TrunkRead
 from aicall.hotlines.models import SipTrunk
 from aicall.web.deps import CurrentApp, StateDep
 from aicall.web.envelope import ok
+from aicall.web.openapi import Envelope, answers
 
 router = APIRouter(prefix="/api/v1/public-api", tags=["hotlines"])
 
@@ -31,7 +33,7 @@ class PoolCreate(_Body):
 class TrunkCreate(_Body):
     host: str = Field(min_length=1, max_length=255)
     port: int = Field(default=5060, ge=1, le=65535)
-    transport: str = "udp"
+    transport: str = Field(default="udp", json_schema_extra={"enum": ["udp", "tcp"]})
     username: str | None = None
     password: str | None = None
     # `register` itself would shadow BaseModel's ABC `register`.
@@ -41,14 +43,14 @@ class TrunkCreate(_Body):
     max_concurrent: int = Field(default=100, ge=1, le=10000)
 
 
-@router.get("/hotline-pools", summary="Pools this application may dial from")
+@router.get("/hotline-pools", summary="Pools this application may dial from", **answers(Envelope[PoolList]))
 def list_pools(state: StateDep, app: CurrentApp) -> dict[str, Any]:
     with state.db.reading() as session:
         pools = hotline_service.visible_pools(session=session, account_id=app.account_id)
         return ok({"pools": [hotline_service.pool_dict(session, p) for p in pools]})
 
 
-@router.post("/hotline-pools", summary="Create a pool of caller numbers")
+@router.post("/hotline-pools", summary="Create a pool of caller numbers", **answers(Envelope[PoolRead]))
 def create_pool(state: StateDep, app: CurrentApp, body: PoolCreate) -> dict[str, Any]:
     with state.db.transaction() as session:
         if body.trunk_id is not None:
@@ -69,14 +71,18 @@ def create_pool(state: StateDep, app: CurrentApp, body: PoolCreate) -> dict[str,
         return ok(hotline_service.pool_dict(session, pool))
 
 
-@router.get("/sip-trunks", summary="SIP trunks of this account")
+@router.get("/sip-trunks", summary="SIP trunks of this account", **answers(Envelope[TrunkList]))
 def list_trunks(state: StateDep, app: CurrentApp) -> dict[str, Any]:
     with state.db.reading() as session:
         trunks = hotline_service.account_trunks(session=session, account_id=app.account_id)
         return ok({"trunks": [hotline_service.trunk_dict(t) for t in trunks]})
 
 
-@router.post("/sip-trunks", summary="Add a SIP trunk (password stored encrypted, never returned)")
+@router.post(
+    "/sip-trunks",
+    summary="Add a SIP trunk (password stored encrypted, never returned)",
+    **answers(Envelope[TrunkRead]),
+)
 def create_trunk(state: StateDep, app: CurrentApp, body: TrunkCreate) -> dict[str, Any]:
     with state.db.transaction() as session:
         try:

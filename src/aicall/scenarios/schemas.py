@@ -5,19 +5,35 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from aicall.errors import ValidationFailed
 from aicall.interpreter.script import ActionType
 from aicall.speech.errors import UnknownReadingTypeError, UnknownVoiceError
 from aicall.speech.keys import key_form
-from aicall.speech.reading import parse_reading_type
+from aicall.speech.reading import ReadingType, parse_reading_type
 from aicall.speech.voices import resolve_voice
 
 KEY_PATTERN = re.compile(r"[0-9*#]{1,8}")
+# What the validators below accept, said again as JSON Schema for the OpenAPI document (the
+# validators stay the rule; tests/unit/web/test_openapi_document.py holds the two together).
+VOICE_CODE_PATTERN = (
+    r"^((hn|sg|hue)_(female|male)_[a-z0-9]+(_[a-z0-9.]+)*(-[a-z0-9]+)?"
+    r"|espeak:[vV][iI][A-Za-z0-9_.+-]*|openai:[A-Za-z0-9][A-Za-z0-9_.+-]*)$"
+)
+FIELD_NAME_PATTERN = r"[0-9A-Za-z]"  # a letter or digit to make a key of
+NOT_BLANK_PATTERN = r"\S"
 CALL_ROUTINGS = ("RANDOM", "ROUND_ROBIN", "LEAST_BUSY")
 MAX_FIELDS = 50
 MAX_CONTENT = 5000
@@ -55,7 +71,7 @@ class CallConfigIn(_In):
     max_concurrent: int | None = Field(default=None, ge=1, le=2000)
     max_duration: int | None = Field(default=None, ge=5, le=4 * 3600)  # seconds
     allow_duplicate_phone: bool | None = None
-    call_routing: str | None = None
+    call_routing: str | None = Field(default=None, json_schema_extra={"enum": [*CALL_ROUTINGS, None]})
     re_call: ReCallIn | None = None
 
     @field_validator("call_routing")
@@ -70,7 +86,9 @@ class CallConfigIn(_In):
 
 
 class TtsConfigIn(_In):
-    voice_code: str | None = Field(default=None, max_length=200)
+    voice_code: str | None = Field(
+        default=None, max_length=200, json_schema_extra={"pattern": VOICE_CODE_PATTERN}
+    )
     speed: float | None = Field(default=None, ge=0.5, le=2.0)
 
     @field_validator("voice_code")
@@ -86,8 +104,8 @@ class TtsConfigIn(_In):
 
 
 class FieldIn(_In):
-    name: str = Field(min_length=1, max_length=100)
-    reading_type: str = "TEXT"
+    name: str = Field(min_length=1, max_length=100, json_schema_extra={"pattern": FIELD_NAME_PATTERN})
+    reading_type: str = Field(default="TEXT", json_schema_extra={"enum": [t.value for t in ReadingType]})
 
     @field_validator("name")
     @classmethod
@@ -110,14 +128,16 @@ class FieldIn(_In):
 
 
 class ScenarioUpdate(_In):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK_PATTERN}
+    )
     description: str | None = Field(default=None, max_length=5000)
     image_url: str | None = Field(default=None, max_length=2000)
     tags: list[str] | None = Field(default=None, max_length=50)
     tts_config: TtsConfigIn | None = None
     call_config: CallConfigIn | None = None
     personalized_fields: list[FieldIn] | None = Field(default=None, max_length=MAX_FIELDS)
-    dialect: str | None = None
+    dialect: str | None = Field(default=None, json_schema_extra={"enum": ["north", "south", None]})
 
     @field_validator("name")
     @classmethod
@@ -149,16 +169,32 @@ class ScenarioUpdate(_In):
 
 
 class ScenarioCreate(ScenarioUpdate):
-    name: str = Field(min_length=1, max_length=200)  # required here
+    name: str = Field(
+        min_length=1, max_length=200, json_schema_extra={"pattern": NOT_BLANK_PATTERN}
+    )  # required here
 
 
 class ResponseIn(_In):
-    key_pad_match: str
+    # A number is read as its digits ({"keyPadMatch": 1} from loosely typed clients).
+    key_pad_match: Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": KEY_PATTERN.pattern.join("^$")},
+                    {"type": "integer", "minimum": 0, "maximum": 99_999_999},
+                ],
+                "description": "1 to 8 of 0-9, * and #",
+            }
+        ),
+    ]
     next_action_id: str | None = None  # null: this key hangs up
 
     @field_validator("key_pad_match", mode="before")
     @classmethod
     def _key(cls, value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 1.0: JSON has one kind of number, and some clients send that
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)  # {"keyPadMatch": 1} from loosely typed clients
         if isinstance(value, str) and not KEY_PATTERN.fullmatch(value.strip()):
@@ -184,7 +220,7 @@ EDITABLE_TYPES = tuple(t.value for t in ActionType if t is not ActionType.OUTBOU
 
 class ActionUpdate(_In):
     label: str | None = Field(default=None, max_length=200)
-    type: str | None = None
+    type: str | None = Field(default=None, json_schema_extra={"enum": [*EDITABLE_TYPES, None]})
     content_type: Literal["TEXT"] | None = None
     content_text: str | None = Field(default=None, max_length=MAX_CONTENT)
     response_setting: ResponseSettingIn | None = None

@@ -18,8 +18,20 @@ from aicall.idempotency import service as idempotency
 from aicall.scenarios import actions as action_service
 from aicall.scenarios import flows, preview, snapshot
 from aicall.scenarios import service as scenario_service
+from aicall.scenarios.api_models import (
+    ActionRead,
+    Deleted,
+    PreviewRead,
+    ResumeResult,
+    ScenarioPage,
+    ScenarioRead,
+    ScenarioResume,
+    SubmitAnswer,
+    scenario_example,
+)
 from aicall.scenarios.models import ScenarioStatus
 from aicall.scenarios.schemas import (
+    SCENARIO_FIELDS,
     ActionCreate,
     ActionUpdate,
     PreviewRequest,
@@ -32,11 +44,23 @@ from aicall.scenarios.schemas import (
 )
 from aicall.web.deps import AppState, CurrentApp, JsonBody, StateDep
 from aicall.web.envelope import ok
+from aicall.web.openapi import IDEMPOTENCY_KEY, WAV, Envelope, answers, body, paging, parameters, query
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
+# `?fields=`: names of scenario fields, snake_case or camelCase, comma separated.
+FIELDS_PATTERN = "^(" + "|".join(SCENARIO_FIELDS) + ")(,(" + "|".join(SCENARIO_FIELDS) + "))*$"
+SCENARIO_EXAMPLE = {
+    "name": "Nhắc nợ",
+    "ttsConfig": {"voiceCode": "hn_female_ngochuyen_full_48k-fhg"},
+    "callConfig": {"poolHotlineKey": "POOL_SYSTEM"},
+    "personalizedFields": [
+        {"name": "Họ tên", "readingType": "TEXT"},
+        {"name": "Số tiền", "readingType": "CURRENCY"},
+    ],
+}
 
 
 class _Route(APIRoute):
@@ -73,7 +97,12 @@ def _reading(state: AppState, work: Callable[..., Any], **kwargs: Any) -> Any:
 # --- scenarios -------------------------------------------------------------------------------
 
 
-@router.post("/scenarios", summary="Create a scenario (with its OUTBOUND_CALL root and `start` menu)")
+@router.post(
+    "/scenarios",
+    summary="Create a scenario (with its OUTBOUND_CALL root and `start` menu)",
+    **answers(Envelope[ScenarioRead], example={"status": 1, "result": scenario_example()}),
+    **body(ScenarioCreate, examples={"debt reminder": SCENARIO_EXAMPLE}),
+)
 async def create_scenario(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
     data = parse(ScenarioCreate, payload)
 
@@ -86,7 +115,20 @@ async def create_scenario(state: StateDep, app: CurrentApp, payload: JsonBody) -
     return ok(await run_in_threadpool(_in_transaction, state, work))
 
 
-@router.get("/scenarios", summary="List scenarios: ?status=&fields=&limit=&offset=")
+@router.get(
+    "/scenarios",
+    summary="List scenarios: ?status=&fields=&limit=&offset=",
+    **answers(Envelope[ScenarioPage]),
+    **parameters(
+        query("status", {"enum": [s.value for s in ScenarioStatus]}, "only scenarios in this status"),
+        query(
+            "fields",
+            {"type": "string", "pattern": FIELDS_PATTERN},
+            "comma list of the fields to return (`id` always comes back)",
+        ),
+        *paging(DEFAULT_LIMIT, MAX_LIMIT),
+    ),
+)
 async def list_scenarios(
     state: StateDep,
     app: CurrentApp,
@@ -140,7 +182,7 @@ def _integer(name: str, raw: str | None, default: int, *, low: int, high: int | 
     return value
 
 
-@router.get("/scenarios/{scenario_id}", summary="Read a scenario")
+@router.get("/scenarios/{scenario_id}", summary="Read a scenario", **answers(Envelope[ScenarioRead], 404))
 async def get_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> dict[str, Any]:
     def work(*, session: Any) -> dict[str, Any]:
         return scenario_out(
@@ -152,7 +194,12 @@ async def get_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> di
     return ok(await run_in_threadpool(_reading, state, work))
 
 
-@router.put("/scenarios/{scenario_id}", summary="Change the fields named; the others stay")
+@router.put(
+    "/scenarios/{scenario_id}",
+    summary="Change the fields named; the others stay",
+    **answers(Envelope[ScenarioRead], 404, 409),
+    **body(ScenarioUpdate),
+)
 async def update_scenario(
     state: StateDep, app: CurrentApp, scenario_id: str, payload: JsonBody
 ) -> dict[str, Any]:
@@ -167,7 +214,11 @@ async def update_scenario(
     return ok(await run_in_threadpool(_in_transaction, state, work))
 
 
-@router.delete("/scenarios/{scenario_id}", summary="Delete a scenario no running campaign uses")
+@router.delete(
+    "/scenarios/{scenario_id}",
+    summary="Delete a scenario no running campaign uses",
+    **answers(Envelope[Deleted], 404, 409),
+)
 async def delete_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> dict[str, Any]:
     def work(*, session: Any) -> None:
         scenario_service.delete_scenario(
@@ -178,7 +229,11 @@ async def delete_scenario(state: StateDep, app: CurrentApp, scenario_id: str) ->
     return ok({"id": scenario_id, "deleted": True})
 
 
-@router.post("/scenarios/{scenario_id}/submit", summary="Ask for approval (DRAFT -> REVIEWING)")
+@router.post(
+    "/scenarios/{scenario_id}/submit",
+    summary="Ask for approval (DRAFT -> REVIEWING)",
+    **answers(SubmitAnswer, 404),
+)
 async def submit_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> dict[str, Any]:
     def work(*, session: Any) -> str:
         scenario = scenario_service.submit(
@@ -191,7 +246,14 @@ async def submit_scenario(state: StateDep, app: CurrentApp, scenario_id: str) ->
     return {"message": "success", "status": 1, "scenario_status": status}
 
 
-@router.post("/scenarios/{scenario_id}/resume", summary="Call these contacts with the scenario")
+@router.post(
+    "/scenarios/{scenario_id}/resume",
+    summary="Call these contacts with the scenario",
+    description="The contacts join the scenario's default campaign (made when there is none) "
+    "and it is started or resumed.",
+    **answers(Envelope[ResumeResult], 404, 409),
+    **body(ScenarioResume, parameters=[IDEMPOTENCY_KEY]),
+)
 async def resume_scenario(
     state: StateDep,
     app: CurrentApp,
@@ -214,7 +276,12 @@ async def resume_scenario(
     return answer
 
 
-@router.post("/scenarios/{scenario_id}/preview", summary="The words and audio of one action for given values")
+@router.post(
+    "/scenarios/{scenario_id}/preview",
+    summary="The words and audio of one action for given values",
+    **answers(Envelope[PreviewRead], 404),
+    **body(PreviewRequest),
+)
 async def preview_action(
     state: StateDep, app: CurrentApp, scenario_id: str, payload: JsonBody
 ) -> dict[str, Any]:
@@ -242,7 +309,12 @@ async def preview_action(
     return ok(body)
 
 
-@router.get("/audio/{key}.wav", summary="A preview's WAV file (signed link, no token needed)")
+@router.get(
+    "/audio/{key}.wav",
+    summary="A preview's WAV file (signed link, no token needed)",
+    response_class=FileResponse,
+    responses={200: {"description": "8 kHz WAV", "content": WAV}, 403: {}, 404: {}},
+)
 async def audio(
     state: StateDep, key: str, expires: str | None = None, signature: str | None = None
 ) -> FileResponse:
@@ -253,7 +325,12 @@ async def audio(
 # --- actions ---------------------------------------------------------------------------------
 
 
-@router.get("/scenario-actions", summary="List a scenario's actions: ?scenarioId=")
+@router.get(
+    "/scenario-actions",
+    summary="List a scenario's actions: ?scenarioId=",
+    **answers(Envelope[list[ActionRead]], 404),
+    **parameters(query("scenarioId", {"type": "string", "minLength": 1}, "the scenario", required=True)),
+)
 async def list_actions(state: StateDep, app: CurrentApp, request: Request) -> dict[str, Any]:
     scenario_id = request.query_params.get("scenarioId") or request.query_params.get("scenario_id")
     if not scenario_id:
@@ -278,7 +355,7 @@ def _one_action(session: Any, application_id: str, action_id: str) -> dict[str, 
     return next(body for body in actions_out(rows) if body["id"] == action_id)
 
 
-@router.get("/scenario-actions/{action_id}", summary="Read one action")
+@router.get("/scenario-actions/{action_id}", summary="Read one action", **answers(Envelope[ActionRead], 404))
 async def get_action(state: StateDep, app: CurrentApp, action_id: str) -> dict[str, Any]:
     def work(*, session: Any) -> dict[str, Any]:
         return _one_action(session, app.application_id, action_id)
@@ -286,7 +363,12 @@ async def get_action(state: StateDep, app: CurrentApp, action_id: str) -> dict[s
     return ok(await run_in_threadpool(_reading, state, work))
 
 
-@router.post("/scenario-actions", summary="Create an action")
+@router.post(
+    "/scenario-actions",
+    summary="Create an action",
+    **answers(Envelope[ActionRead], 404, 409),
+    **body(ActionCreate),
+)
 async def create_action(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
     data = parse(ActionCreate, payload)
 
@@ -297,7 +379,12 @@ async def create_action(state: StateDep, app: CurrentApp, payload: JsonBody) -> 
     return ok(await run_in_threadpool(_in_transaction, state, work))
 
 
-@router.put("/scenario-actions/{action_id}", summary="Change the fields named; `responses` replaces the list")
+@router.put(
+    "/scenario-actions/{action_id}",
+    summary="Change the fields named; `responses` replaces the list",
+    **answers(Envelope[ActionRead], 404, 409),
+    **body(ActionUpdate),
+)
 async def update_action(
     state: StateDep, app: CurrentApp, action_id: str, payload: JsonBody
 ) -> dict[str, Any]:
@@ -312,7 +399,11 @@ async def update_action(
     return ok(await run_in_threadpool(_in_transaction, state, work))
 
 
-@router.delete("/scenario-actions/{action_id}", summary="Delete an action nothing links to")
+@router.delete(
+    "/scenario-actions/{action_id}",
+    summary="Delete an action nothing links to",
+    **answers(Envelope[Deleted], 404, 409),
+)
 async def delete_action(state: StateDep, app: CurrentApp, action_id: str) -> dict[str, Any]:
     def work(*, session: Any) -> None:
         action_service.delete_action(session=session, application_id=app.application_id, action_id=action_id)

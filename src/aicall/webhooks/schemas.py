@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 
 from aicall.errors import ValidationFailed
@@ -23,14 +23,23 @@ class WebhookSettingsUpdate(_In):
     """Fields left out keep their value; `webhook_url: null` turns webhooks off and
     `webhook_events: null` sends every type."""
 
-    webhook_url: str | None = None
-    webhook_events: list[str] | None = None
+    # At least one of the two (the document's form of update_settings' check).
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["webhookUrl"]}, {"required": ["webhookEvents"]}]}
+    )
+
+    webhook_url: str | None = Field(
+        default=None,
+        json_schema_extra={"format": "uri", "pattern": "^https?://"},
+        description="http(s); its host must be public unless AICALL_WEBHOOK_ALLOW_PRIVATE",
+    )
+    webhook_events: list[Annotated[str, WithJsonSchema({"enum": list(EVENT_TYPES)})]] | None = None
 
 
 class ReplayFailedRequest(_In):
     since: datetime
     until: datetime | None = None
-    event_type: str | None = None
+    event_type: str | None = Field(default=None, json_schema_extra={"enum": [*EVENT_TYPES, None]})
 
     @field_validator("since", "until")
     @classmethod

@@ -12,7 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from aicall.errors import ValidationFailed
 from aicall.web.deps import AppState, CurrentApp, JsonBody, StateDep
 from aicall.web.envelope import ok
+from aicall.web.openapi import Envelope, answers, body, paging, parameters, query
 from aicall.webhooks import service as webhook_service
+from aicall.webhooks.api_models import (
+    DeliveryPage,
+    EventDetail,
+    EventPage,
+    EventRead,
+    Replayed,
+    WebhookSettingsRead,
+)
 from aicall.webhooks.models import EventStatus
 from aicall.webhooks.payloads import EVENT_TYPES
 from aicall.webhooks.schemas import (
@@ -28,6 +37,12 @@ router = APIRouter(prefix="/api/v1/public-api", tags=["webhooks"])
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
+TIME_RANGE = (
+    query(
+        "since", {"type": "string", "format": "date-time"}, "created at or after (ISO 8601; UTC if no offset)"
+    ),
+    query("until", {"type": "string", "format": "date-time"}, "created before"),
+)
 
 
 def _reading(state: AppState, work: Callable[..., Any], **kwargs: Any) -> Any:
@@ -35,7 +50,11 @@ def _reading(state: AppState, work: Callable[..., Any], **kwargs: Any) -> Any:
         return work(session=session, **kwargs)
 
 
-@router.get("/webhooks", summary="Read the webhook settings (URL, event types, signing secret)")
+@router.get(
+    "/webhooks",
+    summary="Read the webhook settings (URL, event types, signing secret)",
+    **answers(Envelope[WebhookSettingsRead]),
+)
 async def read_settings(state: StateDep, app: CurrentApp) -> dict[str, Any]:
     settings = await run_in_threadpool(
         _reading, state, webhook_service.read_settings, box=state.box, application_id=app.application_id
@@ -43,7 +62,12 @@ async def read_settings(state: StateDep, app: CurrentApp) -> dict[str, Any]:
     return ok(settings.to_dict())
 
 
-@router.put("/webhooks", summary="Update the webhook URL and/or event types (fields left out are kept)")
+@router.put(
+    "/webhooks",
+    summary="Update the webhook URL and/or event types (fields left out are kept)",
+    **answers(Envelope[WebhookSettingsRead]),
+    **body(WebhookSettingsUpdate),
+)
 async def update_settings(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
     data = parse(WebhookSettingsUpdate, payload)
     if not data.model_fields_set:
@@ -61,7 +85,11 @@ async def update_settings(state: StateDep, app: CurrentApp, payload: JsonBody) -
     return ok(settings.to_dict())
 
 
-@router.post("/webhooks/rotate-secret", summary="Replace the signing secret (effective immediately)")
+@router.post(
+    "/webhooks/rotate-secret",
+    summary="Replace the signing secret (effective immediately)",
+    **answers(Envelope[WebhookSettingsRead]),
+)
 async def rotate_secret(state: StateDep, app: CurrentApp) -> dict[str, Any]:
     settings = await run_in_threadpool(
         lambda: webhook_service.rotate_secret(db=state.db, box=state.box, application_id=app.application_id)
@@ -72,6 +100,14 @@ async def rotate_secret(state: StateDep, app: CurrentApp) -> dict[str, Any]:
 @router.get(
     "/webhooks/deliveries",
     summary="The delivery log: ?event_id=&event_type=&status=succeeded|failed&since=&until=&limit=&offset=",
+    **answers(Envelope[DeliveryPage]),
+    **parameters(
+        query("event_id", {"type": "string"}, "one event's deliveries"),
+        query("event_type", {"enum": list(EVENT_TYPES)}, "deliveries of events of this type"),
+        query("status", {"enum": ["succeeded", "failed"]}, "the delivery's outcome"),
+        *TIME_RANGE,
+        *paging(DEFAULT_LIMIT, MAX_LIMIT),
+    ),
 )
 async def list_deliveries(state: StateDep, app: CurrentApp, request: Request) -> dict[str, Any]:
     outcome = _choice(request, "status", ("succeeded", "failed"))
@@ -101,6 +137,13 @@ async def list_deliveries(state: StateDep, app: CurrentApp, request: Request) ->
     "/webhooks/events",
     summary="Events sent or to send: "
     "?status=pending|delivered|failed&event_type=&since=&until=&limit=&offset=",
+    **answers(Envelope[EventPage]),
+    **parameters(
+        query("status", {"enum": [s.value for s in EventStatus]}, "the event's delivery status"),
+        query("event_type", {"enum": list(EVENT_TYPES)}, "events of this type"),
+        *TIME_RANGE,
+        *paging(DEFAULT_LIMIT, MAX_LIMIT),
+    ),
 )
 async def list_events(state: StateDep, app: CurrentApp, request: Request) -> dict[str, Any]:
     status = _choice(request, "status", tuple(s.value for s in EventStatus))
@@ -125,7 +168,11 @@ async def list_events(state: StateDep, app: CurrentApp, request: Request) -> dic
     return ok(await run_in_threadpool(_reading, state, work))
 
 
-@router.get("/webhooks/events/{event_id}", summary="One event: its body and every delivery attempt")
+@router.get(
+    "/webhooks/events/{event_id}",
+    summary="One event: its body and every delivery attempt",
+    **answers(Envelope[EventDetail], 404),
+)
 async def get_event(state: StateDep, app: CurrentApp, event_id: str) -> dict[str, Any]:
     def work(*, session: Any) -> dict[str, Any]:
         event, deliveries = webhook_service.get_event(
@@ -140,7 +187,11 @@ async def get_event(state: StateDep, app: CurrentApp, event_id: str) -> dict[str
     return ok(await run_in_threadpool(_reading, state, work))
 
 
-@router.post("/webhooks/events/{event_id}/replay", summary="Send one event again (same webhook-id)")
+@router.post(
+    "/webhooks/events/{event_id}/replay",
+    summary="Send one event again (same webhook-id)",
+    **answers(Envelope[EventRead], 404, 409),
+)
 async def replay_event(state: StateDep, app: CurrentApp, event_id: str) -> dict[str, Any]:
     event = await run_in_threadpool(
         lambda: webhook_service.replay_event(
@@ -150,7 +201,12 @@ async def replay_event(state: StateDep, app: CurrentApp, event_id: str) -> dict[
     return ok(event_out(event))
 
 
-@router.post("/webhooks/events/replay-failed", summary="Send again every failed event created since a time")
+@router.post(
+    "/webhooks/events/replay-failed",
+    summary="Send again every failed event created since a time",
+    **answers(Envelope[Replayed]),
+    **body(ReplayFailedRequest),
+)
 async def replay_failed(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
     data = parse(ReplayFailedRequest, payload)
     if data.event_type is not None and data.event_type not in EVENT_TYPES:

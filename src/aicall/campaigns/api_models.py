@@ -1,0 +1,319 @@
+"""The campaign API's answers as the OpenAPI document shows them, and the add-contacts body.
+
+The routes build their answers as dicts (`campaigns.queries`); these models describe them for
+the document and generated clients, and Schemathesis checks the two agree. Fields are
+snake_case, as answered (CONTRACT §3).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.alias_generators import to_camel
+
+from aicall.campaigns.models import CampaignStatus, ContactStatus
+from aicall.campaigns.waiting import WaitingReason
+
+__all__ = [
+    "AddedContact",
+    "CallAttemptRead",
+    "CampaignChange",
+    "CampaignCounts",
+    "CampaignIn",
+    "CampaignPage",
+    "CampaignRead",
+    "CampaignSummary",
+    "ContactDetail",
+    "ContactIn",
+    "ContactPage",
+    "ContactRead",
+    "ContactsAdd",
+    "ContactsAdded",
+    "ImportReport",
+    "ImportSummary",
+    "RejectedContact",
+    "RejectedRow",
+    "SettingsIn",
+    "SettingsRead",
+]
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_DAYS: tuple[Day | int, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_ZONES: list[JsonValue] = [*sorted(available_timezones())]  # what ZoneInfo finds (tzdata)
+_TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
+
+
+class ContactIn(BaseModel):
+    """One person to call: `phone_number` and the scenario's personalisation tags by key form
+    (`ho_ten`, `so_tien`, ...) or display name; unknown keys are kept with the contact."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        # A tag's value: text, a whole number (amounts from spreadsheets), or null for no value.
+        json_schema_extra={
+            "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}
+        },
+    )
+
+    phone_number: str = Field(
+        description="Vietnamese national or international form; stored as E.164",
+        examples=["0987654321"],
+    )
+
+
+class ContactsAdd(BaseModel):
+    """`POST /campaign` (CONTRACT §2): contacts for a campaign made beforehand."""
+
+    campaign_id: str = Field(min_length=1, description="the campaign's id")
+    contacts: list[ContactIn] = Field(
+        min_length=1, description="one object per person (at most AICALL_MAX_CONTACTS_PER_REQUEST)"
+    )
+
+
+class AddedContact(BaseModel):
+    """A stored contact: its new id, its number as E.164 and its tag values under their keys."""
+
+    model_config = ConfigDict(extra="allow")
+
+    contact_id: str = Field(description="a UUID")
+    so_dien_thoai: str = Field(description="the phone number, E.164")
+
+
+class RejectedContact(BaseModel):
+    """A contact that was not added, by its position in the request (or row of the file)."""
+
+    index: int
+    phone_number: Any = Field(description="the number as sent")
+    reason: str
+
+
+class ContactsAdded(BaseModel):
+    """The answer of `POST /campaign`: the contacts added, and those refused (an extension)."""
+
+    status: Literal[1]
+    result: list[AddedContact]
+    rejected: list[RejectedContact] | None = Field(
+        default=None, description="present when some contacts were refused"
+    )
+
+
+class HourRangeRead(BaseModel):
+    # Local times of day, no offset: not JSON Schema's `time` format, which requires one.
+    start: str = Field(pattern=_TIME_OF_DAY, description="HH:MM:SS, local time")
+    end: str | None = Field(pattern=_TIME_OF_DAY, description="HH:MM:SS; null: until midnight")
+
+
+class RetryRuleRead(BaseModel):
+    max_attempts: int = Field(description="re-calls after the first attempt")
+    interval: int = Field(description="seconds between attempts")
+
+
+class SettingsRead(BaseModel):
+    """A campaign's dialling settings in force (`campaigns.settings.CampaignSettings`, as
+    answered: snake_case)."""
+
+    timezone: str
+    days: list[str] = Field(description="mon..sun")
+    hours: list[HourRangeRead]
+    start_date: date | None
+    end_date: date | None
+    max_concurrent: int
+    calls_per_second: float
+    ring_timeout: float = Field(description="seconds")
+    max_duration: float = Field(description="seconds")
+    allow_duplicate_phone: bool
+    pool_hotline_key: str
+    hotline_selection: Literal["RANDOM", "ROUND_ROBIN", "LEAST_BUSY"]
+    retry: dict[str, RetryRuleRead] = Field(description="by outcome: busy, no_answer, failed, ...")
+    record: bool
+    complete_when_done: bool
+
+
+class HourRangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(default="00:00", pattern=_TIME_OF_DAY, description="HH:MM[:SS], local time")
+    end: str | None = Field(
+        default=None,
+        pattern=_TIME_OF_DAY + "|^24:00(:00)?$",
+        description="after start; null or 24:00: midnight",
+    )
+
+
+class RetryRuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=0, ge=0, le=20, description="re-calls after the first attempt")
+    interval: int = Field(default=1800, ge=0, le=30 * 86400, description="seconds between attempts")
+
+
+class SettingsIn(BaseModel):
+    """A campaign's own dialling settings (`campaigns.settings.CampaignSettings`): each one set
+    here overrides the scenario's `call_config` and the defaults (docs/campaigns.md). snake_case
+    or camelCase names."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"hours": [{"start": "08:00", "end": "20:00"}]}}
+    )
+
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", json_schema_extra={"enum": _ZONES})
+    days: list[Day | Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: list(_DAYS), min_length=1, description="mon..sun, or 0 (Monday)..6"
+    )
+    hours: list[HourRangeIn] = Field(default_factory=list, min_length=1)
+    start_date: date | None = None
+    end_date: date | None = None
+    max_concurrent: int = Field(default=10, ge=1, le=2000)
+    calls_per_second: float = Field(default=5.0, gt=0, le=200)
+    ring_timeout: float = Field(default=30.0, ge=1, le=300, description="seconds")
+    max_duration: float = Field(default=300.0, ge=5, le=4 * 3600, description="seconds")
+    allow_duplicate_phone: bool = False
+    pool_hotline_key: str = Field(default="POOL_SYSTEM", min_length=1, max_length=100)
+    hotline_selection: Literal["RANDOM", "ROUND_ROBIN", "LEAST_BUSY"] = "RANDOM"
+    retry: dict[Literal["no_answer", "busy", "failed", "voicemail", "rejected"], RetryRuleIn] = Field(
+        default_factory=dict, description="by outcome"
+    )
+    record: bool = False
+    complete_when_done: bool = False
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class CampaignIn(_Body):
+    """`POST /campaigns` as the document shows it (`campaigns.schemas.CampaignCreate` with its
+    settings typed)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    scenario_id: str | None = Field(default=None, description="the call script; needed to start")
+    settings: SettingsIn = Field(
+        default_factory=SettingsIn, description="overrides of the scenario's defaults"
+    )
+    start: bool = Field(default=False, description="start calling at once")
+
+
+class CampaignChange(_Body):
+    """`PUT /campaigns/{id}` as the document shows it (`campaigns.schemas.CampaignUpdate`)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    scenario_id: str | None = None
+    settings: SettingsIn | None = Field(default=None, description="replaces the campaign's overrides")
+
+
+class CampaignCounts(BaseModel):
+    contacts: int
+    by_status: dict[str, int]
+    attempts: int
+    by_outcome: dict[str, int]
+    calls_in_progress: int
+    cost: int = Field(description="đồng charged so far")
+
+
+class CampaignSummary(BaseModel):
+    """A campaign in a list."""
+
+    id: str
+    name: str
+    status: CampaignStatus
+    scenario_id: str | None
+    pause_reason: str | None
+    settings: SettingsRead | None = Field(
+        description="the settings in force: defaults <- scenario's call_config <- overrides "
+        "(null when they cannot be read)"
+    )
+    overrides: dict[str, Any] = Field(description="the settings this campaign sets itself")
+    created_at: datetime | None
+    updated_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class CampaignRead(CampaignSummary):
+    """A campaign with live counts, and why it dials nobody now, if it does not."""
+
+    counts: CampaignCounts
+    waiting_reason: WaitingReason | None
+    waiting_until: datetime | None
+    waiting_detail: str | None
+
+
+class CampaignPage(BaseModel):
+    campaigns: list[CampaignSummary]
+    total_count: int
+
+
+class ContactRead(BaseModel):
+    id: str
+    campaign_id: str
+    phone_number: str = Field(description="E.164")
+    tags: dict[str, str]
+    status: ContactStatus
+    attempts: int
+    last_outcome: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class CallAttemptRead(BaseModel):
+    """One dial of a contact."""
+
+    id: str
+    number: int = Field(description="1 for the first attempt")
+    status: str
+    outcome: str | None
+    sip_code: int | None
+    sip_reason: str | None
+    hotline: str | None
+    claimed_at: datetime | None
+    started_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration: float = Field(description="seconds")
+    billable_seconds: int
+    cost: int = Field(description="đồng")
+    keys_pressed: str
+    end_reason: str | None
+    path: list[dict[str, Any]] = Field(description="the actions the call went through")
+    error: str | None
+    recording_url: str | None
+    scenario_version: int | None
+
+
+class ContactDetail(ContactRead):
+    call_attempts: list[CallAttemptRead]
+
+
+class ContactPage(BaseModel):
+    contacts: list[ContactRead]
+    total_count: int
+
+
+class RejectedRow(BaseModel):
+    row: int = Field(description="the row of the file")
+    phone_number: Any = Field(description="the number as written")
+    reason: str
+
+
+class ImportSummary(BaseModel):
+    format: str
+    rows: int
+    imported: int
+    valid: int
+    rejected: int
+    dry_run: bool
+    mapping: dict[str, Any] = Field(description="which column became which field")
+
+
+class ImportReport(BaseModel):
+    """The answer of a file import: the contacts added (a dry run: the summary) in `result`,
+    the counts in `summary`, refused rows by row number in `rejected`."""
+
+    status: Literal[1]
+    result: list[AddedContact] | ImportSummary
+    summary: ImportSummary
+    rejected: list[RejectedRow] | None = None

@@ -1,0 +1,44 @@
+"""The hotline API's answers as the OpenAPI document shows them (built as dicts by
+`hotlines.service`; Schemathesis checks the two agree)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+__all__ = ["PoolList", "PoolRead", "TrunkList", "TrunkRead"]
+
+
+class PoolNumber(BaseModel):
+    number: str = Field(description="E.164 caller number")
+    max_concurrent: int
+
+
+class PoolRead(BaseModel):
+    id: str
+    key: str = Field(description="what scenarios name in `call_config.pool_hotline_key`")
+    shared: bool = Field(description="a platform pool every account may use")
+    trunk_id: str | None
+    numbers: list[PoolNumber]
+
+
+class PoolList(BaseModel):
+    pools: list[PoolRead]
+
+
+class TrunkRead(BaseModel):
+    """A SIP trunk; its password is never returned."""
+
+    id: str
+    name: str
+    host: str
+    port: int
+    transport: str
+    username: str | None
+    # `register` itself would shadow BaseModel's ABC `register`.
+    register_with_trunk: bool = Field(alias="register", description="REGISTER with the trunk")
+    from_domain: str | None
+    max_concurrent: int
+
+
+class TrunkList(BaseModel):
+    trunks: list[TrunkRead]
