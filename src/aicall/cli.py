@@ -29,6 +29,7 @@ from aicall.engine import run_worker
 from aicall.errors import ApiError, CampaignNotFound
 from aicall.hotlines import cli as hotline_cli
 from aicall.hotlines import service as hotline_service
+from aicall.observability import logging as logs
 from aicall.scenarios.cli import scenario_cli
 from aicall.speech import reading
 from aicall.webhooks import cli as webhook_cli
@@ -171,7 +172,8 @@ def serve(
             f"Dashboard: {settings.base_url}/  (log in as {tenant.login_email} / {tenant.login_password})"
         )
     platform.db.dispose()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # log_config=None: uvicorn's lines go through our pipeline (format, masking) like all others.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
 
 
 @app_cli.command("create")
@@ -395,6 +397,8 @@ def read(
 
 
 def main() -> None:
+    settings = get_settings()
+    logs.configure(fmt=settings.log_format, level=settings.log_level, show_phones=settings.log_show_phones)
     try:
         cli()
     except KeyboardInterrupt:

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     tts_engine: str = "espeak"  # espeak | openai | none
     tts_base_url: str = ""
     tts_api_key: str = ""
+    # Observability (docs/observability.md).
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "info"
+    log_show_phones: bool = False  # full phone numbers in logs, for debugging only
+    # `aicall worker` serves GET /metrics on this port (0: none); the API serves it on its own.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
 
     @property
     def resolved_database_url(self) -> str:

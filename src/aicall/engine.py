@@ -21,6 +21,7 @@ from aicall.dialer.backends import BackendRouter
 from aicall.dialer.scheduler import Dialer
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
+from aicall.observability.logging import get_logger
 from aicall.scenarios import service as scenario_service
 from aicall.scenarios import snapshot
 from aicall.speech.cache import AudioCache
@@ -29,6 +30,7 @@ from aicall.speech.selection import VoiceEngines
 from aicall.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("aicall.engine")
+slog = get_logger("aicall.engine")
 
 
 def load_approved_script(session: Session, scenario_id: str) -> Script:
@@ -147,6 +149,8 @@ async def run_worker(platform: Platform) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await engine.start()
-    log.info("worker running (dialer %s)", engine.dialer.worker_id if engine.dialer else "off")
+    worker_id = engine.dialer.worker_id if engine.dialer else None
+    slog.info("worker started", worker_id=worker_id)
     await stop.wait()
     await engine.stop()
+    slog.info("worker stopped", worker_id=worker_id)

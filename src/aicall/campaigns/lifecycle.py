@@ -28,6 +28,7 @@ from aicall.campaigns.settings import effective
 from aicall.errors import CampaignNotReady, CampaignStateError
 from aicall.events import Event, EventType
 from aicall.hotlines import service as hotline_service
+from aicall.observability.logging import get_logger
 from aicall.scenarios import snapshot, validation
 from aicall.scenarios.models import Scenario
 from aicall.webhooks import payloads
@@ -46,6 +47,7 @@ __all__ = [
     "start",
 ]
 
+log = get_logger("aicall.campaigns")
 _REASON_LIMIT = 500  # characters kept of a pause reason: an error message can be long
 
 
@@ -84,6 +86,12 @@ class CloseReason(StrEnum):
 
 
 def _event(campaign: Campaign, event_type: EventType, now: datetime, reason: str | None = None) -> Event:
+    log.info(
+        event_type.value.replace(".", " "),
+        campaign_id=campaign.id,
+        application_id=campaign.application_id,
+        reason=reason,
+    )
     data = payloads.CampaignEventData(
         campaign_id=campaign.id,
         name=campaign.name,

@@ -28,10 +28,12 @@ from aicall.dialer import retry
 from aicall.dialer.models import DialerWorker
 from aicall.dialer.results import recording_url
 from aicall.events import Event
+from aicall.observability.logging import get_logger
 
 if TYPE_CHECKING:
     from aicall.dialer.claims import CallConfigLoader
 
+log = get_logger("aicall.dialer")
 LOST_CALL_ERROR = "dialer stopped during the call (crash or kill); result unknown, not charged"
 
 
@@ -76,6 +78,8 @@ def reconcile(
     ).all()
     out: list[Event] = []
     releases: dict[str, int] = {}
+    if orphans:
+        log.warning("recovered stale attempts", count=len(orphans), attempt_ids=[a.id for a in orphans[:20]])
     for attempt in orphans:
         attempt.status = AttemptStatus.FINISHED.value
         attempt.outcome = CallOutcome.FAILED.value

@@ -27,8 +27,10 @@ from aicall.dialer.pacing import TokenBucket
 from aicall.events import Event
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
+from aicall.observability.logging import bind, get_logger
 
 log = logging.getLogger("aicall.dialer")
+slog = get_logger("aicall.dialer")
 
 MAX_CLAIM_PER_PASS = 200  # keeps each claim transaction short
 RESULT_BATCH = 200
@@ -229,6 +231,13 @@ class Dialer:
         return bucket
 
     async def _call(self, job: CallJob) -> None:
+        # Every line of this call's task carries its ids (the task's own context).
+        bind(
+            account_id=job.account_id,
+            campaign_id=job.campaign_id,
+            contact_id=job.contact_id,
+            attempt_id=job.attempt_id,
+        )
         try:
             backend = await self.router.for_trunk(job.trunk)
             result = await place_call(job, backend=backend, prompter_for=self.prompter_for, clock=self.clock)
@@ -240,6 +249,15 @@ class Dialer:
             result = CallResult(
                 job, CallOutcome.FAILED, started_at=now, ended_at=now, error=f"{type(exc).__name__}: {exc}"
             )
+        slog.info(
+            "call finished",
+            phone=job.phone,
+            hotline=job.hotline,
+            outcome=result.outcome.value,
+            sip_code=result.sip_code,
+            seconds=round(result.duration, 1),
+            error=result.error,
+        )
         self._results.put_nowait(result)
 
     # --- results -----------------------------------------------------------------------------

@@ -13,11 +13,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Self, TypeVar
 
+from aicall.observability.logging import get_logger
 from aicall.webhooks.delivery import Job, OutboxStore, Outcome, Sender
 
 __all__ = ["RECORD_WITHIN", "DeliveryLoop"]
 
 log = logging.getLogger("aicall.webhooks")
+slog = get_logger("aicall.webhooks")
 T = TypeVar("T")
 RECORD_WITHIN = 0.1  # seconds a delivery's result may wait to be written with others
 
@@ -67,7 +69,18 @@ class DeliveryLoop:
 
     async def _send(self, job: Job) -> Outcome:
         async with self._slots:
-            return await self.sender.send(job)
+            outcome = await self.sender.send(job)
+        if not outcome.succeeded:
+            slog.warning(
+                "webhook delivery failed",
+                application_id=job.application_id,
+                event_id=job.event_id,
+                event_type=job.event_type,
+                attempt=job.attempt,
+                status_code=outcome.status_code,
+                error=outcome.error,
+            )
+        return outcome
 
 
 class _Run:

@@ -27,6 +27,7 @@ from aicall.clock import Clock, utc_now
 from aicall.db.base import UTCDateTime
 from aicall.db.engine import Database
 from aicall.ids import object_id
+from aicall.observability.logging import get_logger
 from aicall.webhooks import outbox
 from aicall.webhooks.delivery import LEASE_EXPIRED, Job, Outcome, after_attempt
 from aicall.webhooks.models import EventStatus, WebhookDelivery, WebhookEvent
@@ -35,6 +36,7 @@ from aicall.webhooks.schedule import DEFAULT_SCHEDULE, RetrySchedule
 __all__ = ["SqlOutboxStore"]
 
 log = logging.getLogger("aicall.webhooks")
+slog = get_logger("aicall.webhooks")
 SIGNER_CACHE = 10_000  # signing secrets kept opened
 UNCLAIMED: dict[str, Any] = {"claimed_until": None, "claim_token": None}  # no lease holds the event
 
@@ -196,6 +198,15 @@ class SqlOutboxStore:
                 }
             )
             state = after_attempt(outcome, self.schedule, now)
+            if state.status is EventStatus.FAILED:
+                slog.error(
+                    "webhook delivery given up",
+                    application_id=job.application_id,
+                    event_id=job.event_id,
+                    event_type=job.event_type,
+                    attempts=job.attempt,
+                    error=outcome.error,
+                )
             changes.append(
                 {
                     "b_id": job.event_id,
