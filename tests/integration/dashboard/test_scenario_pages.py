@@ -175,6 +175,56 @@ def input_value(html: str, input_id: str) -> str:
     return found.text if found.attrs and "value" not in found.attrs else str((found.attrs or {})["value"])
 
 
+class _FormReader(HTMLParser):
+    """What a browser would send for one form as the page fills it: inputs, textareas, selects."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__()
+        self.action = action
+        self.fields: dict[str, str] = {}
+        self._in_form = False
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._in_form = found.get("action") == self.action
+        elif not self._in_form or ("name" not in found and tag != "option"):
+            return
+        elif tag == "input" and found.get("type") != "hidden":
+            self.fields[found["name"]] = found.get("value", "")
+        elif tag == "textarea":
+            self._textarea = found["name"]
+            self.fields[self._textarea] = ""
+        elif tag == "select":
+            self._select = found["name"]
+        elif (
+            tag == "option"
+            and self._select is not None
+            and (self._select not in self.fields or "selected" in found)
+        ):
+            self.fields[self._select] = found.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._in_form = False
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self.fields[self._textarea] += data
+
+
+def form_fields(html: str, action: str) -> dict[str, str]:
+    reader = _FormReader(action)
+    reader.feed(html)
+    return reader.fields
+
+
 def test_the_list_shows_every_scenario_of_the_account_and_none_of_another(people: People) -> None:
     mine = people.scenario(name="Kịch bản của A")
     with people.db.transaction() as session:
@@ -426,3 +476,25 @@ def test_listen_shows_a_value_its_field_cannot_read_next_to_it(people: People) -
         "Không đọc được theo kiểu CURRENCY: '12a' is not an amount of money"
     )
     assert input_value(answer.text, "listen-values-so_tien") == "12a"
+
+
+def test_saving_unchanged_forms_leaves_an_approved_scenario_approved(people: People) -> None:
+    scenario_id = people.runnable()
+    with people.db.transaction() as session:
+        scenario_service.submit(
+            session=session, application_id=people.tenant.application_id, scenario_id=scenario_id
+        )
+        scenario_service.approve(session=session, scenario_id=scenario_id)
+    page = people.member.get(f"/scenarios/{scenario_id}").text
+    start = people.actions(scenario_id)["start"]
+
+    settings = form_fields(page, f"/scenarios/{scenario_id}")
+    assert settings["name"] == "Nhắc nợ" and settings["personalizedFields[1].readingType"] == "CURRENCY"
+    assert people.member.post(f"/scenarios/{scenario_id}", settings).status_code == 303
+    action = form_fields(page, f"/scenarios/{scenario_id}/actions/{start.id}")
+    assert action["contentText"] == "Chào {{ho_ten}}. Bấm 1." and action["responses[0].keyPadMatch"] == "1"
+    assert people.member.post(f"/scenarios/{scenario_id}/actions/{start.id}", action).status_code == 303
+    with people.db.reading() as session:
+        scenario = session.get(Scenario, scenario_id)
+        assert scenario is not None
+        assert (scenario.status, scenario.version, scenario.published_version) == ("ACTIVE", 3, 3)
