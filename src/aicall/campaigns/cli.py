@@ -7,7 +7,6 @@ acting for whichever application owns the campaign.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -76,7 +75,7 @@ def import_contacts(
         result = _import(platform, file, campaign, map_, dry_run)
     except AllContactsInvalid as exc:
         if report is not None:
-            _write_report(report, exc.details or [])
+            file_import.write_rejected(report, exc.details or [])
         _show_rejections(exc.details or [])
         raise _fail(exc.message) from None
     except ApiError as exc:
@@ -85,7 +84,7 @@ def import_contacts(
         platform.db.dispose()
     rejected = result.rejected_rows()
     if report is not None:
-        _write_report(report, rejected)
+        file_import.write_rejected(report, rejected)
     summary = result.summary()
     if as_json:
         typer.echo(json.dumps({**summary, "rejected_rows": rejected}, ensure_ascii=False))
@@ -137,16 +136,6 @@ def _show_rejections(rejected: list[dict[str, Any]]) -> None:
         typer.echo(f"  row {entry['row']}: {entry['phone_number']!s}: {entry['reason']}", err=True)
     if len(rejected) > _SHOWN_REJECTIONS:
         typer.echo(f"  ... and {len(rejected) - _SHOWN_REJECTIONS} more rejected rows", err=True)
-
-
-def _write_report(path: Path, rejected: list[dict[str, Any]]) -> None:
-    # With a byte-order mark, as our exports: Excel then reads the Vietnamese reasons right.
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["row", "phone_number", "reason"])
-        for entry in rejected:
-            value = entry.get("phone_number")
-            writer.writerow([entry.get("row"), "" if value is None else value, entry.get("reason")])
 
 
 @contacts_cli.command("export")

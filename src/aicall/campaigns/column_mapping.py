@@ -78,6 +78,10 @@ class ColumnMapping:
     def phone_column(self) -> Column:
         return next(c for c in self.columns if c.target == PHONE_KEY)
 
+    def targets(self) -> list[str]:
+        """Each column's target, by position (what a mapping form pre-selects)."""
+        return [c.target for c in self.columns]
+
     def as_dict(self) -> dict[str, str]:
         """Header -> target, in the file's order (what a form pre-fills, what the API echoes)."""
         return {c.header: c.target for c in self.columns if c.header}
@@ -95,13 +99,20 @@ def resolve(
     header: Sequence[str],
     fields: Sequence[FieldSpec],
     explicit: Mapping[str, str] | None = None,
+    *,
+    positions: Mapping[int, str] | None = None,
 ) -> ColumnMapping:
     """The suggested mapping of `header` to the scenario's `fields`, overridden by `explicit`
-    (header -> target). Raises ValidationFailed when no column ends up holding the number."""
-    explicit = explicit or {}
+    (header -> target) and then by `positions` (0-based column -> target: a form names columns
+    by position, since two may share a header). Raises ValidationFailed when no column ends up
+    holding the number."""
     chosen: dict[int, str] = {}
-    for name, target in explicit.items():
+    for name, target in (explicit or {}).items():
         position = _find_header(header, name)
+        chosen[position] = _target(target, fields)
+    for position, target in (positions or {}).items():
+        if not 0 <= position < len(header):
+            raise ValidationFailed(f"the file has no column {position + 1}", field="mapping")
         chosen[position] = _target(target, fields)
     taken: dict[str, int] = {}
     for position, target in chosen.items():
@@ -109,8 +120,9 @@ def resolve(
             continue
         if target in taken:
             raise ValidationFailed(
-                f"Validation Failed: mapping sends columns '{header[taken[target]]}' and "
-                f"'{header[position]}' to the same key '{target}'"
+                f"sends columns '{header[taken[target]]}' and "
+                f"'{header[position]}' to the same key '{target}'",
+                field="mapping",
             )
         taken[target] = position
     columns = []
@@ -128,8 +140,9 @@ def resolve(
     if PHONE_KEY not in taken:
         names = ", ".join(f"'{h}'" for h in header if h) or "none"
         raise ValidationFailed(
-            "Validation Failed: no phone number column: name one 'Số điện thoại', 'SĐT' or "
-            f"'phone_number', or map one to phone_number (columns: {names})"
+            "no phone number column: name one 'Số điện thoại', 'SĐT' or "
+            f"'phone_number', or map one to phone_number (columns: {names})",
+            field="mapping",
         )
     return ColumnMapping(tuple(columns))
 
@@ -146,12 +159,12 @@ def _suggest(header: str, fields: Sequence[FieldSpec]) -> str:
 
 def _target(target: str, fields: Sequence[FieldSpec]) -> str:
     if not isinstance(target, str):
-        raise ValidationFailed("Validation Failed: mapping targets must be strings")
+        raise ValidationFailed("targets must be strings", field="mapping")
     if target.strip() in ("", "-"):
         return IGNORE
     key = key_form(target)
     if not key:
-        raise ValidationFailed(f"Validation Failed: mapping target '{target}' is not a usable key")
+        raise ValidationFailed(f"target '{target}' is not a usable key", field="mapping")
     if key in PHONE_HEADERS:
         return PHONE_KEY
     field = find_field(target, fields)
@@ -160,7 +173,7 @@ def _target(target: str, fields: Sequence[FieldSpec]) -> str:
 
 def _find_header(header: Sequence[str], name: str) -> int:
     if not isinstance(name, str):
-        raise ValidationFailed("Validation Failed: mapping keys must be column headers (strings)")
+        raise ValidationFailed("keys must be column headers (strings)", field="mapping")
     if name in header:
         return header.index(name)
     wanted = key_form(name)
@@ -169,7 +182,7 @@ def _find_header(header: Sequence[str], name: str) -> int:
             return position
     names = ", ".join(f"'{h}'" for h in header if h) or "none"
     raise ValidationFailed(
-        f"Validation Failed: mapping names column '{name}', which the file does not have (columns: {names})"
+        f"names column '{name}', which the file does not have (columns: {names})", field="mapping"
     )
 
 
@@ -180,13 +193,13 @@ def parse_mapping(text: str | None) -> dict[str, str] | None:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValidationFailed(f"Validation Failed: mapping is not valid JSON: {exc.msg}") from None
+        raise ValidationFailed(f"not valid JSON: {exc.msg}", field="mapping") from None
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
         raise ValidationFailed(
-            "Validation Failed: mapping must be a JSON object of column header -> key, "
-            'e.g. {"SĐT": "phone_number"}'
+            'must be a JSON object of column header -> key, e.g. {"SĐT": "phone_number"}',
+            field="mapping",
         )
     return value
 
@@ -202,6 +215,6 @@ def parse_map_option(text: str | None) -> dict[str, str] | None:
             continue
         header, sep, target = pair.partition("=")
         if not sep or not header.strip():
-            raise ValidationFailed(f"Validation Failed: --map entry '{pair.strip()}' must be HEADER=KEY")
+            raise ValidationFailed(f"--map entry '{pair.strip()}' must be HEADER=KEY", field="mapping")
         mapping[header.strip()] = target.strip()
     return mapping or None

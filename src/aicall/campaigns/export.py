@@ -96,7 +96,7 @@ def open_export(
     ValidationFailed for a format other than csv or xlsx); read the contacts later, as the
     returned `chunks` are consumed."""
     if format not in FORMATS:
-        raise ValidationFailed("Validation Failed: format must be csv or xlsx")
+        raise ValidationFailed("must be csv or xlsx", field="format")
     with db.reading() as session:
         campaign = queries.get_campaign(session, application_id=application_id, campaign_id=campaign_id)
         try:

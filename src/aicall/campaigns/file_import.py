@@ -16,8 +16,11 @@ AllContactsInvalid (1403), as the API does.
 
 from __future__ import annotations
 
+import csv
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -37,11 +40,13 @@ __all__ = [
     "BATCH_ROWS",
     "ImportReport",
     "Limits",
+    "Preview",
     "Progress",
     "application_of",
     "import_file",
     "preview",
     "validate",
+    "write_rejected",
 ]
 
 BATCH_ROWS = 2_000  # per transaction: see docs/benchmarks.md, "Contact files"
@@ -117,20 +122,40 @@ def application_of(*, db: Database, campaign_id: str) -> str:
         return campaign.application_id
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a mapping form shows before any row is checked: the file's header, the suggested
+    mapping, the scenario's fields, the first rows as samples and the size the file states."""
+
+    format: str
+    header: list[str]
+    mapping: ColumnMapping
+    fields: tuple[FieldSpec, ...]
+    samples: list[list[spreadsheets.Cell]]
+    size_hint: int | None
+
+
 def preview(
     *,
     db: Database,
     application_id: str,
     campaign_id: str,
     source: spreadsheets.BinaryFile,
+    limits: Limits,
     filename: str | None = None,
-    mapping: Mapping[str, str] | None = None,
-) -> tuple[list[str], ColumnMapping, list[FieldSpec]]:
-    """The file's header, the mapping it gets (suggested, overridden by `mapping`) and the
-    scenario's fields: what a mapping form shows before anything is checked row by row."""
+    sample_rows: int = 3,
+) -> Preview:
+    """The file's header and suggested mapping (raises as `import_file` does for a file that
+    cannot be read, has no phone column or is over the limits)."""
     fields = _fields(db=db, application_id=application_id, campaign_id=campaign_id)
+    _check_size(source, limits)
     with spreadsheets.open_sheet(source, filename=filename) as sheet:
-        return sheet.header, column_mapping.resolve(sheet.header, fields, mapping), list(fields)
+        resolved = column_mapping.resolve(sheet.header, fields)
+        total = sheet.size_hint()
+        if total is not None and total > limits.max_rows:
+            raise _too_many_rows(limits)
+        samples = [cells for _, cells in itertools.islice(sheet.rows(), sample_rows)]
+        return Preview(sheet.format.value, sheet.header, resolved, fields, samples, total)
 
 
 def validate(
@@ -142,6 +167,7 @@ def validate(
     limits: Limits,
     filename: str | None = None,
     mapping: Mapping[str, str] | None = None,
+    positions: Mapping[int, str] | None = None,
     progress: Progress | None = None,
 ) -> ImportReport:
     """A dry run: every row checked as the import would check it (against the numbers the
@@ -155,6 +181,7 @@ def validate(
         limits=limits,
         filename=filename,
         mapping=mapping,
+        positions=positions,
         progress=progress,
         dry_run=True,
     )
@@ -169,6 +196,7 @@ def import_file(
     limits: Limits,
     filename: str | None = None,
     mapping: Mapping[str, str] | None = None,
+    positions: Mapping[int, str] | None = None,
     progress: Progress | None = None,
     collect_contacts: bool = False,
     dry_run: bool = False,
@@ -189,6 +217,7 @@ def import_file(
         limits=limits,
         filename=filename,
         mapping=mapping,
+        positions=positions,
         progress=progress,
         store=not dry_run,
         collect=collect_contacts and not dry_run,
@@ -229,6 +258,7 @@ def _run(
     limits: Limits,
     filename: str | None,
     mapping: Mapping[str, str] | None,
+    positions: Mapping[int, str] | None,
     progress: Progress | None,
     store: bool,
     collect: bool,
@@ -237,7 +267,7 @@ def _run(
     fields = _fields(db=db, application_id=application_id, campaign_id=campaign_id)
     _check_size(source, limits)
     with spreadsheets.open_sheet(source, filename=filename) as sheet:
-        resolved = column_mapping.resolve(sheet.header, fields, mapping)
+        resolved = column_mapping.resolve(sheet.header, fields, mapping, positions=positions)
         # CSV: an exact count, and the whole file decoded, before anything is stored.
         total = sheet.size_hint()
         if total is not None and total > limits.max_rows:
@@ -260,7 +290,7 @@ def _run(
             if progress is not None:
                 progress(report.rows, total)
     if report.rows == 0:
-        raise ValidationFailed("Validation Failed: the file has no data rows under its header")
+        raise ValidationFailed("the file has no data rows under its header", field="file")
     if progress is not None:
         progress(report.rows, report.rows)
     if store and report.imported == 0:
@@ -349,3 +379,14 @@ def _screen_and_store(
         session=session, campaign=campaign, accepted=screened.accepted, rules=rules
     )
     return screened, added
+
+
+def write_rejected(path: Path, rejected: list[dict[str, Any]]) -> None:
+    """Rejected rows (`rejected_rows()` or AllContactsInvalid's details) as a CSV report:
+    row, phone_number, reason; with a BOM so that Excel shows the Vietnamese reasons right."""
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["row", "phone_number", "reason"])
+        for entry in rejected:
+            value = entry.get("phone_number")
+            writer.writerow([entry.get("row"), "" if value is None else value, entry.get("reason")])

@@ -67,22 +67,21 @@ def detect_format(head: bytes, filename: str | None = None) -> SheetFormat:
 
     Raises ValidationFailed for an empty file and for other formats, naming what was found."""
     if not head:
-        raise ValidationFailed("Validation Failed: the file is empty")
+        raise ValidationFailed("the file is empty", field="file")
     if head.startswith(b"PK\x03\x04"):
         return SheetFormat.XLSX
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ValidationFailed(
-            "Validation Failed: the file is an old Excel workbook (.xls), which is not supported: "
-            "save it as XLSX or CSV UTF-8"
+            "the file is an old Excel workbook (.xls), which is not supported: save it as XLSX or CSV UTF-8",
+            field="file",
         )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValidationFailed(
-            "Validation Failed: the file is UTF-16 text (Excel's 'Unicode Text'): "
-            "save it as CSV UTF-8 or XLSX"
+            "the file is UTF-16 text (Excel's 'Unicode Text'): save it as CSV UTF-8 or XLSX", field="file"
         )
     if head.startswith(b"%PDF") or b"\x00" in head:
         named = f" ({filename})" if filename else ""
-        raise ValidationFailed(f"Validation Failed: the file{named} is not a CSV or XLSX file")
+        raise ValidationFailed(f"the file{named} is not a CSV or XLSX file", field="file")
     return SheetFormat.CSV
 
 
@@ -163,8 +162,7 @@ def open_sheet(source: BinaryFile, *, filename: str | None = None) -> Sheet:
     if not any(sheet.header):
         sheet.close()
         raise ValidationFailed(
-            "Validation Failed: the first row must name the columns "
-            "(e.g. 'Số điện thoại', 'Họ tên'); it is empty"
+            "the first row must name the columns (e.g. 'Số điện thoại', 'Họ tên'); it is empty", field="file"
         )
     return sheet
 
@@ -179,7 +177,7 @@ class _CsvSheet(Sheet):
         records = self._records()
         first = next(records, None)
         if first is None:
-            raise ValidationFailed("Validation Failed: the file is empty")
+            raise ValidationFailed("the file is empty", field="file")
         self.header = [str(cell_value(value) or "") for value in first]
 
     def _lines(self) -> Iterator[str]:
@@ -191,15 +189,16 @@ class _CsvSheet(Sheet):
                 yield decoder.decode(raw)
             except UnicodeDecodeError as exc:
                 raise ValidationFailed(
-                    f"Validation Failed: the file is not UTF-8 text (line {number}, byte {exc.start + 1}): "
-                    "save it as 'CSV UTF-8' or XLSX"
+                    f"the file is not UTF-8 text (line {number}, byte {exc.start + 1}): "
+                    "save it as 'CSV UTF-8' or XLSX",
+                    field="file",
                 ) from None
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise ValidationFailed(
-                "Validation Failed: the file is not UTF-8 text (it ends inside a character): "
-                "save it as 'CSV UTF-8' or XLSX"
+                "the file is not UTF-8 text (it ends inside a character): save it as 'CSV UTF-8' or XLSX",
+                field="file",
             ) from None
 
     def _records(self) -> Iterator[list[str]]:
@@ -213,7 +212,7 @@ class _CsvSheet(Sheet):
             yield from reader
         except csv.Error as exc:
             raise ValidationFailed(
-                f"Validation Failed: the CSV file cannot be read at line {reader.line_num}: {exc}"
+                f"the CSV file cannot be read at line {reader.line_num}: {exc}", field="file"
             ) from None
 
     def rows(self) -> Iterator[tuple[int, list[Cell]]]:
@@ -260,11 +259,11 @@ class _XlsxSheet(Sheet):
             self._workbook = load_workbook(_as_io(source), read_only=True, data_only=True, keep_links=False)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
             raise ValidationFailed(
-                f"Validation Failed: the file is not a readable XLSX workbook ({_short(exc)})"
+                f"the file is not a readable XLSX workbook ({_short(exc)})", field="file"
             ) from None
         if not self._workbook.worksheets:
             self.close()
-            raise ValidationFailed("Validation Failed: the workbook has no worksheet")
+            raise ValidationFailed("the workbook has no worksheet", field="file")
         self._sheet = self._workbook.worksheets[0]
         recorded = getattr(self._sheet, "max_row", None)
         self._recorded_rows = recorded - 1 if isinstance(recorded, int) and recorded > 1 else None
@@ -284,7 +283,7 @@ class _XlsxSheet(Sheet):
             yield from self._sheet.iter_rows(min_row=min_row, max_col=max_col, values_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise ValidationFailed(
-                f"Validation Failed: the XLSX workbook cannot be read ({_short(exc)})"
+                f"the XLSX workbook cannot be read ({_short(exc)})", field="file"
             ) from None
 
     def rows(self) -> Iterator[tuple[int, list[Cell]]]:

@@ -51,13 +51,13 @@ async def read_upload(request: Request, *, field: str, limit: int) -> AsyncItera
         return message
 
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise ValidationFailed(_missing(field))
+        raise ValidationFailed(_missing(field), field=field)
     limited = Request(request.scope, receive)
     form = await limited.form(max_files=1, max_fields=20)
     try:
         upload = form.get(field)
         if not isinstance(upload, UploadFile):
-            raise ValidationFailed(_missing(field))
+            raise ValidationFailed(_missing(field), field=field)
         fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
         yield Upload(file=upload.file, filename=upload.filename, fields=fields)
     finally:
@@ -69,4 +69,4 @@ def _too_large(limit: int) -> str:
 
 
 def _missing(field: str) -> str:
-    return f"Validation Failed: send the file as multipart/form-data in a field named '{field}'"
+    return f"send the file as multipart/form-data in a field named '{field}'"

@@ -156,4 +156,7 @@ def test_another_accounts_campaign_answers_like_a_missing_one(live_server, tenan
 def test_an_unknown_format_is_a_validation_error(live_server, tenant):
     response = download(live_server, tenant, tenant.campaign_id, "pdf")
     assert response.status_code == 400
-    assert response.json()["message"] == "Validation Failed: format must be csv or xlsx"
+    body = response.json()
+    assert body["code"] == 400
+    assert body["message"].startswith("Validation Failed: format: ")
+    assert "csv" in body["message"] and "xlsx" in body["message"]
