@@ -24,6 +24,7 @@ from aicall.dashboard.pages import (
     scenarios,
     telephony,
 )
+from aicall.dashboard.pages.contact_files import router as contact_files_router
 from aicall.dashboard.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -35,6 +36,7 @@ ROUTERS = [auth.router, campaigns.router]
 ROUTERS += [scenarios.router, scenario_actions.router]
 ROUTERS += [apps.router, balance.router, telephony.router]
 ROUTERS += [contacts.router]
+ROUTERS += [contact_files_router]
 
 
 def session_secret(secret_key: str) -> str:
