@@ -34,6 +34,7 @@ PAGE_SIZE = 50
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CURSOR = re.compile(r"^(-?\d{1,20})\.([0-9A-Za-z-]{1,36})$")
 _MIN_PHONE_DIGITS = 3  # fewer digits match nearly every number: search the tags only
+_NUMBER = re.compile(r"^\+?[\d\s().-]+$")  # how people write phone numbers: 0987 654 321, +84-98...
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,8 @@ def search_condition(search: str, dialect: str) -> ColumnElement[bool]:
     pattern = _like_pattern(search.strip())
     condition = _tag_value_matches(pattern, dialect)
     digits = re.sub(r"\D", "", search)
-    if len(digits) >= _MIN_PHONE_DIGITS:
+    # Only a search written as a number is a number: "Bích 777" is a name, not "...777...".
+    if _NUMBER.match(search.strip()) and len(digits) >= _MIN_PHONE_DIGITS:
         # Numbers are stored in E.164 (+8498…): a national `098…` loses its trunk 0, `84…` its
         # country code is kept (it is in the stored text too).
         national = digits[1:] if digits.startswith("0") else digits

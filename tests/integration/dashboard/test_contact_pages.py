@@ -156,6 +156,7 @@ def test_search_finds_numbers_as_people_write_them_and_names_with_diacritics(
     assert search("0987 654") == ["+84987654321"]
     assert search("+84912345678") == ["+84912345678"]
     assert search("345678") == ["+84912345678"]
+    assert search("Bình 345") == []  # words with digits are a name, not a number to look for
     assert search("Hồng") == ["+84987654321"]
     assert search("văn bình") == ["+84912345678"]  # ASCII letters in any case
     assert search("150000") == ["+84987654321"]
