@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aicall.clock import utc_now
@@ -45,9 +45,11 @@ class LedgerEntry(Base):
     """One movement of an account's balance. `attempt_id` is unique: a call is charged once."""
 
     __tablename__ = "ledger_entries"
+    # The ledger's keyset pages, newest first (accounts.balance_view); also every look-up by account.
+    __table_args__ = (Index("ix_ledger_entries_account_created", "account_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True, default=object_id)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # topup | charge | adjustment
     amount: Mapped[int] = mapped_column(BigInteger)  # signed: top-ups positive, charges negative
     balance_after: Mapped[int] = mapped_column(BigInteger)
