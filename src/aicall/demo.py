@@ -96,10 +96,15 @@ def ensure_demo(*, session: Session, box: SecretBox) -> DemoTenant:
         )
     api_secret = box.open(app.api_secret_encrypted)
     password = demo_password(api_secret)
-    if user_service.find_user_id(session=session, email=DEMO_LOGIN_EMAIL) is None:
+    user_id = user_service.find_user_id(session=session, email=DEMO_LOGIN_EMAIL)
+    if user_id is None:
         user_service.create_user(
             session=session, account_id=account.id, email=DEMO_LOGIN_EMAIL, password=password, is_admin=True
         )
+    elif user_service.authenticate(session=session, email=DEMO_LOGIN_EMAIL, password=password) is None:
+        # The demo application's secret was rotated (dashboard, /apps): the password printed
+        # follows it, so the stored one must too, or the printed login would not sign in.
+        user_service.set_password(session=session, user_id=user_id, password=password)
     if created:
         ledger.topup(session=session, account_id=account.id, amount=DEMO_BALANCE, note="demo credit")
     if campaign.status == CampaignStatus.DRAFT.value:

@@ -10,17 +10,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 from html import unescape
 
+import jwt
 import pytest
 import requests
 from sqlalchemy import select
 
 from aicall.accounts import ledger
+from aicall.accounts import service as account_service
 from aicall.accounts import users as user_service
 from aicall.accounts.models import Account, Application, LedgerEntry
 from aicall.accounts.secrets_box import SecretBox
 from aicall.campaigns.models import Campaign
 from aicall.clock import utc_now
 from aicall.db.engine import Database
+from aicall.demo import ensure_demo
 from aicall.hotlines import service as hotline_service
 from aicall.hotlines.models import HotlinePool, SipTrunk
 from aicall.webhooks import outbox
@@ -110,8 +113,6 @@ def location(response: requests.Response) -> str:
 
 
 def bearer(api_key: str, api_secret: str) -> dict[str, str]:
-    import jwt
-
     return {"Authorization": f"Bearer {jwt.encode({'apiKey': api_key}, api_secret, algorithm='HS256')}"}
 
 
@@ -493,3 +494,22 @@ def test_a_page_token_from_an_old_or_forged_link_falls_back_to_the_first_page(pe
     ):
         page = people.member.get(f"/balance?before={token}")
         assert page.status_code == 200 and "+5.000 đ" in page.text
+
+
+def test_the_demo_login_still_signs_in_after_the_demo_applications_secret_is_rotated(
+    db: Database, live_server: LiveServer
+) -> None:
+    box = SecretBox(SECRET_KEY)
+    with db.transaction() as session:
+        demo = ensure_demo(session=session, box=box)
+    with db.transaction() as session:
+        account_service.rotate_api_secret(session=session, box=box, application_id=demo.application_id)
+    with db.transaction() as session:
+        again = ensure_demo(session=session, box=box)
+    assert again.login_password != demo.login_password  # it follows the secret, as `init --demo` prints it
+    http = requests.Session()
+    token = CSRF.search(http.get(live_server.url + "/login", timeout=30).text)
+    assert token is not None
+    form = {"csrf_token": token.group(1), "email": again.login_email, "password": again.login_password}
+    signed_in = http.post(live_server.url + "/login", data=form, allow_redirects=False, timeout=30)
+    assert signed_in.status_code == 303
