@@ -20,9 +20,12 @@ from aicall.engine import Engine
 from aicall.hotlines import views as hotline_views
 from aicall.scenarios import views as scenario_views
 from aicall.web import docs, openapi
+from aicall.web.body_limit import BodyLimit
 from aicall.web.deps import AppState
-from aicall.web.envelope import install_error_handlers
+from aicall.web.envelope import SafeJSONResponse, install_error_handlers
 from aicall.web.rate_limit import RateLimiter
+from aicall.web.request_gate import API_PREFIX, RequestGate
+from aicall.web.security_headers import SecurityHeaders
 from aicall.webhooks import views as webhook_views
 
 
@@ -36,6 +39,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         box=SecretBox(secret_key),
         credential_cache=CredentialCache(),
         rate_limiter=RateLimiter(settings.rate_limit_per_second, 2 * settings.rate_limit_per_second),
+        auth_failures=RateLimiter(settings.auth_failures_per_minute / 60, settings.auth_failures_per_minute)
+        if settings.auth_failures_per_minute
+        else None,
     )
 
     @asynccontextmanager
@@ -56,6 +62,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         version=__version__,
         description="Self-hostable outbound calling, compatible with the AICall Cloud public API.",
         lifespan=lifespan,
+        default_response_class=SafeJSONResponse,
         openapi_tags=openapi.TAGS,
         generate_unique_id_function=openapi.operation_id,
         docs_url=None,  # served by aicall.web.docs from vendored files, not a CDN
@@ -83,4 +90,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(webhook_views.router)
     # The operators' pages share the process, port and services of the API (issue 10).
     dashboard.install(app, secret_key=secret_key, https_only=settings.base_url.startswith("https://"))
+    # Outermost last: headers on every answer, then the body limit, then the request gate, all
+    # before routing and authentication.
+    app.add_middleware(RequestGate, router=app.router)
+    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders, api_prefix=API_PREFIX)
     return app

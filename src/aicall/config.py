@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     default_region: str = "VN"
     # Public API requests per second per application (burst twice that); 0 turns it off.
     rate_limit_per_second: float = Field(default=500.0, ge=0)
+    # Failed authentications per client address per minute (a burst of as many); past it 429.
+    # Makes guessing API keys slow; 0 turns it off.
+    auth_failures_per_minute: int = Field(default=60, ge=0)
     # Engine.
     run_engine: bool = True  # `aicall serve` runs the dialer and the webhook dispatcher in-process
     # Pools without a trunk dial the simulator (`sim`); with `sip` they are refused, so a

@@ -14,6 +14,7 @@ from pathlib import Path
 import jwt
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import create_engine, inspect, text
 
 from aicall import all_models
@@ -105,6 +106,7 @@ class LiveServer:
     url: str
     settings: Settings
     state: AppState
+    app: FastAPI
 
 
 @pytest.fixture(scope="session")
@@ -120,6 +122,9 @@ def live_server(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
         run_engine=False,
         max_contacts_per_request=10_000,
         max_body_bytes=4 * 1024 * 1024,
+        # Off: the whole suite fails authentication on purpose from one address; the throttle's
+        # own test gives this server a strict one (tests/integration/hardening).
+        auth_failures_per_minute=0,
     )
     app = create_app(settings, db=database)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -130,7 +135,7 @@ def live_server(database: Database, tmp_path_factory: pytest.TempPathFactory) ->
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", settings=settings, state=app.state.aicall)
+    yield LiveServer(url=f"http://127.0.0.1:{port}", settings=settings, state=app.state.aicall, app=app)
     server.should_exit = True
     thread.join(timeout=10)
 

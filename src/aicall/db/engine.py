@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine, immediate=immediate)
         return engine
@@ -26,6 +28,17 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
     return create_engine(
         url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args={"connect_timeout": 10}
     )
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600, like the secret key): it holds
+    customers' contacts and sealed secrets. SQLite gives the -wal and -shm files it adds the
+    permissions of the database file. A file that exists keeps the mode its owner gave it."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)  # an empty file is a new database to SQLite
 
 
 def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:

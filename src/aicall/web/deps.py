@@ -14,7 +14,7 @@ from aicall.accounts import tokens
 from aicall.accounts.secrets_box import SecretBox
 from aicall.config import Settings
 from aicall.db.engine import Database
-from aicall.errors import ApplicationNotFound, PayloadTooLarge, Unauthorized, ValidationFailed
+from aicall.errors import ApplicationNotFound, RateLimited, Unauthorized, ValidationFailed
 from aicall.web.rate_limit import RateLimiter
 
 
@@ -25,6 +25,8 @@ class AppState:
     box: SecretBox
     credential_cache: account_service.CredentialCache
     rate_limiter: RateLimiter
+    # Failed authentications per client address; None: not throttled.
+    auth_failures: RateLimiter | None = None
 
 
 def get_state(request: Request) -> AppState:
@@ -50,7 +52,7 @@ class _NotCached(Exception):
 
 
 async def current_application(
-    state: StateDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, state: StateDep, authorization: Annotated[str | None, Header()] = None
 ) -> tokens.Credentials:
     def from_cache(api_key: str) -> tokens.Credentials | None:
         hit, cached = state.credential_cache.get(api_key)
@@ -58,6 +60,15 @@ async def current_application(
             raise _NotCached
         return cached
 
+    # An address that failed too often is refused before its token is even read: guessing API
+    # keys (an unknown key must answer 1201, the contract's code, so it cannot be hidden) is
+    # held to the throttle's rate.
+    address = request.client.host if request.client else ""
+    if state.auth_failures is not None:
+        try:
+            state.auth_failures.refuse_if_spent(address)
+        except RateLimited:
+            raise RateLimited(_TOO_MANY_FAILURES) from None
     try:
         token = tokens.bearer_token(authorization)
         try:
@@ -66,31 +77,31 @@ async def current_application(
             # First sight of this key: the database look-up must not block the event loop.
             credentials = await run_in_threadpool(tokens.verify, token, lambda key: _lookup(state, key))
     except tokens.UnknownApplication as exc:
+        _failed(state, address)
         raise ApplicationNotFound() from exc
     except tokens.TokenError as exc:
+        _failed(state, address)
         raise Unauthorized() from exc
     # Counted after authentication: a stranger cannot use up a customer's allowance.
     state.rate_limiter.check(credentials.application_id)
     return credentials
 
 
+_TOO_MANY_FAILURES = "Too many failed authentications from this address: check the token, retry later"
+
+
+def _failed(state: AppState, address: str) -> None:
+    if state.auth_failures is not None:
+        state.auth_failures.spend(address)
+
+
 CurrentApp = Annotated[tokens.Credentials, Depends(current_application)]
 
 
-async def json_body(request: Request, state: StateDep) -> Any:
-    """The request body as JSON, with the size limit, strict UTF-8 and clear errors."""
-    limit = state.settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body is larger than the limit of {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"Request body is larger than the limit of {limit} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+async def json_body(request: Request) -> Any:
+    """The request body as JSON, strict UTF-8, with clear errors. Its size, depth and text were
+    checked before routing (`web/body_limit.py`, `web/request_gate.py`)."""
+    raw = await request.body()
     if not raw.strip():
         raise ValidationFailed("the request body is empty")
     try:
@@ -101,6 +112,9 @@ async def json_body(request: Request, state: StateDep) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationFailed(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    except ValueError as exc:
+        # An integer of more digits than Python converts (4,300 by default): no field takes one.
+        raise ValidationFailed(f"malformed JSON: {exc}") from exc
 
 
 JsonBody = Annotated[Any, Depends(json_body)]

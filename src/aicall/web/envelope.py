@@ -3,16 +3,48 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from aicall.errors import ApiError, ValidationFailed
 
 log = logging.getLogger("aicall.web")
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON answers that survive a stored string with no UTF-8 form.
+
+    Input is checked (`web/request_gate.py`), but a row written before that check, or by
+    another tool, may hold a lone surrogate; encoding it failed the whole answer, so one such
+    contact made its campaign's contact list unreadable. It is shown as U+FFFD instead (the
+    Unicode replacement character, for exactly this), and logged.
+    """
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            log.warning("an answer held text with no UTF-8 form; shown as U+FFFD")
+            return super().render(_replace_surrogates(content))
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace_surrogates(item) for item in value]
+    return value
 
 
 def ok(result: Any = None, **extra: Any) -> dict[str, Any]:
@@ -30,11 +62,31 @@ def error_body(code: int, message: str, details: Any = None) -> dict[str, Any]:
     return body
 
 
+# After a fault on our side the connection's state is unknown: close it, and say so
+# (RFC 9112 §9.6), rather than let the client find a reset keep-alive connection.
+_CLOSE = {"Connection": "close"}
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the request's path answers (RFC 9110 §15.5.6: a 405 lists them in `Allow`).
+
+    Starlette names only the methods of the first route matching the path; GET and POST of one
+    path are often two routes."""
+    allowed: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        match, _child = route.matches(request.scope)
+        if match is not Match.NONE and route.methods:
+            allowed |= route.methods
+    return sorted(allowed)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"Retry-After": "1"} if exc.http_status == 429 else None
-        return JSONResponse(
+        headers = {"Retry-After": "1"} if exc.http_status == 429 else {}
+        if exc.http_status >= 500:
+            headers.update(_CLOSE)
+        return SafeJSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=exc.http_status, headers=headers
         )
 
@@ -43,13 +95,18 @@ def install_error_handlers(app: FastAPI) -> None:
         # FastAPI says where the value came from ("body", "query"); the field name is enough.
         errors = [{**err, "loc": tuple(err["loc"])[1:]} for err in exc.errors()]
         failed = ValidationFailed.from_errors(errors)
-        return JSONResponse(error_body(failed.code, failed.message, failed.details), status_code=400)
+        return SafeJSONResponse(error_body(failed.code, failed.message, failed.details), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body(exc.status_code, str(exc.detail)), status_code=exc.status_code)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return SafeJSONResponse(
+            error_body(exc.status_code, str(exc.detail)), status_code=exc.status_code, headers=headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.error("unexpected error", exc_info=exc)
-        return JSONResponse(error_body(500, "Internal server error"), status_code=500)
+        return SafeJSONResponse(error_body(500, "Internal server error"), status_code=500, headers=_CLOSE)

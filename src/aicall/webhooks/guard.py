@@ -4,7 +4,8 @@ A customer chooses the URL and we POST to it from inside the operator's network,
 naming the loopback, a private range or a cloud metadata service would turn the platform into
 a proxy (SSRF). Checked when the URL is configured and again at every delivery, because DNS
 answers change; the dispatcher's own HTTP client also connects only to the addresses it
-checked, closing the gap between the check and the connect (DNS rebinding).
+checked, closing the gap between the check and the connect (DNS rebinding). The address rule
+itself is `aicall.addresses`, shared with SIP trunks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpcore
 
+from aicall import addresses as addresses_rule
+from aicall.addresses import IPAddress, blocked_reason
+
 __all__ = [
     "BlockedAddress",
     "GuardedNetworkBackend",
@@ -29,13 +33,7 @@ __all__ = [
 ]
 
 MAX_URL_LENGTH = 2048
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Cloud metadata services. Both are inside ranges refused anyway (link-local, unique local);
-# named so the error says what was hit.
-METADATA_ADDRESSES = frozenset(
-    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-)
+_WHAT = "webhook URL"
 
 
 class InvalidWebhookUrl(ValueError):
@@ -50,48 +48,11 @@ class UnresolvableHost(InvalidWebhookUrl):
     """At delivery time, the URL's host does not resolve."""
 
 
-def blocked_reason(address: IPAddress) -> str | None:
-    """Why `address` is refused, or None when it is a public unicast address."""
-    if address in METADATA_ADDRESSES:
-        return "a cloud metadata address"
-    if isinstance(address, ipaddress.IPv6Address):
-        # An IPv6 form of an IPv4 address is judged by the IPv4 address it carries.
-        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
-        if embedded is None and address in ipaddress.ip_network("64:ff9b::/96"):  # NAT64
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None:
-            return blocked_reason(embedded)
-    checks = (
-        ("is_unspecified", "an unspecified address"),
-        ("is_loopback", "a loopback address"),
-        ("is_link_local", "a link-local address"),
-        ("is_multicast", "a multicast address"),
-        ("is_private", "a private address"),
-        ("is_reserved", "a reserved address"),
-    )
-    for attribute, reason in checks:
-        if getattr(address, attribute):
-            return reason
-    if not address.is_global:  # shared (100.64/10), documentation, benchmarking ranges…
-        return "not a public address"
-    return None
-
-
-def _literal_address(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
 def _refuse_if_blocked(host: str, addresses: Iterable[IPAddress]) -> None:
-    for address in addresses:
-        reason = blocked_reason(address)
-        if reason is None:
-            continue
-        if _literal_address(host) == address:
-            raise BlockedAddress(f"webhook URL refused: {host} is {reason}")
-        raise BlockedAddress(f"webhook URL refused: {host} resolves to {address}, {reason}")
+    try:
+        addresses_rule.refuse_if_blocked(host, addresses, what=_WHAT)
+    except addresses_rule.BlockedHost as exc:
+        raise BlockedAddress(str(exc)) from None
 
 
 def _parse(url: str) -> tuple[str, str, int]:
@@ -115,7 +76,7 @@ def _parse(url: str) -> tuple[str, str, int]:
     host = parts.hostname
     if not host:
         raise InvalidWebhookUrl("webhook URL has no host")
-    if _literal_address(host) is None:
+    if addresses_rule.literal_address(host) is None:
         try:
             host = host.encode("idna").decode("ascii").lower()
         except UnicodeError as exc:
@@ -132,11 +93,6 @@ def _parse(url: str) -> tuple[str, str, int]:
     return normalised, host, port
 
 
-def _resolve(host: str, port: int) -> list[IPAddress]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-
-
 def check_webhook_url(url: str, *, allow_private: bool) -> str:
     """The normalised URL, or InvalidWebhookUrl saying why it cannot receive webhooks.
 
@@ -145,17 +101,10 @@ def check_webhook_url(url: str, *, allow_private: bool) -> str:
     that does not resolve (yet) is accepted: it reaches nothing, and every delivery checks again.
     """
     normalised, host, port = _parse(url)
-    if allow_private:
-        return normalised
-    literal = _literal_address(host)
-    if literal is not None:
-        _refuse_if_blocked(host, [literal])
-        return normalised
     try:
-        addresses = _resolve(host, port)
-    except (OSError, UnicodeError):
-        return normalised
-    _refuse_if_blocked(host, addresses)
+        addresses_rule.check_host(host, port, allow_private=allow_private, what=_WHAT)
+    except addresses_rule.BlockedHost as exc:
+        raise BlockedAddress(str(exc)) from None
     return normalised
 
 
@@ -166,7 +115,7 @@ async def resolve_public(url: str) -> list[IPAddress]:
 
 
 async def _public_addresses(host: str, port: int) -> list[IPAddress]:
-    literal = _literal_address(host)
+    literal = addresses_rule.literal_address(host)
     if literal is not None:
         _refuse_if_blocked(host, [literal])
         return [literal]

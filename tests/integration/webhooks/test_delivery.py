@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -182,16 +180,14 @@ async def test_a_url_that_now_resolves_to_a_private_address_is_refused_at_delive
     assert receiver.received == []
     stored = event(db, event_id)
     assert stored.status == "pending"
-    # 127.0.0.1 or ::1, whichever the resolver lists first.
-    assert re.fullmatch(
-        r"webhook URL refused: localhost resolves to \S+, a loopback address", stored.last_error or ""
-    )
+    # Not which address it resolved to: the operator's DNS answers are not the customer's.
+    assert stored.last_error == "webhook URL refused: localhost resolves to an address that is not allowed"
 
 
 async def test_the_dispatchers_own_http_client_connects_only_to_public_addresses(receiver):
     # What closes the DNS-rebinding gap: the address connected to is the one checked.
     async with httpx.AsyncClient(transport=GuardedTransport()) as client:
-        with pytest.raises(httpx.ConnectError, match="loopback"):
+        with pytest.raises(httpx.ConnectError, match="not allowed"):
             await client.post(receiver.url.replace("127.0.0.1", "localhost"), content=b"{}")
     assert receiver.received == []
 

@@ -1,0 +1,210 @@
+"""What every request must be before a route sees it: one gate, so no route can forget a rule.
+
+Pure ASGI, after the body limit (`web/body_limit.py`) and before routing and authentication:
+
+* Text no database can store (`aicall.storable`: NUL, lone surrogates) in the path, a query
+  parameter, a form field or anywhere in a JSON body: 400 naming the field, before any write.
+* JSON nested deeper than `MAX_JSON_DEPTH`: 400. Python's parser recurses, and so do pydantic
+  and the encoder; a body of a thousand `[` raised RecursionError (500).
+* On the public API, which takes JSON only, a body whose `Content-Type` says it is something
+  else: 415 (RFC 9110 §15.5.16). A missing Content-Type is read as JSON, as the seed's
+  clients expect. Contact files (multipart uploads) are the one exception.
+
+Bodies of other routes (forms) are read here whole, at most the body limit; upload routes
+stream past untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from email.message import Message as MimeMessage
+from itertools import accumulate
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Match, Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from aicall.errors import ApiError, ValidationFailed, field_path
+from aicall.storable import FieldPath, first_unstorable, unstorable_reason
+from aicall.web.body_limit import is_upload_path
+from aicall.web.envelope import error_body
+
+__all__ = ["API_PREFIX", "MAX_JSON_DEPTH", "RequestGate", "UnsupportedMediaType"]
+
+API_PREFIX = "/api/v1/public-api/"
+# Our deepest body is three levels (`settings.retry.busy`); customers' extra keys get room.
+MAX_JSON_DEPTH = 32
+
+# A JSON string, unrolled so the regex engine takes the common characters in one step.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+# NUL and lone surrogates can reach a JSON text only as escapes (RFC 8259 §7: raw control
+# characters are invalid, and UTF-8 has no surrogates); a body without these is decoded no
+# further here.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+class UnsupportedMediaType(ApiError):
+    code, http_status, message = 415, 415, "Unsupported Media Type"
+
+
+class RequestGate:
+    def __init__(self, app: ASGIApp, *, router: Router) -> None:
+        self.app = app
+        self.router = router  # to name a path parameter that holds bad text
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        unread = _has_body(scope)
+        try:
+            _check_query(scope)
+            if "\x00" in scope["path"]:
+                raise ValidationFailed(unstorable_reason("\x00"), field=self._path_field(scope))
+            if not unread or is_upload_path(scope["path"]):
+                await self.app(scope, receive, send)
+                return
+            content_type = _header(scope, b"content-type")
+            json_route = scope["path"].startswith(API_PREFIX)
+            if json_route and content_type and not _is_json(content_type):
+                raise UnsupportedMediaType(
+                    f"Unsupported Media Type: send the body as application/json, not {content_type}"
+                )
+            body = await _read_body(receive)
+            unread = False
+            if json_route or _is_json(content_type):
+                _check_json(body)
+            elif content_type.startswith("application/x-www-form-urlencoded"):
+                _check_pairs(_form_pairs(body))
+        except ApiError as exc:
+            await _answer(send, exc, close=unread)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _path_field(self, scope: Scope) -> str:
+        # Routes as FastAPI resolved them: an included router's own `matches` names no parameter.
+        for route in iter_route_contexts(self.router.routes):
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                for name, value in child.get("path_params", {}).items():
+                    if isinstance(value, str) and "\x00" in value:
+                        return str(name)
+        return "path"
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1").strip())
+    return ""
+
+
+def _has_body(scope: Scope) -> bool:
+    length = _header(scope, b"content-length")
+    if length:
+        return length != "0"
+    return bool(_header(scope, b"transfer-encoding"))
+
+
+def _is_json(content_type: str) -> bool:
+    mime = MimeMessage()
+    mime["content-type"] = content_type
+    if mime.get_content_maintype() != "application":
+        return False
+    subtype = mime.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
+async def _read_body(receive: Receive) -> bytes:
+    # Bounded by the body limit's receive, which raises PayloadTooLarge past it.
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()  # http.disconnect, when the client goes
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def _check_json(body: bytes) -> None:
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise ValidationFailed(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
+    if not _SUSPECT_ESCAPE.search(body):
+        return
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return  # malformed: the route's parser says where
+    found = first_unstorable(value)
+    if found is not None:
+        where, reason = found
+        raise ValidationFailed(reason, field=_name(where))
+
+
+def _depth(body: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest, counted without parsing it."""
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    if len(brackets) <= MAX_JSON_DEPTH:
+        return len(brackets)  # cannot nest deeper than it has brackets
+    return max(accumulate(_STEP[b] for b in brackets))
+
+
+def _check_query(scope: Scope) -> None:
+    raw = scope.get("query_string", b"")
+    if b"%00" in raw or b"\x00" in raw:
+        _check_pairs(parse_qsl(raw.decode("latin-1"), keep_blank_values=True, errors="replace"))
+
+
+def _form_pairs(body: bytes) -> list[tuple[str, str]]:
+    return parse_qsl(body.decode("latin-1"), keep_blank_values=True, errors="replace")
+
+
+def _check_pairs(pairs: Iterable[tuple[str, str]]) -> None:
+    for name, value in pairs:
+        for text in (name, value):
+            reason = unstorable_reason(text)
+            if reason is not None:
+                raise ValidationFailed(reason, field=name.replace("\x00", "\\0") or "query")
+
+
+def _name(where: FieldPath) -> str:
+    # A key that is itself the bad text is shown escaped, never echoed raw.
+    safe = [
+        part.encode("unicode_escape").decode("ascii") if isinstance(part, str) else part for part in where
+    ]
+    return field_path(safe) or "body"
+
+
+async def _answer(send: Send, exc: ApiError, *, close: bool) -> None:
+    body = json.dumps(error_body(exc.code, exc.message, _safe(exc.details))).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        # The body was left unread: the connection cannot carry another request (RFC 9112 §9.6).
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": exc.http_status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _safe(details: Any) -> Any:
+    return json.loads(json.dumps(details)) if details is not None else None
