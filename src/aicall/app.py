@@ -20,6 +20,7 @@ from aicall.engine import Engine
 from aicall.hotlines import views as hotline_views
 from aicall.scenarios import views as scenario_views
 from aicall.web import docs, openapi
+from aicall.web import metrics as metrics_endpoint
 from aicall.web.body_limit import BodyLimit
 from aicall.web.deps import AppState
 from aicall.web.envelope import SafeJSONResponse, install_error_handlers
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(call_views.router)
     app.include_router(scenario_views.router)
     app.include_router(webhook_views.router)
+    metrics_endpoint.install(app, database)  # GET /metrics for Prometheus (docs/observability.md)
     # The operators' pages share the process, port and services of the API (issue 10).
     dashboard.install(app, secret_key=secret_key, https_only=settings.base_url.startswith("https://"))
     # Outermost last: headers on every answer, then the body limit, then the request gate, all

@@ -21,6 +21,7 @@ from aicall.dialer.backends import BackendRouter
 from aicall.dialer.scheduler import Dialer
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
+from aicall.observability import metrics
 from aicall.observability.logging import get_logger
 from aicall.scenarios import service as scenario_service
 from aicall.scenarios import snapshot
@@ -149,6 +150,8 @@ async def run_worker(platform: Platform) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await engine.start()
+    if platform.settings.metrics_port:
+        metrics.serve(platform.settings.metrics_port, host=platform.settings.host)
     worker_id = engine.dialer.worker_id if engine.dialer else None
     slog.info("worker started", worker_id=worker_id)
     await stop.wait()

@@ -28,6 +28,7 @@ from aicall.campaigns.settings import effective
 from aicall.errors import CampaignNotReady, CampaignStateError
 from aicall.events import Event, EventType
 from aicall.hotlines import service as hotline_service
+from aicall.observability import metrics
 from aicall.observability.logging import get_logger
 from aicall.scenarios import snapshot, validation
 from aicall.scenarios.models import Scenario
@@ -183,6 +184,7 @@ def pause_for(
     if campaign.status != CampaignStatus.RUNNING.value:
         raise CampaignStateError(f"A {campaign.status} campaign cannot be paused")
     text = reason.text(detail)
+    metrics.CAMPAIGN_PAUSES.labels(reason=reason.value).inc()
     campaign.status = CampaignStatus.PAUSED.value
     campaign.pause_reason = text
     return [_event(campaign, EventType.CAMPAIGN_PAUSED, now, text)]

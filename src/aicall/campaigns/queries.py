@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
@@ -104,6 +105,54 @@ def waiting_of(session: Session, campaign: Campaign, *, now: datetime) -> waitin
         ),
         live_calls=int(live or 0),
     )
+
+
+_OPEN = ("draft", "running", "paused")
+_INSTANT = timedelta(microseconds=1)
+
+
+def waiting_by_reason(session: Session, *, now: datetime) -> Counter[str]:
+    """Contacts not yet final of every open campaign, by why they wait (`campaigns.waiting`'s
+    reasons; `ready`: may be dialled now). One grouped count per open campaign."""
+    totals: Counter[str] = Counter()
+    for campaign in session.scalars(select(Campaign).where(Campaign.status.in_(_OPEN))):
+        held = waiting_of(session, campaign, now=now)
+        until = held.until if held is not None else None
+        groups: list[ColumnElement[Any]] = [Contact.status.expression, Contact.next_attempt_at > now]
+        if until is not None:
+            groups.append(Contact.next_attempt_at > until)
+        rows = session.execute(
+            select(*groups, func.count())
+            .where(Contact.campaign_id == campaign.id, Contact.status.in_(("pending", "retry_wait")))
+            .group_by(*groups)
+        ).all()
+        for row in rows:
+            status, future, count = str(row[0]), bool(row[1]), int(row[-1])
+            # A moment standing for the group, so the one rule (waiting.for_contact) decides.
+            moment = now + _INSTANT if future else now
+            if until is not None and row[2]:
+                moment = until + _INSTANT  # due only after the window opens
+            reason = waiting.for_contact(status=status, next_attempt_at=moment, campaign=held, now=now)
+            totals[reason.reason.value if reason else "ready"] += count
+    return totals
+
+
+def campaigns_by_status(session: Session) -> dict[str, int]:
+    """How many campaigns are in each status."""
+    rows = session.execute(select(Campaign.status, func.count()).group_by(Campaign.status)).all()
+    return {status: int(count) for status, count in rows}
+
+
+def running_balances(session: Session) -> dict[str, int]:
+    """Available balance (whole đồng) of each account with a running campaign."""
+    rows = session.execute(
+        select(Account.id, Account.balance - Account.reserved)
+        .join(Application, Application.account_id == Account.id)
+        .join(Campaign, Campaign.application_id == Application.id)
+        .where(Campaign.status == "running")
+        .distinct()
+    ).all()
+    return {account_id: int(available) for account_id, available in rows}
 
 
 def campaign_dict(

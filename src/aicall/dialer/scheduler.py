@@ -27,6 +27,7 @@ from aicall.dialer.pacing import TokenBucket
 from aicall.events import Event
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
+from aicall.observability import metrics
 from aicall.observability.logging import bind, get_logger
 
 log = logging.getLogger("aicall.dialer")
@@ -149,10 +150,13 @@ class Dialer:
     async def run_once(self) -> int:
         """Claim what may be dialled now and start those calls; return how many started."""
         jobs = await asyncio.to_thread(self._claim)
+        metrics.CALLS_STARTED.inc(len(jobs))
         for job in jobs:
             task = asyncio.create_task(self._call(job), name=f"call-{job.attempt_id}")
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
+            metrics.CALLS_IN_PROGRESS.inc()
+            task.add_done_callback(lambda _task: metrics.CALLS_IN_PROGRESS.dec())
         return len(jobs)
 
     async def drain(self, timeout: float = 60.0) -> None:
@@ -165,6 +169,7 @@ class Dialer:
     def calls_in_flight(self) -> int:
         return len(self._calls)
 
+    @metrics.CLAIM_SECONDS.time()
     def _claim(self) -> list[CallJob]:
         now = self.clock()
         jobs: list[CallJob] = []
@@ -257,6 +262,10 @@ class Dialer:
             sip_code=result.sip_code,
             seconds=round(result.duration, 1),
             error=result.error,
+        )
+        first_audio = result.trace.first_audio_seconds if result.trace else None
+        metrics.call_finished(
+            outcome=result.outcome.value, sip_code=result.sip_code, first_audio_seconds=first_audio
         )
         self._results.put_nowait(result)
 

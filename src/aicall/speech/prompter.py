@@ -18,6 +18,7 @@ from typing import Any
 
 from aicall.interpreter.script import FieldSpec
 from aicall.media import Audio
+from aicall.observability import metrics
 from aicall.speech.cache import AudioCache
 from aicall.speech.dialect import Dialect, parse_dialect
 from aicall.speech.pcm import join_pcm, silence, trim_silence
@@ -120,13 +121,15 @@ class Prompter:
     async def _clip(self, words: str, cache: AudioCache) -> bytes:
         key = self._key(words)
         cached = cache.get(key)
+        metrics.TTS_CACHE.labels(result="miss" if cached is None else "hit").inc()
         if cached is not None:
             return cached
         return await self._flights.join(key, lambda: self._synthesize_and_store(key, words, cache))
 
     async def _synthesize_and_store(self, key: str, words: str, cache: AudioCache) -> bytes:
         assert self.engine is not None
-        raw = await self.engine.synthesize(words, voice=self.voice, speed=self.speed)
+        with metrics.TTS_SYNTHESIS_SECONDS.labels(engine=self.engine.name).time():
+            raw = await self.engine.synthesize(words, voice=self.voice, speed=self.speed)
         # A clip with nothing audible (`AICALL_TTS_ENGINE=none` speaks silence) keeps its length:
         # trimmed to nothing, every prompt would last 0 s and the call's timing would collapse.
         clip = trim_silence(raw) or raw

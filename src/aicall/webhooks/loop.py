@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Self, TypeVar
 
+from aicall.observability import metrics
 from aicall.observability.logging import get_logger
 from aicall.webhooks.delivery import Job, OutboxStore, Outcome, Sender
 
@@ -70,6 +71,7 @@ class DeliveryLoop:
     async def _send(self, job: Job) -> Outcome:
         async with self._slots:
             outcome = await self.sender.send(job)
+        metrics.webhook_delivered(succeeded=outcome.succeeded, latency_ms=outcome.latency_ms)
         if not outcome.succeeded:
             slog.warning(
                 "webhook delivery failed",

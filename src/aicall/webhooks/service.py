@@ -158,6 +158,17 @@ def list_deliveries(
     return _page(session, query, order, limit, offset)
 
 
+def backlog(*, session: Session, now: datetime) -> tuple[int, float]:
+    """Events not yet delivered (pending), and the oldest one's age in seconds (0: none)."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(WebhookEvent.created_at)).where(
+            WebhookEvent.status == EventStatus.PENDING.value
+        )
+    ).one()
+    age = (now - oldest).total_seconds() if oldest is not None else 0.0
+    return int(count), max(0.0, age)
+
+
 def list_events(
     *,
     session: Session,

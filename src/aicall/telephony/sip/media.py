@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from aiortp import DtmfEvent, RtpPacket
 from aiortp.codecs import Codec, get_codec
 
+from aicall.observability import metrics
 from aicall.telephony.sip.dtmf import DigitDetector
 from aicall.telephony.sip.recording import Recorder
 
@@ -143,7 +144,7 @@ class MediaClock:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time()
+        deadline = last_tick = loop.time()
         while self._streams:
             deadline += PTIME
             delay = deadline - loop.time()
@@ -154,6 +155,9 @@ class MediaClock:
                 self.late_ticks += 1
                 deadline = loop.time()
             self.tick_count += 1
+            now = loop.time()
+            metrics.RTP_SEND_INTERVAL.observe(now - last_tick)  # per tick, not per packet: cheap at 400 calls
+            last_tick = now
             tick = self.tick_count
             intervals = self.intervals
             streams = list(self._streams.values())
