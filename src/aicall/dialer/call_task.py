@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from aicall.calls.outcomes import CallOutcome
 from aicall.clock import Clock, utc_now
@@ -13,7 +15,7 @@ from aicall.interpreter.runner import run_script
 from aicall.interpreter.script import Script
 from aicall.media import Audio
 from aicall.speech.errors import TtsError
-from aicall.telephony.session import DialRequest, TelephonyBackend
+from aicall.telephony.session import CallSession, DialRequest, TelephonyBackend
 
 log = logging.getLogger("aicall.dialer")
 
@@ -67,16 +69,37 @@ async def place_call(
     else:
         # The simulator keeps its own (scaled) call clock; use it so step times match the call.
         call_clock = getattr(session, "now", clock)
+        timed = _FirstAudio(session)
         result.trace = await run_script(
             job.script,
-            session,
+            cast(CallSession, timed),
             values=job.tags,
             prompter=_prompter(job, job.script, prompter_for),
             clock=call_clock,
         )
+        result.extra["first_audio_seconds"] = timed.seconds
     result.ended_at = session.ended_at or clock()
     result.recording_path = session.recording_path
     return result
+
+
+class _FirstAudio:
+    """The answered session as the interpreter sees it, timing the silence before the first
+    prompt (rendering and TTS included): the `aicall_answer_to_first_audio_seconds` metric.
+    Wall time, not the call's clock: a simulated call's scaled clock would hide a slow TTS."""
+
+    def __init__(self, session: CallSession) -> None:
+        self._session = session
+        self._answered = time.monotonic()
+        self.seconds: float | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    async def play(self, audio: Audio, *, barge_in: bool = True) -> bool:
+        if self.seconds is None:
+            self.seconds = time.monotonic() - self._answered
+        return await self._session.play(audio, barge_in=barge_in)
 
 
 def _prompter(job: CallJob, script: Script, prompter_for: Callable[[Script, bool], Prompter]) -> Prompter:

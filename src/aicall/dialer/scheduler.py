@@ -263,7 +263,7 @@ class Dialer:
             seconds=round(result.duration, 1),
             error=result.error,
         )
-        first_audio = result.trace.first_audio_seconds if result.trace else None
+        first_audio = result.extra.get("first_audio_seconds")
         metrics.call_finished(
             outcome=result.outcome.value, sip_code=result.sip_code, first_audio_seconds=first_audio
         )

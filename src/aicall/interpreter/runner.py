@@ -186,8 +186,6 @@ class _ScriptRun:
     async def _play(self, audio: Audio, *, barge_in: bool) -> bool:
         if not audio.text and audio.duration <= 0:
             return False  # nothing to say (an empty goodbye): do not bother the session
-        if self.trace.first_audio_at is None:
-            self.trace.first_audio_at = self.clock()
         return await self.session.play(audio, barge_in=barge_in)
 
     def _action(self, action_id: str) -> Action:

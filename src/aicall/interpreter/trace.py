@@ -76,14 +76,6 @@ class CallTrace:
     error: str | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
-    first_audio_at: datetime | None = None  # when the first prompt began to play
-
-    @property
-    def first_audio_seconds(self) -> float | None:
-        """From the script's start (the answer) to the first audio, on the call's clock."""
-        if self.started_at is None or self.first_audio_at is None:
-            return None
-        return (self.first_audio_at - self.started_at).total_seconds()
 
     @property
     def path(self) -> list[str]:
