@@ -257,6 +257,9 @@ class ContactRead(BaseModel):
     next_attempt_at: datetime | None
     created_at: datetime | None
     updated_at: datetime | None
+    waiting_reason: WaitingReason | None = Field(default=None, description="why it is not dialled now")
+    waiting_until: datetime | None = Field(default=None, description="when that ends, if known")
+    waiting_detail: str | None = None
 
 
 class CallAttemptRead(BaseModel):

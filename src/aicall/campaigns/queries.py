@@ -243,6 +243,15 @@ def contact_dict(
     return body
 
 
+def contact_dicts(
+    session: Session, campaign: Campaign, contacts: list[Contact], *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The API's contacts of one campaign, each with why it waits (`waiting_reason`, `waiting_until`)."""
+    moment = now or utc_now()
+    held = waiting_of(session, campaign, now=moment)
+    return [contact_dict(contact, campaign_waiting=held, now=moment) for contact in contacts]
+
+
 def attempt_dict(attempt: CallAttempt, base_url: str) -> dict[str, Any]:
     return {
         "id": attempt.id,

@@ -249,7 +249,7 @@ def list_contacts(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     with state.db.reading() as session:
-        queries.get_campaign(session, application_id=app.application_id, campaign_id=campaign_id)
+        campaign = queries.get_campaign(session, application_id=app.application_id, campaign_id=campaign_id)
         rows, total = queries.list_contacts(
             session,
             campaign_id=campaign_id,
@@ -259,7 +259,7 @@ def list_contacts(
             limit=limit,
             offset=offset,
         )
-        return ok({"contacts": [queries.contact_dict(c) for c in rows], "total_count": total})
+        return ok({"contacts": queries.contact_dicts(session, campaign, rows), "total_count": total})
 
 
 @router.post(
@@ -330,7 +330,8 @@ def export_contacts(
 def get_contact(state: StateDep, app: CurrentApp, contact_id: str) -> dict[str, Any]:
     with state.db.reading() as session:
         contact = queries.get_contact(session, application_id=app.application_id, contact_id=contact_id)
-        body = queries.contact_dict(contact)
+        campaign = queries.campaign_by_id(session, contact.campaign_id)
+        [body] = queries.contact_dicts(session, campaign, [contact])
         body["call_attempts"] = [
             queries.attempt_dict(a, state.settings.base_url) for a in queries.attempts_of(session, contact.id)
         ]
