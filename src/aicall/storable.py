@@ -17,7 +17,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["FieldPath", "first_unstorable", "unstorable_reason"]
+__all__ = ["MAX_EXACT_INTEGER", "FieldPath", "first_unstorable", "unstorable_reason"]
+
+# Integers beyond this are not exact in most JSON parsers (IEEE 754 doubles, RFC 8259 §6): a
+# client in JavaScript would read back another number than it sent. Where a free-form value
+# may be a number (a contact's tag), larger ones must come as strings.
+MAX_EXACT_INTEGER = 2**53 - 1
 
 FieldPath = tuple[str | int, ...]
 

@@ -10,7 +10,7 @@ from aicall.accounts import ledger
 from aicall.accounts.api_models import BalanceRead, LedgerPage
 from aicall.web.deps import CurrentApp, StateDep
 from aicall.web.envelope import ok
-from aicall.web.openapi import Envelope, answers
+from aicall.web.openapi import MAX_OFFSET, Envelope, answers
 
 router = APIRouter(prefix="/api/v1/public-api", tags=["balance"])
 
@@ -30,7 +30,7 @@ def get_ledger(
     state: StateDep,
     app: CurrentApp,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     with state.db.reading() as session:
         rows = ledger.entries(session=session, account_id=app.account_id, limit=limit, offset=offset)

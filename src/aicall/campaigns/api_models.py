@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from aicall.campaigns.models import CampaignStatus, ContactStatus
 from aicall.campaigns.waiting import WaitingReason
+from aicall.storable import MAX_EXACT_INTEGER
 
 __all__ = [
     "AddedContact",
@@ -54,7 +55,13 @@ class ContactIn(BaseModel):
         extra="allow",
         # A tag's value: text, a whole number (amounts from spreadsheets), or null for no value.
         json_schema_extra={
-            "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "integer", "minimum": -MAX_EXACT_INTEGER, "maximum": MAX_EXACT_INTEGER},
+                    {"type": "null"},
+                ]
+            }
         },
     )
 

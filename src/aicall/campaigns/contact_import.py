@@ -22,6 +22,7 @@ from aicall.errors import AllContactsInvalid, CampaignNotFound, ImportFailed, Va
 from aicall.ids import contact_id
 from aicall.phones import PhoneError, normalise
 from aicall.speech.keys import key_form
+from aicall.storable import MAX_EXACT_INTEGER
 
 PHONE_KEY = "phone_number"
 RESULT_PHONE_KEY = "so_dien_thoai"
@@ -136,6 +137,8 @@ def _tags(raw: dict[str, Any]) -> dict[str, str]:
             continue
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ValueError(f"tag '{name}' must be a string")
+        if isinstance(value, int) and abs(value) > MAX_EXACT_INTEGER:
+            raise ValueError(f"tag '{name}' is a number too large to be exact in JSON: send it as a string")
         text = str(value)
         if len(text) > MAX_TAG_VALUE_LENGTH:
             raise ValueError(f"tag '{name}' is longer than {MAX_TAG_VALUE_LENGTH} characters")

@@ -27,7 +27,7 @@ from aicall.campaigns.schemas import CampaignCreate, CampaignUpdate
 from aicall.idempotency import service as idempotency
 from aicall.web.deps import CurrentApp, JsonBody, StateDep
 from aicall.web.envelope import ok
-from aicall.web.openapi import IDEMPOTENCY_KEY, Envelope, answers, body
+from aicall.web.openapi import IDEMPOTENCY_KEY, MAX_OFFSET, Envelope, answers, body
 from aicall.web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/public-api", tags=["campaigns"])
@@ -75,7 +75,7 @@ EXPORT_CONTENT = {
 }
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 @router.post(

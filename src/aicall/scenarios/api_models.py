@@ -192,6 +192,15 @@ class ActionRead(BaseModel):
     updated_at: datetime | None
 
 
+class ActionPage(BaseModel):
+    """`GET /scenario-actions`: a page of the scenario's actions, as a list (AICall's answer),
+    and beside it how many the scenario has."""
+
+    status: Literal[1]
+    result: list[ActionRead]
+    total_count: int = Field(ge=0, description="every action of the scenario, all pages")
+
+
 def scenario_example() -> dict[str, Any]:
     """A scenario as `GET /scenarios/{id}` answers it (the document's example)."""
     return {

@@ -24,6 +24,7 @@ from aicall.speech.errors import UnknownReadingTypeError, UnknownVoiceError
 from aicall.speech.keys import key_form
 from aicall.speech.reading import ReadingType, parse_reading_type
 from aicall.speech.voices import resolve_voice
+from aicall.storable import MAX_EXACT_INTEGER
 
 KEY_PATTERN = re.compile(r"[0-9*#]{1,8}")
 # What the validators below accept, said again as JSON Schema for the OpenAPI document (the
@@ -273,7 +274,9 @@ class ActionCreate(ActionUpdate):
 
 class PreviewRequest(_In):
     action_id: str = Field(min_length=1, max_length=64)
-    values: dict[str, str | int] = Field(default_factory=dict)
+    values: dict[str, str | Annotated[int, Field(ge=-MAX_EXACT_INTEGER, le=MAX_EXACT_INTEGER)]] = Field(
+        default_factory=dict
+    )
 
 
 class ResumeRequest(_In):

@@ -19,6 +19,7 @@ from aicall.scenarios import actions as action_service
 from aicall.scenarios import flows, preview, snapshot
 from aicall.scenarios import service as scenario_service
 from aicall.scenarios.api_models import (
+    ActionPage,
     ActionRead,
     Deleted,
     PreviewRead,
@@ -44,12 +45,26 @@ from aicall.scenarios.schemas import (
 )
 from aicall.web.deps import AppState, CurrentApp, JsonBody, StateDep
 from aicall.web.envelope import ok
-from aicall.web.openapi import IDEMPOTENCY_KEY, WAV, Envelope, answers, body, paging, parameters, query
+from aicall.web.openapi import (
+    IDEMPOTENCY_KEY,
+    MAX_OFFSET,
+    WAV,
+    Envelope,
+    answers,
+    body,
+    paging,
+    parameters,
+    query,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
+# A scenario's actions come whole by default (clients that know no paging read one list),
+# up to a page of 200.
+DEFAULT_ACTIONS_LIMIT = 200
+MAX_ACTIONS_LIMIT = 200
 # `?fields=`: names of scenario fields, snake_case or camelCase, comma separated.
 FIELDS_PATTERN = "^(" + "|".join(SCENARIO_FIELDS) + ")(,(" + "|".join(SCENARIO_FIELDS) + "))*$"
 SCENARIO_EXAMPLE = {
@@ -140,7 +155,7 @@ async def list_scenarios(
     wanted_status = _status(status)
     chosen = parse_fields(fields)
     page_size = _integer("limit", limit, DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
-    skip = _integer("offset", offset, 0, low=0, high=None)
+    skip = _integer("offset", offset, 0, low=0, high=MAX_OFFSET)
 
     def work(*, session: Any) -> dict[str, Any]:
         scenarios, total = scenario_service.list_scenarios(
@@ -327,22 +342,32 @@ async def audio(
 
 @router.get(
     "/scenario-actions",
-    summary="List a scenario's actions: ?scenarioId=",
-    **answers(Envelope[list[ActionRead]], 404),
-    **parameters(query("scenarioId", {"type": "string", "minLength": 1}, "the scenario", required=True)),
+    summary="List a scenario's actions: ?scenarioId=&limit=&offset=",
+    description="`result` is the page of actions (a list, as AICall answers); `total_count`, beside "
+    "it, counts them all.",
+    **answers(ActionPage, 404),
+    **parameters(
+        query("scenarioId", {"type": "string", "minLength": 1}, "the scenario", required=True),
+        *paging(DEFAULT_ACTIONS_LIMIT, MAX_ACTIONS_LIMIT),
+    ),
 )
 async def list_actions(state: StateDep, app: CurrentApp, request: Request) -> dict[str, Any]:
     scenario_id = request.query_params.get("scenarioId") or request.query_params.get("scenario_id")
     if not scenario_id:
         raise ValidationFailed("scenarioId is required")
+    params = request.query_params
+    page_size = _integer("limit", params.get("limit"), DEFAULT_ACTIONS_LIMIT, low=1, high=MAX_ACTIONS_LIMIT)
+    skip = _integer("offset", params.get("offset"), 0, low=0, high=MAX_OFFSET)
 
-    def work(*, session: Any) -> list[dict[str, Any]]:
+    def work(*, session: Any) -> tuple[list[dict[str, Any]], int]:
         rows = action_service.list_actions(
             session=session, application_id=app.application_id, scenario_id=scenario_id
         )
-        return actions_out(rows)
+        # Inputs are found across the whole graph, then the page is cut from it.
+        return actions_out(rows)[skip : skip + page_size], len(rows)
 
-    return ok(await run_in_threadpool(_reading, state, work))
+    page, total = await run_in_threadpool(_reading, state, work)
+    return ok(page, total_count=total)
 
 
 def _one_action(session: Any, application_id: str, action_id: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from aicall.errors import ValidationFailed
 from aicall.web.deps import AppState, CurrentApp, JsonBody, StateDep
 from aicall.web.envelope import ok
-from aicall.web.openapi import Envelope, answers, body, paging, parameters, query
+from aicall.web.openapi import MAX_OFFSET, Envelope, answers, body, paging, parameters, query
 from aicall.webhooks import service as webhook_service
 from aicall.webhooks.api_models import (
     DeliveryPage,
@@ -114,7 +114,7 @@ async def list_deliveries(state: StateDep, app: CurrentApp, request: Request) ->
     event_id, event_type = _param(request, "event_id"), _event_type(request)
     since, until = _time(request, "since"), _time(request, "until")
     limit = _integer(request, "limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
-    offset = _integer(request, "offset", 0, low=0, high=None)
+    offset = _integer(request, "offset", 0, low=0, high=MAX_OFFSET)
 
     def work(*, session: Any) -> dict[str, Any]:
         rows, total = webhook_service.list_deliveries(
@@ -150,7 +150,7 @@ async def list_events(state: StateDep, app: CurrentApp, request: Request) -> dic
     event_type = _event_type(request)
     since, until = _time(request, "since"), _time(request, "until")
     limit = _integer(request, "limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
-    offset = _integer(request, "offset", 0, low=0, high=None)
+    offset = _integer(request, "offset", 0, low=0, high=MAX_OFFSET)
 
     def work(*, session: Any) -> dict[str, Any]:
         rows, total = webhook_service.list_events(
