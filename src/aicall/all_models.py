@@ -10,6 +10,7 @@ from aicall.accounts.models import Account, Application, LedgerEntry
 from aicall.accounts.users import User
 from aicall.calls.models import CallAttempt
 from aicall.campaigns.models import Campaign, Contact
+from aicall.compliance.models import AuditEntry, DncEntry
 from aicall.db.base import Base
 from aicall.dialer.models import DialerWorker
 from aicall.hotlines.models import Hotline, HotlinePool, SipTrunk
@@ -22,11 +23,13 @@ metadata = Base.metadata
 __all__ = [
     "Account",
     "Application",
+    "AuditEntry",
     "Base",
     "CallAttempt",
     "Campaign",
     "Contact",
     "DialerWorker",
+    "DncEntry",
     "Hotline",
     "HotlinePool",
     "IdempotentRequest",

@@ -13,6 +13,7 @@ from aicall.accounts.secrets_box import SecretBox
 from aicall.accounts.service import CredentialCache
 from aicall.calls import views as call_views
 from aicall.campaigns import views as campaign_views
+from aicall.compliance import views as compliance_views
 from aicall.config import Settings, get_settings
 from aicall.dashboard import routes as dashboard
 from aicall.db.engine import Database
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(call_views.router)
     app.include_router(scenario_views.router)
     app.include_router(webhook_views.router)
+    app.include_router(compliance_views.router)
     metrics_endpoint.install(app, database)  # GET /metrics for Prometheus (docs/observability.md)
     # The operators' pages share the process, port and services of the API (issue 10).
     dashboard.install(app, secret_key=secret_key, https_only=settings.base_url.startswith("https://"))

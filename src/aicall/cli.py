@@ -23,6 +23,7 @@ from aicall.campaigns import queries
 from aicall.campaigns import service as campaign_service
 from aicall.campaigns.cli import contact_cli, contacts_cli
 from aicall.campaigns.models import Campaign
+from aicall.compliance.cli import dnc_cli
 from aicall.config import Settings, get_settings
 from aicall.demo import DemoTenant, ensure_demo
 from aicall.engine import run_worker
@@ -52,6 +53,7 @@ cli.add_typer(user_cli, name="user")
 webhook_cli.register(app_cli)  # `aicall app update --webhook-url ...`
 cli.add_typer(contact_cli, name="contact")
 cli.add_typer(webhook_cli.webhook_group, name="webhook")
+cli.add_typer(dnc_cli, name="dnc")
 cli.command("token")(account_cli.token)
 app_cli.command("list")(account_cli.list_apps)
 balance_cli.command("show")(account_cli.show_balance)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,17 +11,22 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
+from aicall.accounts.models import Application
 from aicall.calls import events
 from aicall.calls.models import AttemptStatus, CallAttempt
 from aicall.calls.outcomes import CallOutcome
 from aicall.campaigns import lifecycle
 from aicall.campaigns.models import (
     CLOSED_CAMPAIGN_STATUSES,
+    DUE_STATUSES,
     Campaign,
     CampaignStatus,
     Contact,
     ContactStatus,
 )
+from aicall.compliance import audit
+from aicall.compliance.models import DncEntry
+from aicall.compliance.rules import AuditType, Rule
 from aicall.dialer import retry
 from aicall.dialer.jobs import CallResult
 from aicall.events import Event
@@ -188,3 +193,69 @@ def complete_if_drained(session: Session, campaign: Campaign, now: datetime, out
             now=now,
             reason=lifecycle.CloseReason.ALL_CONTACTS_DONE,
         )
+
+
+def stop_listed(
+    session: Session, *, account_id: str, now: datetime, phones: Collection[str] | None = None
+) -> list[Event]:
+    """Finish every waiting contact of the account whose number is on its Do-Not-Call list
+    (Decree 91/2020/ND-CP Art. 13 cl. 1): status `do_not_call`, no attempt, no charge, a
+    `contact.finished` event and an audit entry each. `phones`: only these numbers (a short
+    list just added); None: every listed number (after a bulk load).
+
+    A contact in a call now is left to its call; the claim checks the list before every dial.
+    """
+    query = (
+        select(Contact)
+        .join(
+            DncEntry,
+            (DncEntry.account_id == account_id) & (DncEntry.phone == Contact.phone),
+        )
+        .where(
+            Contact.application_id.in_(select(Application.id).where(Application.account_id == account_id)),
+            Contact.status.in_(DUE_STATUSES),
+        )
+        .order_by(Contact.id)  # one lock order for every writer of these rows (PostgreSQL)
+        .with_for_update(of=Contact)
+    )
+    if phones is not None:
+        query = query.where(Contact.phone.in_(list(phones)))
+    contacts = session.scalars(query).all()
+    return finish_refused(
+        session, contacts, account_id=account_id, now=now, action=audit.Action.STOPPED
+    )
+
+
+def finish_refused(
+    session: Session,
+    contacts: Sequence[Contact],
+    *,
+    account_id: str,
+    now: datetime,
+    action: audit.Action,
+) -> list[Event]:
+    """Finish contacts whose number is on the Do-Not-Call list without calling them: status
+    `do_not_call`, a `contact.finished` event and an audit entry (`action`: stopped while
+    waiting, or skipped by the claim about to dial)."""
+    out: list[Event] = []
+    entries = []
+    for contact in contacts:
+        contact.status = ContactStatus.DO_NOT_CALL.value
+        contact.next_attempt_at = None
+        contact.claimed_by = None
+        contact.updated_at = now
+        out.append(
+            events.contact_finished(application_id=contact.application_id, contact=contact, finished_at=now)
+        )
+        entries.append(
+            audit.Entry(
+                AuditType.DO_NOT_CALL,
+                action,
+                rule=Rule.DO_NOT_CALL_LIST,
+                phone=contact.phone,
+                campaign_id=contact.campaign_id,
+                contact_id=contact.id,
+            )
+        )
+    audit.record(session, account_id=account_id, entries=entries, now=now)
+    return out

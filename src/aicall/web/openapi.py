@@ -388,6 +388,7 @@ TAGS: list[dict[str, Any]] = [
     {"name": "scenarios", "description": "Call scripts and their actions (CONTRACT §3)"},
     {"name": "webhooks", "description": "Webhook settings, the delivery log and replays"},
     {"name": "hotlines", "description": "Pools of caller numbers and SIP trunks"},
+    {"name": "compliance", "description": "The Do-Not-Call list and the audit log of the calling rules"},
     {"name": "balance", "description": "The prepaid balance and its ledger"},
     {"name": "calls", "description": "Call recordings"},
     {"name": "health", "description": "Liveness"},
