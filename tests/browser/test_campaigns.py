@@ -40,6 +40,9 @@ def test_the_campaign_page_counts_calls_as_they_happen_without_reloading(
     expect(page.locator("svg.chart g.bucket").first).to_be_attached()
     assert page.evaluate("window.notReloaded") is True
     page.screenshot(path=str(SCREENSHOTS / "campaign.png"), full_page=True)
+    for kind in ("csv", "xlsx"):  # the export links lead to the export downloads
+        href = page.locator(f"a[href$='/export?format={kind}']").get_attribute("href")
+        assert page.request.get(dashboard.url + str(href)).status == 200
 
 
 def test_the_campaigns_list_shows_progress_and_the_pause_reason_in_words(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, exists, func, literal, or_, select, tuple_
+from sqlalchemy import Select, Text, and_, cast, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,6 +34,10 @@ PAGE_SIZE = 50
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CURSOR = re.compile(r"^(-?\d{1,20})\.([0-9A-Za-z-]{1,36})$")
 _MIN_PHONE_DIGITS = 3  # fewer digits match nearly every number: search the tags only
+# Characters JSON writes as themselves: printable ASCII but the quote and the backslash (json.dumps
+# escapes the rest, non-ASCII included, as SQLAlchemy stores JSON on SQLite).
+_ASCII_RUN = re.compile(r"[ !#-\[\]-~]{3,}")
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')  # written escaped in jsonb's text too
 _NUMBER = re.compile(r"^\+?[\d\s().-]+$")  # how people write phone numbers: 0987 654 321, +84-98...
 
 
@@ -113,23 +117,35 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _tag_value_matches(pattern: str, dialect: str) -> ColumnElement[bool]:
-    """Some tag value of the contact contains the pattern (keys are not searched).
+def _tag_value_matches(search: str, dialect: str) -> ColumnElement[bool]:
+    """Some tag value of the contact contains `search` (keys are not searched).
 
-    SQLite stores JSON with non-ASCII escaped (`\\u1ec5`), so the column's text cannot be
-    searched for Vietnamese names: json_each / jsonb_each_text read the values unescaped.
+    The exact test reads the values one by one (json_each / jsonb_each_text): SQLite stores
+    JSON with non-ASCII escaped (`\\u1ec5`), so its text cannot be searched for a Vietnamese
+    name as it is. Reading every contact's values is the slow part of a search (bench_dashboard),
+    so a cheap test on the column's text goes first and the exact one sees only what passes it:
+    PostgreSQL's text of a jsonb keeps UTF-8 as it is, and SQLite's keeps ASCII, so a value
+    holding the search has its text (PostgreSQL) or its longest ASCII run (SQLite) in there.
     """
+    pattern = _like_pattern(search)
+    text = cast(Contact.tags, Text)
     if dialect == "postgresql":
         tag = func.jsonb_each_text(Contact.tags).table_valued("key", "value").alias("tag")
-        return exists(select(literal(1)).select_from(tag).where(tag.c.value.ilike(pattern, escape="\\")))
+        exact = exists(select(literal(1)).select_from(tag).where(tag.c.value.ilike(pattern, escape="\\")))
+        if _JSON_ESCAPED.search(search):
+            return exact
+        return and_(text.ilike(pattern, escape="\\"), exact)
     tag = func.json_each(Contact.tags).table_valued("key", "value").alias("tag")
-    return exists(select(literal(1)).select_from(tag).where(tag.c.value.like(pattern, escape="\\")))
+    exact = exists(select(literal(1)).select_from(tag).where(tag.c.value.like(pattern, escape="\\")))
+    runs = _ASCII_RUN.findall(search)
+    if not runs:
+        return exact
+    return and_(text.like(_like_pattern(max(runs, key=len)), escape="\\"), exact)
 
 
 def search_condition(search: str, dialect: str) -> ColumnElement[bool]:
     """A number (any run of 3+ digits, `0981…`, `+84981…`, `981…`) or a tag value."""
-    pattern = _like_pattern(search.strip())
-    condition = _tag_value_matches(pattern, dialect)
+    condition = _tag_value_matches(search.strip(), dialect)
     digits = re.sub(r"\D", "", search)
     # Only a search written as a number is a number: "Bích 777" is a name, not "...777...".
     if _NUMBER.match(search.strip()) and len(digits) >= _MIN_PHONE_DIGITS:

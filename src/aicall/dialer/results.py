@@ -221,9 +221,7 @@ def stop_listed(
     if phones is not None:
         query = query.where(Contact.phone.in_(list(phones)))
     contacts = session.scalars(query).all()
-    return finish_refused(
-        session, contacts, account_id=account_id, now=now, action=audit.Action.STOPPED
-    )
+    return finish_refused(session, contacts, account_id=account_id, now=now, action=audit.Action.STOPPED)
 
 
 def finish_refused(

@@ -163,6 +163,9 @@ def test_search_finds_numbers_as_people_write_them_and_names_with_diacritics(
     assert search("100%") == ["+84331234567"]  # a % is a character, not a wildcard
     assert search("B_nh") == []  # and _ is not "any character" (it would find Bình)
     assert search("ho_ten") == []  # keys are not searched
+    assert search("Lê 100% Đúng_x") == ["+84331234567"]  # ASCII and not, % and _ together
+    assert search('Đúng_x"') == []  # a quote is searched as a quote (JSON escapes it)
+    assert search("n Thị H") == ["+84987654321"]  # an ASCII run split by Vietnamese letters
 
 
 def test_another_accounts_campaign_and_contacts_are_not_found(db: Database, tenant: Tenant) -> None:
