@@ -11,11 +11,12 @@ from datetime import date, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from aicall.calls.outcomes import CallOutcome
 from aicall.campaigns import defaults
+from aicall.jsontypes import JsonModel
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 RETRYABLE = (
@@ -27,7 +28,7 @@ RETRYABLE = (
 )
 
 
-class _Model(BaseModel):
+class _Model(JsonModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 

@@ -127,7 +127,7 @@ def create_trunk(
     )
     trunk = SipTrunk(
         account_id=account_id,
-        name=name or host,
+        name=(name or host.strip())[:200],  # the host names an unnamed trunk, within the column
         host=host.strip(),
         port=port,
         transport=transport,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from aicall.errors import ValidationFailed
 from aicall.hotlines import service as hotline_service
 from aicall.hotlines.api_models import PoolList, PoolRead, TrunkList, TrunkRead
 from aicall.hotlines.models import SipTrunk
+from aicall.jsontypes import JsonModel
 from aicall.web.deps import CurrentApp, StateDep
 from aicall.web.envelope import ok
 from aicall.web.openapi import Envelope, answers
@@ -19,7 +20,7 @@ from aicall.web.openapi import Envelope, answers
 router = APIRouter(prefix="/api/v1/public-api", tags=["hotlines"])
 
 
-class _Body(BaseModel):
+class _Body(JsonModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
@@ -31,15 +32,15 @@ class PoolCreate(_Body):
 
 
 class TrunkCreate(_Body):
-    host: str = Field(min_length=1, max_length=255)
+    host: str = Field(min_length=1, max_length=253)  # the longest DNS name
     port: int = Field(default=5060, ge=1, le=65535)
     transport: str = Field(default="udp", json_schema_extra={"enum": ["udp", "tcp"]})
-    username: str | None = None
-    password: str | None = None
+    username: str | None = Field(default=None, max_length=255)
+    password: str | None = Field(default=None, max_length=255)
     # `register` itself would shadow BaseModel's ABC `register`.
     register_with_trunk: bool = Field(default=False, alias="register")
-    from_domain: str | None = None
-    name: str = ""
+    from_domain: str | None = Field(default=None, max_length=255)
+    name: str = Field(default="", max_length=200)
     max_concurrent: int = Field(default=100, ge=1, le=10000)
 
 

@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 
 from aicall.errors import ValidationFailed
 from aicall.interpreter.script import ActionType
+from aicall.jsontypes import JsonModel
 from aicall.speech.errors import UnknownReadingTypeError, UnknownVoiceError
 from aicall.speech.keys import key_form
 from aicall.speech.reading import ReadingType, parse_reading_type
@@ -29,12 +30,14 @@ from aicall.storable import MAX_EXACT_INTEGER
 KEY_PATTERN = re.compile(r"[0-9*#]{1,8}")
 # What the validators below accept, said again as JSON Schema for the OpenAPI document (the
 # validators stay the rule; tests/unit/web/test_openapi_document.py holds the two together).
+# (Empty: the default voice.)
 VOICE_CODE_PATTERN = (
     r"^((hn|sg|hue)_(female|male)_[a-z0-9]+(_[a-z0-9.]+)*(-[a-z0-9]+)?"
-    r"|espeak:[vV][iI][A-Za-z0-9_.+-]*|openai:[A-Za-z0-9][A-Za-z0-9_.+-]*)$"
+    r"|espeak:[vV][iI][A-Za-z0-9_.+-]*|openai:[A-Za-z0-9][A-Za-z0-9_.+-]*)?$"
 )
 FIELD_NAME_PATTERN = r"[0-9A-Za-z]"  # a letter or digit to make a key of
-NOT_BLANK_PATTERN = r"\S"
+# Something left after str.strip(), which also strips \x1c-\x1f and \x85 (not in ECMA \s).
+NOT_BLANK_PATTERN = r"[^\s\x1c-\x1f\x85]"
 CALL_ROUTINGS = ("RANDOM", "ROUND_ROBIN", "LEAST_BUSY")
 MAX_FIELDS = 50
 MAX_CONTENT = 5000
@@ -42,7 +45,7 @@ MAX_CONTENT = 5000
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class _In(BaseModel):
+class _In(JsonModel):
     # Clients send camelCase (AICall's samples) or snake_case; fields they add that we do not
     # know are ignored, so a read-modify-write of a whole scenario is accepted.
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
@@ -137,7 +140,10 @@ class ScenarioUpdate(_In):
     tags: list[str] | None = Field(default=None, max_length=50)
     tts_config: TtsConfigIn | None = None
     call_config: CallConfigIn | None = None
-    personalized_fields: list[FieldIn] | None = Field(default=None, max_length=MAX_FIELDS)
+    # Distinct keys (`Họ tên` and `ho ten` share one): the document can say only "distinct items".
+    personalized_fields: list[FieldIn] | None = Field(
+        default=None, max_length=MAX_FIELDS, json_schema_extra={"uniqueItems": True}
+    )
     dialect: str | None = Field(default=None, json_schema_extra={"enum": ["north", "south", None]})
 
     @field_validator("name")

@@ -71,13 +71,17 @@ def _allowed_methods(request: Request) -> list[str]:
     """Every method the request's path answers (RFC 9110 §15.5.6: a 405 lists them in `Allow`).
 
     Starlette names only the methods of the first route matching the path; GET and POST of one
-    path are often two routes."""
-    allowed: set[str] = set()
+    path are often two routes. A path that is a resource of its own (`/webhooks/events/
+    replay-failed`) also matches a sibling's parameter (`/webhooks/events/{event_id}`): the
+    routes with the fewest parameters are the resource's, as the OpenAPI document lists it."""
+    allowed: dict[int, set[str]] = {}
+    # The routed scope holds the parameters of the route tried first; each match adds its own.
+    scope = {**request.scope, "path_params": {}}
     for route in iter_route_contexts(request.app.router.routes):
-        match, _child = route.matches(request.scope)
+        match, child = route.matches(scope)
         if match is not Match.NONE and route.methods:
-            allowed |= route.methods
-    return sorted(allowed)
+            allowed.setdefault(len(child.get("path_params", {})), set()).update(route.methods)
+    return sorted(allowed[min(allowed)]) if allowed else []
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -9,13 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSche
 from pydantic.alias_generators import to_camel
 
 from aicall.errors import ValidationFailed
+from aicall.jsontypes import JsonModel
 from aicall.webhooks.models import WebhookDelivery, WebhookEvent
 from aicall.webhooks.payloads import EVENT_TYPES
 
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class _In(BaseModel):
+class _In(JsonModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
@@ -30,8 +31,9 @@ class WebhookSettingsUpdate(_In):
 
     webhook_url: str | None = Field(
         default=None,
-        json_schema_extra={"format": "uri", "pattern": "^https?://"},
-        description="http(s); its host must be public unless AICALL_WEBHOOK_ALLOW_PRIVATE",
+        json_schema_extra={"pattern": "^(https?://.+)?$"},
+        description="http(s); its host must be public unless AICALL_WEBHOOK_ALLOW_PRIVATE. "
+        "Empty or null: webhooks off",
     )
     webhook_events: list[Annotated[str, WithJsonSchema({"enum": list(EVENT_TYPES)})]] | None = None
 

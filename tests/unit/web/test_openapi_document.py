@@ -206,6 +206,7 @@ def test_campaign_bodies_of_the_document_match_what_is_validated(documented: Any
         "hn_robot_x",
         "alloy",
         "openai:",
+        "",
     ],
 )
 def test_the_documented_voice_pattern_agrees_with_the_voice_rules(code: str) -> None:
