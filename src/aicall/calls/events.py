@@ -8,6 +8,7 @@ from typing import cast
 from aicall.calls.models import CallAttempt
 from aicall.calls.outcomes import CallOutcome
 from aicall.campaigns.models import Contact
+from aicall.compliance import rules
 from aicall.events import Event, EventType
 from aicall.webhooks import payloads
 
@@ -74,5 +75,11 @@ def contact_finished(*, application_id: str, contact: Contact, finished_at: date
         attempts=contact.attempts,
         last_outcome=CallOutcome(contact.last_outcome) if contact.last_outcome else None,
         finished_at=finished_at,
+        compliance=_compliance(contact),
     )
     return Event(application_id, EventType.CONTACT_FINISHED, data.model_dump(mode="json"))
+
+
+def _compliance(contact: Contact) -> payloads.Compliance | None:
+    described = rules.describe(contact.compliance_reason, contact.compliance_rule)
+    return payloads.Compliance.model_validate(described) if described else None

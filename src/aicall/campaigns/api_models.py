@@ -253,6 +253,15 @@ class CampaignPage(BaseModel):
     total_count: int
 
 
+class ComplianceRead(BaseModel):
+    """Why the calling rules refused or hold a contact (Decree 91/2020/ND-CP Art. 13)."""
+
+    reason: str = Field(description="do_not_call | opt_out | frequency_limit")
+    rule: str | None = Field(description="do_not_call_list | stop_on_refusal | advertising_frequency")
+    citation: str | None = Field(description="where the rule comes from")
+    until: datetime | None = Field(default=None, description="when a hold ends")
+
+
 class ContactRead(BaseModel):
     id: str
     campaign_id: str
@@ -261,6 +270,7 @@ class ContactRead(BaseModel):
     status: ContactStatus
     attempts: int
     last_outcome: str | None
+    compliance: ComplianceRead | None = Field(default=None, description="the calling rules' decision, if any")
     next_attempt_at: datetime | None
     created_at: datetime | None
     updated_at: datetime | None

@@ -18,6 +18,7 @@ from aicall.campaigns.models import (
     ContactStatus,
 )
 from aicall.clock import utc_now
+from aicall.compliance import dnc
 from aicall.errors import AllContactsInvalid, CampaignNotFound, ImportFailed, ValidationFailed
 from aicall.ids import contact_id
 from aicall.phones import PhoneError, normalise
@@ -25,6 +26,7 @@ from aicall.speech.keys import key_form
 from aicall.storable import MAX_EXACT_INTEGER
 
 PHONE_KEY = "phone_number"
+DO_NOT_CALL = "do_not_call"  # the reason of a contact refused because its number is listed
 RESULT_PHONE_KEY = "so_dien_thoai"
 MAX_TAG_VALUE_LENGTH = 2000
 _LOOKUP_CHUNK = 500  # numbers per IN (...) query: bounds the statement's length
@@ -170,7 +172,8 @@ def store_contacts(
     rejections = sorted([*request.rejections, *screened.rejections], key=lambda r: r.index)
     rejected = [r.to_dict() for r in rejections]
     if not screened.accepted:
-        raise AllContactsInvalid(details=rejected)
+        raise AllContactsInvalid(details=rejected)  # rolls back: nothing stored, nothing audited
+    audit_refused(session=session, campaign_id=campaign.id, rejections=screened.rejections)
     result = insert_contacts(session=session, campaign=campaign, accepted=screened.accepted, rules=rules)
     body: dict[str, Any] = {"result": result, "status": 1}
     if rejected:
@@ -211,7 +214,12 @@ def screen(
     rejections: list[Rejection] = []
     seen: dict[str, int] = {}
     existing = set() if rules.allow_duplicate_phone else _existing_phones(session, campaign_id, candidates)
+    # Decree 91/2020/ND-CP Art. 13 cl. 1: a number on the account's Do-Not-Call list is refused.
+    listed = dnc.listed_for_campaign(session, campaign_id=campaign_id, phones=[c.phone for c in candidates])
     for candidate in candidates:
+        if candidate.phone in listed:
+            rejections.append(Rejection(candidate.index, candidate.phone, DO_NOT_CALL))
+            continue
         if rules.check_tags is not None:
             problem = rules.check_tags(candidate.tags)
             if problem is not None:
@@ -238,6 +246,12 @@ def screen(
             seen[candidate.phone] = candidate.index
         accepted.append(candidate)
     return Screened(accepted=accepted, rejections=rejections, seen=seen)
+
+
+def audit_refused(*, session: Session, campaign_id: str, rejections: Iterable[Rejection]) -> None:
+    """Write the audit entries of contacts refused as `do_not_call` by a real import."""
+    phones = [str(r.phone_number) for r in rejections if r.reason == DO_NOT_CALL]
+    dnc.record_refused_at_import(session, campaign_id=campaign_id, phones=phones)
 
 
 def insert_contacts(

@@ -373,6 +373,8 @@ def _screen_and_store(
         earlier=earlier,
         reference=in_this_file,
     )
+    if store:
+        contact_import.audit_refused(session=session, campaign_id=campaign.id, rejections=screened.rejections)
     if not store or not screened.accepted:
         return screened, []
     added = contact_import.insert_contacts(

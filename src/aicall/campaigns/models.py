@@ -93,6 +93,11 @@ class Contact(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Why the calling rules refused or hold this contact, and which rule (compliance.rules:
+    # do_not_call / do_not_call_list, opt_out / stop_on_refusal, frequency_limit /
+    # advertising_frequency); written only by the dialer's result store and claim.
+    compliance_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    compliance_rule: Mapped[str | None] = mapped_column(String(32), default=None)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -16,6 +16,7 @@ from aicall.campaigns import waiting
 from aicall.campaigns.models import Campaign, Contact
 from aicall.campaigns.settings import CampaignSettings, effective
 from aicall.clock import utc_now
+from aicall.compliance import rules
 from aicall.errors import CampaignNotFound, ContactNotFound
 from aicall.scenarios.models import Scenario
 
@@ -229,6 +230,7 @@ def contact_dict(
         "status": contact.status,
         "attempts": contact.attempts,
         "last_outcome": contact.last_outcome,
+        "compliance": rules.describe(contact.compliance_reason, contact.compliance_rule),
         "next_attempt_at": _iso(contact.next_attempt_at)
         if contact.status in ("pending", "retry_wait")
         else None,

@@ -22,10 +22,11 @@ from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from aicall.accounts.models import Application
+from aicall.campaigns.models import Campaign
 from aicall.clock import utc_now
 from aicall.compliance import audit
 from aicall.compliance.models import DncEntry
-from aicall.compliance.rules import AuditType, DncSource
+from aicall.compliance.rules import AuditType, DncSource, Rule
 from aicall.db.base import UTCDateTime
 from aicall.errors import NotFound, ValidationFailed
 from aicall.phones import PhoneError, normalise
@@ -39,8 +40,10 @@ __all__ = [
     "lines_of",
     "listed",
     "listed_for_application",
+    "listed_for_campaign",
     "normalise_all",
     "read_numbers",
+    "record_refused_at_import",
     "remove",
     "search",
 ]
@@ -245,6 +248,40 @@ def listed_for_application(session: Session, *, application_id: str, phones: Ite
     if account_id is None:
         return set()
     return listed(session, account_id=account_id, phones=phones)
+
+
+def listed_for_campaign(session: Session, *, campaign_id: str, phones: Iterable[str]) -> set[str]:
+    """`listed` for the account that owns the campaign (contact import and file import)."""
+    account_id = _account_of_campaign(session, campaign_id)
+    if account_id is None:
+        return set()
+    return listed(session, account_id=account_id, phones=phones)
+
+
+def record_refused_at_import(session: Session, *, campaign_id: str, phones: Sequence[str]) -> None:
+    """Audit the contacts an import refused because their number is listed (not a dry run's)."""
+    account_id = _account_of_campaign(session, campaign_id) if phones else None
+    if account_id is None:
+        return
+    entries = [
+        audit.Entry(
+            AuditType.DO_NOT_CALL,
+            audit.Action.REJECTED_AT_IMPORT,
+            rule=Rule.DO_NOT_CALL_LIST,
+            phone=phone,
+            campaign_id=campaign_id,
+        )
+        for phone in phones
+    ]
+    audit.record(session, account_id=account_id, entries=entries)
+
+
+def _account_of_campaign(session: Session, campaign_id: str) -> str | None:
+    return session.scalar(
+        select(Application.account_id)
+        .join(Campaign, Campaign.application_id == Application.id)
+        .where(Campaign.id == campaign_id)
+    )
 
 
 def search(

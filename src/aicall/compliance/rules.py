@@ -3,9 +3,11 @@ number. Stored as text on contacts and audit entries, sent in webhooks: values n
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-__all__ = ["DECREE_91", "AuditType", "DncSource", "Reason", "Rule"]
+__all__ = ["DECREE_91", "AuditType", "DncSource", "Reason", "Rule", "describe"]
 
 DECREE_91 = "Decree 91/2020/ND-CP, Art. 13"
 
@@ -62,3 +64,20 @@ class AuditType(StrEnum):
     FREQUENCY_LIMIT = "frequency_limit"  # a contact held back by the 24-hour rule
     DNC_CHANGE = "dnc_change"  # numbers added to or removed from the list (by whom)
     START_REFUSED = "start_refused"  # a campaign the policy did not let start
+
+
+def describe(reason: str | None, rule: str | None, until: datetime | None = None) -> dict[str, Any] | None:
+    """A contact's `compliance` field in the API and its webhooks: the reason, the rule and its
+    citation, and the end of a hold; None when no rule touched the contact."""
+    if reason is None:
+        return None
+    try:
+        citation = Rule(rule).citation if rule else None
+    except ValueError:
+        citation = None
+    return {
+        "reason": reason,
+        "rule": rule,
+        "citation": citation,
+        "until": until.isoformat() if until else None,
+    }

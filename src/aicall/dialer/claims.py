@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +21,9 @@ from aicall.campaigns import lifecycle
 from aicall.campaigns.lifecycle import CloseReason, PauseReason
 from aicall.campaigns.models import DUE_STATUSES, Campaign, CampaignStatus, Contact, ContactStatus
 from aicall.campaigns.settings import CampaignSettings, effective
-from aicall.dialer import window
+from aicall.compliance import audit
+from aicall.compliance.gate import ClaimGate, screen_claim
+from aicall.dialer import results, window
 from aicall.dialer.jobs import CallJob
 from aicall.errors import ApiError
 from aicall.events import Event
@@ -121,6 +123,7 @@ def claim_for_campaign(
     skip_locked: bool,
     rng: random.Random,
     allow_simulator: bool = True,
+    gate: ClaimGate = screen_claim,
 ) -> ClaimOutcome:
     """Claim up to `limit` due contacts of one campaign; pause it if the balance runs out."""
     outcome = ClaimOutcome()
@@ -161,7 +164,7 @@ def claim_for_campaign(
     )
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
-    contacts = session.scalars(query).all()
+    contacts = _allowed(session, view, session.scalars(query).all(), gate=gate, now=now, outcome=outcome)
     reservation = (
         0
         if not contacts
@@ -235,6 +238,36 @@ def claim_for_campaign(
         unused = reservation * (len(contacts) - len(outcome.jobs))
         ledger.release(session=session, account_id=account.id, amount=unused)
     return outcome
+
+
+def _allowed(
+    session: Session,
+    view: CampaignView,
+    contacts: Sequence[Contact],
+    *,
+    gate: ClaimGate,
+    now: datetime,
+    outcome: ClaimOutcome,
+) -> list[Contact]:
+    """The contacts the calling rules let this claim dial (Decree 91/2020/ND-CP Art. 13), asked
+    after they are read and locked, in the claim's transaction. A listed number is finished as
+    `do_not_call` here, never dialled."""
+    if not contacts:
+        return []
+    screen = gate(
+        session,
+        account_id=view.account.id,
+        campaign_id=view.campaign.id,
+        phones={contact.phone for contact in contacts},
+        now=now,
+    )
+    if not screen.listed:
+        return list(contacts)
+    refused = [contact for contact in contacts if contact.phone in screen.listed]
+    outcome.events += results.finish_refused(
+        session, refused, account_id=view.account.id, now=now, action=audit.Action.SKIPPED_AT_CLAIM
+    )
+    return [contact for contact in contacts if contact.phone not in screen.listed]
 
 
 def _pick_line(free: dict[str, int], selection: str, rng: random.Random) -> str:

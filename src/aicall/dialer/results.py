@@ -26,7 +26,7 @@ from aicall.campaigns.models import (
 )
 from aicall.compliance import audit
 from aicall.compliance.models import DncEntry
-from aicall.compliance.rules import AuditType, Rule
+from aicall.compliance.rules import AuditType, Reason, Rule
 from aicall.dialer import retry
 from aicall.dialer.jobs import CallResult
 from aicall.events import Event
@@ -239,6 +239,8 @@ def finish_refused(
     entries = []
     for contact in contacts:
         contact.status = ContactStatus.DO_NOT_CALL.value
+        contact.compliance_reason = Reason.DO_NOT_CALL.value
+        contact.compliance_rule = Rule.DO_NOT_CALL_LIST.value
         contact.next_attempt_at = None
         contact.claimed_by = None
         contact.updated_at = now

@@ -16,6 +16,7 @@ from datetime import timedelta
 from aicall.accounts.secrets_box import SecretBox
 from aicall.calls.outcomes import CallOutcome
 from aicall.clock import Clock, utc_now
+from aicall.compliance.gate import ClaimGate, screen_claim
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.dialer import claims, recovery, results, window
@@ -57,6 +58,7 @@ class Dialer:
         worker_id: str | None = None,
         heartbeat_every: float = 2.0,
         stale_after: float = 10.0,
+        gate: ClaimGate = screen_claim,
     ) -> None:
         self.db = db
         self.box = box
@@ -70,6 +72,7 @@ class Dialer:
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.heartbeat_every = heartbeat_every
         self.stale_after = timedelta(seconds=stale_after)
+        self.gate = gate  # the calling rules the claim asks (compliance.gate)
         self._buckets: dict[str, TokenBucket] = {}
         self._calls: set[asyncio.Task[None]] = set()
         self._results: asyncio.Queue[CallResult] = asyncio.Queue()
@@ -212,6 +215,7 @@ class Dialer:
                     skip_locked=self._skip_locked,
                     rng=self._rng,
                     allow_simulator=self.router.accepts(None),
+                    gate=self.gate,
                 )
                 bucket.take(len(outcome.jobs))
                 budget -= len(outcome.jobs)

@@ -34,6 +34,7 @@ __all__ = [
     "CampaignEvent",
     "CampaignEventData",
     "CampaignStatusName",
+    "Compliance",
     "ContactFinalStatus",
     "ContactFinished",
     "ContactFinishedData",
@@ -147,6 +148,17 @@ class CallAttemptFinished(_Model):
 # -- contact.finished --------------------------------------------------------------------------
 
 
+class Compliance(_Model):
+    """Why the calling rules refused or held the contact (Decree 91/2020/ND-CP Art. 13)."""
+
+    reason: str = Field(description="do_not_call | opt_out | frequency_limit")
+    rule: str | None = Field(
+        description="do_not_call_list | stop_on_refusal | advertising_frequency | advertising_hours"
+    )
+    citation: str | None = Field(description="where the rule comes from")
+    until: Timestamp | None = Field(default=None, description="when a hold ends")
+
+
 class ContactFinishedData(_Model):
     campaign_id: str
     contact_id: str
@@ -159,6 +171,9 @@ class ContactFinishedData(_Model):
     attempts: int = Field(ge=0)
     last_outcome: CallOutcome | None = Field(description="outcome of the last attempt; null if never dialled")
     finished_at: Timestamp
+    compliance: Compliance | None = Field(
+        default=None, description="why the calling rules finished it (do_not_call, opt_out); null otherwise"
+    )
 
 
 class ContactFinished(_Model):
