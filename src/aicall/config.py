@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     tts_engine: str = "espeak"  # espeak | openai | none
     tts_base_url: str = ""
     tts_api_key: str = ""
+    # Vietnamese vendors' neural voices (docs/speech.md): the platform's credentials; an
+    # account's own (`aicall voice set-credentials`) override them. AICall voice codes are Vbee's.
+    vbee_tts_url: str = "https://vbee.vn/api/v1/tts"
+    vbee_app_id: str = ""
+    vbee_token: str = ""
+    fpt_tts_url: str = "https://api.fpt.ai/hmi/tts/v5"
+    fpt_api_key: str = ""
     # Observability (docs/observability.md).
     log_format: Literal["console", "json"] = "console"
     log_level: str = "info"

@@ -33,7 +33,7 @@ KEY_PATTERN = re.compile(r"[0-9*#]{1,8}")
 # (Empty: the default voice.)
 VOICE_CODE_PATTERN = (
     r"^((hn|sg|hue)_(female|male)_[a-z0-9]+(_[a-z0-9.]+)*(-[a-z0-9]+)?"
-    r"|espeak:[vV][iI][A-Za-z0-9_.+-]*|openai:[A-Za-z0-9][A-Za-z0-9_.+-]*)?$"
+    r"|espeak:[vV][iI][A-Za-z0-9_.+-]*|(openai|vbee|fpt):[A-Za-z0-9][A-Za-z0-9_.+-]*)?$"
 )
 FIELD_NAME_PATTERN = r"[0-9A-Za-z]"  # a letter or digit to make a key of
 # Something left after str.strip(), which also strips \x1c-\x1f and \x85 (not in ECMA \s).

@@ -11,7 +11,10 @@ __all__ = [
     "ReadingError",
     "SpeechError",
     "TemplateError",
+    "TtsAuthError",
     "TtsError",
+    "TtsQuotaError",
+    "TtsTimeoutError",
     "UnknownDialectError",
     "UnknownReadingTypeError",
     "UnknownVoiceError",
@@ -57,6 +60,18 @@ class UnknownVoiceError(SpeechError, ValueError):
 
 class TtsError(SpeechError, RuntimeError):
     """A text-to-speech engine failed (process error, HTTP error, time-out)."""
+
+
+class TtsAuthError(TtsError):
+    """A TTS vendor refused the credentials (wrong app id, token or API key; an expired token)."""
+
+
+class TtsQuotaError(TtsError):
+    """A TTS vendor refused the request for the account's quota or rate limit."""
+
+
+class TtsTimeoutError(TtsError):
+    """A synthesis did not finish in time (an asynchronous request whose audio never came)."""
 
 
 class AudioFormatError(SpeechError, ValueError):

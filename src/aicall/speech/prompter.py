@@ -11,7 +11,9 @@ a due date shared by a whole campaign.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from aicall.media import Audio
 from aicall.observability import metrics
 from aicall.speech.cache import AudioCache
 from aicall.speech.dialect import Dialect, parse_dialect
+from aicall.speech.errors import TtsError
 from aicall.speech.pcm import join_pcm, silence, trim_silence
 from aicall.speech.template import FixedText, SpokenPart, fill_segments, split_template
 from aicall.speech.timing import estimate_duration
@@ -29,10 +32,13 @@ from aicall.speech.wav import pcm_to_wav_bytes, wav_bytes_to_pcm8k
 
 __all__ = ["Prompter", "pcm_to_wav_bytes", "wav_bytes_to_pcm8k"]
 
+log = logging.getLogger(__name__)
+
 _WORD = re.compile(r"\w")
 _SENTENCE_END = re.compile(r"[.!?;:…]")
 JOIN_GAP = 0.12  # seconds between two stitched clips: a breath, not a hole
 SENTENCE_PAUSE = 0.35  # for a full stop standing alone between two placeholders ("{{a}}. {{b}}")
+STANDBY_COOLDOWN = 60.0  # seconds the standby voice keeps speaking after the engine failed
 
 
 class Prompter:
@@ -48,6 +54,8 @@ class Prompter:
         speed: float = 1.0,
         cache: AudioCache | None = None,
         personal_memory_bytes: int = 8 * 1024 * 1024,
+        standby: tuple[TtsEngine, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be positive, not {speed}")
@@ -60,13 +68,65 @@ class Prompter:
         self.cache = cache if cache is not None else AudioCache(None)
         self.personal_cache = AudioCache(None, memory_bytes=personal_memory_bytes)  # never on disk
         self._flights = _SingleFlight()
+        # Who speaks when `engine` fails (`speech.selection` chose it): a prompter of its own,
+        # sharing the cache (its keys name its engine and voice, so nothing mixes).
+        self.standby = (
+            Prompter(
+                fields, dialect=dialect, engine=standby[0], voice=standby[1], speed=speed, cache=self.cache
+            )
+            if standby is not None and engine is not None
+            else None
+        )
+        self._clock = clock
+        self._engine_down_until = float("-inf")
 
     def text(self, template: str, values: Mapping[str, str]) -> str:
         """The words of the prompt (`TemplateError`/`ReadingError` when a value is missing or bad)."""
         return _spoken_text(fill_segments(template, self.fields, values, self.dialect))
 
     async def render(self, template: str, values: Mapping[str, str]) -> Audio:
-        """The prompt as `Audio`: with PCM when there is an engine, else text and an estimated duration."""
+        """The prompt as `Audio`: with PCM when there is an engine, else text and an estimated duration.
+
+        With a standby, a `TtsError` of the engine makes the standby speak the whole prompt, and
+        the next prompts for `STANDBY_COOLDOWN` seconds (one voice per prompt, no waiting out a
+        dead vendor's time-out on every prompt)."""
+        if self.standby is None:
+            return await self._render(template, values)
+        if self._clock() < self._engine_down_until:
+            return await self.standby.render(template, values)
+        try:
+            return await self._render(template, values)
+        except TtsError as exc:
+            assert self.engine is not None
+            log.warning("TTS engine %s failed, espeak-ng speaks instead: %s", self.engine.name, exc)
+            self._engine_down_until = self._clock() + STANDBY_COOLDOWN
+            return await self.standby.render(template, values)
+
+    async def prefetch(self, templates: Iterable[str], values: Mapping[str, str]) -> int:
+        """Synthesise every clip these prompts need for one contact ahead of the call (before
+        dialling): at the answer they are in the caches. How many clips were new; a failure is
+        logged and left for `render` (and its standby) to meet again."""
+        if self.engine is None or self._clock() < self._engine_down_until:
+            return 0
+        wanted: dict[str, AudioCache] = {}
+        for template in templates:
+            try:
+                parts = fill_segments(template, self.fields, values, self.dialect)
+            except (ValueError, KeyError):
+                continue  # a bad value fails at render time, where the interpreter reports it
+            for part in parts:
+                words = " ".join(part.text.split())
+                if _WORD.search(words):
+                    wanted.setdefault(words, self.personal_cache if part.personal else self.cache)
+        missing = {words: cache for words, cache in wanted.items() if self._key(words) not in cache}
+        try:
+            await self._clips(missing)
+        except TtsError as exc:
+            log.warning("prefetch with %s failed: %s", self.engine.name, exc)
+            return 0
+        return len(missing)
+
+    async def _render(self, template: str, values: Mapping[str, str]) -> Audio:
         parts = fill_segments(template, self.fields, values, self.dialect)
         text = _spoken_text(parts)
         if self.engine is None:

@@ -7,6 +7,8 @@ its synthesiser produces, so nothing downstream converts anything.
 |---|---|---|
 | `espeak` | `EspeakEngine` | offline default (Debian `espeak-ng`) |
 | `openai` | `OpenAISpeechEngine` | neural voices over HTTP (`/v1/audio/speech`) |
+| `vbee` | `VbeeEngine` | Vbee's Vietnamese voices (AICall's voice codes), asynchronous API |
+| `fpt` | `FptEngine` | FPT.AI's Vietnamese voices (TTS v5), asynchronous API |
 | `silent`, `tone` | `SilentEngine`, `ToneEngine` | tests, simulator, demos |
 """
 
@@ -16,14 +18,18 @@ from typing import Protocol, runtime_checkable
 
 from aicall.speech.espeak import EspeakEngine
 from aicall.speech.fakes import SilentEngine, ToneEngine
+from aicall.speech.fpt import FptEngine
 from aicall.speech.openai_speech import OpenAISpeechEngine
+from aicall.speech.vbee import VbeeEngine
 
 __all__ = [
     "EspeakEngine",
+    "FptEngine",
     "OpenAISpeechEngine",
     "SilentEngine",
     "ToneEngine",
     "TtsEngine",
+    "VbeeEngine",
     "build_engine",
 ]
 
@@ -37,8 +43,13 @@ class TtsEngine(Protocol):
         ...
 
 
-def build_engine(name: str, *, base_url: str = "", api_key: str = "") -> TtsEngine | None:
-    """The engine the settings name (`AICALL_TTS_ENGINE`); `none` means no synthesis at all."""
+def build_engine(
+    name: str, *, base_url: str = "", api_key: str = "", app_id: str = "", callback_url: str = ""
+) -> TtsEngine | None:
+    """The engine the settings name (`AICALL_TTS_ENGINE`); `none` means no synthesis at all.
+
+    For the vendors, `base_url` is their endpoint ("" for the documented one), `api_key` their
+    token or key, `app_id` Vbee's application id; missing credentials are a `ValueError`."""
     match name.strip().lower():
         case "espeak":
             return EspeakEngine()
@@ -46,6 +57,10 @@ def build_engine(name: str, *, base_url: str = "", api_key: str = "") -> TtsEngi
             if not base_url:
                 raise ValueError("the openai engine needs a base URL (AICALL_TTS_BASE_URL)")
             return OpenAISpeechEngine(base_url, api_key or None)
+        case "vbee":
+            return VbeeEngine(app_id=app_id, token=api_key, url=base_url, callback_url=callback_url)
+        case "fpt":
+            return FptEngine(api_key=api_key, url=base_url)
         case "silent":
             return SilentEngine()
         case "tone":
