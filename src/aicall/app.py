@@ -17,6 +17,7 @@ from aicall.compliance import views as compliance_views
 from aicall.config import Settings, get_settings
 from aicall.dashboard import routes as dashboard
 from aicall.db.engine import Database
+from aicall.dialer.shutdown import Shutdown
 from aicall.engine import Engine
 from aicall.hotlines import views as hotline_views
 from aicall.scenarios import views as scenario_views
@@ -31,7 +32,11 @@ from aicall.web.security_headers import SecurityHeaders
 from aicall.webhooks import views as webhook_views
 
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, db: Database | None = None, shutdown: Shutdown | None = None
+) -> FastAPI:
+    """The ASGI app. `shutdown`: the server's signals (`aicall serve`), so the engine stops
+    claiming at the first one rather than when the lifespan ends."""
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url)
     secret_key = settings.ensure_secret_key()
@@ -48,7 +53,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        engine = Engine(settings=settings, db=database, box=state.box) if settings.run_engine else None
+        engine = (
+            Engine(settings=settings, db=database, box=state.box, shutdown=shutdown)
+            if settings.run_engine
+            else None
+        )
         if engine is not None:
             await engine.start()
         try:

@@ -150,10 +150,13 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Create the demo tenant and print its keys.")] = False,
 ) -> None:
-    """Run the API (and, in embedded mode, the dialer and webhook dispatcher)."""
-    import uvicorn
+    """Run the API (and, in embedded mode, the dialer and webhook dispatcher).
 
+    SIGINT/SIGTERM: no new calls; calls in progress may finish for AICALL_SHUTDOWN_GRACE
+    seconds (a second Ctrl-C ends that at once), then the process exits."""
     from aicall.app import create_app
+    from aicall.dialer.shutdown import Shutdown
+    from aicall.web.server import serve as serve_http
 
     settings = get_settings()
     if host is not None:
@@ -174,8 +177,10 @@ def serve(
             f"Dashboard: {settings.base_url}/  (log in as {tenant.login_email} / {tenant.login_password})"
         )
     platform.db.dispose()
-    # log_config=None: uvicorn's lines go through our pipeline (format, masking) like all others.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+    shutdown = Shutdown(settings.shutdown_grace)
+    serve_http(
+        create_app(settings, shutdown=shutdown), host=settings.host, port=settings.port, shutdown=shutdown
+    )
 
 
 @app_cli.command("create")

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     dialer_tick: float = 0.5  # seconds between scheduler passes
     dialer_heartbeat: float = 2.0  # seconds between a dialer's heartbeats
     dialer_stale_after: float = 10.0  # a dialer silent this long is dead: its calls are reconciled
+    # Seconds calls in progress may go on after SIGTERM/SIGINT before they are hung up (a
+    # second signal ends it at once); docs/reliability.md, docs/deploy.md (TimeoutStopSec).
+    shutdown_grace: float = Field(default=30.0, ge=0)
     webhook_allow_private: bool = False
     # SIP: the address our user agent binds and puts in Via/Contact/SDP. A real trunk must
     # reach it: set it to this host's address on the trunk's network.

@@ -15,10 +15,12 @@ from aicall import notify
 from aicall.accounts.secrets_box import SecretBox
 from aicall.bootstrap import Platform
 from aicall.calls import retention
+from aicall.clock import utc_now
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
 from aicall.dialer.scheduler import Dialer
+from aicall.dialer.shutdown import Shutdown
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
 from aicall.observability import metrics
@@ -28,6 +30,7 @@ from aicall.scenarios import snapshot
 from aicall.speech.cache import AudioCache
 from aicall.speech.prompter import Prompter as SpeechPrompter
 from aicall.speech.selection import VoiceEngines
+from aicall.webhooks import service as webhook_service
 from aicall.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("aicall.engine")
@@ -77,11 +80,30 @@ class PrompterFactory:
         await self._voices.aclose()
 
 
+# Seconds the webhook dispatcher keeps delivering after the dialer stopped, while events are due
+# (the results of the last calls); what is left stays in the outbox for the next process.
+WEBHOOK_DRAIN = 5.0
+
+
 class Engine:
+    """The dialer and the webhook dispatcher of one process.
+
+    `shutdown` carries the process's signals: its first request starts `stop()` at once (no
+    new calls), its grace bounds how long calls in progress may go on. Without one, `stop()`
+    alone (an ASGI lifespan's end) grants `settings.shutdown_grace`."""
+
     def __init__(
-        self, *, settings: Settings, db: Database, box: SecretBox, dialer: bool = True, webhooks: bool = True
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        box: SecretBox,
+        dialer: bool = True,
+        webhooks: bool = True,
+        shutdown: Shutdown | None = None,
     ) -> None:
         self.settings = settings
+        self.shutdown = shutdown or Shutdown(settings.shutdown_grace)
         self.db = db
         self.box = box
         self.dialer: Dialer | None = None
@@ -106,14 +128,24 @@ class Engine:
                 stale_after=settings.dialer_stale_after,
             )
         self._stop = asyncio.Event()
+        self._stopping: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        self.shutdown.attach(asyncio.get_running_loop())
         if self.dialer:
             await self.dialer.start()
         if self.dispatcher:
             self._dispatch_task = asyncio.create_task(self.dispatcher.run(self._stop), name="webhooks")
         self._sweep_task = asyncio.create_task(self._sweep_recordings(), name="recording-retention")
+        self._watch_task = asyncio.create_task(self._stop_when_asked(), name="engine-shutdown")
         log.info("engine started")
+
+    async def _stop_when_asked(self) -> None:
+        # The first signal stops claiming now, not when the HTTP server has drained its
+        # connections and ends the lifespan (uvicorn does that after them).
+        await self.shutdown.requested.wait()
+        await self.stop()
 
     async def _sweep_recordings(self, every: float = 3600.0) -> None:
         directory = Path(self.settings.data_dir) / "recordings"
@@ -127,10 +159,21 @@ class Engine:
                 await asyncio.wait_for(self._stop.wait(), timeout=every)
 
     async def stop(self) -> None:
+        """Stop gracefully (see `Shutdown`); a second call waits for the first to finish."""
+        if self._stopping is None:
+            self._stopping = asyncio.create_task(self._stop_all(), name="engine-stop")
+        # Shielded: a caller cancelled (uvicorn's lifespan) must not cut the stop half-way.
+        await asyncio.shield(self._stopping)
+        if self._watch_task is not None and self._watch_task is not asyncio.current_task():
+            self._watch_task.cancel()
+
+    async def _stop_all(self) -> None:
         if self.dialer:
-            await self.dialer.stop()
+            await self.dialer.stop(grace=self.shutdown.grace, cut_short=self.shutdown.cut_short)
         if self._prompters:
             await self._prompters.aclose()
+        if self.dispatcher and not self.shutdown.cut_short.is_set():
+            await self._deliver_due(WEBHOOK_DRAIN)
         # After the dialer: the events of its last results still go out (or stay queued).
         self._stop.set()
         if self._dispatch_task:
@@ -141,19 +184,40 @@ class Engine:
             await self.dispatcher.aclose()
         log.info("engine stopped")
 
+    async def _deliver_due(self, timeout: float) -> None:
+        """Let the dispatcher deliver the events due now (those of the last results), for up to
+        `timeout` seconds. An event whose delivery failed is due later: it does not hold us."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline and not self.shutdown.cut_short.is_set():
+            try:
+                due = await asyncio.to_thread(self._due_events)
+            except Exception:
+                log.exception("cannot count the webhook events due; not waiting for them")
+                return
+            if not due:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.shutdown.cut_short.wait(), timeout=0.2)
+
+    def _due_events(self) -> int:
+        with self.db.reading() as session:
+            return webhook_service.due_now(session=session, now=utc_now())
+
 
 async def run_worker(platform: Platform) -> None:
-    """`aicall worker`: the engine alone, until SIGINT or SIGTERM."""
-    engine = Engine(settings=platform.settings, db=platform.db, box=platform.box)
-    stop = asyncio.Event()
+    """`aicall worker`: the engine alone, until SIGINT or SIGTERM (a second one cuts the
+    shutdown's grace short)."""
+    shutdown = Shutdown(platform.settings.shutdown_grace)
+    engine = Engine(settings=platform.settings, db=platform.db, box=platform.box, shutdown=shutdown)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, shutdown.signal)
     await engine.start()
     if platform.settings.metrics_port:
         metrics.serve(platform.settings.metrics_port, host=platform.settings.host)
     worker_id = engine.dialer.worker_id if engine.dialer else None
     slog.info("worker started", worker_id=worker_id)
-    await stop.wait()
+    await shutdown.requested.wait()
     await engine.stop()
     slog.info("worker stopped", worker_id=worker_id)

@@ -24,3 +24,7 @@ class EndReason(StrEnum):
     TRANSFERRED = "transferred"  # handed to a person
     DEAD_MEDIA = "dead_media"  # no RTP from the far end for too long
     ERROR = "error"  # a fault on our side
+    # The platform stopped (SIGTERM/SIGINT) and its grace ran out: we hung up (BYE). Set on an
+    # attempt still ringing then too (outcome `failed`). Not the crash rule: the call's real
+    # connected time is known and charged (docs/reliability.md).
+    SHUTDOWN = "shutdown"

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, cast
 
-from aicall.calls.outcomes import CallOutcome
+from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.clock import Clock, utc_now
 from aicall.dialer.jobs import CallJob, CallResult
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.runner import run_script
 from aicall.interpreter.script import Script
+from aicall.interpreter.trace import CallTrace
 from aicall.media import Audio
 from aicall.speech.errors import TtsError
-from aicall.telephony.session import CallSession, DialRequest, TelephonyBackend
+from aicall.telephony.session import CallSession, DialRequest, DialResult, TelephonyBackend
 
 log = logging.getLogger("aicall.dialer")
+SHUTDOWN_WHILE_RINGING = "the platform stopped while the call was ringing (grace over); not charged"
 
 
 async def place_call(
@@ -26,7 +29,10 @@ async def place_call(
     backend: TelephonyBackend,
     prompter_for: Callable[[Script, bool], Prompter],
     clock: Clock = utc_now,
+    interrupt: asyncio.Event | None = None,
 ) -> CallResult:
+    """Dial, run the script, hang up. `interrupt` set (a shutdown's grace is over) abandons a
+    ringing dial (CANCEL) or hangs up a live call (BYE), which ends with `EndReason.SHUTDOWN`."""
     request = DialRequest(
         call_id=job.attempt_id,
         to_number=job.phone,
@@ -38,7 +44,7 @@ async def place_call(
     )
     started = clock()
     try:
-        dial = await backend.originate(request)
+        dial = await _originate(backend, request, interrupt)
     except Exception as exc:  # a backend fault is this call's failure, never the dialer's
         log.exception(
             "originate failed", extra={"attempt_id": job.attempt_id, "campaign_id": job.campaign_id}
@@ -49,6 +55,15 @@ async def place_call(
             started_at=started,
             ended_at=clock(),
             error=f"{type(exc).__name__}: {exc}",
+        )
+    if dial is None:
+        return CallResult(
+            job,
+            CallOutcome.FAILED,
+            started_at=started,
+            ended_at=clock(),
+            error=SHUTDOWN_WHILE_RINGING,
+            end_reason=EndReason.SHUTDOWN,
         )
     result = CallResult(
         job,
@@ -70,13 +85,14 @@ async def place_call(
         # The simulator keeps its own (scaled) call clock; use it so step times match the call.
         call_clock = getattr(session, "now", clock)
         timed = _FirstAudio(session)
-        result.trace = await run_script(
+        script = run_script(
             job.script,
             cast(CallSession, timed),
             values=job.tags,
             prompter=_prompter(job, job.script, prompter_for),
             clock=call_clock,
         )
+        result.trace = await _until_interrupted(script, session, interrupt)
         result.extra["first_audio_seconds"] = timed.seconds
     result.ended_at = session.ended_at or clock()
     result.recording_path = session.recording_path
@@ -100,6 +116,52 @@ class _FirstAudio:
         if self.seconds is None:
             self.seconds = time.monotonic() - self._answered
         return await self._session.play(audio, barge_in=barge_in)
+
+
+async def _originate(
+    backend: TelephonyBackend, request: DialRequest, interrupt: asyncio.Event | None
+) -> DialResult | None:
+    """The dial's result, or None when `interrupt` came first: the dial is cancelled (a SIP
+    backend sends CANCEL). A dial that ends anyway meanwhile keeps its result."""
+    if interrupt is None:
+        return await backend.originate(request)
+    dialing = asyncio.ensure_future(backend.originate(request))
+    waiting = asyncio.ensure_future(interrupt.wait())
+    try:
+        done, _ = await asyncio.wait({dialing, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if dialing not in done:
+            dialing.cancel()
+            await asyncio.wait({dialing})  # let it send its CANCEL; its own error is not ours
+            if dialing.cancelled() or dialing.exception() is not None:
+                return None
+        return dialing.result()
+    finally:
+        waiting.cancel()
+        dialing.cancel()  # our own task cancelled: the dial goes with it (no-op once done)
+
+
+async def _until_interrupted(
+    script: Coroutine[Any, Any, CallTrace], session: CallSession, interrupt: asyncio.Event | None
+) -> CallTrace:
+    """Run the script; if `interrupt` is set first, hang up: the interpreter meets the end of
+    the call as it meets a callee's hang-up, and returns its trace, marked `SHUTDOWN`."""
+    if interrupt is None:
+        return await script
+    running = asyncio.ensure_future(script)
+    waiting = asyncio.ensure_future(interrupt.wait())
+    try:
+        done, _ = await asyncio.wait({running, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if running in done:
+            return running.result()
+        cut = not session.ended
+        await session.hangup()
+        trace = await running
+        if cut:
+            trace.end_reason = EndReason.SHUTDOWN
+        return trace
+    finally:
+        waiting.cancel()
+        running.cancel()  # our own task cancelled: the interpreter hangs up and unwinds
 
 
 def _prompter(job: CallJob, script: Script, prompter_for: Callable[[Script, bool], Prompter]) -> Prompter:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aicall.calls.outcomes import CallOutcome
+from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.campaigns.settings import CampaignSettings
 from aicall.interpreter.script import Script
 from aicall.interpreter.trace import CallTrace
@@ -45,6 +45,8 @@ class CallResult:
     trace: CallTrace | None = None
     recording_path: str | None = None
     error: str | None = None
+    # Why the call ended when the trace does not say (an attempt cut while still ringing).
+    end_reason: EndReason | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -14,7 +14,7 @@ from aicall.accounts import billing, ledger
 from aicall.accounts.models import Application
 from aicall.calls import events
 from aicall.calls.models import AttemptStatus, CallAttempt
-from aicall.calls.outcomes import CallOutcome
+from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.campaigns import lifecycle
 from aicall.campaigns.models import (
     CLOSED_CAMPAIGN_STATUSES,
@@ -109,7 +109,8 @@ def _record_one(
     billable = 0
     if result.outcome is CallOutcome.ANSWERED:
         billable = billing.billable_seconds(attempt.duration, job.billing_increment)
-    elif job.charge_unanswered:
+    elif job.charge_unanswered and result.end_reason is not EndReason.SHUTDOWN:
+        # A ring we cut short by stopping is our doing, not a dial the customer pays for.
         billable = max(1, job.billing_increment)
     attempt.billable_seconds = billable
     attempt.cost = (
@@ -151,6 +152,8 @@ def _fill_attempt(attempt: CallAttempt, result: CallResult) -> None:
         attempt.end_reason = trace["end_reason"]
         if trace["error"] and not attempt.error:
             attempt.error = trace["error"]
+    if result.end_reason is not None:
+        attempt.end_reason = result.end_reason.value
 
 
 def _advance_contact(

@@ -12,6 +12,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from aicall.accounts.secrets_box import SecretBox
 from aicall.calls.outcomes import CallOutcome
@@ -40,6 +41,9 @@ RESULT_BATCH = 200
 # token or two, so the dialer ran ~100 passes a second of a few queries each (one CPU core at
 # 200 calls/s on SQLite). Wakes within this interval are merged into one pass.
 MIN_PASS_INTERVAL = 0.05
+# Seconds a call has to end once hung up for a shutdown (BYE sent, script unwound); past it the
+# task is cancelled and the crash rule applies.
+HANG_UP_WAIT = 5.0
 
 
 class Dialer:
@@ -78,7 +82,9 @@ class Dialer:
         self._results: asyncio.Queue[CallResult] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._loop_task: asyncio.Task[None] | None = None
-        self._stop = asyncio.Event()
+        self._stop = asyncio.Event()  # no more claims
+        self._hang_up_now = asyncio.Event()  # a shutdown's grace is over: end live calls
+        self._stopped = asyncio.Event()  # calls over, results stored
         self._wake = asyncio.Event()
         self._live_workers = 1
         self._rng = random.Random()
@@ -95,20 +101,29 @@ class Dialer:
         self._loop_task = asyncio.create_task(self._run(), name="dialer")
         self._beat_task = asyncio.create_task(self._beat(), name="dialer-heartbeat")
 
-    async def stop(self, *, grace: float = 5.0) -> None:
-        """Stop claiming; let calls in flight finish for `grace` seconds, then hang them up."""
+    async def stop(self, *, grace: float = 5.0, cut_short: asyncio.Event | None = None) -> None:
+        """Stop claiming; let calls in progress end by themselves for up to `grace` seconds (or
+        until `cut_short` is set), then hang up those still live: they are recorded with the end
+        reason `shutdown` and their connected time. Results are stored before the dialer leaves;
+        the heartbeat goes on meanwhile, so no other dialer takes the calls for a crash's."""
         self._stop.set()
         self._wake.set()
         if self._loop_task:
             await self._loop_task
-        if self._beat_task:
-            await self._beat_task
         if self._calls:
-            _done, pending = await asyncio.wait(self._calls, timeout=grace)
+            slog.info("waiting for calls in progress", calls=len(self._calls), grace_seconds=grace)
+            await self._wait_for_calls(grace, cut_short)
+        if self._calls:
+            slog.warning("hanging up calls still live (shutdown)", calls=len(self._calls))
+            self._hang_up_now.set()
+            _done, pending = await asyncio.wait(set(self._calls), timeout=HANG_UP_WAIT)
             for task in pending:
-                task.cancel()
+                task.cancel()  # would not end when hung up: the crash rule (recovery) settles it
             await asyncio.gather(*pending, return_exceptions=True)
         await self._flush_results()
+        self._stopped.set()
+        if self._beat_task:
+            await self._beat_task
         if self._writer:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
@@ -117,15 +132,31 @@ class Dialer:
         # (cancelled above) are orphans to reconcile.
         await asyncio.to_thread(self._leave)
 
+    async def _wait_for_calls(self, grace: float, cut_short: asyncio.Event | None) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        cut = asyncio.ensure_future(cut_short.wait()) if cut_short is not None else None
+        try:
+            while self._calls and (cut is None or not cut.done()):
+                left = deadline - loop.time()
+                if left <= 0:
+                    return
+                waiters: set[asyncio.Future[Any]] = {*self._calls, *([cut] if cut else [])}
+                await asyncio.wait(waiters, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if cut is not None:
+                cut.cancel()
+
     def wake(self) -> None:
         self._wake.set()
 
     async def _beat(self) -> None:
-        # Its own task: a slow pass must never make this dialer look dead to the others.
-        while not self._stop.is_set():
+        # Its own task: a slow pass must never make this dialer look dead to the others. It
+        # beats until the last result is stored, through a shutdown's grace.
+        while not self._stopped.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.heartbeat_every)
-            if self._stop.is_set():
+                await asyncio.wait_for(self._stopped.wait(), timeout=self.heartbeat_every)
+            if self._stopped.is_set():
                 return
             try:
                 await asyncio.to_thread(self._heartbeat_and_recover)
@@ -249,9 +280,15 @@ class Dialer:
         )
         try:
             backend = await self.router.for_trunk(job.trunk)
-            result = await place_call(job, backend=backend, prompter_for=self.prompter_for, clock=self.clock)
+            result = await place_call(
+                job,
+                backend=backend,
+                prompter_for=self.prompter_for,
+                clock=self.clock,
+                interrupt=self._hang_up_now,
+            )
         except asyncio.CancelledError:
-            raise  # shutdown: the attempt is reconciled by the recovery rule
+            raise  # a call that would not end when hung up: the recovery rule reconciles it
         except Exception as exc:
             log.exception("call task failed", extra={"attempt_id": job.attempt_id})
             now = self.clock()

@@ -117,7 +117,9 @@ class Attempt(_Model):
     keys_pressed: str = Field(description="every key pressed during the call, in order")
     end_reason: str | None = Field(
         description="why an answered call ended: completed | remote_hangup | max_duration | "
-        "transferred | dead_media | error; null when not answered"
+        "transferred | dead_media | error | shutdown (the platform stopped and its grace ran out: "
+        "we hung up; also on an attempt still ringing then, with outcome failed); null when not "
+        "answered otherwise"
     )
     path: list[PathStep] = Field(description="the steps taken through the scenario")
     recording_url: str | None = Field(description="where the recording can be fetched, when recorded")

@@ -169,6 +169,18 @@ def backlog(*, session: Session, now: datetime) -> tuple[int, float]:
     return int(count), max(0.0, age)
 
 
+def due_now(*, session: Session, now: datetime) -> int:
+    """Pending events due at `now` and not leased (a delivery in flight is not counted)."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                WebhookEvent.status == EventStatus.PENDING.value, WebhookEvent.next_attempt_at <= now
+            )
+        )
+        or 0
+    )
+
+
 def list_events(
     *,
     session: Session,

@@ -22,10 +22,18 @@ class VirtualTimeline:
     def __init__(self, *, start: datetime, scale: float) -> None:
         self.start = start
         self.scale = scale
-        self.elapsed = 0.0  # call seconds since dialling began
+        self.elapsed = 0.0  # call seconds since dialling began, up to the wait in progress
+        self._waiting_since: float | None = None  # loop time a cuttable wait began
+        self._waiting_for = 0.0  # its length in call seconds
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=self.elapsed)
+        """The call's time, the part of a wait in progress included: a hang-up from our side
+        in the middle of a prompt ends the call then, not when the prompt began."""
+        seconds = self.elapsed
+        if self._waiting_since is not None and self.scale > 0:
+            waited = (asyncio.get_running_loop().time() - self._waiting_since) / self.scale
+            seconds += min(waited, self._waiting_for)
+        return self.start + timedelta(seconds=seconds)
 
     async def sleep(self, seconds: float, *, wake: asyncio.Event | None = None) -> None:
         """Let `seconds` of call time pass; `wake` being set cuts the wait short (our hang-up)."""
@@ -37,7 +45,8 @@ class VirtualTimeline:
             self.elapsed += seconds
             return
         loop = asyncio.get_running_loop()
-        began = loop.time()
+        began = self._waiting_since = loop.time()
+        self._waiting_for = seconds
         try:
             async with asyncio.timeout(real):
                 await wake.wait()
@@ -45,3 +54,5 @@ class VirtualTimeline:
             self.elapsed += seconds
         else:
             self.elapsed += min(seconds, (loop.time() - began) / self.scale)
+        finally:
+            self._waiting_since = None
