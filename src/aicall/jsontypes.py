@@ -31,8 +31,9 @@ def check_json_type(annotation: Any, value: Any) -> None:
             raise ValueError("must be a number, not true or false")
     elif value is not None and kinds == {bool}:
         raise ValueError("must be true or false")
-    elif value is not None and not isinstance(value, str) and kinds <= _TIMES:
+    elif value is not None and not isinstance(value, str | date | time) and kinds <= _TIMES:
         # JSON has no dates: they come as text. A number would be read as seconds since 1970.
+        # (Date and time objects are our own code's: defaults, settings read back.)
         raise ValueError("must be a date or time written as text (ISO 8601)")
 
 

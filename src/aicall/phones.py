@@ -16,6 +16,8 @@ _ALLOWED = re.compile(r"^\+?[0-9 .\-()/]+$")
 _ALLOWED_CHAR = re.compile(r"[0-9+ .\-()/]")
 _SEPARATORS = re.compile(r"[ .\-()/]")
 MAX_RAW_LENGTH = 32
+# A number sent as a JSON integer has at most E.164's 15 digits (ITU-T E.164 §6.1).
+MAX_PHONE_INTEGER = 10**15 - 1
 # Nearly every number in a Vietnamese list is `0` or `+84` followed by a 9- or 10-digit national
 # number not starting with 0. For those, phonenumbers.parse (two thirds of the cost of a number,
 # the largest cost of an import) can only return country code 84 and those digits: the national
@@ -46,6 +48,8 @@ def normalise(raw: object, region: str = "VN") -> str:
     if isinstance(raw, bool) or raw is None:
         raise PhoneError("phone_number is required" if raw is None else "phone_number must be a string")
     if isinstance(raw, int):
+        if not 0 <= raw <= MAX_PHONE_INTEGER:
+            raise PhoneError("phone_number is too long" if raw > 0 else "phone_number must not be negative")
         raw = str(raw)
     if not isinstance(raw, str):
         raise PhoneError("phone_number must be a string")

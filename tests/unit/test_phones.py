@@ -46,3 +46,11 @@ def test_pasted_forms_of_a_number_normalise_like_the_typed_one(raw: str) -> None
 def test_a_number_still_invalid_after_cleaning_is_refused_saying_why(raw: str, reason: str) -> None:
     with pytest.raises(PhoneError, match=re.escape(reason)):
         normalise(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"), [(10**15, "too long"), (-987654321, "negative"), (2**70, "too long")]
+)
+def test_a_number_sent_as_a_json_integer_has_at_most_fifteen_digits(raw: int, reason: str) -> None:
+    with pytest.raises(PhoneError, match=reason):
+        normalise(raw)

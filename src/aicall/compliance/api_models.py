@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from aicall.compliance.rules import AuditType, DncSource
+from aicall.phones import MAX_PHONE_INTEGER
 
 __all__ = [
     "AuditEntryRead",
@@ -27,7 +28,7 @@ class DncCreate(BaseModel):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    phone_numbers: list[str | int] = Field(
+    phone_numbers: list[str | Annotated[int, Field(ge=0, le=MAX_PHONE_INTEGER)]] = Field(
         min_length=1,
         max_length=MAX_NUMBERS_PER_REQUEST,
         description="numbers as people write them (0987654321, +84 98 765 4321); stored in E.164",

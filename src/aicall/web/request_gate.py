@@ -6,6 +6,8 @@ Pure ASGI, after the body limit (`web/body_limit.py`) and before routing and aut
   parameter, a form field or anywhere in a JSON body: 400 naming the field, before any write.
 * JSON nested deeper than `MAX_JSON_DEPTH`: 400. Python's parser recurses, and so do pydantic
   and the encoder; a body of a thousand `[` raised RecursionError (500).
+* `NaN`, `Infinity`, `-Infinity`: Python's parser reads them, JSON has no such numbers
+  (RFC 8259 §6) and no field takes one: 400 naming the field.
 * On the public API, which takes JSON only, a body whose `Content-Type` says it is something
   else: 415 (RFC 9110 §15.5.16). A missing Content-Type is read as JSON, as the seed's
   clients expect. Contact files (multipart uploads) are the one exception.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from email.message import Message as MimeMessage
 from itertools import accumulate
 from typing import Any
@@ -47,6 +49,8 @@ _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 # characters are invalid, and UTF-8 has no surrogates); a body without these is decoded no
 # further here.
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# Python's extensions to JSON's numbers, looked for outside strings.
+_NOT_A_NUMBER = re.compile(rb"NaN|Infinity")
 
 
 class UnsupportedMediaType(ApiError):
@@ -148,23 +152,49 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 def _check_json(body: bytes) -> None:
-    if _depth(body) > MAX_JSON_DEPTH:
+    outside_strings = _JSON_STRING.sub(b"", body)
+    if _depth(outside_strings) > MAX_JSON_DEPTH:
         raise ValidationFailed(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
-    if not _SUSPECT_ESCAPE.search(body):
+    not_numbers = _NOT_A_NUMBER.search(outside_strings) is not None
+    if not not_numbers and not _SUSPECT_ESCAPE.search(body):
         return
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_Constant)
     except ValueError:
         return  # malformed: the route's parser says where
+    if not_numbers:
+        for where, item in _leaves(value):
+            if isinstance(item, _Constant):
+                raise ValidationFailed(f"{item.text} is not a JSON number (RFC 8259 §6)", field=_name(where))
     found = first_unstorable(value)
     if found is not None:
         where, reason = found
         raise ValidationFailed(reason, field=_name(where))
 
 
-def _depth(body: bytes) -> int:
-    """How deep the arrays and objects of a JSON text nest, counted without parsing it."""
-    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+class _Constant:
+    """`NaN` or `Infinity` where the parser met it, so the field can be named."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _leaves(value: Any) -> Iterator[tuple[FieldPath, Any]]:
+    stack: list[tuple[FieldPath, Any]] = [((), value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(((*where, key), child) for key, child in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend(((*where, index), child) for index, child in reversed(list(enumerate(item))))
+        else:
+            yield where, item
+
+
+def _depth(outside_strings: bytes) -> int:
+    """How deep the arrays and objects of a JSON text (its strings removed) nest, counted
+    without parsing it."""
+    brackets = outside_strings.translate(None, _NOT_BRACKETS)
     if len(brackets) <= MAX_JSON_DEPTH:
         return len(brackets)  # cannot nest deeper than it has brackets
     return max(accumulate(_STEP[b] for b in brackets))
