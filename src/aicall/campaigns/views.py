@@ -108,7 +108,24 @@ async def add_contacts(
 
 # CampaignCreate and CampaignUpdate take `settings` as a dict that campaigns.settings validates
 # field by field; the document shows CampaignIn and CampaignChange, with the settings typed.
-@router.post("/campaigns", summary="Create a campaign", **answers(Envelope[CampaignRead]), **body(CampaignIn))
+@router.post(
+    "/campaigns",
+    summary="Create a campaign",
+    **answers(Envelope[CampaignRead]),
+    **body(
+        CampaignIn,
+        examples={
+            "office hours, weekdays": {
+                "name": "Nhắc nợ tháng 2",
+                "scenarioId": "65252610c41c5b7fbb84e6d3",
+                "settings": {
+                    "days": ["mon", "tue", "wed", "thu", "fri"],
+                    "hours": [{"start": "08:00", "end": "20:00"}],
+                },
+            }
+        },
+    ),
+)
 def create_campaign(state: StateDep, app: CurrentApp, body: CampaignCreate) -> dict[str, Any]:
     with state.db.transaction() as session:
         campaign = campaign_service.create_from_api(
@@ -160,7 +177,7 @@ def get_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str
     "/campaigns/{campaign_id}",
     summary="Update a campaign's name, scenario or settings",
     **answers(Envelope[CampaignRead], 404, 409),
-    **body(CampaignChange),
+    **body(CampaignChange, examples={"ten calls at once": {"settings": {"max_concurrent": 10}}}),
 )
 def update_campaign(
     state: StateDep, app: CurrentApp, campaign_id: str, body: CampaignUpdate

@@ -25,6 +25,12 @@ class _Body(JsonModel):
 
 
 class PoolCreate(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"key": "POOL_HN", "numbers": ["02473001234"], "perNumberConcurrency": 10}]
+        }
+    )
+
     key: str = Field(min_length=1, max_length=100)
     numbers: list[str] = Field(min_length=1, max_length=1000)
     trunk_id: str | None = None
@@ -32,6 +38,14 @@ class PoolCreate(_Body):
 
 
 class TrunkCreate(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "carrier", "host": "sip.example.net", "transport": "udp", "username": "hn01"}
+            ]
+        }
+    )
+
     host: str = Field(min_length=1, max_length=253)  # the longest DNS name
     port: int = Field(default=5060, ge=1, le=65535)
     transport: str = Field(default="udp", json_schema_extra={"enum": ["udp", "tcp"]})

@@ -67,6 +67,14 @@ DEFAULT_ACTIONS_LIMIT = 200
 MAX_ACTIONS_LIMIT = 200
 # `?fields=`: names of scenario fields, snake_case or camelCase, comma separated.
 FIELDS_PATTERN = "^(" + "|".join(SCENARIO_FIELDS) + ")(,(" + "|".join(SCENARIO_FIELDS) + "))*$"
+ACTION_EXAMPLE = {
+    "scenarioId": "65252610c41c5b7fbb84e6d3",
+    "label": "confirm",
+    "type": "INTERACTIVE_MENU",
+    "contentType": "TEXT",
+    "contentText": "Chào {{danh_xung}} {{ho_ten}}, khoản nợ {{so_tien}}. Bấm 1 để xác nhận.",
+    "responseSetting": {"responseType": "KEYPAD", "timeout": 8},
+}
 SCENARIO_EXAMPLE = {
     "name": "Nhắc nợ",
     "ttsConfig": {"voiceCode": "hn_female_ngochuyen_full_48k-fhg"},
@@ -213,7 +221,12 @@ async def get_scenario(state: StateDep, app: CurrentApp, scenario_id: str) -> di
     "/scenarios/{scenario_id}",
     summary="Change the fields named; the others stay",
     **answers(Envelope[ScenarioRead], 404, 409),
-    **body(ScenarioUpdate),
+    **body(
+        ScenarioUpdate,
+        examples={
+            "rename, read numbers the southern way": {"name": "Nhắc nợ (miền Nam)", "dialect": "south"}
+        },
+    ),
 )
 async def update_scenario(
     state: StateDep, app: CurrentApp, scenario_id: str, payload: JsonBody
@@ -267,7 +280,11 @@ async def submit_scenario(state: StateDep, app: CurrentApp, scenario_id: str) ->
     description="The contacts join the scenario's default campaign (made when there is none) "
     "and it is started or resumed.",
     **answers(Envelope[ResumeResult], 404, 409),
-    **body(ScenarioResume, parameters=[IDEMPOTENCY_KEY]),
+    **body(
+        ScenarioResume,
+        examples={"one contact": {"contacts": [{"phone_number": "0987654321", "ho_ten": "David Thiêm"}]}},
+        parameters=[IDEMPOTENCY_KEY],
+    ),
 )
 async def resume_scenario(
     state: StateDep,
@@ -295,7 +312,15 @@ async def resume_scenario(
     "/scenarios/{scenario_id}/preview",
     summary="The words and audio of one action for given values",
     **answers(Envelope[PreviewRead], 404),
-    **body(PreviewRequest),
+    **body(
+        PreviewRequest,
+        examples={
+            "a menu with values": {
+                "actionId": "65252610c41c5b7fbb84e6d5",
+                "values": {"ho_ten": "Lan", "so_tien": 1500000},
+            }
+        },
+    ),
 )
 async def preview_action(
     state: StateDep, app: CurrentApp, scenario_id: str, payload: JsonBody
@@ -392,7 +417,7 @@ async def get_action(state: StateDep, app: CurrentApp, action_id: str) -> dict[s
     "/scenario-actions",
     summary="Create an action",
     **answers(Envelope[ActionRead], 404, 409),
-    **body(ActionCreate),
+    **body(ActionCreate, examples={"a keypad menu": ACTION_EXAMPLE}),
 )
 async def create_action(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
     data = parse(ActionCreate, payload)
@@ -408,7 +433,14 @@ async def create_action(state: StateDep, app: CurrentApp, payload: JsonBody) -> 
     "/scenario-actions/{action_id}",
     summary="Change the fields named; `responses` replaces the list",
     **answers(Envelope[ActionRead], 404, 409),
-    **body(ActionUpdate),
+    **body(
+        ActionUpdate,
+        examples={
+            "key 1 leads to another action": {
+                "responses": [{"keyPadMatch": "1", "nextActionId": "65252610c41c5b7fbb84e6d6"}]
+            }
+        },
+    ),
 )
 async def update_action(
     state: StateDep, app: CurrentApp, action_id: str, payload: JsonBody

@@ -66,7 +66,16 @@ async def read_settings(state: StateDep, app: CurrentApp) -> dict[str, Any]:
     "/webhooks",
     summary="Update the webhook URL and/or event types (fields left out are kept)",
     **answers(Envelope[WebhookSettingsRead]),
-    **body(WebhookSettingsUpdate),
+    **body(
+        WebhookSettingsUpdate,
+        examples={
+            "results of calls only": {
+                "webhookUrl": "https://example.com/hooks/aicall",
+                "webhookEvents": ["call.attempt.finished", "contact.finished"],
+            },
+            "webhooks off": {"webhookUrl": None},
+        },
+    ),
 )
 async def update_settings(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
     data = parse(WebhookSettingsUpdate, payload)
@@ -205,7 +214,10 @@ async def replay_event(state: StateDep, app: CurrentApp, event_id: str) -> dict[
     "/webhooks/events/replay-failed",
     summary="Send again every failed event created since a time",
     **answers(Envelope[Replayed]),
-    **body(ReplayFailedRequest),
+    **body(
+        ReplayFailedRequest,
+        examples={"since a day": {"since": "2024-02-01T00:00:00Z", "eventType": "contact.finished"}},
+    ),
 )
 async def replay_failed(state: StateDep, app: CurrentApp, payload: JsonBody) -> dict[str, Any]:
     data = parse(ReplayFailedRequest, payload)
