@@ -14,6 +14,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from pydantic.alias_generators import to_camel
 
+from aicall.campaigns import defaults
 from aicall.campaigns.models import CampaignStatus, ContactStatus
 from aicall.campaigns.waiting import WaitingReason
 from aicall.storable import MAX_EXACT_INTEGER
@@ -136,7 +137,10 @@ class SettingsRead(BaseModel):
     hotline_selection: Literal["RANDOM", "ROUND_ROBIN", "LEAST_BUSY"]
     retry: dict[str, RetryRuleRead] = Field(description="by outcome: busy, no_answer, failed, ...")
     record: bool
-    complete_when_done: bool
+    complete_when_done: bool = Field(
+        description="complete by itself once every contact is final and quiet_period has passed"
+    )
+    quiet_period: int = Field(description="seconds with nothing to call before complete_when_done completes")
 
 
 class HourRangeIn(BaseModel):
@@ -184,7 +188,12 @@ class SettingsIn(BaseModel):
         default_factory=dict, description="by outcome"
     )
     record: bool = False
-    complete_when_done: bool = False
+    complete_when_done: bool = Field(
+        default=False,
+        description="true: complete by itself once every contact is final and quiet_period has passed; "
+        "false: stay open for new contacts",
+    )
+    quiet_period: int = Field(default=defaults.QUIET_PERIOD, ge=0, le=7 * 86400, description="seconds")
 
 
 class _Body(BaseModel):

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_CONCURRENT",
     "MAX_DURATION",
     "POOL_HOTLINE_KEY",
+    "QUIET_PERIOD",
     "RECORD",
     "RE_CALL",
     "RE_CALL_DELAY_MINUTES",
@@ -53,7 +54,13 @@ ALLOW_DUPLICATE_PHONE: Final = False
 POOL_HOTLINE_KEY: Final = "POOL_SYSTEM"  # the shared pool of caller numbers (CONTRACT §3)
 CALL_ROUTING: Final = "RANDOM"  # how a caller number is picked: RANDOM, ROUND_ROBIN, LEAST_BUSY
 RECORD: Final = False
+# A running campaign whose contacts are all final stays open for more (AICall customers push
+# contacts over days through the API, and a completed campaign refuses them: completing by
+# default would close it between two pushes). `complete_when_done` asks for completion; it comes
+# once nothing has changed for QUIET_PERIOD seconds, so a list pushed in several requests, or a
+# request re-sent after an error, does not find the campaign closed half way.
 COMPLETE_WHEN_DONE: Final = False
+QUIET_PERIOD: Final = 600  # seconds
 
 # Re-calls, in the contract's shape (see the module docstring for why 30 minutes for all).
 RE_CALL_TIMES: Final = 2  # re-calls after the first attempt

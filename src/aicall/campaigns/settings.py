@@ -91,7 +91,10 @@ class CampaignSettings(_Model):
     hotline_selection: Literal["RANDOM", "ROUND_ROBIN", "LEAST_BUSY"] = defaults.CALL_ROUTING
     retry: dict[str, RetryRule] = Field(default_factory=_default_retry)
     record: bool = defaults.RECORD
-    complete_when_done: bool = defaults.COMPLETE_WHEN_DONE  # complete once no contact is left to call
+    # Complete once every contact is final and nothing has changed for `quiet_period` seconds
+    # (the dialer's pass, dialer.claims); false: stay open for new contacts (defaults says why).
+    complete_when_done: bool = defaults.COMPLETE_WHEN_DONE
+    quiet_period: int = Field(default=defaults.QUIET_PERIOD, ge=0, le=7 * 86400)  # seconds
 
     @field_validator("timezone")
     @classmethod
@@ -175,6 +178,32 @@ def from_call_config(call_config: dict[str, Any] | None) -> dict[str, Any]:
 def effective(
     overrides: dict[str, Any] | None, call_config: dict[str, Any] | None = None
 ) -> CampaignSettings:
-    """Validated settings of a campaign: its overrides on top of its scenario's defaults."""
-    merged = {**from_call_config(call_config), **(overrides or {})}
-    return CampaignSettings.model_validate(merged)
+    """Validated settings of a campaign: its overrides on top of its scenario's defaults.
+
+    `retry` is merged by outcome, and each outcome's rule by field: a campaign that sets
+    `retry.busy.max_attempts` changes busy's re-calls and nothing else (it replaced the
+    scenario's whole map once, so every other outcome silently stopped being re-called).
+    """
+    base = from_call_config(call_config)
+    own = dict(overrides or {})
+    if isinstance(own.get("retry"), dict):
+        inherited = base.get("retry") or {
+            outcome: rule.model_dump() for outcome, rule in _default_retry().items()
+        }
+        own["retry"] = _merge_retry(inherited, own["retry"])
+    return CampaignSettings.model_validate({**base, **own})
+
+
+_RULE_FIELDS = {field.alias or name: name for name, field in RetryRule.model_fields.items()}
+
+
+def _merge_retry(inherited: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    merged = {outcome: dict(rule) for outcome, rule in inherited.items()}
+    for outcome, rule in own.items():
+        if isinstance(rule, dict) and isinstance(merged.get(outcome), dict):
+            # camelCase or snake_case, as the campaign wrote it; anything else is left for
+            # validation to name.
+            merged[outcome] |= {_RULE_FIELDS.get(key, key): value for key, value in rule.items()}
+        else:
+            merged[outcome] = rule
+    return merged

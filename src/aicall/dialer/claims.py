@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
@@ -279,10 +279,36 @@ def _pick_line(free: dict[str, int], selection: str, rng: random.Random) -> str:
 
 
 def complete_if_over(session: Session, view: CampaignView, now: datetime, outcome: ClaimOutcome) -> bool:
-    """Complete a campaign whose end date has passed: what is left to call is cancelled."""
-    if not window.is_over(view.settings, now):
+    """Complete a campaign whose end date has passed, or one set to `complete_when_done` whose
+    contacts are all final and have been for `quiet_period` seconds: what is left to call is
+    cancelled."""
+    if window.is_over(view.settings, now):
+        reason = CloseReason.END_DATE
+    elif view.settings.complete_when_done and _done_and_quiet(session, view, now):
+        reason = CloseReason.ALL_CONTACTS_DONE
+    else:
         return False
     outcome.events += lifecycle.finish(
-        session, view.campaign, status=CampaignStatus.COMPLETED, now=now, reason=CloseReason.END_DATE
+        session, view.campaign, status=CampaignStatus.COMPLETED, now=now, reason=reason
     )
     return True
+
+
+_OPEN_STATUSES = (*DUE_STATUSES, ContactStatus.CALLING.value)
+
+
+def _done_and_quiet(session: Session, view: CampaignView, now: datetime) -> bool:
+    """No contact is left to call or in a call, and none was added or changed (nor the campaign
+    started) for `quiet_period` seconds. A campaign with no contact counts from its start."""
+    campaign = view.campaign
+    busy = session.scalar(
+        select(exists().where(Contact.campaign_id == campaign.id, Contact.status.in_(_OPEN_STATUSES)))
+    )
+    if busy:
+        return False
+    # Read only while the campaign is drained, so at most for one quiet period.
+    last_change = session.scalar(
+        select(func.max(Contact.updated_at)).where(Contact.campaign_id == campaign.id)
+    )
+    quiet_since = max((moment for moment in (last_change, campaign.started_at) if moment), default=now)
+    return now - quiet_since >= timedelta(seconds=view.settings.quiet_period)

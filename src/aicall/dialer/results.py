@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
@@ -15,12 +15,10 @@ from aicall.accounts.models import Application
 from aicall.calls import events
 from aicall.calls.models import AttemptStatus, CallAttempt
 from aicall.calls.outcomes import CallOutcome, EndReason
-from aicall.campaigns import lifecycle
 from aicall.campaigns.models import (
     CLOSED_CAMPAIGN_STATUSES,
     DUE_STATUSES,
     Campaign,
-    CampaignStatus,
     Contact,
     ContactStatus,
 )
@@ -54,8 +52,6 @@ def record_results(
         # also holds the account, which every dialer's claims and stores share, the least time.
         session.flush()
         ledger.settle_many(session=session, settlements=batch.balance)
-    for campaign in batch.touched.values():
-        complete_if_drained(session, campaign, now, out)
     return out
 
 
@@ -66,7 +62,6 @@ class _Batch:
     attempts: dict[str, CallAttempt]
     contacts: dict[str, Contact]
     campaigns: dict[str, Campaign]
-    touched: dict[str, Campaign] = field(default_factory=dict)
     balance: list[ledger.Settlement] = field(default_factory=list)  # applied last, per account
 
 
@@ -131,7 +126,6 @@ def _record_one(
         out.append(
             events.contact_finished(application_id=job.application_id, contact=contact, finished_at=now)
         )
-    batch.touched[campaign.id] = campaign
 
 
 def _fill_attempt(attempt: CallAttempt, result: CallResult) -> None:
@@ -170,32 +164,6 @@ def _advance_contact(
     contact.status = next_step.status.value
     contact.next_attempt_at = next_step.next_attempt_at
     return next_step
-
-
-def complete_if_drained(session: Session, campaign: Campaign, now: datetime, out: list[Event]) -> None:
-    """A running campaign set to `complete_when_done` completes once nothing is left to call."""
-    if campaign.status != CampaignStatus.RUNNING.value or not (campaign.settings or {}).get(
-        "complete_when_done"
-    ):
-        return
-    busy = session.scalar(
-        select(
-            exists().where(
-                Contact.campaign_id == campaign.id,
-                Contact.status.in_(
-                    [ContactStatus.PENDING.value, ContactStatus.RETRY_WAIT.value, ContactStatus.CALLING.value]
-                ),
-            )
-        )
-    )
-    if not busy:
-        out += lifecycle.finish(
-            session,
-            campaign,
-            status=CampaignStatus.COMPLETED,
-            now=now,
-            reason=lifecycle.CloseReason.ALL_CONTACTS_DONE,
-        )
 
 
 def stop_listed(

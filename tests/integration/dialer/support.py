@@ -13,6 +13,7 @@ from aicall.accounts.models import Account
 from aicall.accounts.secrets_box import SecretBox
 from aicall.calls.models import CallAttempt
 from aicall.campaigns.models import Campaign, Contact
+from aicall.campaigns.settings import RETRYABLE
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
@@ -37,6 +38,11 @@ THANKS = Action(id="thanks", type=ActionType.PLAY_MESSAGE, content_text="Cảm �
 BYE = Action(id="bye", type=ActionType.END_CALL, content_text="Tạm biệt.")
 # With its field declared, as a stored scenario has it: the speech prompter reads tags by their field.
 SCRIPT = replace(script_of(MENU, THANKS, BYE, scenario_id="sc-test"), fields=(FieldSpec("Họ tên", "ho_ten"),))
+
+
+# Every retryable outcome final at its first attempt. (`retry={}` changes nothing: a campaign's
+# retry is merged by outcome into the scenario's, campaigns.settings.effective.)
+NO_RETRY = {outcome.value: {"max_attempts": 0} for outcome in RETRYABLE}
 
 
 def make_dialer(

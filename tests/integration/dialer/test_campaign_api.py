@@ -6,7 +6,13 @@ import pytest
 import requests
 
 from aicall.campaigns.models import Campaign
-from tests.integration.dialer.support import add_contacts, make_dialer, prepare_campaign, run_until_idle
+from tests.integration.dialer.support import (
+    NO_RETRY,
+    add_contacts,
+    make_dialer,
+    prepare_campaign,
+    run_until_idle,
+)
 from tests.integration.support import make_tenant
 
 API = "/api/v1/public-api"
@@ -129,7 +135,7 @@ def test_another_applications_campaign_and_contact_look_missing(live_server, ten
 
 
 async def test_counts_contacts_and_attempts_after_calls(live_server, tenant, db, tmp_path):
-    prepare_campaign(db, tenant, retry={})
+    prepare_campaign(db, tenant, retry=NO_RETRY)
     add_contacts(db, tenant, ["+84987654321", "+84987654323", "+84987654328"])
     dialer = make_dialer(db, tmp_path)
     await dialer.router.start()

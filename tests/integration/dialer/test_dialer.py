@@ -9,6 +9,7 @@ import pytest
 from aicall.campaigns.models import Campaign
 from aicall.clock import utc_now
 from tests.integration.dialer.support import (
+    NO_RETRY,
     add_contacts,
     make_dialer,
     prepare_campaign,
@@ -28,7 +29,7 @@ async def dialer(db, tmp_path):
 
 
 async def test_every_last_digit_path_happens_and_is_recorded(db, tenant, dialer):
-    prepare_campaign(db, tenant, retry={})
+    prepare_campaign(db, tenant, retry=NO_RETRY)
     add_contacts(db, tenant, DEMO_NUMBERS)
     await run_until_idle(dialer)
     snap = snapshot(db, tenant)
@@ -73,7 +74,7 @@ async def test_every_last_digit_path_happens_and_is_recorded(db, tenant, dialer)
 
 
 async def test_answered_calls_are_charged_by_increment_and_unanswered_are_free(db, tenant, dialer):
-    prepare_campaign(db, tenant, retry={}, max_duration=120)
+    prepare_campaign(db, tenant, retry=NO_RETRY, max_duration=120)
     add_contacts(db, tenant, ["+84987654321", "+84987654323"])
     await run_until_idle(dialer)
     snap = snapshot(db, tenant)
@@ -90,7 +91,7 @@ async def test_answered_calls_are_charged_by_increment_and_unanswered_are_free(d
 async def test_too_little_balance_pauses_the_campaign_and_keeps_contacts_pending(db, tenant, dialer):
     # Each call reserves its worst case (60 s at 1000 đ/min = 1000 đ) and is charged its real
     # length; once less than 1000 đ is free, dialling stops.
-    prepare_campaign(db, tenant, balance=2500, max_duration=60, retry={})
+    prepare_campaign(db, tenant, balance=2500, max_duration=60, retry=NO_RETRY)
     phones = [f"+8491234{n:03d}1" for n in range(20)]
     add_contacts(db, tenant, phones)
     await run_until_idle(dialer)
@@ -138,7 +139,7 @@ async def test_closed_calling_window_dials_nobody(db, tenant, dialer):
 async def test_campaign_concurrency_limit_holds(db, tenant, tmp_path):
     slow = make_dialer(db, tmp_path, time_scale=0.01)
     await slow.router.start()
-    prepare_campaign(db, tenant, max_concurrent=3, retry={})
+    prepare_campaign(db, tenant, max_concurrent=3, retry=NO_RETRY)
     add_contacts(db, tenant, [f"+8491234560{d}" for d in range(9)])
     assert await slow.run_once() == 3
     assert await slow.run_once() == 0  # all three still on the line
@@ -155,7 +156,7 @@ async def test_two_dialers_never_dial_the_same_contact(db, tenant, tmp_path):
     b = make_dialer(db, tmp_path, worker_id="worker-b")
     for d in (a, b):
         await d.router.start()
-    prepare_campaign(db, tenant, retry={}, max_concurrent=500)
+    prepare_campaign(db, tenant, retry=NO_RETRY, max_concurrent=500)
     add_contacts(db, tenant, [f"+849123{n:05d}" for n in range(200)])
     for _ in range(10):
         await asyncio.gather(a.run_once(), b.run_once())

@@ -15,6 +15,7 @@ from aicall.calls.models import CallAttempt
 from aicall.calls.recordings import recording_file
 from aicall.errors import NotFound
 from tests.integration.dialer.support import (
+    NO_RETRY,
     add_contacts,
     make_dialer,
     prepare_campaign,
@@ -55,7 +56,7 @@ def seconds_into_call(attempt: CallAttempt, step: dict[str, object]) -> float:
 
 
 async def test_a_recorded_simulated_call_holds_the_spoken_prompt_where_it_played(db, tenant, dialer):
-    prepare_campaign(db, tenant, retry={}, record=True)
+    prepare_campaign(db, tenant, retry=NO_RETRY, record=True)
     add_contacts(db, tenant, [SILENT])
 
     await run_until_idle(dialer)
@@ -75,7 +76,7 @@ async def test_a_recorded_simulated_call_holds_the_spoken_prompt_where_it_played
 async def test_the_callee_s_key_is_in_the_recording_and_the_api_serves_it_to_its_owner(
     db, tenant, dialer, live_server
 ):
-    prepare_campaign(db, tenant, retry={}, record=True)
+    prepare_campaign(db, tenant, retry=NO_RETRY, record=True)
     add_contacts(db, tenant, [CONFIRMS])
     await run_until_idle(dialer)
     attempt = snapshot(db, tenant).attempts[CONFIRMS][-1]

@@ -86,6 +86,7 @@ def test_the_campaign_settings_table_quotes_the_defaults() -> None:
         ),
         "ring_timeout": f"{_written(settings.ring_timeout)} s",
         "max_duration": f"{_written(settings.max_duration)} s",
+        "quiet_period": f"{settings.quiet_period} s",
         "retry": _retry_written(settings),
     }  # fmt: skip
     for name, value in settings.model_dump().items():
