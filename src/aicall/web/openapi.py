@@ -79,6 +79,21 @@ class ErrorEnvelope(BaseModel):
     )
 
 
+# What every operation holds to, said once for the whole document (docs/api.md).
+RULES = """\
+Authenticate with `Authorization: Bearer <JWT>` (HS256, payload `{"apiKey": ...}`, signed with the
+application's API secret). Success answers `{"status": 1, "result": ...}`; every error answers
+`{"status": 0, "code", "message", "details"?}` with the HTTP status documented on each operation.
+
+For every input of every operation:
+
+* JSON types as JSON means them: a boolean is `true` or `false`, a number is not `true`, dates
+  and times are ISO 8601 text.
+* Text holds no NUL character (U+0000) and no lone surrogate: they cannot be stored (400 naming
+  the field, in the path, the query or the body).
+* A JSON body nests at most 32 levels and is at most AICALL_MAX_BODY_BYTES (413 past it).
+"""
+
 # What each error status means on this API, and an example of its body.
 ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
     400: (
@@ -247,6 +262,7 @@ def build(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         tags=app.openapi_tags,
     )
+    document["info"]["description"] = f"{app.description}\n\n{RULES}"
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     _add_body_models(schemas)
