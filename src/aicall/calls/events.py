@@ -55,6 +55,7 @@ def _attempt(attempt: CallAttempt, recording_url: str | None) -> payloads.Attemp
         billable_seconds=attempt.billable_seconds or 0,
         cost=attempt.cost or 0,
         keys_pressed=attempt.keys_pressed or "",
+        opt_out=bool(attempt.opt_out),
         end_reason=attempt.end_reason,
         path=[payloads.PathStep.model_validate(step) for step in attempt.path or []],
         recording_url=recording_url,

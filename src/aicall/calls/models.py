@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aicall.clock import utc_now
@@ -51,6 +51,8 @@ class CallAttempt(Base):
     billable_seconds: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[int] = mapped_column(BigInteger, default=0)
     keys_pressed: Mapped[str] = mapped_column(String(200), default="")
+    # The callee pressed the scenario's opt-out key: the number went on the Do-Not-Call list.
+    opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     path: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     recording_path: Mapped[str | None] = mapped_column(Text, default=None)

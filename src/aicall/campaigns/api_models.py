@@ -306,6 +306,7 @@ class CallAttemptRead(BaseModel):
     billable_seconds: int
     cost: int = Field(description="đồng")
     keys_pressed: str
+    opt_out: bool = Field(default=False, description="the callee pressed the opt-out key")
     end_reason: str | None
     path: list[dict[str, Any]] = Field(description="the actions the call went through")
     error: str | None

@@ -271,6 +271,7 @@ def attempt_dict(attempt: CallAttempt, base_url: str) -> dict[str, Any]:
         "billable_seconds": attempt.billable_seconds,
         "cost": attempt.cost,
         "keys_pressed": attempt.keys_pressed,
+        "opt_out": bool(attempt.opt_out),
         "end_reason": attempt.end_reason,
         "path": attempt.path or [],
         "error": attempt.error,

@@ -22,9 +22,9 @@ from aicall.campaigns.models import (
     Contact,
     ContactStatus,
 )
-from aicall.compliance import audit
+from aicall.compliance import audit, dnc
 from aicall.compliance.models import DncEntry
-from aicall.compliance.rules import AuditType, Reason, Rule
+from aicall.compliance.rules import AuditType, DncSource, Reason, Rule
 from aicall.dialer import retry
 from aicall.dialer.jobs import CallResult
 from aicall.events import Event
@@ -113,6 +113,8 @@ def _record_one(
     )
     batch.balance.append(ledger.Settlement(job.account_id, attempt.reserved, attempt.cost, attempt.id))
     next_step = _advance_contact(contact, campaign, result.outcome, job, now)
+    if attempt.opt_out:
+        next_step = _opted_out(session, contact, job, now, out)
     out.append(
         events.attempt_finished(
             application_id=job.application_id,
@@ -142,6 +144,7 @@ def _fill_attempt(attempt: CallAttempt, result: CallResult) -> None:
     if result.trace is not None:
         trace = result.trace.to_dict()
         attempt.keys_pressed = trace["keys_pressed"][:200]
+        attempt.opt_out = bool(trace["opted_out"])
         attempt.path = trace["steps"]
         attempt.end_reason = trace["end_reason"]
         if trace["error"] and not attempt.error:
@@ -164,6 +167,45 @@ def _advance_contact(
     contact.status = next_step.status.value
     contact.next_attempt_at = next_step.next_attempt_at
     return next_step
+
+
+def _opted_out(
+    session: Session, contact: Contact, job: Any, now: datetime, out: list[Event]
+) -> retry.NextStep:
+    """The callee pressed the opt-out key (Decree 91/2020/ND-CP Art. 13 cl. 4: stop at once on
+    refusal): the number goes on the account's Do-Not-Call list in this transaction, the contact
+    finishes as `do_not_call` (reason opt_out), and the account's other contacts waiting with the
+    number stop too."""
+    contact.status = ContactStatus.DO_NOT_CALL.value
+    contact.compliance_reason = Reason.OPT_OUT.value
+    contact.compliance_rule = Rule.STOP_ON_REFUSAL.value
+    contact.next_attempt_at = None
+    dnc.add(
+        session,
+        account_id=job.account_id,
+        phones=[contact.phone],
+        source=DncSource.OPT_OUT,
+        reason=f"opt-out key pressed (campaign {contact.campaign_id})",
+        now=now,
+        audited=False,
+    )
+    audit.record(
+        session,
+        account_id=job.account_id,
+        entries=[
+            audit.Entry(
+                AuditType.OPT_OUT,
+                audit.Action.LISTED,
+                rule=Rule.STOP_ON_REFUSAL,
+                phone=contact.phone,
+                campaign_id=contact.campaign_id,
+                contact_id=contact.id,
+            )
+        ],
+        now=now,
+    )
+    out += stop_listed(session, account_id=job.account_id, now=now, phones=[contact.phone])
+    return retry.NextStep(ContactStatus.DO_NOT_CALL)
 
 
 def stop_listed(

@@ -136,6 +136,10 @@ class _ScriptRun:
             self.trace.keys_pressed += keys
             if keys in responses:
                 self._finish_step(StepResult.MATCHED)
+                if responses[keys].opt_out:
+                    # Reported, not acted on: listing the number is the result store's (the
+                    # interpreter touches no storage). The script's goodbye still plays.
+                    self.trace.opted_out = True
                 return responses[keys].next_action_id
             last_result = StepResult.INVALID if keys else StepResult.NO_INPUT
             self._finish_step(last_result)

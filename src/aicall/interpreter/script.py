@@ -22,6 +22,9 @@ class ActionType(StrEnum):
 class KeyResponse:
     key: str  # keypad match: "1".."9", "0", "*", "#"
     next_action_id: str | None  # None: end the call
+    # The callee refuses further calls (Decree 91/2020/ND-CP Art. 13 cl. 4): the interpreter
+    # reports it in the trace; the result store lists the number.
+    opt_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,7 @@ class CallTrace:
     end_reason: EndReason | None = None
     transferred_to: str | None = None
     error: str | None = None
+    opted_out: bool = False  # a key marked opt-out was pressed: the callee refuses further calls
     started_at: datetime | None = None
     ended_at: datetime | None = None
 
@@ -94,6 +95,7 @@ class CallTrace:
             "end_reason": self.end_reason.value if self.end_reason else None,
             "transferred_to": self.transferred_to,
             "error": self.error,
+            "opted_out": self.opted_out,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
         }
@@ -109,6 +111,7 @@ class CallTrace:
             end_reason=EndReason(data["end_reason"]) if data["end_reason"] else None,
             transferred_to=data["transferred_to"],
             error=data["error"],
+            opted_out=bool(data.get("opted_out", False)),
             started_at=when(data.get("started_at")),
             ended_at=when(data.get("ended_at")),
         )

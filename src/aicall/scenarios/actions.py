@@ -162,6 +162,8 @@ def _apply(session: Session, scenario: Scenario, action: ScenarioAction, data: A
                 "next_action_id": _target(
                     session, scenario, action, response.next_action_id, f"responses[{index}].nextActionId"
                 ),
+                # Stored only when set: responses written before opt-out existed read the same.
+                **({"opt_out": True} if response.opt_out else {}),
             }
             for index, response in enumerate(data.responses)
         ]

@@ -162,6 +162,7 @@ class ResponseRead(BaseModel):
     id: str
     key_pad_match: str
     next_action_id: str | None = Field(description="null: this key hangs up")
+    opt_out: bool = Field(default=False, description="this key refuses further calls (Do-Not-Call list)")
 
 
 class ActionInput(BaseModel):

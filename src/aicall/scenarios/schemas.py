@@ -196,6 +196,9 @@ class ResponseIn(_In):
         ),
     ]
     next_action_id: str | None = None  # null: this key hangs up
+    # Decree 91/2020/ND-CP Art. 13 cl. 4: this key refuses further calls; the number goes on the
+    # account's Do-Not-Call list. It must end the call (an END_CALL goodbye, or hang up).
+    opt_out: bool = Field(default=False, description="this key refuses further calls (Do-Not-Call)")
 
     @field_validator("key_pad_match", mode="before")
     @classmethod
@@ -416,6 +419,7 @@ def action_out(action: Any, inputs: list[dict[str, str]]) -> dict[str, Any]:
                 "id": stable_id(action.id, "key", r["key_pad_match"]),
                 "key_pad_match": r["key_pad_match"],
                 "next_action_id": r.get("next_action_id"),
+                "opt_out": bool(r.get("opt_out", False)),
             }
             for r in action.responses or []
         ]

@@ -67,7 +67,11 @@ def _action(row: ScenarioAction) -> Action:
         content_text=row.content_text or "",
         next_action_id=row.next_action_id,
         responses=tuple(
-            KeyResponse(key=str(r["key_pad_match"]), next_action_id=r.get("next_action_id"))
+            KeyResponse(
+                key=str(r["key_pad_match"]),
+                next_action_id=r.get("next_action_id"),
+                opt_out=bool(r.get("opt_out", False)),
+            )
             for r in row.responses or []
         ),
         timeout=float(row.timeout),
@@ -119,7 +123,10 @@ def to_json(script: Script) -> dict[str, Any]:
                 "label": a.label,
                 "content_text": a.content_text,
                 "next_action_id": a.next_action_id,
-                "responses": [{"key": r.key, "next_action_id": r.next_action_id} for r in a.responses],
+                "responses": [
+                    {"key": r.key, "next_action_id": r.next_action_id, "opt_out": r.opt_out}
+                    for r in a.responses
+                ],
                 "timeout": a.timeout,
                 "max_retries": a.max_retries,
                 "no_input_action_id": a.no_input_action_id,
@@ -140,7 +147,10 @@ def from_json(data: dict[str, Any]) -> Script:
             label=a["label"],
             content_text=a["content_text"],
             next_action_id=a["next_action_id"],
-            responses=tuple(KeyResponse(r["key"], r["next_action_id"]) for r in a["responses"]),
+            responses=tuple(
+                KeyResponse(r["key"], r["next_action_id"], bool(r.get("opt_out", False)))
+                for r in a["responses"]
+            ),
             timeout=float(a["timeout"]),
             max_retries=int(a["max_retries"]),
             no_input_action_id=a["no_input_action_id"],

@@ -166,6 +166,17 @@ def _check_action(script: Script, action: Action) -> list[Problem]:
     keys = [r.key for r in action.responses]
     for key in sorted({k for k in keys if keys.count(k) > 1}):
         problems.append(Problem(f"{where}.responses", f"key {key!r} is used twice"))
+    for index, response in enumerate(action.responses):
+        after = script.actions.get(response.next_action_id) if response.next_action_id else None
+        if response.opt_out and after is not None and after.type is not ActionType.END_CALL:
+            # Decree 91/2020/ND-CP Art. 13 cl. 4: a refusal stops the call; a goodbye is all
+            # that may follow it.
+            problems.append(
+                Problem(
+                    f"{where}.responses[{index}].nextActionId",
+                    "an opt-out key must end the call: lead to an END_CALL goodbye, or to nothing",
+                )
+            )
     return problems
 
 

@@ -115,6 +115,10 @@ class Attempt(_Model):
     billable_seconds: int = Field(ge=0, description="duration rounded up to the billing increment")
     cost: int = Field(ge=0, description="charged amount, whole VND")
     keys_pressed: str = Field(description="every key pressed during the call, in order")
+    opt_out: bool = Field(
+        default=False,
+        description="the callee pressed the opt-out key: the number is now on the Do-Not-Call list",
+    )
     end_reason: str | None = Field(
         description="why an answered call ended: completed | remote_hangup | max_duration | "
         "transferred | dead_media | error | shutdown (the platform stopped and its grace ran out: "
