@@ -8,6 +8,7 @@ that empty every table take the schema from here.
 
 from aicall.accounts.models import Account, Application, LedgerEntry
 from aicall.accounts.users import User
+from aicall.accounts.voice_credentials import VoiceCredential
 from aicall.calls.models import CallAttempt
 from aicall.campaigns.models import Campaign, Contact
 from aicall.compliance.models import AuditEntry, DncEntry
@@ -39,6 +40,7 @@ __all__ = [
     "ScenarioVersion",
     "SipTrunk",
     "User",
+    "VoiceCredential",
     "WebhookDelivery",
     "WebhookEvent",
     "metadata",

@@ -50,6 +50,7 @@ cli.add_typer(balance_cli, name="balance")
 cli.add_typer(scenario_cli, name="scenario")
 cli.add_typer(contacts_cli, name="contacts")
 cli.add_typer(user_cli, name="user")
+cli.add_typer(account_cli.voice_cli, name="voice")
 webhook_cli.register(app_cli)  # `aicall app update --webhook-url ...`
 cli.add_typer(contact_cli, name="contact")
 cli.add_typer(webhook_cli.webhook_group, name="webhook")

@@ -7,11 +7,15 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
+from collections.abc import Mapping
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aicall import notify
+from aicall.accounts import voice_credentials
 from aicall.accounts.secrets_box import SecretBox
 from aicall.bootstrap import Platform
 from aicall.calls import retention
@@ -27,9 +31,10 @@ from aicall.observability import metrics
 from aicall.observability.logging import get_logger
 from aicall.scenarios import service as scenario_service
 from aicall.scenarios import snapshot
+from aicall.scenarios.models import Scenario
 from aicall.speech.cache import AudioCache
 from aicall.speech.prompter import Prompter as SpeechPrompter
-from aicall.speech.selection import VoiceEngines
+from aicall.speech.selection import VendorCredentials
 from aicall.webhooks import service as webhook_service
 from aicall.webhooks.dispatcher import Dispatcher
 
@@ -47,23 +52,29 @@ class PrompterFactory:
     are synthesised once per scenario, not once per call.
 
     A scenario's voice code picks the engine and voice through `speech.selection.VoiceEngines`,
-    the same choice (and fallback to espeak-ng) as the preview's.
+    the same choice (and fallback to espeak-ng) as the preview's, with the scenario's account's
+    own vendor credentials (`accounts.voice_credentials`) over the platform's.
     `AICALL_TTS_ENGINE=none` plays silence of the prompt's length to real calls."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, db: Database | None = None, box: SecretBox | None = None
+    ) -> None:
         self._cache = AudioCache(Path(settings.data_dir) / "audio")
-        self._voices = VoiceEngines(
-            engine=settings.tts_engine, base_url=settings.tts_base_url, api_key=settings.tts_api_key
-        )
-        self._prompters: dict[tuple[str, int, bool], Prompter] = {}
+        self._voices = voice_credentials.voice_engines(settings)
+        self._accounts = _AccountVoices(db, box) if db is not None and box is not None else None
+        self._prompters: dict[tuple[str, int, bool, int], Prompter] = {}
 
     def __call__(self, script: Script, audio: bool) -> Prompter:
-        key = (script.scenario_id, script.version, audio)
+        return self._prompter(script, audio)
+
+    def _prompter(self, script: Script, audio: bool) -> SpeechPrompter:
+        credentials = self._accounts.credentials(script.scenario_id) if self._accounts else None
+        spoken = self._voices.select(script.voice_code, credentials=credentials)
+        key = (script.scenario_id, script.version, audio, id(spoken.engine))
         prompter = self._prompters.get(key)
         if prompter is None:
             if len(self._prompters) > 1000:
                 self._prompters.clear()
-            spoken = self._voices.select(script.voice_code)
             prompter = SpeechPrompter(
                 script.fields,
                 dialect=script.dialect,
@@ -71,13 +82,64 @@ class PrompterFactory:
                 voice=spoken.voice,
                 speed=script.speed,
                 cache=self._cache,
+                standby=spoken.standby,
             )
             self._prompters[key] = prompter
-        return prompter
+        return prompter  # type: ignore[return-value]  # only SpeechPrompters are stored
+
+    async def prefetch(self, script: Script, values: Mapping[str, str]) -> int:
+        """Before dialling: synthesise what this contact's call will say, so a slow neural voice
+        does not keep the callee in silence after the answer. Bounded by `PREFETCH_BUDGET`;
+        never fails the call (the prompt is synthesised, or falls back, at the answer)."""
+        try:
+            prompter = self._prompter(script, True)
+            templates = [action.content_text for action in script.actions.values() if action.content_text]
+            return await asyncio.wait_for(prompter.prefetch(templates, values), PREFETCH_BUDGET)
+        except Exception as exc:  # a prefetch is an optimisation: the call goes on without it
+            log.warning("prefetch of scenario %s failed: %s", script.scenario_id, exc)
+            return 0
 
     async def aclose(self) -> None:
         """Close the TTS engines (an HTTP engine's connection pool)."""
         await self._voices.aclose()
+
+
+PREFETCH_BUDGET = 10.0  # seconds a dial may wait for its prompts (a vendor's own budget is 20 s)
+
+
+class _AccountVoices:
+    """Each scenario's account's vendor credentials, read at most once a minute per scenario
+    (a prompter is asked for on every call: no query per call)."""
+
+    TTL = 60.0
+
+    def __init__(self, db: Database, box: SecretBox) -> None:
+        self._db = db
+        self._box = box
+        self._cache: dict[str, tuple[float, dict[str, VendorCredentials]]] = {}
+
+    def credentials(self, scenario_id: str) -> dict[str, VendorCredentials]:
+        now = time.monotonic()
+        cached = self._cache.get(scenario_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            with self._db.reading() as session:
+                application_id = session.scalar(
+                    select(Scenario.application_id).where(Scenario.id == scenario_id)
+                )
+                found = (
+                    voice_credentials.for_application(
+                        session=session, box=self._box, application_id=application_id
+                    )
+                    if application_id
+                    else {}
+                )
+        except Exception:  # the platform's credentials still speak
+            log.exception("cannot read the voice credentials of scenario %s", scenario_id)
+            found = {}
+        self._cache[scenario_id] = (now + self.TTL, found)
+        return found
 
 
 # Seconds the webhook dispatcher keeps delivering after the dialer stopped, while events are due
@@ -114,7 +176,7 @@ class Engine:
         self._sweep_task: asyncio.Task[None] | None = None
         self._prompters: PrompterFactory | None = None
         if dialer:
-            self._prompters = PrompterFactory(settings)
+            self._prompters = PrompterFactory(settings, db=db, box=box)
             self.dialer = Dialer(
                 db=db,
                 box=box,

@@ -1,5 +1,5 @@
 """`aicall user create | list` (the people who log in to the dashboard), `aicall token`,
-`aicall app list` and `aicall balance show`."""
+`aicall app list`, `aicall balance show` and `aicall voice set-credentials | remove-credentials`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from aicall import console
-from aicall.accounts import ledger, tokens
+from aicall.accounts import ledger, tokens, voice_credentials
 from aicall.accounts import service as account_service
 from aicall.accounts import users as user_service
 from aicall.bootstrap import open_platform
@@ -210,3 +210,61 @@ def show_balance(app: AppOption, as_json: JsonFlag = False) -> None:
         console.print_json(data)
         return
     console.print_record(data)
+
+
+voice_cli = typer.Typer(help="Neural voice vendors: an account's own credentials.", no_args_is_help=True)
+
+
+@voice_cli.command("set-credentials")
+def set_voice_credentials(
+    account: Annotated[str, typer.Option("--account", help="The account's id or exact name.")],
+    engine: Annotated[str, typer.Option("--engine", help="vbee or fpt.")],
+    token: Annotated[str, typer.Option("--token", help="Vbee's token or FPT.AI's API key.")],
+    app_id: Annotated[str, typer.Option("--app-id", help="Vbee's app id (Vbee only).")] = "",
+    url: Annotated[str, typer.Option("--url", help="The vendor's endpoint, if not its documented one.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Store an account's TTS vendor credentials (sealed); its calls and previews use them."""
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.transaction() as session:
+            found = user_service.find_account(session=session, ref=account)
+            if found is None:
+                raise typer.BadParameter(f"no account with id or name {account!r}", param_hint="--account")
+            row = voice_credentials.set_credentials(
+                session=session,
+                box=platform.box,
+                account_id=found.id,
+                engine=engine,
+                token=token,
+                app_id=app_id,
+                url=url,
+            )
+            data: dict[str, object] = {
+                "account_id": found.id,
+                "account_name": found.name,
+                "engine": row.engine,
+                "app_id": row.app_id,
+                "url": row.url or "(the vendor's)",
+            }
+    except ApiError as exc:
+        _fail(exc.message)
+    if as_json:
+        console.print_json(data)
+    else:
+        console.print_record(data)
+
+
+@voice_cli.command("remove-credentials")
+def remove_voice_credentials(
+    account: Annotated[str, typer.Option("--account", help="The account's id or exact name.")],
+    engine: Annotated[str, typer.Option("--engine", help="vbee or fpt.")],
+) -> None:
+    """Forget an account's credentials for a vendor: the platform's apply again."""
+    platform = open_platform(get_settings())
+    with platform.db.transaction() as session:
+        found = user_service.find_account(session=session, ref=account)
+        if found is None:
+            raise typer.BadParameter(f"no account with id or name {account!r}", param_hint="--account")
+        removed = voice_credentials.remove_credentials(session=session, account_id=found.id, engine=engine)
+    typer.echo("removed" if removed else "none stored")

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aicall.accounts import voice_credentials
 from aicall.config import Settings
 from aicall.errors import ApiError, ValidationFailed, field_path
 from aicall.interpreter.script import Script
 from aicall.speech.cache import AudioCache
 from aicall.speech.errors import ReadingError, SpeechError, TemplateError
 from aicall.speech.prompter import Prompter
-from aicall.speech.selection import VoiceEngines
+from aicall.speech.selection import VendorCredentials
 from aicall.speech.template import find_field, render_text, validate_value
 
 log = logging.getLogger(__name__)
@@ -67,20 +68,28 @@ def spoken_text(script: Script, template: str, values: Mapping[str, str]) -> str
         raise ValidationFailed(str(exc), field=("values", field_name) if field_name else "values") from None
 
 
-async def render(settings: Settings, script: Script, template: str, values: Mapping[str, str]) -> Preview:
-    """Text always; audio when a TTS engine can speak it (its failure is reported, not raised)."""
+async def render(
+    settings: Settings,
+    script: Script,
+    template: str,
+    values: Mapping[str, str],
+    *,
+    credentials: Mapping[str, VendorCredentials] | None = None,
+) -> Preview:
+    """Text always; audio when a TTS engine can speak it (its failure is reported, not raised).
+
+    `credentials`: the scenario's account's own vendor credentials
+    (`accounts.voice_credentials.for_application`), over the platform's, as on calls."""
     text = spoken_text(script, template, values)
     if not text:
         return Preview(text="", audio_key=None)
     # The call path's choice of engine and voice, fallbacks included: the preview is what calls say.
     try:
-        voices = VoiceEngines(
-            engine=settings.tts_engine, base_url=settings.tts_base_url, api_key=settings.tts_api_key
-        )
+        voices = voice_credentials.voice_engines(settings)
     except ValueError as exc:  # a bad AICALL_TTS_ENGINE: the text still helps
         return Preview(text=text, audio_key=None, audio_error=str(exc))
     try:
-        spoken = voices.select(script.voice_code)
+        spoken = voices.select(script.voice_code, credentials=credentials)
         prompter = Prompter(
             script.fields,
             dialect=script.dialect,
@@ -88,6 +97,7 @@ async def render(settings: Settings, script: Script, template: str, values: Mapp
             voice=spoken.voice,
             speed=script.speed,
             cache=AudioCache(audio_directory(settings)),
+            standby=spoken.standby,
         )
         _audio, path = await prompter.render_file(template, values)
     except (SpeechError, OSError) as exc:

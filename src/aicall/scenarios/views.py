@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from aicall.accounts import voice_credentials
 from aicall.errors import ApiError, ValidationFailed
 from aicall.idempotency import service as idempotency
 from aicall.scenarios import actions as action_service
@@ -331,14 +332,19 @@ async def preview_action(
         scenario = scenario_service.get_scenario(
             session=session, application_id=app.application_id, scenario_id=scenario_id
         )
-        return snapshot.build_script(session, scenario)
+        credentials = voice_credentials.for_application(
+            session=session, box=state.box, application_id=app.application_id
+        )
+        return snapshot.build_script(session, scenario), credentials
 
-    script = await run_in_threadpool(_reading, state, work)
+    script, credentials = await run_in_threadpool(_reading, state, work)
     action = script.actions.get(data.action_id)
     if action is None:
         raise ValidationFailed(f"{data.action_id!r} is not an action of this scenario", field="actionId")
     values = {name: str(value) for name, value in data.values.items()}
-    result = await preview.render(state.settings, script, action.content_text, values)
+    result = await preview.render(
+        state.settings, script, action.content_text, values, credentials=credentials
+    )
     body: dict[str, Any] = {
         "action_id": action.id,
         "text": result.text,

@@ -1,0 +1,127 @@
+"""An account's own credentials for the Vietnamese TTS vendors (Vbee, FPT.AI), sealed at rest.
+
+A customer moving from AICall keeps their Vbee voices by adding their own Vbee app id and
+token; calls and previews of that account's scenarios then use them over the platform's
+(`AICALL_VBEE_APP_ID`/`AICALL_VBEE_TOKEN`, `AICALL_FPT_API_KEY`). Tokens are sealed with the
+`SecretBox` that seals API secrets; the speech layer only ever sees `VendorCredentials`, passed
+in by the engine layer (`engine.PrompterFactory`) and the preview.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from aicall.accounts.models import Account, Application
+from aicall.accounts.secrets_box import SecretBox
+from aicall.clock import utc_now
+from aicall.config import Settings
+from aicall.db.base import Base, UTCDateTime
+from aicall.errors import ValidationFailed
+from aicall.speech.selection import VENDORS, VendorCredentials, VoiceEngines
+
+__all__ = [
+    "VoiceCredential",
+    "for_account",
+    "for_application",
+    "platform_defaults",
+    "remove_credentials",
+    "set_credentials",
+    "voice_engines",
+]
+
+
+class VoiceCredential(Base):
+    """One vendor's credentials for one account."""
+
+    __tablename__ = "voice_credentials"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(16), primary_key=True)  # "vbee" | "fpt"
+    url: Mapped[str] = mapped_column(Text, default="")  # "" for the vendor's documented endpoint
+    app_id: Mapped[str] = mapped_column(String(200), default="")
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+def set_credentials(
+    *,
+    session: Session,
+    box: SecretBox,
+    account_id: str,
+    engine: str,
+    token: str,
+    app_id: str = "",
+    url: str = "",
+) -> VoiceCredential:
+    """Store (or replace) an account's credentials for `engine`; the token is sealed."""
+    engine = engine.strip().lower()
+    if engine not in VENDORS:
+        raise ValidationFailed(f"engine must be one of {', '.join(VENDORS)}, not {engine!r}", field="engine")
+    if not token.strip():
+        raise ValidationFailed("a token (Vbee) or API key (FPT.AI) is required", field="token")
+    if engine == "vbee" and not app_id.strip():
+        raise ValidationFailed("Vbee needs the app id of the token's application", field="app_id")
+    if url and not url.startswith(("https://", "http://")):
+        raise ValidationFailed("url must be an http(s) URL", field="url")
+    row = session.get(VoiceCredential, (account_id, engine))
+    if row is None:
+        row = VoiceCredential(account_id=account_id, engine=engine, token_encrypted="")
+        session.add(row)
+    row.url = url.strip()
+    row.app_id = app_id.strip()
+    row.token_encrypted = box.seal(token.strip())
+    row.updated_at = utc_now()
+    session.flush()
+    return row
+
+
+def remove_credentials(*, session: Session, account_id: str, engine: str) -> bool:
+    """Forget an account's credentials for `engine`; whether there were any."""
+    row = session.get(VoiceCredential, (account_id, engine.strip().lower()))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def for_account(*, session: Session, box: SecretBox, account_id: str) -> dict[str, VendorCredentials]:
+    """The account's own credentials by engine, opened."""
+    rows = session.scalars(select(VoiceCredential).where(VoiceCredential.account_id == account_id))
+    return {
+        row.engine: VendorCredentials(url=row.url, app_id=row.app_id, token=box.open(row.token_encrypted))
+        for row in rows
+    }
+
+
+def for_application(*, session: Session, box: SecretBox, application_id: str) -> dict[str, VendorCredentials]:
+    """The credentials of the account an application (and so a scenario) belongs to."""
+    account_id = session.scalar(select(Application.account_id).where(Application.id == application_id))
+    if account_id is None or session.get(Account, account_id) is None:
+        return {}
+    return for_account(session=session, box=box, account_id=account_id)
+
+
+def platform_defaults(settings: Settings) -> dict[str, VendorCredentials]:
+    """The platform's vendor credentials (`AICALL_VBEE_*`, `AICALL_FPT_*`)."""
+    return {
+        "vbee": VendorCredentials(
+            url=settings.vbee_tts_url, app_id=settings.vbee_app_id, token=settings.vbee_token
+        ),
+        "fpt": VendorCredentials(url=settings.fpt_tts_url, token=settings.fpt_api_key),
+    }
+
+
+def voice_engines(settings: Settings) -> VoiceEngines:
+    """The one `VoiceEngines` of the settings: the call path's and the preview's (same choices)."""
+    return VoiceEngines(
+        engine=settings.tts_engine,
+        base_url=settings.tts_base_url,
+        api_key=settings.tts_api_key,
+        vendors=platform_defaults(settings),
+        # Vbee requires a callback URL; we poll and never depend on it (speech/vbee.py).
+        callback_url=f"{settings.base_url}/api/v1/public-api/tts/vbee-callback",
+    )
