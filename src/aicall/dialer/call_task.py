@@ -42,6 +42,7 @@ async def place_call(
         record=job.settings.record,
         trunk=job.trunk,
     )
+    await _prefetch(job, prompter_for)
     started = clock()
     try:
         dial = await _originate(backend, request, interrupt)
@@ -162,6 +163,14 @@ async def _until_interrupted(
     finally:
         waiting.cancel()
         running.cancel()  # our own task cancelled: the interpreter hangs up and unwinds
+
+
+async def _prefetch(job: CallJob, prompter_for: Callable[[Script, bool], Prompter]) -> None:
+    """Before dialling, synthesise what this contact will hear (`engine.PrompterFactory.prefetch`,
+    bounded, never failing): a slow neural voice then costs the callee nothing at the answer."""
+    prefetch = getattr(prompter_for, "prefetch", None)
+    if prefetch is not None and job.script is not None and (job.trunk is not None or job.settings.record):
+        await prefetch(job.script, job.tags)
 
 
 def _prompter(job: CallJob, script: Script, prompter_for: Callable[[Script, bool], Prompter]) -> Prompter:

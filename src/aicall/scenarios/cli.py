@@ -13,6 +13,7 @@ from aicall.accounts import service as account_service
 from aicall.bootstrap import open_platform
 from aicall.config import get_settings
 from aicall.errors import ApiError, ScenarioNotFound
+from aicall.scenarios import preview
 from aicall.scenarios import service as scenario_service
 from aicall.scenarios.models import Scenario
 from aicall.scenarios.schemas import scenario_out
@@ -48,6 +49,10 @@ def approve(
     try:
         with platform.db.transaction() as session:
             scenario = scenario_service.approve(session=session, scenario_id=scenario_id)
+        # The fixed prompt parts, synthesised now: a slow neural voice never makes a callee wait.
+        preview.warm_approved(
+            settings=platform.settings, db=platform.db, box=platform.box, scenario_id=scenario_id
+        )
     except ApiError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(1) from None

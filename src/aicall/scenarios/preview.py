@@ -8,6 +8,7 @@ name, an amount...) cannot be fetched by anyone who was not given its link.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -17,10 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from aicall.accounts import voice_credentials
+from aicall.accounts.secrets_box import SecretBox
 from aicall.config import Settings
+from aicall.db.engine import Database
 from aicall.errors import ApiError, ValidationFailed, field_path
 from aicall.interpreter.script import Script
+from aicall.scenarios import snapshot
+from aicall.scenarios.models import Scenario
 from aicall.speech.cache import AudioCache
 from aicall.speech.errors import ReadingError, SpeechError, TemplateError
 from aicall.speech.prompter import Prompter
@@ -106,6 +113,49 @@ async def render(
     finally:
         await voices.aclose()
     return Preview(text=text, audio_key=path.stem)
+
+
+async def warm(
+    settings: Settings, script: Script, *, credentials: Mapping[str, VendorCredentials] | None = None
+) -> int:
+    """Synthesise the fixed parts of every prompt of `script` into the audio cache the calls
+    read (same engine, voice and speed, so the same keys): at approval, a slow neural voice
+    is paid for once, before any callee waits. How many parts were new; a failure is logged
+    (calls synthesise, or fall back, as they go)."""
+    voices = voice_credentials.voice_engines(settings)
+    try:
+        spoken = voices.select(script.voice_code, credentials=credentials)
+        prompter = Prompter(
+            script.fields,
+            dialect=script.dialect,
+            engine=spoken.engine,
+            voice=spoken.voice,
+            speed=script.speed,
+            cache=AudioCache(audio_directory(settings)),
+        )
+        new = 0
+        for action in script.actions.values():
+            new += await prompter.warm(action.content_text)
+        return new
+    except (SpeechError, OSError, ValueError) as exc:
+        log.warning("scenario %s: fixed prompt parts not synthesised ahead: %s", script.scenario_id, exc)
+        return 0
+    finally:
+        await voices.aclose()
+
+
+def warm_approved(*, settings: Settings, db: Database, box: SecretBox, scenario_id: str) -> int:
+    """`warm` for a scenario just approved (its approved version, its account's credentials);
+    for the reviewer's CLI and pages, after the approval's transaction."""
+    with db.reading() as session:
+        script = snapshot.load_script(session, scenario_id, allow_unapproved=False)
+        application_id = session.scalar(select(Scenario.application_id).where(Scenario.id == scenario_id))
+        credentials = (
+            voice_credentials.for_application(session=session, box=box, application_id=application_id)
+            if application_id
+            else {}
+        )
+    return asyncio.run(warm(settings, script, credentials=credentials))
 
 
 def _signing_key(settings: Settings) -> bytes:
