@@ -1,10 +1,11 @@
-"""`aicall scenario approve ID | reject ID --reason R`: the reviewer's side of the review flow;
-`aicall scenario list | show ID`."""
+"""`aicall scenario create --app KEY --file scenario.json [--submit]`; `aicall scenario approve ID
+| reject ID --reason R`: the reviewer's side of the review flow; `aicall scenario list | show ID`."""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -12,11 +13,13 @@ from aicall import console
 from aicall.accounts import service as account_service
 from aicall.bootstrap import open_platform
 from aicall.config import get_settings
-from aicall.errors import ApiError, ScenarioNotFound
+from aicall.errors import ApiError, ScenarioNotFound, ValidationFailed
+from aicall.scenarios import actions as action_service
 from aicall.scenarios import preview
 from aicall.scenarios import service as scenario_service
 from aicall.scenarios.models import Scenario
-from aicall.scenarios.schemas import scenario_out
+from aicall.scenarios.schemas import ActionCreate, ActionUpdate, ScenarioCreate, parse, scenario_out
+from aicall.scenarios.service import START_LABEL
 
 scenario_cli = typer.Typer(help="Scenarios: list, show, review submitted ones.", no_args_is_help=True)
 
@@ -38,6 +41,88 @@ def _emit(scenario: Scenario, as_json: bool) -> None:
         for key, value in data.items():
             if value is not None:
                 typer.echo(f"{key}: {value}")
+
+
+@scenario_cli.command("create")
+def create(
+    app: Annotated[str, typer.Option("--app", help="The application's API key.")],
+    file: Annotated[
+        Path, typer.Option("--file", exists=True, dir_okay=False, readable=True, help="A JSON file.")
+    ],
+    submit: Annotated[bool, typer.Option("--submit", help="Submit it for review once created.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """A scenario from a JSON file: the body of `POST /scenarios` (same checks and messages),
+    with an optional `actions` list in the body of `POST /scenario-actions` (no `scenarioId`).
+
+    The action labelled `start` fills the menu every new scenario begins with; a
+    `nextActionId` may name an action listed before it by its label."""
+    try:
+        payload = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        typer.echo(f"error: {file} is not a JSON document: {exc}", err=True)
+        raise typer.Exit(1) from None
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.transaction() as session:
+            application = account_service.get_by_api_key(session=session, api_key=app)
+            if application is None:
+                typer.echo(f"error: no application has API key {app}", err=True)
+                raise typer.Exit(1)
+            body = dict(payload) if isinstance(payload, dict) else payload
+            actions = body.pop("actions", None) if isinstance(body, dict) else None
+            scenario = scenario_service.create_scenario(
+                session=session, application_id=application.id, data=parse(ScenarioCreate, body)
+            )
+            _add_actions(session, application.id, scenario, actions)
+            if submit:
+                scenario = scenario_service.submit(
+                    session=session, application_id=application.id, scenario_id=scenario.id
+                )
+    except ApiError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        platform.db.dispose()
+    _emit(scenario, as_json)
+
+
+def _add_actions(session: Any, application_id: str, scenario: Scenario, actions: Any) -> None:
+    if actions is None:
+        return
+    if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+        raise ValidationFailed("actions must be a list of action objects", field="actions")
+    start = next(
+        a
+        for a in action_service.list_actions(
+            session=session, application_id=application_id, scenario_id=scenario.id
+        )
+        if a.label == START_LABEL
+    )
+    ids = {START_LABEL: start.id}
+
+    def resolved(data: dict[str, Any]) -> dict[str, Any]:
+        out = dict(data)
+        for key in ("nextActionId", "next_action_id"):
+            if out.get(key) in ids:
+                out[key] = ids[out[key]]
+        if isinstance(out.get("responses"), list):
+            out["responses"] = [resolved(r) if isinstance(r, dict) else r for r in out["responses"]]
+        return out
+
+    for data in [a for a in actions if a.get("label") != START_LABEL]:
+        body = {**resolved(data), "scenarioId": scenario.id}
+        action = action_service.create_action(
+            session=session, application_id=application_id, data=parse(ActionCreate, body)
+        )
+        ids[action.label] = action.id
+    for data in [a for a in actions if a.get("label") == START_LABEL]:
+        action_service.update_action(
+            session=session,
+            application_id=application_id,
+            action_id=start.id,
+            data=parse(ActionUpdate, resolved(data)),
+        )
 
 
 @scenario_cli.command("approve")
