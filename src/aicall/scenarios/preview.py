@@ -180,8 +180,9 @@ def audio_file(
         deadline = int(expires)
     except (TypeError, ValueError):
         raise AudioLinkInvalid() from None
+    # As bytes: compare_digest refuses text with characters outside ASCII (TypeError, a 500).
     if not isinstance(signature, str) or not hmac.compare_digest(
-        signature, _signature(settings, key, deadline)
+        signature.encode("utf-8", "replace"), _signature(settings, key, deadline).encode()
     ):
         raise AudioLinkInvalid()
     if deadline < (now if now is not None else time.time()):
