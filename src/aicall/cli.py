@@ -356,6 +356,7 @@ def trunk_create(
                 from_domain=from_domain,
                 account_id=account_id,
                 max_concurrent=max_concurrent,
+                allow_private=platform.settings.sip_allow_private,
             )
             data = hotline_service.trunk_dict(trunk)
     except hotline_service.HotlineError as exc:

@@ -87,7 +87,9 @@ def build_tenant(db: Database, box: SecretBox, sipp: Sipp, webhook_url: str) -> 
             ),
         )
         scenario_service.submit(session=session, application_id=application_id, scenario_id=scenario.id)
-        trunk = hotline_service.create_trunk(session=session, box=box, host="127.0.0.1", port=sipp.port)
+        trunk = hotline_service.create_trunk(
+            session=session, box=box, host="127.0.0.1", port=sipp.port, allow_private=True
+        )
         hotline_service.create_pool(
             session=session, key="SIPP", numbers=["+842873001234"], trunk_id=trunk.id, account_id=account.id
         )

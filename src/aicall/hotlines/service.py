@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -10,9 +11,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from aicall import addresses
 from aicall.accounts.secrets_box import SecretBox
 from aicall.hotlines.models import SYSTEM_POOL_KEY, Hotline, HotlinePool, SipTrunk
 from aicall.phones import PhoneError, normalise
+from aicall.telephony import addressing
 from aicall.telephony.session import TrunkConfig
 
 # The shared pool every account can dial from: simulated caller numbers until an operator
@@ -77,6 +80,8 @@ def _check_trunk(
     from_domain: str | None,
     name: str,
     max_concurrent: int,
+    password: str | None,
+    allow_private: bool,
 ) -> None:
     """The rules every trunk obeys, created or updated; HotlineError names the field at fault."""
     if not host.strip():
@@ -87,6 +92,17 @@ def _check_trunk(
             raise HotlineError(f"{field} is longer than {_TEXT_LIMITS[field]} characters", field=field)
     if not 1 <= port <= 65535:
         raise HotlineError(f"port {port} is out of range 1-65535", field="port")
+    _check_sip_values(host=host.strip(), username=username, password=password, from_domain=from_domain)
+    try:
+        # The webhook URLs' rule: a trunk is where a running campaign sends SIP, from inside
+        # the operator's network (AICALL_SIP_ALLOW_PRIVATE lifts it for trunks on private links).
+        addresses.check_host(
+            host.strip(), port, allow_private=allow_private, what="SIP trunk host", kind=socket.SOCK_DGRAM
+        )
+    except addresses.BlockedHost as exc:
+        raise HotlineError(
+            f"{exc} (AICALL_SIP_ALLOW_PRIVATE allows private addresses)", field="host"
+        ) from None
     if transport not in ("udp", "tcp"):
         raise HotlineError(
             "transport must be udp or tcp (TLS: put a session border controller in front)", field="transport"
@@ -97,6 +113,21 @@ def _check_trunk(
         raise HotlineError(
             f"max_concurrent must be between 1 and {MAX_TRUNK_CONCURRENT}", field="max_concurrent"
         )
+
+
+def _check_sip_values(
+    *, host: str, username: str | None, password: str | None, from_domain: str | None
+) -> None:
+    """Every value that ends up in a SIP header, held to that header's grammar when stored."""
+    problems = {
+        "host": addressing.host_problem(host),
+        "from_domain": addressing.host_problem(from_domain) if from_domain else None,
+        "username": addressing.user_problem(username) if username else None,
+        "password": addressing.password_problem(password) if password else None,
+    }
+    for field, problem in problems.items():
+        if problem is not None:
+            raise HotlineError(f"{field} {problem}", field=field)
 
 
 def create_trunk(
@@ -113,8 +144,10 @@ def create_trunk(
     account_id: str | None = None,
     name: str = "",
     max_concurrent: int = 100,
+    allow_private: bool = False,
 ) -> SipTrunk:
-    """A new SIP trunk; its password is stored sealed and never shown back."""
+    """A new SIP trunk; its password is stored sealed and never shown back. `allow_private`:
+    the host may be a loopback or private address (AICALL_SIP_ALLOW_PRIVATE)."""
     _check_trunk(
         host=host,
         port=port,
@@ -124,6 +157,8 @@ def create_trunk(
         from_domain=from_domain,
         name=name,
         max_concurrent=max_concurrent,
+        password=password,
+        allow_private=allow_private,
     )
     trunk = SipTrunk(
         account_id=account_id,
@@ -156,6 +191,7 @@ def update_trunk(
     from_domain: str | None,
     name: str,
     max_concurrent: int,
+    allow_private: bool = False,
 ) -> SipTrunk:
     """Change a trunk under the rules of `create_trunk`. `password`: KEEP_PASSWORD (the
     default) keeps the stored one, None removes it, a string replaces it."""
@@ -171,6 +207,8 @@ def update_trunk(
         from_domain=from_domain,
         name=name,
         max_concurrent=max_concurrent,
+        password=password if isinstance(password, str) else None,
+        allow_private=allow_private,
     )
     trunk.name = name or host.strip()
     trunk.host = host.strip()
@@ -196,6 +234,7 @@ def create_pool(
     trunk_id: str | None = None,
     account_id: str | None = None,
     per_number_concurrency: int = 10,
+    advertising_registered: bool = False,
 ) -> HotlinePool:
     key = key.strip()
     if not key:
@@ -227,7 +266,9 @@ def create_pool(
             normalised.append(normalise(raw.strip()))
         except PhoneError as exc:
             raise HotlineError(f"{raw!r}: {exc}", field="numbers") from exc
-    pool = HotlinePool(key=key, trunk_id=trunk_id, account_id=account_id)
+    pool = HotlinePool(
+        key=key, trunk_id=trunk_id, account_id=account_id, advertising_registered=advertising_registered
+    )
     session.add(pool)
     session.flush()
     for number in dict.fromkeys(normalised):
@@ -281,6 +322,7 @@ def pool_dict(session: Session, pool: HotlinePool) -> dict[str, Any]:
         "key": pool.key,
         "shared": pool.account_id is None,
         "trunk_id": pool.trunk_id,
+        "advertising_registered": pool.advertising_registered,
         "numbers": [{"number": h.number, "max_concurrent": h.max_concurrent} for h in lines],
     }
 

@@ -26,6 +26,7 @@ from aicall.speech.keys import key_form
 from aicall.speech.reading import ReadingType, parse_reading_type
 from aicall.speech.voices import resolve_voice
 from aicall.storable import MAX_EXACT_INTEGER
+from aicall.telephony.addressing import transfer_target_problem
 
 KEY_PATTERN = re.compile(r"[0-9*#]{1,8}")
 # What the validators below accept, said again as JSON Schema for the OpenAPI document (the
@@ -237,6 +238,17 @@ class ActionUpdate(_In):
     responses: list[ResponseIn] | None = Field(default=None, max_length=12)
     next_action_id: str | None = None
     transfer_to: str | None = Field(default=None, max_length=200)
+
+    @field_validator("transfer_to")
+    @classmethod
+    def _transfer_target(cls, value: str | None) -> str | None:
+        # It is written into the REFER's Refer-To header (telephony/addressing.py).
+        if not value or not value.strip():
+            return value
+        problem = transfer_target_problem(value.strip())
+        if problem is not None:
+            raise ValueError(problem)
+        return value.strip()
 
     @field_validator("type")
     @classmethod

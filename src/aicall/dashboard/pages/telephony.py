@@ -140,6 +140,7 @@ def create_trunk(
                     register=register_with_trunk,
                     from_domain=from_domain.strip() or None,
                     max_concurrent=numbers["max_concurrent"],
+                    allow_private=state.settings.sip_allow_private,
                 )
         except hotline_service.HotlineError as exc:
             errors = _service_error(_, exc, "host")
@@ -231,6 +232,7 @@ def update_trunk(
                     register=register_with_trunk,
                     from_domain=from_domain.strip() or None,
                     max_concurrent=numbers["max_concurrent"],
+                    allow_private=state.settings.sip_allow_private,
                 )
         except hotline_service.HotlineError as exc:
             errors = _service_error(_, exc, "host")
