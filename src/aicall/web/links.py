@@ -86,6 +86,7 @@ LINKS: tuple[Link, ...] = (
             "CancelCampaign": "cancel_campaign",
             "ListContacts": "list_contacts",
             "ExportContacts": "export_contacts",
+            "ImportContacts": "import_contacts_file",
         },
     ),
     Link(
