@@ -118,7 +118,7 @@ class _ScriptRun:
 
     async def _menu(self, action: Action) -> str | None:
         """Play the prompt and follow the key; replay on no input / a wrong key, then give up."""
-        responses = {response.key: response for response in action.responses}
+        responses = {response.key: response for response in action.responses if response.key}
         max_digits = max((len(key) for key in responses), default=1)
         # A key that contains '#' must reach us as a digit, not be eaten as the terminator.
         terminator = None if any("#" in key for key in responses) else "#"

@@ -158,16 +158,37 @@ def _apply(session: Session, scenario: Scenario, action: ScenarioAction, data: A
     if data.responses is not None:
         action.responses = [
             {
-                "key_pad_match": response.key_pad_match,
+                # Stored only when set: keypad responses read as they did before speech existed.
+                **({"key_pad_match": response.key_pad_match} if response.key_pad_match is not None else {}),
                 "next_action_id": _target(
                     session, scenario, action, response.next_action_id, f"responses[{index}].nextActionId"
                 ),
                 # Stored only when set: responses written before opt-out existed read the same.
                 **({"opt_out": True} if response.opt_out else {}),
+                **({"intent": response.intent} if response.intent is not None else {}),
+                **({"phrases": response.phrases} if response.phrases else {}),
             }
             for index, response in enumerate(data.responses)
         ]
+    _check_answers(action)
     _drop_foreign_fields(action)
+
+
+def _check_answers(action: ScenarioAction) -> None:
+    # What the menu listens for decides what each response must name: a key, an intent, or either.
+    kind = action.response_type or "KEYPAD"
+    if action.type != ActionType.INTERACTIVE_MENU.value:
+        return
+    for index, response in enumerate(action.responses or []):
+        if kind == "KEYPAD" and response.get("key_pad_match") is None:
+            raise ValidationFailed(
+                "a KEYPAD menu's responses each need a keyPadMatch (or set responseType SPEECH)",
+                field=f"responses[{index}].keyPadMatch",
+            )
+        if kind == "SPEECH" and not response.get("intent"):
+            raise ValidationFailed(
+                "a SPEECH menu's responses each need an intent", field=f"responses[{index}].intent"
+            )
 
 
 def _drop_foreign_fields(action: ScenarioAction) -> None:

@@ -160,9 +160,11 @@ class ResponseSettingRead(BaseModel):
 
 class ResponseRead(BaseModel):
     id: str
-    key_pad_match: str
+    key_pad_match: str | None = Field(description="null: a spoken response only")
     next_action_id: str | None = Field(description="null: this key hangs up")
     opt_out: bool = Field(default=False, description="this key refuses further calls (Do-Not-Call list)")
+    intent: str | None = Field(default=None, description="SPEECH menus: what the callee says, by intent")
+    phrases: list[str] | None = Field(default=None, description="SPEECH menus: phrases beyond the built-in")
 
 
 class ActionInput(BaseModel):

@@ -101,7 +101,7 @@ def _links(script: Script) -> list[_Link]:
                 add(action, action.next_action_id, "next")
             case ActionType.INTERACTIVE_MENU:
                 for response in action.responses:
-                    add(action, response.next_action_id, "key", response.key)
+                    add(action, response.next_action_id, "key", response.key or response.intent or "")
                 add(action, action.no_input_action_id, "no_input")
                 add(action, action.invalid_action_id, "invalid")
     return found

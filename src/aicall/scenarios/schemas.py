@@ -22,6 +22,7 @@ from aicall.errors import ValidationFailed
 from aicall.interpreter.script import ActionType
 from aicall.jsontypes import JsonModel
 from aicall.speech.errors import UnknownReadingTypeError, UnknownVoiceError
+from aicall.speech.intents import BUILTIN_INTENTS, plain_words
 from aicall.speech.keys import key_form
 from aicall.speech.reading import ReadingType, parse_reading_type
 from aicall.speech.voices import resolve_voice
@@ -29,6 +30,8 @@ from aicall.storable import MAX_EXACT_INTEGER
 from aicall.telephony.addressing import transfer_target_problem
 
 KEY_PATTERN = re.compile(r"[0-9*#]{1,8}")
+INTENT_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
+MAX_PHRASES = 50
 # What the validators below accept, said again as JSON Schema for the OpenAPI document (the
 # validators stay the rule; tests/unit/web/test_openapi_document.py holds the two together).
 # (Empty: the default voice.)
@@ -184,22 +187,61 @@ class ScenarioCreate(ScenarioUpdate):
 
 class ResponseIn(_In):
     # A number is read as its digits ({"keyPadMatch": 1} from loosely typed clients).
+    # A KEYPAD menu's responses need it; a SPEECH menu's name an `intent` instead.
     key_pad_match: Annotated[
-        str,
+        str | None,
         WithJsonSchema(
             {
                 "anyOf": [
                     {"type": "string", "pattern": KEY_PATTERN.pattern.join("^$")},
                     {"type": "integer", "minimum": 0, "maximum": 99_999_999},
+                    {"type": "null"},
                 ],
-                "description": "1 to 8 of 0-9, * and #",
+                "description": "1 to 8 of 0-9, * and #; null for a spoken response (intent)",
             }
         ),
-    ]
+    ] = None
     next_action_id: str | None = None  # null: this key hangs up
     # Decree 91/2020/ND-CP Art. 13 cl. 4: this key refuses further calls; the number goes on the
     # account's Do-Not-Call list. It must end the call (an END_CALL goodbye, or hang up).
     opt_out: bool = Field(default=False, description="this key refuses further calls (Do-Not-Call)")
+    # A spoken answer (responseType SPEECH or KEYPAD_OR_SPEECH): a built-in intent (yes, no,
+    # call_back_later, wrong_person, stop_calling) or the scenario's own, with its phrases.
+    intent: str | None = Field(default=None, json_schema_extra={"pattern": INTENT_PATTERN.pattern.join("^$")})
+    phrases: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
+        default=None, max_length=MAX_PHRASES
+    )
+
+    @field_validator("intent", mode="before")
+    @classmethod
+    def _intent(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if not INTENT_PATTERN.fullmatch(value):
+                raise ValueError(f"{value!r} is not an intent name: a-z, 0-9 and _, starting with a letter")
+        return value
+
+    @field_validator("phrases")
+    @classmethod
+    def _phrases(cls, phrases: list[str] | None) -> list[str] | None:
+        if phrases is None:
+            return None
+        kept = [" ".join(p.split()) for p in phrases]
+        if any(not plain_words(p) for p in kept):
+            raise ValueError("a phrase has no words")
+        return kept
+
+    @model_validator(mode="after")
+    def _answer(self) -> ResponseIn:
+        if self.key_pad_match is None and self.intent is None:
+            raise ValueError("a response needs a keyPadMatch (keypad) or an intent (speech)")
+        if self.intent is not None and self.intent not in BUILTIN_INTENTS and not self.phrases:
+            raise ValueError(
+                f"intent {self.intent!r} is not built in ({', '.join(BUILTIN_INTENTS)}): give its phrases"
+            )
+        if self.phrases and self.intent is None:
+            raise ValueError("phrases belong to an intent: name it")
+        return self
 
     @field_validator("key_pad_match", mode="before")
     @classmethod
@@ -214,7 +256,7 @@ class ResponseIn(_In):
 
 
 class ResponseSettingIn(_In):
-    response_type: Literal["KEYPAD"] | None = None
+    response_type: Literal["KEYPAD", "SPEECH", "KEYPAD_OR_SPEECH"] | None = None
     timeout: float | None = Field(default=None, gt=0, le=60)  # seconds
     max_retries: int | None = Field(default=None, ge=0, le=5)
     no_input_action_id: str | None = None
@@ -276,10 +318,14 @@ class ActionUpdate(_In):
     @field_validator("responses")
     @classmethod
     def _distinct(cls, responses: list[ResponseIn] | None) -> list[ResponseIn] | None:
-        keys = [r.key_pad_match for r in responses or []]
+        keys = [r.key_pad_match for r in responses or [] if r.key_pad_match is not None]
         twice = sorted({k for k in keys if keys.count(k) > 1})
         if twice:
             raise ValueError(f"key {twice[0]!r} is used twice")
+        intents = [r.intent for r in responses or [] if r.intent is not None]
+        twice = sorted({i for i in intents if intents.count(i) > 1})
+        if twice:
+            raise ValueError(f"intent {twice[0]!r} is used twice")
         return responses
 
 
@@ -368,6 +414,13 @@ def stable_id(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
 
 
+def response_id(action_id: str, response: dict[str, Any]) -> str:
+    """A response's output id: by its key (as before speech existed), else by its intent."""
+    if response.get("key_pad_match") is not None:
+        return stable_id(action_id, "key", response["key_pad_match"])
+    return stable_id(action_id, "intent", response.get("intent") or "")
+
+
 def outputs(action: Any) -> list[tuple[str, str, str | None]]:
     """(output id, kind, target) of each way out of a stored action."""
     match action.type:
@@ -377,8 +430,7 @@ def outputs(action: Any) -> list[tuple[str, str, str | None]]:
             return [(stable_id(action.id, "next"), "next", action.next_action_id)]
         case ActionType.INTERACTIVE_MENU:
             found = [
-                (stable_id(action.id, "key", r["key_pad_match"]), "key", r.get("next_action_id"))
-                for r in action.responses or []
+                (response_id(action.id, r), "key", r.get("next_action_id")) for r in action.responses or []
             ]
             found.append((stable_id(action.id, "no_input"), "no_input", action.no_input_action_id))
             found.append((stable_id(action.id, "invalid"), "invalid", action.invalid_action_id))
@@ -428,10 +480,16 @@ def action_out(action: Any, inputs: list[dict[str, str]]) -> dict[str, Any]:
         }
         body["responses"] = [
             {
-                "id": stable_id(action.id, "key", r["key_pad_match"]),
-                "key_pad_match": r["key_pad_match"],
+                "id": response_id(action.id, r),
+                "key_pad_match": r.get("key_pad_match"),
                 "next_action_id": r.get("next_action_id"),
                 "opt_out": bool(r.get("opt_out", False)),
+                # Spoken responses only: keypad answers read as AICall's do.
+                **(
+                    {"intent": r["intent"], "phrases": list(r.get("phrases") or [])}
+                    if r.get("intent")
+                    else {}
+                ),
             }
             for r in action.responses or []
         ]

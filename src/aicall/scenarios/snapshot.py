@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from aicall.errors import ScenarioNotFound
-from aicall.interpreter.script import Action, ActionType, FieldSpec, KeyResponse, Script
+from aicall.interpreter.script import Action, ActionType, FieldSpec, KeyResponse, ResponseType, Script
 from aicall.scenarios.models import Scenario, ScenarioAction, ScenarioVersion
 
 __all__ = ["build_script", "from_json", "load_script", "scenario_fields", "to_json"]
@@ -68,12 +68,15 @@ def _action(row: ScenarioAction) -> Action:
         next_action_id=row.next_action_id,
         responses=tuple(
             KeyResponse(
-                key=str(r["key_pad_match"]),
+                key=str(r.get("key_pad_match") or ""),
                 next_action_id=r.get("next_action_id"),
                 opt_out=bool(r.get("opt_out", False)),
+                intent=r.get("intent"),
+                phrases=tuple(r.get("phrases") or ()),
             )
             for r in row.responses or []
         ),
+        response_type=ResponseType(row.response_type or ResponseType.KEYPAD.value),
         timeout=float(row.timeout),
         max_retries=max_retries,
         no_input_action_id=row.no_input_action_id,
@@ -124,9 +127,15 @@ def to_json(script: Script) -> dict[str, Any]:
                 "content_text": a.content_text,
                 "next_action_id": a.next_action_id,
                 "responses": [
-                    {"key": r.key, "next_action_id": r.next_action_id, "opt_out": r.opt_out}
+                    {
+                        "key": r.key,
+                        "next_action_id": r.next_action_id,
+                        "opt_out": r.opt_out,
+                        **({"intent": r.intent, "phrases": list(r.phrases)} if r.intent else {}),
+                    }
                     for r in a.responses
                 ],
+                "response_type": a.response_type.value,
                 "timeout": a.timeout,
                 "max_retries": a.max_retries,
                 "no_input_action_id": a.no_input_action_id,
@@ -148,9 +157,16 @@ def from_json(data: dict[str, Any]) -> Script:
             content_text=a["content_text"],
             next_action_id=a["next_action_id"],
             responses=tuple(
-                KeyResponse(r["key"], r["next_action_id"], bool(r.get("opt_out", False)))
+                KeyResponse(
+                    r["key"],
+                    r["next_action_id"],
+                    bool(r.get("opt_out", False)),
+                    intent=r.get("intent"),
+                    phrases=tuple(r.get("phrases", ())),
+                )
                 for r in a["responses"]
             ),
+            response_type=ResponseType(a.get("response_type", ResponseType.KEYPAD.value)),
             timeout=float(a["timeout"]),
             max_retries=int(a["max_retries"]),
             no_input_action_id=a["no_input_action_id"],

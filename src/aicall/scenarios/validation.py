@@ -17,9 +17,10 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from aicall.interpreter.script import Action, ActionType, FieldSpec, Script
+from aicall.interpreter.script import Action, ActionType, FieldSpec, ResponseType, Script
 from aicall.speech.dialect import parse_dialect
 from aicall.speech.errors import UnknownDialectError, UnknownReadingTypeError
+from aicall.speech.intents import BUILTIN_INTENTS
 from aicall.speech.keys import key_form
 from aicall.speech.reading import parse_reading_type
 from aicall.speech.template import unknown_placeholders
@@ -163,9 +164,10 @@ def _check_action(script: Script, action: Action) -> list[Problem]:
             problems.append(Problem(f"{where}.{field}", "cannot lead back to the OUTBOUND_CALL root"))
     for name in unknown_placeholders(action.content_text, script.fields):
         problems.append(Problem(f"{where}.contentText", unknown_placeholder_message(name, script.fields)))
-    keys = [r.key for r in action.responses]
+    keys = [r.key for r in action.responses if r.key]
     for key in sorted({k for k in keys if keys.count(k) > 1}):
         problems.append(Problem(f"{where}.responses", f"key {key!r} is used twice"))
+    problems.extend(_check_answers(action, where))
     for index, response in enumerate(action.responses):
         after = script.actions.get(response.next_action_id) if response.next_action_id else None
         if response.opt_out and after is not None and after.type is not ActionType.END_CALL:
@@ -176,6 +178,28 @@ def _check_action(script: Script, action: Action) -> list[Problem]:
                     f"{where}.responses[{index}].nextActionId",
                     "an opt-out key must end the call: lead to an END_CALL goodbye, or to nothing",
                 )
+            )
+    return problems
+
+
+def _check_answers(action: Action, where: str) -> list[Problem]:
+    """Each response names what its menu listens for: a key, an intent (known or with phrases)."""
+    problems = []
+    intents = [r.intent for r in action.responses if r.intent]
+    for intent in sorted({i for i in intents if intents.count(i) > 1}):
+        problems.append(Problem(f"{where}.responses", f"intent {intent!r} is used twice"))
+    kind = action.response_type
+    for index, response in enumerate(action.responses):
+        at = f"{where}.responses[{index}]"
+        if kind is ResponseType.KEYPAD and not response.key:
+            problems.append(Problem(f"{at}.keyPadMatch", "a KEYPAD menu's responses each need a key"))
+        if kind is ResponseType.SPEECH and not response.intent:
+            problems.append(Problem(f"{at}.intent", "a SPEECH menu's responses each need an intent"))
+        if not response.key and not response.intent:
+            problems.append(Problem(f"{at}.intent", "a response needs a key or an intent"))
+        if response.intent and response.intent not in BUILTIN_INTENTS and not response.phrases:
+            problems.append(
+                Problem(f"{at}.phrases", f"intent {response.intent!r} is not built in: give its phrases")
             )
     return problems
 

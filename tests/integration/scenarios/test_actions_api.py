@@ -83,7 +83,7 @@ def test_response_ids_are_stable_across_reads(api: Api) -> None:
         ({"type": "OUTBOUND_CALL"}, "type"),
         ({"type": "DANCE"}, "type"),
         ({"contentType": "AUDIO"}, "contentType"),
-        ({"responseSetting": {"responseType": "SPEECH"}}, "responseSetting.responseType"),
+        ({"responseSetting": {"responseType": "VOICE"}}, "responseSetting.responseType"),
         ({"responseSetting": {"timeout": 0}}, "responseSetting.timeout"),
         ({"responseSetting": {"timeout": 61}}, "responseSetting.timeout"),
         ({"responses": [{"keyPadMatch": "A", "nextActionId": None}]}, "responses[0].keyPadMatch"),
