@@ -80,12 +80,7 @@ def register(app_cli: typer.Typer) -> None:
                     rotate=rotate_secret,
                 )
             except ApiError as exc:
-                hint = (
-                    " (set AICALL_WEBHOOK_ALLOW_PRIVATE=1 to allow private addresses)"
-                    if "refused" in exc.message
-                    else ""
-                )
-                _fail(exc.message.removeprefix(f"{VALIDATION_FAILED}: ") + hint)
+                _fail(exc.message.removeprefix(f"{VALIDATION_FAILED}: "))  # a refusal names the setting
         finally:
             platform.db.dispose()
         data = {

@@ -34,6 +34,7 @@ __all__ = [
 
 MAX_URL_LENGTH = 2048
 _WHAT = "webhook URL"
+ALLOW_PRIVATE_HINT = "AICALL_WEBHOOK_ALLOW_PRIVATE=true on the server allows local and private addresses"
 
 
 class InvalidWebhookUrl(ValueError):
@@ -104,7 +105,9 @@ def check_webhook_url(url: str, *, allow_private: bool) -> str:
     try:
         addresses_rule.check_host(host, port, allow_private=allow_private, what=_WHAT)
     except addresses_rule.BlockedHost as exc:
-        raise BlockedAddress(str(exc)) from None
+        # Said where it is refused (API, CLI, dashboard), so whoever runs the server locally
+        # learns the setting at the moment they need it.
+        raise BlockedAddress(f"{exc} ({ALLOW_PRIVATE_HINT})") from None
     return normalised
 
 

@@ -89,7 +89,10 @@ def test_invalid_settings_are_refused_with_the_field_named(api, body, message):
 
 def test_a_private_address_is_refused_unless_the_operator_allows_it(api, receiver):
     message = _error(api.put("/webhooks", json={"webhook_url": receiver.url}), 400, 400)
-    assert message == "Validation Failed: webhook_url: webhook URL refused: 127.0.0.1 is a loopback address"
+    assert message == (
+        "Validation Failed: webhook_url: webhook URL refused: 127.0.0.1 is a loopback address"
+        " (AICALL_WEBHOOK_ALLOW_PRIVATE=true on the server allows local and private addresses)"
+    )
     assert _ok(api.get("/webhooks"))["webhook_url"] is None
 
 

@@ -76,7 +76,7 @@ def test_app_update_refuses_a_private_address_unless_the_operator_allows_it(tmp_
     done = aicall(tmp_path, "app", "update", "--app", app["api_key"], "--webhook-url", "http://10.0.0.5/hook")
     assert done.returncode == 1
     assert "webhook URL refused: 10.0.0.5 is a private address" in done.stderr
-    assert "AICALL_WEBHOOK_ALLOW_PRIVATE=1" in done.stderr
+    assert "AICALL_WEBHOOK_ALLOW_PRIVATE=true" in done.stderr
 
 
 def test_app_update_explains_what_is_wrong(tmp_path):

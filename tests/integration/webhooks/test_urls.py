@@ -61,7 +61,10 @@ def test_a_refused_name_does_not_tell_what_it_resolves_to():
     with pytest.raises(InvalidWebhookUrl) as refused:
         check_webhook_url("http://localhost:8000/hook", allow_private=False)
     message = str(refused.value)
-    assert message == "webhook URL refused: localhost resolves to an address that is not allowed"
+    assert message == (
+        "webhook URL refused: localhost resolves to an address that is not allowed"
+        " (AICALL_WEBHOOK_ALLOW_PRIVATE=true on the server allows local and private addresses)"
+    )
     assert "127.0.0.1" not in message and "::1" not in message and "loopback" not in message
 
 
