@@ -1,0 +1,115 @@
+"""Recognisers over HTTP: OpenAI-compatible transcription servers and FPT.AI Speech to Text.
+
+Both take a WAV of the utterance (8 kHz mono 16-bit, as the call carries it: no resampling,
+servers accept any rate) and answer JSON. Failures are `AsrError`s naming the status and the
+start of the body; the caller (`asr.recognise`) turns them into "heard nothing".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from aicall.media import SAMPLE_RATE, Utterance
+from aicall.speech.asr_types import AsrError, Transcript
+from aicall.speech.wav import pcm_to_wav_bytes
+
+__all__ = ["FPT_ASR_URL", "FptAsrEngine", "OpenAITranscriptionEngine"]
+
+# https://docs.fpt.ai/docs/en/speech/api/speech-to-text
+FPT_ASR_URL = "https://api.fpt.ai/hmi/asr/general"
+FPT_STATUS = {1: "no voice", 2: "canceled", 9: "system busy"}
+
+
+class _HttpEngine:
+    def __init__(self, *, timeout: float, client: httpx.AsyncClient | None) -> None:
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(timeout=timeout)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def _post(self, url: str, **kwargs: Any) -> Any:
+        try:
+            response = await self._client.post(url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise AsrError(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise AsrError(f"HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            return response.json()
+        except ValueError:
+            raise AsrError(f"not JSON: {response.text[:200]!r}") from None
+
+
+class OpenAITranscriptionEngine(_HttpEngine):
+    """`POST {base_url}/v1/audio/transcriptions` (multipart: file, model, language, response_format)."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        model: str = "whisper-1",
+        *,
+        timeout: float = 10.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(timeout=timeout, client=client)
+        self.url = base_url.rstrip("/").removesuffix("/v1") + "/v1/audio/transcriptions"
+        self.model = model
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+    async def transcribe(self, utterance: Utterance, *, language: str = "vi") -> Transcript:
+        wav = pcm_to_wav_bytes(utterance.pcm, SAMPLE_RATE)
+        body = await self._post(
+            self.url,
+            headers=self._headers,
+            files={"file": ("speech.wav", wav, "audio/wav")},
+            data={"model": self.model, "language": language, "response_format": "json"},
+        )
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str):
+            raise AsrError(f"no text in the answer: {str(body)[:200]}")
+        return Transcript(text=text.strip())
+
+
+class FptAsrEngine(_HttpEngine):
+    """FPT.AI: the audio file as the request body, the key in an `api_key` header; the answer
+    `{"status": 0, "hypotheses": [{"utterance": "..."}], "id": ...}` (status 1 no voice,
+    2 canceled, 9 busy). The service is Vietnamese: `language` is not sent."""
+
+    name = "fpt"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        url: str = FPT_ASR_URL,
+        timeout: float = 10.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(timeout=timeout, client=client)
+        self.url = url or FPT_ASR_URL
+        self._headers = {"api_key": api_key}
+
+    async def transcribe(self, utterance: Utterance, *, language: str = "vi") -> Transcript:
+        wav = pcm_to_wav_bytes(utterance.pcm, SAMPLE_RATE)
+        body = await self._post(self.url, headers=self._headers, content=wav)
+        if not isinstance(body, dict):
+            raise AsrError(f"unexpected answer: {str(body)[:200]}")
+        status = body.get("status")
+        if status == 1:
+            return Transcript(text="")  # no voice: heard nothing, not a fault
+        if status != 0:
+            reason = FPT_STATUS.get(status, "error") if isinstance(status, int) else "error"
+            raise AsrError(f"status {status} ({reason}): {body.get('message', '')}"[:200])
+        hypotheses = body.get("hypotheses") or []
+        first = hypotheses[0] if hypotheses and isinstance(hypotheses[0], dict) else {}
+        text = first.get("utterance", "")
+        if not isinstance(text, str):
+            raise AsrError(f"no utterance in the answer: {str(body)[:200]}")
+        return Transcript(text=text.strip())
