@@ -60,6 +60,7 @@ app_cli.command("list")(account_cli.list_apps)
 balance_cli.command("show")(account_cli.show_balance)
 campaign_cli.command("list")(campaign_reads.list_campaigns)
 campaign_cli.command("show")(campaign_reads.show_campaign)
+campaign_cli.command("archive")(campaign_reads.archive_campaign)
 pool_cli.command("list")(hotline_cli.list_pools)
 trunk_cli.command("list")(hotline_cli.list_trunks)
 

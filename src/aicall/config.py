@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     sim_time_scale: float = 1.0
     sim_rules: Path | None = None
     recording_retention_days: float = 30.0  # 0 keeps recordings forever
+    # Housekeeping (aicall.housekeeping, docs/reliability.md): each at 0 turns its part off.
+    housekeeping_every: float = Field(default=3600.0, gt=0)  # seconds between passes
+    webhook_retention_days: float = Field(default=30.0, ge=0)  # delivery logs, events no longer pending
+    idempotency_ttl_hours: float = Field(default=24.0, ge=0)  # stored Idempotency-Key answers
+    audio_cache_mb: float = Field(default=1024.0, ge=0)  # synthesised audio on disk (LRU)
+    archive_after_days: float = Field(default=0.0, ge=0)  # closed campaigns archived (0: by hand only)
     dialer_tick: float = 0.5  # seconds between scheduler passes
     dialer_heartbeat: float = 2.0  # seconds between a dialer's heartbeats
     dialer_stale_after: float = 10.0  # a dialer silent this long is dead: its calls are reconciled

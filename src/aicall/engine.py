@@ -18,13 +18,13 @@ from aicall import notify
 from aicall.accounts import voice_credentials
 from aicall.accounts.secrets_box import SecretBox
 from aicall.bootstrap import Platform
-from aicall.calls import retention
 from aicall.clock import utc_now
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
 from aicall.dialer.scheduler import Dialer
 from aicall.dialer.shutdown import Shutdown
+from aicall.housekeeping import Housekeeping
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
 from aicall.observability import metrics
@@ -199,7 +199,9 @@ class Engine:
             await self.dialer.start()
         if self.dispatcher:
             self._dispatch_task = asyncio.create_task(self.dispatcher.run(self._stop), name="webhooks")
-        self._sweep_task = asyncio.create_task(self._sweep_recordings(), name="recording-retention")
+        self._sweep_task = asyncio.create_task(
+            Housekeeping(settings=self.settings, db=self.db).run(self._stop), name="housekeeping"
+        )
         self._watch_task = asyncio.create_task(self._stop_when_asked(), name="engine-shutdown")
         log.info("engine started")
 
@@ -208,17 +210,6 @@ class Engine:
         # connections and ends the lifespan (uvicorn does that after them).
         await self.shutdown.requested.wait()
         await self.stop()
-
-    async def _sweep_recordings(self, every: float = 3600.0) -> None:
-        directory = Path(self.settings.data_dir) / "recordings"
-        while not self._stop.is_set():
-            deleted = await asyncio.to_thread(
-                retention.sweep, directory, retention_days=self.settings.recording_retention_days
-            )
-            if deleted:
-                log.info("deleted %d recordings past retention", deleted)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=every)
 
     async def stop(self) -> None:
         """Stop gracefully (see `Shutdown`); a second call waits for the first to finish."""

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from aicall import console
 from aicall.accounts import service as account_service
 from aicall.bootstrap import Platform, open_platform
-from aicall.campaigns import column_mapping, export, file_import, queries
+from aicall.campaigns import column_mapping, export, file_import, lifecycle, queries
 from aicall.clock import utc_now
 from aicall.config import get_settings
 from aicall.errors import AllContactsInvalid, ApiError
@@ -197,6 +197,7 @@ def list_campaigns(
     status: StatusOption = None,
     limit: LimitOption = 50,
     offset: OffsetOption = 0,
+    archived: Annotated[bool, typer.Option("--archived", help="Archived campaigns too.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Campaigns, newest first, with their contacts and why they wait (if they do)."""
@@ -211,7 +212,12 @@ def list_campaigns(
                     raise _fail(f"no application has API key {app}")
                 application_id = found.id
             rows, total = queries.list_campaigns(
-                session, application_id=application_id, status=status, limit=limit, offset=offset
+                session,
+                application_id=application_id,
+                status=status,
+                limit=limit,
+                offset=offset,
+                archived=archived,
             )
             bodies = [queries.campaign_dict(session, campaign, now=now) for campaign in rows]
     except ApiError as exc:
@@ -288,6 +294,28 @@ def show_campaign(
             ("finished_at", "finished"),
         ],
     )
+
+
+def archive_campaign(
+    campaign_id: Annotated[str, typer.Argument(help="The campaign's id (completed or cancelled).")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Archive a closed campaign: hidden from lists, its contacts' tag values dropped (results,
+    costs and the ledger stay). AICALL_ARCHIVE_AFTER_DAYS does it by itself."""
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.transaction() as session:
+            campaign = queries.campaign_by_id(session, campaign_id)
+            lifecycle.archive(session, campaign, now=utc_now())
+            body = {"campaign_id": campaign.id, "archived_at": campaign.archived_at}
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json(body)
+        return
+    console.print_record(body, fields=[("campaign_id", "campaign"), ("archived_at", "archived")])
 
 
 def _window(settings: dict[str, Any]) -> str:

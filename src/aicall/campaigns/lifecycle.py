@@ -38,6 +38,8 @@ __all__ = [
     "CloseReason",
     "PauseReason",
     "ResumeReason",
+    "archive",
+    "archive_finished",
     "check_ready",
     "close",
     "finish",
@@ -234,6 +236,38 @@ def close(session: Session, campaign: Campaign, *, status: CampaignStatus, now: 
     if campaign.status in (CampaignStatus.COMPLETED.value, CampaignStatus.CANCELLED.value):
         raise CampaignStateError(f"The campaign is already {campaign.status}")
     return finish(session, campaign, status=status, now=now, reason=CloseReason.MANUAL)
+
+
+def archive(session: Session, campaign: Campaign, *, now: datetime) -> None:
+    """Archive a closed campaign: hidden from the campaign lists (API, dashboard, CLI; still
+    readable by id), and its contacts' tag values (names, amounts: personal data) dropped.
+    Statuses, attempts, charges and the ledger stay. Archiving twice does nothing.
+
+    Raises CampaignStateError unless the campaign is completed or cancelled."""
+    if campaign.status not in (CampaignStatus.COMPLETED.value, CampaignStatus.CANCELLED.value):
+        raise CampaignStateError(f"A {campaign.status} campaign cannot be archived: stop it first")
+    if campaign.archived_at is not None:
+        return
+    campaign.archived_at = now
+    session.execute(update(Contact).where(Contact.campaign_id == campaign.id).values(tags={}, updated_at=now))
+    log.info("campaign archived", campaign_id=campaign.id)
+
+
+def archive_finished(session: Session, *, before: datetime, now: datetime, limit: int) -> int:
+    """Archive up to `limit` campaigns closed before `before` (housekeeping); return how many."""
+    closed = session.scalars(
+        select(Campaign)
+        .where(
+            Campaign.status.in_([CampaignStatus.COMPLETED.value, CampaignStatus.CANCELLED.value]),
+            Campaign.archived_at.is_(None),
+            Campaign.finished_at < before,
+        )
+        .order_by(Campaign.finished_at)
+        .limit(limit)
+    ).all()
+    for campaign in closed:
+        archive(session, campaign, now=now)
+    return len(closed)
 
 
 def finish(

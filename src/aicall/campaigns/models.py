@@ -57,6 +57,8 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Set once archived (`lifecycle.archive`): hidden from lists, contacts' tag values dropped.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Contact(Base):

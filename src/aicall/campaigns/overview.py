@@ -116,7 +116,7 @@ def list_for_account(session: Session, *, account_id: str, limit: int = 200) -> 
     campaigns = session.execute(
         select(Campaign, Application.name)
         .join(Application, Application.id == Campaign.application_id)
-        .where(Application.account_id == account_id)
+        .where(Application.account_id == account_id, Campaign.archived_at.is_(None))
         .order_by(Campaign.created_at.desc(), Campaign.id)
         .limit(limit)
     ).all()

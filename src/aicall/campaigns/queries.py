@@ -185,11 +185,19 @@ def campaign_dict(
 
 
 def list_campaigns(
-    session: Session, *, application_id: str | None, status: str | None, limit: int, offset: int
+    session: Session,
+    *,
+    application_id: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+    archived: bool = False,
 ) -> tuple[list[Campaign], int]:
     """One page of campaigns, newest first, and how many match; `application_id` None: every
-    application's (the operator's CLI)."""
+    application's (the operator's CLI). Archived campaigns only when `archived`."""
     query = select(Campaign)
+    if not archived:
+        query = query.where(Campaign.archived_at.is_(None))
     if application_id is not None:
         query = query.where(Campaign.application_id == application_id)
     if status:

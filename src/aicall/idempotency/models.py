@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aicall.clock import utc_now
@@ -14,6 +14,7 @@ from aicall.db.base import Base, JSONType, UTCDateTime
 
 class IdempotentRequest(Base):
     __tablename__ = "idempotent_requests"
+    __table_args__ = (Index("ix_idempotent_requests_created", "created_at"),)  # for expiry
 
     application_id: Mapped[str] = mapped_column(String(24), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from aicall.errors import IdempotencyConflict, ValidationFailed
@@ -43,6 +45,20 @@ def find(
     if row.request_hash != body_hash or row.endpoint != endpoint:
         raise IdempotencyConflict()
     return StoredAnswer(row.status_code, row.response)
+
+
+def prune(*, session: Session, before: datetime, limit: int) -> int:
+    """Forget the answers stored before `before` (about `limit` per call); return how many.
+
+    A key is kept at least `AICALL_IDEMPOTENCY_TTL_HOURS`; once pruned, a request reusing it
+    is a new request."""
+    created = IdempotentRequest.created_at
+    oldest = select(created).where(created < before).order_by(created).limit(limit).subquery()
+    bound = session.scalar(select(func.max(oldest.c[0])))
+    if bound is None:
+        return 0
+    result = session.execute(delete(IdempotentRequest).where(created <= bound))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def remember(

@@ -5,14 +5,20 @@ endpoint can serve one as `audio/wav` as is and several processes can share the 
 a file is written under a temporary name and renamed into place (`os.replace` is atomic),
 so a reader sees a whole file or none. A file that fails the header check (a crash before
 the data reached the disk) counts as a miss and is written again.
+
+Both parts are bounded: memory by `memory_bytes` (LRU), the directory by `trim(max_bytes)`,
+which housekeeping runs (`AICALL_AUDIO_CACHE_MB`) and which deletes the files least recently
+written or read (a read from disk touches the file's mtime).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -21,6 +27,7 @@ from aicall.speech.wav import pcm_to_wav_bytes, wav_header
 __all__ = ["AudioCache"]
 
 _HEADER_BYTES = 44
+_STALE_TEMPORARY = 3600.0  # seconds after which a half-written `.tmp-` file is a crash's leftover
 
 
 class AudioCache:
@@ -85,18 +92,48 @@ class AudioCache:
             raise
         return path
 
+    def trim(self, max_bytes: int, *, now: float | None = None) -> int:
+        """Delete the least recently used files until the directory holds at most `max_bytes`
+        (and leftovers of crashed writes); return how many files were deleted. Safe beside
+        other processes using the directory: a file they read meanwhile is a miss for them."""
+        if self.directory is None:
+            return 0
+        now = now if now is not None else time.time()
+        files: list[tuple[float, int, Path]] = []
+        deleted = 0
+        for path in self.directory.glob("*/*.wav"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            if path.name.startswith(".tmp-"):
+                if stat.st_mtime < now - _STALE_TEMPORARY:
+                    deleted += _unlink(path)
+                continue
+            files.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _mtime, size, _path in files)
+        for _mtime, size, path in sorted(files):
+            if total <= max_bytes:
+                break
+            deleted += _unlink(path)
+            total -= size
+        return deleted
+
     def __contains__(self, key: str) -> bool:
         return key in self._memory or (self.directory is not None and self.path_for(key).exists())
 
     def _read_file(self, key: str) -> bytes | None:
         if self.directory is None:
             return None
+        path = self.path_for(key)
         try:
-            data = self.path_for(key).read_bytes()
+            data = path.read_bytes()
         except FileNotFoundError:
             return None
         if data[:_HEADER_BYTES] != wav_header(len(data) - _HEADER_BYTES):
             return None  # truncated or foreign file: treat as absent, `put` will replace it
+        with contextlib.suppress(OSError):  # used now: the last `trim` deletes
+            os.utime(path)
         return data[_HEADER_BYTES:]
 
     def _remember(self, key: str, pcm: bytes) -> None:
@@ -110,3 +147,11 @@ class AudioCache:
         while self._memory_used > self.memory_bytes:
             _, evicted = self._memory.popitem(last=False)
             self._memory_used -= len(evicted)
+
+
+def _unlink(path: Path) -> int:
+    try:
+        path.unlink()
+    except FileNotFoundError:  # another process trimmed it first
+        return 0
+    return 1

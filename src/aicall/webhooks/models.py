@@ -26,6 +26,7 @@ class WebhookEvent(Base):
         # The dispatcher's hot query: due pending events, oldest first.
         Index("ix_webhook_events_due", "status", "next_attempt_at"),
         Index("ix_webhook_events_application_created", "application_id", "created_at"),
+        Index("ix_webhook_events_created", "created_at"),  # retention (webhooks.store.prune)
     )
 
     # Also the `webhook-id` header: stable across retries and replays, the receiver's dedupe key.
@@ -55,6 +56,7 @@ class WebhookDelivery(Base):
     __table_args__ = (
         Index("ix_webhook_deliveries_application_created", "application_id", "created_at"),
         Index("ix_webhook_deliveries_event", "event_id", "created_at"),
+        Index("ix_webhook_deliveries_created", "created_at"),  # retention (webhooks.store.prune)
     )
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True, default=object_id)

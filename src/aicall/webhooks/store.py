@@ -14,10 +14,10 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
@@ -33,12 +33,50 @@ from aicall.webhooks.delivery import LEASE_EXPIRED, Job, Outcome, after_attempt
 from aicall.webhooks.models import EventStatus, WebhookDelivery, WebhookEvent
 from aicall.webhooks.schedule import DEFAULT_SCHEDULE, RetrySchedule
 
-__all__ = ["SqlOutboxStore"]
+__all__ = ["SqlOutboxStore", "prune"]
 
 log = logging.getLogger("aicall.webhooks")
 slog = get_logger("aicall.webhooks")
 SIGNER_CACHE = 10_000  # signing secrets kept opened
 UNCLAIMED: dict[str, Any] = {"claimed_until": None, "claim_token": None}  # no lease holds the event
+
+
+def prune(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete the delivery log older than `before`, then the events created before it that are
+    no longer pending (delivered or failed) with their log; about `limit` rows of each per
+    call. Return how many rows went. A pending event is never pruned: it is still owed."""
+    deleted = 0
+    log_bound = _bound(session, WebhookDelivery.created_at, [WebhookDelivery.created_at < before], limit)
+    if log_bound is not None:
+        deleted += _rowcount(
+            session.execute(delete(WebhookDelivery).where(WebhookDelivery.created_at <= log_bound))
+        )
+    done = [WebhookEvent.status != EventStatus.PENDING.value, WebhookEvent.created_at < before]
+    event_bound = _bound(session, WebhookEvent.created_at, done, limit)
+    if event_bound is not None:
+        doomed = [*done, WebhookEvent.created_at <= event_bound]
+        # Their log first, counted (not left to ON DELETE CASCADE); the status is checked again
+        # by each DELETE: an event replayed meanwhile is pending again.
+        deleted += _rowcount(
+            session.execute(
+                delete(WebhookDelivery).where(
+                    WebhookDelivery.event_id.in_(select(WebhookEvent.id).where(*doomed))
+                )
+            )
+        )
+        deleted += _rowcount(session.execute(delete(WebhookEvent).where(*doomed)))
+    return deleted
+
+
+def _bound(session: Session, column: Any, where: list[Any], limit: int) -> datetime | None:
+    """The `limit`-th oldest `column` value among rows matching `where` (the newest of them
+    when fewer match); None when none do. Deleting `column <= bound` takes about a batch."""
+    oldest = select(column).where(*where).order_by(column).limit(limit).subquery()
+    return cast(datetime | None, session.scalar(select(func.max(oldest.c[0]))))
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass
