@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     sip_host: str = "127.0.0.1"
     sip_port: int = Field(default=0, ge=0, le=65535)  # 0: any free port
     sip_advertised_host: str = ""  # behind NAT: the address the trunk sees
+    # RTP to where the far end's RTP comes from (NAT, RFC 4961); false: to its SDP address
+    sip_symmetric_rtp: bool = True
     rtp_port_min: int = Field(default=20000, ge=1024, le=65535)
     rtp_port_max: int = Field(default=40000, ge=1024, le=65535)
     tts_engine: str = "espeak"  # espeak | openai | none

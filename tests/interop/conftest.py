@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
+import math
 import socket
 import struct
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from aiortp import DtmfEvent, RtpPacket
+from aiortp.codecs import get_codec
 from aiortp.dtmf import DTMF_EVENTS
+from aiosipua import SipRequest, SipResponse
 
-from aicall.telephony.session import TrunkConfig
+from aicall.telephony.session import DialRequest, DialResult, TrunkConfig
 from aicall.telephony.sip import SipBackend, SipTimers
+
+from .peers import Baresip, Kamailio, MediaSocket, UdpPeer, open_udp, sdp_body
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -188,6 +194,61 @@ def assert_sipp_ok(result: SippResult, *, calls: int = 1) -> None:
     assert result.failed_calls == 0, result.logs()
 
 
+def _pcap(packets: list[tuple[float, bytes]]) -> bytes:
+    """RTP payloads (seconds from start, RTP packet) as a pcap of UDP datagrams, as SIPp plays them."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    for index, (at_seconds, rtp) in enumerate(packets):
+        udp = struct.pack("!HHHH", 49176, 10000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), index & 0xFFFF, 0, 64, 17, 0,
+                         bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp  # fmt: skip
+        frame = bytes(12) + b"\x08\x00" + ip
+        at = 1_000_000 + round(at_seconds * 1_000_000)
+        out.append(struct.pack("<IIII", at // 1_000_000, at % 1_000_000, len(frame), len(frame)) + frame)
+    return b"".join(out)
+
+
+def write_media_pcap(
+    path: Path,
+    segments: list[tuple[int, float]],
+    *,
+    payload_type: int = 8,
+    digit: str | None = None,
+    frequency: float = 500.0,
+) -> None:
+    """A pcap of a far end talking (a tone) in G.711 with the packetisation of each segment
+    ((ptime ms, seconds), in turn: a peer that changes it mid-call), then pressing `digit`."""
+    codec = get_codec(payload_type)
+    packets: list[tuple[float, bytes]] = []
+    seq, timestamp, at = 1, 8000, 0.0
+    for ptime_ms, seconds in segments:
+        samples = 8 * ptime_ms
+        for _ in range(int(seconds * 1000 / ptime_ms)):
+            pcm = struct.pack(
+                f"<{samples}h",
+                *(
+                    int(6000 * math.sin(2 * math.pi * frequency * (timestamp + n) / 8000))
+                    for n in range(samples)
+                ),
+            )
+            rtp = RtpPacket(
+                payload_type=payload_type, marker=0, sequence_number=seq, timestamp=timestamp, ssrc=0x6161,
+                payload=codec.encode(pcm),
+            ).serialize()  # fmt: skip
+            packets.append((at, rtp))
+            seq, timestamp, at = seq + 1, timestamp + samples, at + ptime_ms / 1000
+    if digit is not None:
+        event = DTMF_EVENTS[digit]
+        for n in range(1, 11):
+            dtmf = DtmfEvent(event=event, end=n > 7, volume=10, duration=160 * min(n, 8))
+            rtp = RtpPacket(
+                payload_type=101, marker=1 if n == 1 else 0, sequence_number=seq, timestamp=timestamp,
+                ssrc=0x6161, payload=dtmf.serialize(),
+            ).serialize()  # fmt: skip
+            packets.append((at + 0.02 * min(n, 8), rtp))
+            seq += 1
+    path.write_bytes(_pcap(packets))
+
+
 def write_dtmf_pcap(path: Path, digit: str, payload_type: int) -> None:
     """A pcap of one RFC 4733 key press (as SIPp's own dtmf_2833_*.pcap, any payload type).
 
@@ -216,3 +277,107 @@ def write_dtmf_pcap(path: Path, digit: str, payload_type: int) -> None:
         at = 1_000_000 + step * 20_000
         out.append(struct.pack("<IIII", at // 1_000_000, at % 1_000_000, len(frame), len(frame)) + frame)
     path.write_bytes(b"".join(out))
+
+
+# -- far ends other than SIPp (peers.py) -------------------------------------------------------
+
+
+@pytest.fixture
+async def baresip(require_tool: Callable[[str], str], tmp_path: Path) -> AsyncIterator[Baresip]:
+    workdir = tmp_path / "baresip"
+    workdir.mkdir()
+    process = Baresip(require_tool("baresip"), workdir)
+    yield process
+    await process.stop()
+
+
+@pytest.fixture
+async def kamailio(require_tool: Callable[[str], str], tmp_path: Path) -> AsyncIterator[Kamailio]:
+    workdir = tmp_path / "kamailio"
+    workdir.mkdir()
+    process = Kamailio(require_tool("kamailio"), workdir)
+    await process.start()
+    yield process
+    await process.stop()
+
+
+@pytest.fixture
+async def live_backend() -> AsyncIterator[SipBackend]:
+    """A backend whose dead-media watch stays out of the way of far ends that send no RTP."""
+    sip = SipBackend(rtp_port_range=None, timers=dataclasses.replace(FAST_TIMERS, dead_media=30.0))
+    await sip.start()
+    yield sip
+    await sip.close()
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[UdpPeer]:
+    protocol = await open_udp(UdpPeer)
+    assert isinstance(protocol, UdpPeer)
+    yield protocol
+    assert protocol.transport is not None
+    protocol.transport.close()
+
+
+@pytest.fixture
+async def media_socket() -> AsyncIterator[Callable[[], Awaitable[MediaSocket]]]:
+    """Opens far-end RTP ports; all closed after the test."""
+    opened: list[MediaSocket] = []
+
+    async def open_one() -> MediaSocket:
+        protocol = await open_udp(MediaSocket)
+        assert isinstance(protocol, MediaSocket)
+        opened.append(protocol)
+        return protocol
+
+    yield open_one
+    for protocol in opened:
+        assert protocol.transport is not None
+        protocol.transport.close()
+
+
+def dial_request(trunk: TrunkConfig, call_id: str = "attempt-x", **overrides: object) -> DialRequest:
+    values: dict[str, object] = {
+        "call_id": call_id,
+        "to_number": "+84987654321",
+        "from_number": "+84281234567",
+        "ring_timeout": 10.0,
+        "max_duration": 30.0,
+        "trunk": trunk,
+    }
+    values.update(overrides)
+    return DialRequest(**values)  # type: ignore[arg-type]
+
+
+async def answered_by(
+    backend: SipBackend,
+    peer: UdpPeer,
+    media_port: int,
+    *,
+    headers: dict[str, str] | None = None,
+    **overrides: object,
+) -> tuple[SipRequest, DialResult]:
+    """A call to `peer`, answered 200 with PCMU on `media_port` (and `headers`), ACKed."""
+    peer.auto_answer.add("BYE")
+    trunk = TrunkConfig(id="udp", host="127.0.0.1", port=peer.port)
+    dialling = asyncio.create_task(backend.originate(dial_request(trunk, **overrides)))
+    [invite] = await peer.wait_for("INVITE")
+    assert isinstance(invite.message, SipRequest)
+    peer.reply(invite.message, 200, "OK", sdp=sdp_body(media_port), headers=headers)
+    result = await dialling
+    await peer.wait_for("ACK")
+    assert result.session is not None, result
+    return invite.message, result
+
+
+async def offer_in_dialog(
+    peer: UdpPeer, invite: SipRequest, method: str, sdp: str = "", *, headers: dict[str, str] | None = None
+) -> SipResponse:
+    """A re-INVITE or UPDATE from the far end; our final response (a re-INVITE's is ACKed)."""
+    before = len(peer.responses(method))
+    request = peer.send_in_dialog(invite, method, sdp=sdp, headers=headers)
+    responses = await peer.wait_response(method, count=before + 1)
+    assert request.cseq is not None
+    if method == "INVITE":
+        peer.send_in_dialog(invite, "ACK", cseq=request.cseq.seq)
+    return responses[-1]

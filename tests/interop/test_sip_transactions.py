@@ -9,81 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
-from aiosipua import SipMessage, SipRequest, SipResponse
+from aiosipua import SipRequest
 
 from aicall.calls.outcomes import CallOutcome
 from aicall.telephony.session import DialRequest, TrunkConfig
 from aicall.telephony.sip import SipBackend
 
-
-@dataclass
-class Arrival:
-    at: float
-    raw: bytes
-    message: SipRequest | SipResponse
-
-
-class UdpPeer(asyncio.DatagramProtocol):
-    """A trunk that only records what arrives and replies when told."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[Arrival] = []
-        self._new = asyncio.Event()
-        self.transport: asyncio.DatagramTransport | None = None
-        self.last_addr: tuple[str, int] | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.last_addr = addr
-        loop = asyncio.get_running_loop()
-        self.arrivals.append(Arrival(loop.time(), data, SipMessage.parse(data)))
-        self._new.set()
-
-    @property
-    def port(self) -> int:
-        assert self.transport is not None
-        return int(self.transport.get_extra_info("sockname")[1])
-
-    def requests(self, method: str) -> list[Arrival]:
-        return [a for a in self.arrivals if isinstance(a.message, SipRequest) and a.message.method == method]
-
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Arrival]:
-        async with asyncio.timeout(timeout):
-            while len(self.requests(method)) < count:
-                self._new.clear()
-                await self._new.wait()
-        return self.requests(method)
-
-    def reply(
-        self, request: SipRequest, status: int, reason: str, *, tag: str = "peer1", sdp: str = ""
-    ) -> None:
-        response = SipResponse(status_code=status, reason_phrase=reason)
-        for via in request.headers.get("via"):
-            response.headers.append("Via", via)
-        for name in ("From", "Call-ID", "CSeq"):
-            response.headers.set_single(name, request.headers.get_first(name) or "")
-        to = request.headers.get_first("to") or ""
-        response.headers.set_single("To", to if "tag=" in to or status == 100 else f"{to};tag={tag}")
-        response.headers.set_single("Contact", f"<sip:peer@127.0.0.1:{self.port}>")
-        if sdp:
-            response.headers.set_single("Content-Type", "application/sdp")
-            response.text = sdp
-        assert self.transport is not None and self.last_addr is not None
-        self.transport.sendto(bytes(response), self.last_addr)
-
-
-@pytest.fixture
-async def peer() -> AsyncIterator[UdpPeer]:
-    loop = asyncio.get_running_loop()
-    transport, protocol = await loop.create_datagram_endpoint(UdpPeer, local_addr=("127.0.0.1", 0))
-    yield protocol
-    transport.close()
+from .peers import Arrival, UdpPeer
 
 
 def request_to(peer: UdpPeer, **overrides: object) -> DialRequest:

@@ -56,6 +56,7 @@ class BackendRouter:
                 rtp_port_range=(settings.rtp_port_min, settings.rtp_port_max),
                 recordings_dir=Path(settings.data_dir) / "recordings",
                 advertised_host=settings.sip_advertised_host or None,
+                symmetric_rtp=settings.sip_symmetric_rtp,
             )
         if self._sip not in self._started:
             await self._sip.start()

@@ -46,6 +46,9 @@ class DialRequest:
     max_duration: float = 300.0  # seconds from answer before we hang up
     record: bool = False
     trunk: TrunkConfig | None = None  # None: the backend's default route
+    # what a trunk that trusts us may ask for (RFC 3325, RFC 3323); None: not sent
+    asserted_identity: str | None = None  # P-Asserted-Identity, a SIP or tel URI
+    privacy: str | None = None  # Privacy header value, e.g. "id" or "none"
 
 
 @dataclass(slots=True)

@@ -17,22 +17,17 @@ import pytest
 from aiosipua import Dialog, DialogState, SipMessage, SipRequest, SipResponse
 
 from aicall.telephony.sip.messages import (
-    PCMA,
-    PCMU,
     Endpoint,
-    MediaAnswer,
-    SdpAnswerError,
     build_ack_for_2xx,
     build_cancel,
     build_invite,
     confirm_dialog,
     info_digit,
     learn_remote_tag,
-    media_answer,
     new_dialog,
     response_to,
-    sdp_offer,
 )
+from aicall.telephony.sip.sdp import PCMA, PCMU, LocalSdp, MediaAnswer, SdpAnswerError, media_answer
 from aicall.telephony.sip.transactions import ack_for_non_2xx
 
 CAPTURES = Path(__file__).parent / "sip_captures"
@@ -187,7 +182,11 @@ def test_the_invite_we_build_survives_the_wire():
         local_uri="sip:02873001234@203.0.113.10", remote_uri="sip:0987654321@203.0.113.10", host=ME.host
     )
     invite = build_invite(
-        dialog, me=ME, contact_user="02873001234", sdp=sdp_offer(ME.host, 40000), display_name="Hotline"
+        dialog,
+        me=ME,
+        contact_user="02873001234",
+        sdp=LocalSdp(ME.host, 40000).offer(),
+        display_name="Hotline",
     )
 
     parsed = SipMessage.parse(bytes(invite))
@@ -203,16 +202,23 @@ def test_the_invite_we_build_survives_the_wire():
     assert parsed.via[0].branch and parsed.via[0].branch.startswith("z9hG4bK")  # RFC 3261 magic cookie
     assert parsed.body == invite.body
     # our own offer read back as if it were the answer: PCMU first, RFC 4733 digits on 101
-    assert media_answer(parsed) == MediaAnswer(("198.51.100.7", 40000), PCMU, 101)
+    assert media_answer(parsed) == MediaAnswer(("198.51.100.7", 40000), PCMU, 101, offered=(PCMU, PCMA))
 
 
 # -- SDP answers and INFO digits in the captures ---------------------------------------------
 
 
 def test_the_answer_settles_address_codec_and_digit_payload_type():
-    assert media_answer(response("ok_200_invite")) == MediaAnswer(("203.0.113.20", 17320), PCMA, 101)
-    assert media_answer(response("session_progress_183")) == MediaAnswer(("203.0.113.20", 17320), PCMA, 101)
-    assert media_answer(response("ok_200_compact")) == MediaAnswer(("192.0.2.44", 16384), PCMU, 96)
+    assert media_answer(response("ok_200_invite")) == MediaAnswer(
+        ("203.0.113.20", 17320), PCMA, 101, offered=(PCMA,)
+    )
+    # Asterisk's early media is one-way: its 183 says sendonly
+    assert media_answer(response("session_progress_183")) == MediaAnswer(
+        ("203.0.113.20", 17320), PCMA, 101, direction="sendonly", offered=(PCMA,)
+    )
+    assert media_answer(response("ok_200_compact")) == MediaAnswer(
+        ("192.0.2.44", 16384), PCMU, 96, offered=(PCMU,)
+    )
 
 
 def test_a_message_without_sdp_has_no_media_answer():

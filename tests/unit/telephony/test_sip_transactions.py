@@ -82,6 +82,8 @@ class Sent:
 class Wire:
     """A `Sender` that records what went out and when."""
 
+    reliable = False  # UDP: retransmissions are the transactions' job
+
     def __init__(self, clock: ManualScheduler) -> None:
         self.clock = clock
         self.sent: list[Sent] = []

@@ -6,6 +6,10 @@ near 200 calls. This module keeps aiortp's codecs and wire objects but drives al
 from ONE `MediaClock`: each tick reads whatever RTP arrived on every stream's socket
 (non-blocking, no per-packet callbacks) and sends one pre-encoded G.711 frame per stream.
 A prompt is encoded once per (audio, codec) and shared by every call that plays it.
+
+We send 20 ms packets (RFC 3551 §4.5's default, which every receiver takes) and receive
+any packetisation: the far end may send 10, 30 or 60 ms packets, or change mid-call; the
+recorder takes the received audio through a small playout buffer, 20 ms per tick.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ _SILENCE = {0: b"\xff" * SAMPLES_PER_FRAME, 8: b"\xd5" * SAMPLES_PER_FRAME}  # G
 _PCM_SILENCE = bytes(PCM_FRAME_BYTES)
 _HEADER = struct.Struct("!BBHII")
 _MAX_RX_PER_TICK = 16  # a burst beyond this waits for the next tick (the kernel buffers it)
+_PRIME_FRAMES = 3  # received audio held before the recorder starts taking it (jitter, long packets)
+_MAX_BUFFERED_FRAMES = 15  # beyond this (a burst) the oldest audio is dropped: the lag stays bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +123,7 @@ class MediaClock:
 
     def __init__(self, *, measure: bool = True) -> None:
         self._streams: dict[int, RtpStream] = {}
+        self.failures = 0  # streams ended by an error in their tick
         self._task: asyncio.Task[None] | None = None
         self.tick_count = 0
         self.late_ticks = 0
@@ -165,14 +172,24 @@ class MediaClock:
                 try:
                     stream.send(intervals)
                 except Exception:
-                    logger.exception("RTP send failed; stream stopped")
-                    self.remove(stream)
+                    logger.exception("RTP send failed")
+                    self._fail(stream)
             for stream in streams:
                 try:
                     stream.receive(tick)
                 except Exception:
-                    logger.exception("RTP receive failed; stream stopped")
-                    self.remove(stream)
+                    logger.exception("RTP receive failed")
+                    self._fail(stream)
+
+    def _fail(self, stream: RtpStream) -> None:
+        """A stream whose tick raised leaves the clock and its call is ended (with our BYE):
+        a call whose media silently stopped would hang until its maximum duration."""
+        self.failures += 1
+        self.remove(stream)
+        try:
+            stream.failed()
+        except Exception:
+            logger.exception("ending the call of a failed RTP stream failed")
 
 
 class RtpStream:
@@ -185,6 +202,7 @@ class RtpStream:
         *,
         on_digit: Callable[[str], None],
         on_prompt_done: Callable[[], None],
+        latch: bool = True,
     ) -> None:
         self._sock = sock
         self._clock = clock
@@ -192,6 +210,12 @@ class RtpStream:
         self._on_digit = on_digit
         self._on_prompt_done = on_prompt_done
         self.remote: tuple[str, int] | None = None
+        self.sdp_remote: tuple[str, int] | None = None  # where the far end's SDP says to send
+        self._latch = latch
+        self._latch_pending = False  # the next RTP from the far end tells where it really is
+        self.latched = False
+        self._send_enabled = True  # False while the far end holds (RFC 3264 §8.4) or says recvonly/inactive
+        self._rx_expected = True  # False while the far end says it sends nothing (dead media not watched)
         self.payload_type = 0
         self._dtmf_pts: frozenset[int] = frozenset()
         self._silence = _SILENCE[0]
@@ -207,25 +231,56 @@ class RtpStream:
         self._last_send = 0.0
         self.recorder: Recorder | None = None
         self._sent_pcm: bytes | None = None  # this tick's prompt PCM, for the recorder
-        self._rx_frames: list[bytes] = []  # received payloads waiting for the recorder
-        self._rx_codec: Codec | None = None
+        self._rx_pcm = bytearray()  # received audio (PCM) waiting for the recorder, any packet size
+        self._rx_primed = False
+        self._rx_last_packet = 0  # bytes of PCM in the last received packet (its packetisation)
+        self._codecs: dict[int, Codec] = {}
+        self.recording_failed = False
         self.started_tick = 0
         self.last_rx_tick = 0
         self.packets_sent = 0
         self.packets_received = 0
         self._dead_after = 0  # ticks without RTP before `on_dead`; 0: not watched
         self._on_dead: Callable[[], None] | None = None
+        self._on_failure: Callable[[], None] | None = None
         self._closed = False
 
     # -- control (called from the SIP side) ---------------------------------------------
 
-    def configure(self, remote: tuple[str, int], payload_type: int, dtmf_pts: set[int]) -> None:
-        """Point the stream at the far end with the negotiated codec and DTMF payload types."""
-        self.remote = remote
+    def configure(self, remote: tuple[str, int] | None, payload_type: int, dtmf_pts: set[int]) -> None:
+        """Point the stream at the far end with the negotiated codec and DTMF payload types.
+
+        `remote` None (`c=0.0.0.0`, RFC 2543 hold) stops our sending until an address comes.
+        With latching on, a new SDP address is used until RTP from the far end shows where
+        it really is (symmetric RTP, RFC 4961: a far end behind NAT sends from the address
+        it receives on); the SDP address stays the target when nothing arrives.
+        """
+        if remote != self.sdp_remote:
+            self.sdp_remote = remote
+            self.remote = remote
+            self.latched = False
+            self._latch_pending = self._latch and remote is not None
+        if payload_type != self.payload_type and self._prompt is not None:
+            self.stop_playing()  # the prompt was encoded for the old codec
+            self._on_prompt_done()
         self.payload_type = payload_type
         self._silence = _SILENCE[payload_type]
         self._dtmf_pts = frozenset(dtmf_pts)
-        self._rx_codec = get_codec(payload_type)
+
+    def set_direction(self, *, send: bool, receive: bool) -> None:
+        """What the latest offer/answer allows: we send only when the far end receives
+        (not while it holds us), and expect RTP only when it says it sends (RFC 3264 §5.1, §8.4)."""
+        if send and not self._send_enabled:
+            self._marker = 0x80  # a talkspurt starts again after hold (RFC 3551 §4.1)
+        self._send_enabled = send
+        if receive and not self._rx_expected:
+            self.last_rx_tick = self._clock.tick_count  # the dead-media wait starts over
+        self._rx_expected = receive
+
+    @property
+    def sending(self) -> bool:
+        """RTP leaves this tick: started, an address to send to, and not held."""
+        return self._sending and self._send_enabled and self.remote is not None and not self._closed
 
     def listen(self) -> None:
         """Receive (early media, digits) without sending."""
@@ -243,6 +298,14 @@ class RtpStream:
         """Call `on_dead` once the far end has sent no RTP for `seconds` (checked each tick)."""
         self._dead_after = max(1, round(seconds / PTIME))
         self._on_dead = on_dead
+
+    def on_failure(self, callback: Callable[[], None]) -> None:
+        """Call `callback` if this stream's tick raises (the clock has dropped the stream)."""
+        self._on_failure = callback
+
+    def failed(self) -> None:
+        if self._on_failure is not None:
+            self._on_failure()
 
     def play(self, prompt: EncodedPrompt | None, *, silence_frames: int = 0) -> None:
         self._prompt = prompt
@@ -273,8 +336,15 @@ class RtpStream:
 
     def send(self, intervals: SendIntervals | None) -> None:
         """First pass of a tick: one frame out (prompt or silence). Kept short, so every
-        stream's packet leaves close to the tick's start whatever the receive pass costs."""
-        if not self._sending or self.remote is None or self._closed:
+        stream's packet leaves close to the tick's start whatever the receive pass costs.
+
+        While held nothing is sent and the prompt waits where it stopped, but the RTP
+        timestamp keeps counting time (RFC 3550 §5.1), so the far end sees the gap."""
+        if not self._sending or self._closed:
+            return
+        if not self._send_enabled or self.remote is None:
+            self._ts = (self._ts + SAMPLES_PER_FRAME) & 0xFFFFFFFF
+            self._marker = 0x80
             return
         prompt = self._prompt
         if prompt is not None:
@@ -312,30 +382,57 @@ class RtpStream:
         sock = self._sock
         for _ in range(_MAX_RX_PER_TICK):
             try:
-                data = sock.recv(2048)
+                if self._latch_pending:
+                    data, source = sock.recvfrom(2048)
+                else:
+                    data = sock.recv(2048)
             except BlockingIOError:
                 break
             except OSError:
                 break  # e.g. ICMP unreachable reported on the socket: nothing to read
-            self._receive(data, tick)
+            if self._receive(data, tick) and self._latch_pending:
+                self._latch_to((str(source[0]), int(source[1])))
         if self.recorder is not None and self._sending:
             self._record(self._sent_pcm)
             self._sent_pcm = None
-        if self._dead_after and tick - self.last_rx_tick > self._dead_after:
+        if not self._rx_expected:
+            self.last_rx_tick = tick  # held by a far end that sends nothing: not dead
+        elif self._dead_after and tick - self.last_rx_tick > self._dead_after:
             self._dead_after = 0
             assert self._on_dead is not None
             self._on_dead()
 
-    def _receive(self, data: bytes, tick: int) -> None:
+    def _latch_to(self, source: tuple[str, int]) -> None:
+        self._latch_pending = False
+        if source != self.remote:
+            logger.info("RTP latched to %s:%d (SDP said %s)", source[0], source[1], self.remote)
+            self.remote = source
+            self.latched = True
+
+    def _receive(self, data: bytes, tick: int) -> bool:
+        """Take one datagram; True if it was RTP from the far end."""
         if len(data) < 12 or data[0] >> 6 != 2:
-            return
+            return False
         self.last_rx_tick = tick
         self.packets_received += 1
         payload_type = data[1] & 0x7F
         if payload_type in self._dtmf_pts:
             self._receive_event(data)
-        elif payload_type == self.payload_type and self.recorder is not None:
-            self._rx_frames.append(_payload(data))
+        elif self.recorder is not None and payload_type in _SILENCE:
+            # PCMU or PCMA, whichever the far end sends now; any packet length
+            self._buffer_received(payload_type, _payload(data))
+        return True
+
+    def _buffer_received(self, payload_type: int, payload: bytes) -> None:
+        codec = self._codecs.get(payload_type)
+        if codec is None:
+            codec = self._codecs[payload_type] = get_codec(payload_type)
+        pcm = codec.decode(payload)
+        self._rx_last_packet = len(pcm)
+        self._rx_pcm += pcm
+        limit = (_MAX_BUFFERED_FRAMES + _PRIME_FRAMES) * PCM_FRAME_BYTES
+        if len(self._rx_pcm) > limit:
+            del self._rx_pcm[: len(self._rx_pcm) - _PRIME_FRAMES * PCM_FRAME_BYTES]
 
     def _receive_event(self, data: bytes) -> None:
         try:
@@ -348,17 +445,35 @@ class RtpStream:
             self._on_digit(digit)
 
     def _record(self, sent_pcm: bytes | None) -> None:
-        assert self.recorder is not None
-        received = _PCM_SILENCE
-        if self._rx_frames:
-            # one frame per tick keeps both directions on the same time line; a backlog
-            # beyond a few frames (jitter burst) is dropped so the lag stays bounded
-            if len(self._rx_frames) > 5:
-                del self._rx_frames[:-2]
-            payload = self._rx_frames.pop(0)
-            assert self._rx_codec is not None
-            received = self._rx_codec.decode(payload)
-        self.recorder.write(sent_pcm or _PCM_SILENCE, received)
+        """One 20 ms frame of each direction to the recorder; a recorder that fails is dropped,
+        never the call (the RTP of both directions goes on)."""
+        recorder = self.recorder
+        assert recorder is not None
+        try:
+            recorder.write(sent_pcm or _PCM_SILENCE, self._received_frame())
+        except Exception:
+            logger.exception("recording failed; the call goes on unrecorded")
+            self.recorder = None
+            self.recording_failed = True
+            recorder.abandon()
+
+    def _received_frame(self) -> bytes:
+        """20 ms of what the far end sent, whatever its packet size: packets are buffered until
+        a few frames (or one long packet and a frame) are there, then taken 20 ms per tick, so
+        30 and 60 ms packets play out evenly; an underrun gives silence and primes again."""
+        buffered = self._rx_pcm
+        if not self._rx_primed:
+            if len(buffered) < max(_PRIME_FRAMES * PCM_FRAME_BYTES, self._rx_last_packet + PCM_FRAME_BYTES):
+                return _PCM_SILENCE
+            self._rx_primed = True
+        if len(buffered) < PCM_FRAME_BYTES:
+            self._rx_primed = False
+            frame = bytes(buffered) + bytes(PCM_FRAME_BYTES - len(buffered))
+            buffered.clear()
+            return frame
+        frame = bytes(buffered[:PCM_FRAME_BYTES])
+        del buffered[:PCM_FRAME_BYTES]
+        return frame
 
 
 def _payload(data: bytes) -> bytes:

@@ -6,37 +6,27 @@ only fills in the headers RFC 3261 asks for in the few messages a dialler sends.
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from dataclasses import dataclass
 
 from aiosipua import (
-    ConnectionData,
     Dialog,
     DialogState,
-    MediaDescription,
-    Origin,
-    SdpMessage,
     SipRequest,
     SipResponse,
-    TimingField,
     Via,
     generate_branch,
     generate_call_id,
     generate_tag,
-    parse_sdp,
-    serialize_sdp,
     stringify_uri,
     stringify_via,
 )
 from aiosipua.dialog import _default_reason
 
 USER_AGENT = "aicall"
-ALLOW = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, NOTIFY, REFER, UPDATE"
-
-PCMU = 0
-PCMA = 8
-OFFER_DTMF_PT = 101  # the telephone-event payload type we offer; the far end may answer another
-AUDIO_CODECS = {PCMU: "PCMU", PCMA: "PCMA"}
+ALLOW = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, NOTIFY, REFER, UPDATE, PRACK"
+# RFC 3262 reliable provisionals and RFC 4028 session timers: both are answered, so say so
+SUPPORTED = "100rel, timer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +35,19 @@ class Endpoint:
 
     host: str
     port: int
+    transport: str = "UDP"  # as written in Via: UDP or TCP (RFC 3261 §18)
 
     @property
     def hostport(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def contact(self, user: str) -> str:
+        """Our Contact for `user`; over TCP it says so, so in-dialog requests come back on TCP."""
+        params = "" if self.transport == "UDP" else f";transport={self.transport.lower()}"
+        return f"<sip:{user}@{self.hostport}{params}>"
+
+    def over(self, transport: str) -> Endpoint:
+        return dataclasses.replace(self, transport=transport.upper())
 
 
 def sip_uri(user: str, host: str, port: int | None = None) -> str:
@@ -68,17 +67,26 @@ def new_dialog(*, local_uri: str, remote_uri: str, host: str) -> Dialog:
 
 
 def build_invite(
-    dialog: Dialog, *, me: Endpoint, contact_user: str, sdp: SdpMessage, display_name: str = ""
+    dialog: Dialog,
+    *,
+    me: Endpoint,
+    contact_user: str,
+    sdp: str,
+    display_name: str = "",
+    headers: dict[str, str] | None = None,
 ) -> SipRequest:
     """An INVITE for `dialog` with the next CSeq and a fresh branch (a retry is a new transaction)."""
-    invite = dialog.create_request("INVITE", via_host=me.host, via_port=me.port)
+    invite = dialog.create_request("INVITE", via_host=me.host, via_port=me.port, via_transport=me.transport)
     if display_name:
         invite.headers.set_single("From", f'"{display_name}" <{dialog.local_uri}>;tag={dialog.local_tag}')
-    invite.headers.set_single("Contact", f"<sip:{contact_user}@{me.hostport}>")
+    invite.headers.set_single("Contact", me.contact(contact_user))
     invite.headers.set_single("Allow", ALLOW)
+    invite.headers.set_single("Supported", SUPPORTED)
     invite.headers.set_single("User-Agent", USER_AGENT)
+    for name, value in (headers or {}).items():
+        invite.headers.set_single(name, value)
     invite.headers.set_single("Content-Type", "application/sdp")
-    invite.text = serialize_sdp(sdp)
+    invite.text = sdp
     return invite
 
 
@@ -101,7 +109,12 @@ def build_cancel(invite: SipRequest) -> SipRequest:
 def build_ack_for_2xx(dialog: Dialog, response: SipResponse, *, me: Endpoint) -> SipRequest:
     """The TU's ACK of a 2xx: new branch, the INVITE's CSeq number, the dialog's route (§13.2.2.4)."""
     ack = SipRequest(method="ACK", uri=dialog.remote_target or dialog.remote_uri)
-    via = Via(host=me.host, port=me.port, params={"branch": generate_branch(), "rport": None})
+    via = Via(
+        transport=me.transport,
+        host=me.host,
+        port=me.port,
+        params={"branch": generate_branch(), "rport": None},
+    )
     ack.headers.append("Via", stringify_via(via))
     ack.headers.set_single("From", f"<{dialog.local_uri}>;tag={dialog.local_tag}")
     ack.headers.set_single("To", f"<{dialog.remote_uri}>;tag={dialog.remote_tag}")
@@ -124,15 +137,37 @@ def build_in_dialog(
     content_type: str = "",
     headers: dict[str, str] | None = None,
 ) -> SipRequest:
-    request = dialog.create_request(method, via_host=me.host, via_port=me.port)
+    request = dialog.create_request(method, via_host=me.host, via_port=me.port, via_transport=me.transport)
     if method in ("INVITE", "REFER", "UPDATE"):
-        request.headers.set_single("Contact", f"<sip:{contact_user}@{me.hostport}>")
+        request.headers.set_single("Contact", me.contact(contact_user))
     for name, value in (headers or {}).items():
         request.headers.set_single(name, value)
     if body:
         request.text = body
         request.headers.set_single("Content-Type", content_type)
     return request
+
+
+def build_prack(dialog: Dialog, provisional: SipResponse, *, me: Endpoint) -> SipRequest | None:
+    """PRACK for a reliable provisional response (RFC 3262 §7.2), within its early dialog.
+
+    The early dialog's target and route set come from the provisional itself (§12.1.2), not
+    from the dialog we keep for the final answer, which they must not change.
+    """
+    rseq = (provisional.get_header("RSeq") or "").strip()
+    cseq = provisional.cseq
+    if not rseq.isdigit() or cseq is None:
+        return None
+    early = dataclasses.replace(dialog, route_set=list(reversed(provisional.headers.get("record-route"))))
+    learn_remote_tag(early, provisional)
+    contacts = provisional.contact
+    if contacts:
+        early.remote_target = stringify_uri(contacts[0].uri)
+    prack = early.create_request("PRACK", via_host=me.host, via_port=me.port, via_transport=me.transport)
+    dialog.local_cseq = early.local_cseq  # PRACK takes a CSeq of the dialog's sequence
+    prack.headers.set_single("RAck", f"{rseq} {cseq.seq} {cseq.method}")
+    prack.headers.set_single("User-Agent", USER_AGENT)
+    return prack
 
 
 def confirm_dialog(dialog: Dialog, response: SipResponse) -> None:
@@ -170,81 +205,6 @@ def response_to(
     return response
 
 
-# -- SDP ---------------------------------------------------------------------------------
-
-
-def sdp_offer(host: str, rtp_port: int, *, codecs: tuple[int, ...] = (PCMU, PCMA)) -> SdpMessage:
-    """Our offer: PCMU and PCMA at 20 ms, and RFC 4733 telephone-event for the digits.
-
-    With one codec in `codecs` it is also our answer to a re-INVITE (we keep the codec).
-    """
-    attributes: dict[str, list[str]] = {
-        "rtpmap": [f"{pt} {AUDIO_CODECS[pt]}/8000" for pt in codecs]
-        + [f"{OFFER_DTMF_PT} telephone-event/8000"],
-        "fmtp": [f"{OFFER_DTMF_PT} 0-16"],
-        "ptime": ["20"],
-        "sendrecv": [],
-    }
-    audio = MediaDescription(
-        media="audio",
-        port=rtp_port,
-        proto="RTP/AVP",
-        formats=[str(pt) for pt in codecs] + [str(OFFER_DTMF_PT)],
-        attributes=attributes,
-    )
-    session_id = str(int(time.time() * 1000))
-    address_type = "IP6" if ":" in host else "IP4"
-    return SdpMessage(
-        origin=Origin(
-            username="aicall",
-            session_id=session_id,
-            session_version=session_id,
-            addr_type=address_type,
-            address=host,
-        ),
-        session_name="aicall",
-        connection=ConnectionData(addr_type=address_type, address=host),
-        timing=TimingField(),
-        media=[audio],
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class MediaAnswer:
-    """What the far end's SDP settles: where to send RTP, which codec, which DTMF payload type."""
-
-    remote: tuple[str, int]
-    payload_type: int
-    dtmf_payload_type: int | None
-
-
-class SdpAnswerError(ValueError):
-    """The far end's SDP gives us no usable audio stream."""
-
-
-def media_answer(response: SipResponse | SipRequest) -> MediaAnswer | None:
-    """The usable audio stream in a message's SDP body; None if it carries no SDP."""
-    content_type = (response.content_type or "").split(";")[0].strip().lower()
-    if not response.body or content_type != "application/sdp":
-        return None
-    sdp = parse_sdp(response.text)
-    audio = sdp.audio
-    remote = sdp.rtp_address
-    if audio is None or remote is None or audio.port == 0:
-        raise SdpAnswerError("no audio stream in the SDP answer")
-    payload_type: int | None = None
-    dtmf: int | None = None
-    for codec in audio.codecs:
-        name = codec.encoding_name.upper()
-        if name == "TELEPHONE-EVENT" and codec.clock_rate in (0, 8000) and dtmf is None:
-            dtmf = codec.payload_type
-        elif payload_type is None and (name in AUDIO_CODECS.values() or codec.payload_type in AUDIO_CODECS):
-            payload_type = PCMA if name == "PCMA" or (not name and codec.payload_type == PCMA) else PCMU
-    if payload_type is None:
-        raise SdpAnswerError(f"the SDP answer has neither PCMU nor PCMA: {audio.formats}")
-    return MediaAnswer(remote=remote, payload_type=payload_type, dtmf_payload_type=dtmf)
-
-
 # -- SIP INFO digits -----------------------------------------------------------------------
 
 _INFO_DIGITS = set("0123456789*#ABCD")
@@ -266,3 +226,16 @@ def info_digit(request: SipRequest) -> str | None:
         return None
     digit = {"10": "*", "11": "#"}.get(text, text.upper())
     return digit if digit in _INFO_DIGITS else None
+
+
+def option_tags(message: SipRequest | SipResponse, header: str) -> set[str]:
+    """The option tags of a Require/Supported header (comma lists, any case; RFC 3261 §20.32)."""
+    tags: set[str] = set()
+    for value in message.headers.get(header.lower()):
+        tags.update(tag.strip().lower() for tag in value.split(",") if tag.strip())
+    return tags
+
+
+def allows(message: SipRequest | SipResponse, method: str) -> bool:
+    """Whether the message's Allow header lists `method` (absent Allow: unknown, so False)."""
+    return method.lower() in option_tags(message, "allow")

@@ -4,13 +4,19 @@ Stereo, 8 kHz, 16-bit: channel 1 (left) is what we sent (the prompts), channel 2
 what the far end sent. Keeping the directions apart costs nothing and lets a reviewer hear
 the callee alone; any player mixes them. Frames are written once a second so a long call
 never holds its audio in memory, and the WAV header is completed on close.
+
+A recorder that fails (a full disk, a removed directory) raises to its caller, which drops
+it and goes on with the call; `abandon()` then closes what can be closed without raising.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import wave
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 8000
 _FLUSH_FRAMES = 50  # 50 x 20 ms: one write per second per recorded call
@@ -29,7 +35,12 @@ class Recorder:
         self._closed = False
 
     def write(self, sent: bytes, received: bytes) -> None:
-        """One 20 ms frame of each direction (s16le mono, same length)."""
+        """One frame of each direction (s16le mono); the shorter is padded with silence so the
+        two channels stay on one time line."""
+        if len(sent) != len(received):
+            length = max(len(sent), len(received))
+            sent = sent.ljust(length, b"\0")
+            received = received.ljust(length, b"\0")
         self._sent.append(sent)
         self._received.append(received)
         if len(self._sent) >= _FLUSH_FRAMES:
@@ -47,9 +58,21 @@ class Recorder:
     def close(self) -> None:
         if self._closed:
             return
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            self._wav.close()
+
+    def abandon(self) -> None:
+        """Close after a failure, keeping what was written; never raises."""
+        self._sent.clear()
+        self._received.clear()
         self._closed = True
-        self._wav.close()
+        try:
+            self._wav.close()
+        except Exception:  # the recording is already lost; the call must go on
+            logger.warning("closing a failed recording %s failed too", self.path, exc_info=True)
 
 
 def interleave(left: bytes, right: bytes) -> bytes:

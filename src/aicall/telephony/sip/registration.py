@@ -3,6 +3,10 @@
 aiosipua's `Registration` sends each REGISTER once (no UDP retransmission) through its own
 UAC; this one keeps the same rules (one Call-ID and From tag, rising CSeq, digest retry,
 423 Min-Expires, refresh ahead of expiry) but sends through our transaction table.
+
+Un-registering (`Expires: 0`, §10.2.2) follows the same rules: a registrar challenges it
+like any REGISTER (RFC 3261 §22), and an unREGISTER left unanswered with credentials leaves
+the binding in place until it expires, with calls routed to a user agent that is gone.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from aiosipua.auth import SipDigestAuth, answer_challenge
 
 from aicall.telephony.session import TrunkConfig
 from aicall.telephony.sip.messages import USER_AGENT, Endpoint, sip_uri
-from aicall.telephony.sip.transactions import SipTimers, TransactionTable
+from aicall.telephony.sip.transactions import Sender, SipTimers, TransactionTable
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +47,19 @@ class Registration:
         transactions: TransactionTable,
         timers: SipTimers,
         expires: int = REQUESTED_EXPIRES,
+        transport: Sender | None = None,
     ) -> None:
         self._trunk = trunk
         self._me = me
         self._transactions = transactions
+        self._transport = transport
         self._timers = timers
         self._peer = (trunk.host, trunk.port)
         domain = trunk.from_domain or trunk.host
         user = trunk.username or "aicall"
         self.aor = sip_uri(user, domain)
         self._registrar_uri = f"sip:{domain}"
-        self._contact = f"<sip:{user}@{me.hostport}>"
+        self._contact = me.contact(user)
         self._auth = SipDigestAuth(trunk.username, trunk.password or "") if trunk.username else None
         self._call_id = generate_call_id(me.host)
         self._from_tag = generate_tag()
@@ -69,20 +75,48 @@ class Registration:
         """Register now; True if the registrar accepted. Refreshes (or retries) follow by themselves."""
         return await self._register(self.expires)
 
-    def unregister(self) -> asyncio.Future[SipResponse | None]:
-        """Remove the binding (Expires: 0) and stop refreshing; the future holds the answer."""
+    def unregister(self) -> asyncio.Task[bool]:
+        """Remove the binding (Expires: 0, answering a challenge) and stop refreshing.
+
+        The task's result: True once the registrar confirmed the removal.
+        """
         if self._refresh is not None:
             self._refresh.cancel()
             self._refresh = None
         self.registered = False
-        return self._transactions.send_request(self._request(0, None), self._peer).done
+        return asyncio.get_running_loop().create_task(self._unregister(), name=f"unregister {self.aor}")
+
+    async def _unregister(self) -> bool:
+        response = await self._exchange(0)
+        self.last_status = response.status_code if response is not None else 408
+        removed = response is not None and 200 <= response.status_code < 300
+        if removed:
+            logger.info("unregistered %s", self.aor)
+        else:
+            logger.warning("unREGISTER %s failed: %s", self.aor, self.last_status)
+        return removed
+
+    async def _exchange(self, expires: int) -> SipResponse | None:
+        """One REGISTER, and its retry with credentials if the registrar challenges it."""
+        response = await self._send(expires, None)
+        if response is not None and response.status_code in (401, 407) and self._auth is not None:
+            header = answer_challenge(
+                self._auth, response, response.status_code, "REGISTER", self._registrar_uri
+            )
+            if header is not None:
+                response = await self._send(expires, header)
+        return response
+
+    async def _send(self, expires: int, auth_header: tuple[str, str] | None) -> SipResponse | None:
+        txn = self._transactions.send_request(
+            self._request(expires, auth_header), self._peer, transport=self._transport
+        )
+        return await txn.done
 
     async def _register(self, expires: int) -> bool:
         auth_header: tuple[str, str] | None = None
         for _ in range(3):  # first try, one digest retry, one 423 retry
-            response = await self._transactions.send_request(
-                self._request(expires, auth_header), self._peer
-            ).done
+            response = await self._send(expires, auth_header)
             status = response.status_code if response is not None else 408
             self.last_status = status
             if response is not None and 200 <= status < 300:
@@ -125,7 +159,12 @@ class Registration:
     def _request(self, expires: int, auth_header: tuple[str, str] | None) -> SipRequest:
         self._cseq += 1
         request = SipRequest(method="REGISTER", uri=self._registrar_uri)
-        via = Via(host=self._me.host, port=self._me.port, params={"branch": generate_branch(), "rport": None})
+        via = Via(
+            transport=self._me.transport,
+            host=self._me.host,
+            port=self._me.port,
+            params={"branch": generate_branch(), "rport": None},
+        )
         request.headers.append("Via", stringify_via(via))
         request.headers.set_single("From", f"<{self.aor}>;tag={self._from_tag}")
         request.headers.set_single("To", f"<{self.aor}>")

@@ -16,7 +16,7 @@ from aicall.telephony.session import CallEnded
 from aicall.telephony.sip.media import PTIME, PromptCache, RtpStream
 from aicall.telephony.sip.messages import Endpoint, build_in_dialog
 from aicall.telephony.sip.recording import Recorder
-from aicall.telephony.sip.transactions import TransactionTable
+from aicall.telephony.sip.transactions import Sender, TransactionTable
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class SipCallSession:
         wall_clock: Callable[[], datetime],
         refer_domain: str,
         on_ended: Callable[[SipCallSession], None],
+        transport: Sender | None = None,
     ) -> None:
         self.call_id = call_id
         self.dialog = dialog
@@ -52,6 +53,7 @@ class SipCallSession:
         self._me = me
         self._contact_user = contact_user
         self._transactions = transactions
+        self._transport = transport  # None: the table's default (UDP)
         self._stream = stream
         self._prompts = prompts
         self._recorder = recorder
@@ -72,6 +74,7 @@ class SipCallSession:
         self._stream.recorder = self._recorder
         self._stream.start()
         self._stream.watch_dead_media(dead_media, lambda: self._end(EndReason.DEAD_MEDIA, send_bye=True))
+        self._stream.on_failure(lambda: self._end(EndReason.ERROR, send_bye=True))
         self._max_duration_timer = asyncio.get_running_loop().call_later(
             max_duration, self._end, EndReason.MAX_DURATION, True
         )
@@ -86,6 +89,10 @@ class SipCallSession:
 
     def remote_hangup(self) -> None:
         self._end(EndReason.REMOTE_HANGUP, send_bye=False)
+
+    def expire(self, reason: EndReason) -> None:
+        """The dialog is gone (session timer expired, refresh refused, 2xx never ACKed): our BYE."""
+        self._end(reason, send_bye=True)
 
     # -- CallSession --------------------------------------------------------------------
 
@@ -156,7 +163,7 @@ class SipCallSession:
             contact_user=self._contact_user,
             headers={"Refer-To": f"<{refer_to}>", "Referred-By": f"<{self.dialog.local_uri}>"},
         )
-        txn = self._transactions.send_request(refer, self._peer)
+        txn = self._transactions.send_request(refer, self._peer, transport=self._transport)
         response = await txn.done
         if response is None or not 200 <= response.status_code < 300:
             logger.info(
@@ -189,6 +196,11 @@ class SipCallSession:
         return str(self._recorder.path) if self._recorder is not None else None
 
     @property
+    def recording_failed(self) -> bool:
+        """The recorder failed during the call (the call went on; the file holds what came before)."""
+        return self._stream.recording_failed
+
+    @property
     def stream(self) -> RtpStream:
         return self._stream
 
@@ -207,13 +219,17 @@ class SipCallSession:
         if self._max_duration_timer is not None:
             self._max_duration_timer.cancel()
         self._stream.close()
-        if self._recorder is not None:
-            self._recorder.close()
+        # the BYE first: nothing that fails below may leave the far end's leg up
         if send_bye:
             bye: SipRequest = build_in_dialog(
                 self.dialog, "BYE", me=self._me, contact_user=self._contact_user
             )
-            self.bye = self._transactions.send_request(bye, self._peer).done
+            self.bye = self._transactions.send_request(bye, self._peer, transport=self._transport).done
         self.dialog.terminate()
+        if self._recorder is not None and not self._stream.recording_failed:
+            try:
+                self._recorder.close()
+            except Exception:
+                logger.exception("call %s: closing the recording failed", self.call_id)
         self._changed.set()
         self._on_ended(self)

@@ -9,7 +9,11 @@ non-2xx final response to the application. Over UDP both are the transaction lay
   during Timer D. A 2xx goes to the TU, which ACKs it itself (§13.2.2.4); the transaction
   then lingers in the RFC 6026 "Accepted" state so retransmitted 2xx still reach the TU.
 * non-INVITE client transaction (§17.1.2): Timer E retransmits (BYE, CANCEL, INFO, REFER,
-  REGISTER) at T1 doubling up to T2; Timer F gives up.
+  REGISTER, UPDATE, PRACK) at T1 doubling up to T2; Timer F gives up.
+
+Over a reliable transport (TCP) nothing is retransmitted: Timers A and E do not run
+(§17.1.1.2, §17.1.2.2), and our responses go back on the connection the request came in
+on (§18.2.2). Timers B and F still bound every wait.
 
 Timers are plain `call_later` handles on a `Scheduler` (the running asyncio loop unless one is
 passed in); their delays come from `SipTimers`. Tests shrink the delays by passing a different
@@ -50,9 +54,16 @@ class SipTimers:
 
 
 class Sender(Protocol):
-    """Where transactions put their messages on the wire (aiosipua's transports fit)."""
+    """Where transactions put their messages on the wire (aiosipua's transports fit).
+
+    `reliable` (TCP) turns retransmission off; an object without it is taken as UDP.
+    """
 
     def send(self, message: SipRequest | SipResponse, addr: tuple[str, int]) -> None: ...
+
+
+def is_reliable(sender: Sender) -> bool:
+    return bool(getattr(sender, "reliable", False))
 
 
 class TimerHandle(Protocol):
@@ -114,6 +125,7 @@ class ClientTransaction:
         self.state = State.CALLING
         self.final: SipResponse | None = None
         self._sender = sender
+        self.sender = sender
         self._timers = timers
         self._on_response = on_response
         self._on_timeout = on_timeout
@@ -124,6 +136,7 @@ class ClientTransaction:
         self._linger_handle: TimerHandle | None = None
         self._interval = timers.t1
         self.transmissions = 0
+        self.transport_error = False  # ended by `fail()`: the request never reached the far end
         self.done: asyncio.Future[SipResponse | None] = self._loop.create_future()
 
     @property
@@ -135,8 +148,16 @@ class ClientTransaction:
 
     def start(self, timeout: float) -> None:
         self._transmit()
-        self._retransmit_handle = self._loop.call_later(self._interval, self._on_retransmit_timer)
+        if not is_reliable(self._sender):
+            self._retransmit_handle = self._loop.call_later(self._interval, self._on_retransmit_timer)
         self._timeout_handle = self._loop.call_later(timeout, self._on_timeout_timer)
+
+    def fail(self) -> None:
+        """The transport could not deliver the request: a timeout now (RFC 3261 §8.1.3.1)."""
+        if self.pending:
+            self.transport_error = True
+            self._finish(None)
+            self._on_timeout()
 
     def _transmit(self) -> None:
         self.transmissions += 1
@@ -285,7 +306,7 @@ class TransactionTable:
         # None: the running loop, looked up when needed (the table may be built before the loop runs)
         self._scheduler = scheduler
         self._client: dict[TransactionKey, ClientTransaction] = {}
-        self._answered: dict[TransactionKey, SipResponse] = {}
+        self._answered: dict[TransactionKey, tuple[SipResponse, Sender, tuple[str, int]]] = {}
 
     def __len__(self) -> int:
         return len(self._client)
@@ -297,11 +318,12 @@ class TransactionTable:
         *,
         on_response: Callable[[SipResponse], None],
         on_timeout: Callable[[], None],
+        transport: Sender | None = None,
     ) -> InviteClientTransaction:
         txn = InviteClientTransaction(
             request,
             addr,
-            sender=self._sender,
+            sender=transport or self._sender,
             timers=self._timers,
             on_response=on_response,
             on_timeout=on_timeout,
@@ -319,11 +341,12 @@ class TransactionTable:
         *,
         on_response: Callable[[SipResponse], None] | None = None,
         on_timeout: Callable[[], None] | None = None,
+        transport: Sender | None = None,
     ) -> NonInviteClientTransaction:
         txn = NonInviteClientTransaction(
             request,
             addr,
-            sender=self._sender,
+            sender=transport or self._sender,
             timers=self._timers,
             on_response=on_response or _ignore_response,
             on_timeout=on_timeout or _ignore_timeout,
@@ -347,23 +370,43 @@ class TransactionTable:
         txn.receive(response)
         return True
 
+    def transport_failed(self, addr: tuple[str, int], transport: Sender) -> None:
+        """A connection to `addr` could not be made or was lost: its pending requests fail now."""
+        for txn in list(self._client.values()):
+            if txn.addr == addr and txn.sender is transport:
+                txn.fail()
+
     # -- server side: a request's response is resent when the request is retransmitted --
 
-    def answer(self, request: SipRequest, response: SipResponse) -> None:
-        """Send `response` and remember it for retransmissions of `request` (Timer J)."""
-        self._sender.send(response, _reply_addr(response))
+    def answer(
+        self,
+        request: SipRequest,
+        response: SipResponse,
+        *,
+        transport: Sender | None = None,
+        source: tuple[str, int] | None = None,
+    ) -> None:
+        """Send `response` and remember it for retransmissions of `request` (Timer J).
+
+        Over UDP the response goes where the top Via says (received/rport, RFC 3581); over
+        TCP back on the connection the request came from, `source` (RFC 3261 §18.2.2).
+        """
+        sender = transport or self._sender
+        addr = source if source is not None and is_reliable(sender) else _reply_addr(response)
+        sender.send(response, addr)
         key = (top_branch(request), request.method.upper())
         if key[0]:
-            self._answered[key] = response
+            self._answered[key] = (response, sender, addr)
             scheduler = self._scheduler or asyncio.get_running_loop()
             scheduler.call_later(self._timers.server_linger, self._answered.pop, key, None)
 
     def retransmitted(self, request: SipRequest) -> bool:
         """Resend our earlier response if `request` is a retransmission; True if it was."""
-        response = self._answered.get((top_branch(request), request.method.upper()))
-        if response is None:
+        answered = self._answered.get((top_branch(request), request.method.upper()))
+        if answered is None:
             return False
-        self._sender.send(response, _reply_addr(response))
+        response, sender, addr = answered
+        sender.send(response, addr)
         return True
 
     def pending(self) -> list[asyncio.Future[SipResponse | None]]:
