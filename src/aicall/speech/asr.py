@@ -10,6 +10,9 @@ menu follows its no-input path. Engines:
   (https://docs.fpt.ai/docs/en/speech/api/speech-to-text).
 * `EchoAsrEngine` (`echo`): returns what a simulated phone said (`Utterance.said`); for the
   simulator and demos without a recogniser. `ScriptedAsrEngine`: answers from a list (tests).
+
+`asr_http.build_asr_engine` maps `AICALL_ASR_ENGINE` to one (it lives beside the HTTP engines so
+that this module, which the interpreter uses, imports no HTTP client).
 """
 
 from __future__ import annotations
@@ -20,22 +23,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from aicall.media import Utterance
-from aicall.speech import asr_http
 from aicall.speech.asr_types import AsrEngine, AsrError, Transcript
 
 __all__ = [
-    "ASR_ENGINES",
     "AsrEngine",
     "AsrError",
     "EchoAsrEngine",
     "Recognition",
     "ScriptedAsrEngine",
     "Transcript",
-    "build_asr_engine",
     "recognise",
 ]
-
-ASR_ENGINES = ("openai", "fpt", "echo", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,23 +93,3 @@ class ScriptedAsrEngine:
         if isinstance(answer, BaseException):
             raise answer
         return Transcript(text=answer)
-
-
-def build_asr_engine(
-    name: str, *, base_url: str = "", api_key: str = "", timeout: float = 10.0
-) -> AsrEngine | None:
-    """Map `AICALL_ASR_ENGINE` to an engine (`none` -> None)."""
-    choice = name.strip().lower()
-    if choice in ("", "none"):
-        return None
-    if choice == "echo":
-        return EchoAsrEngine()
-    if choice == "openai":
-        if not base_url:
-            raise ValueError("AICALL_ASR_ENGINE=openai needs AICALL_ASR_BASE_URL")
-        return asr_http.OpenAITranscriptionEngine(base_url, api_key or None, timeout=timeout)
-    if choice == "fpt":
-        if not api_key:
-            raise ValueError("AICALL_ASR_ENGINE=fpt needs AICALL_ASR_API_KEY")
-        return asr_http.FptAsrEngine(api_key, url=base_url or asr_http.FPT_ASR_URL, timeout=timeout)
-    raise ValueError(f"unknown ASR engine {name!r}: expected one of {', '.join(ASR_ENGINES)}")

@@ -12,10 +12,13 @@ from typing import Any
 import httpx
 
 from aicall.media import SAMPLE_RATE, Utterance
-from aicall.speech.asr_types import AsrError, Transcript
+from aicall.speech.asr import EchoAsrEngine
+from aicall.speech.asr_types import AsrEngine, AsrError, Transcript
 from aicall.speech.wav import pcm_to_wav_bytes
 
-__all__ = ["FPT_ASR_URL", "FptAsrEngine", "OpenAITranscriptionEngine"]
+__all__ = ["ASR_ENGINES", "FPT_ASR_URL", "FptAsrEngine", "OpenAITranscriptionEngine", "build_asr_engine"]
+
+ASR_ENGINES = ("openai", "fpt", "echo", "none")
 
 # https://docs.fpt.ai/docs/en/speech/api/speech-to-text
 FPT_ASR_URL = "https://api.fpt.ai/hmi/asr/general"
@@ -113,3 +116,23 @@ class FptAsrEngine(_HttpEngine):
         if not isinstance(text, str):
             raise AsrError(f"no utterance in the answer: {str(body)[:200]}")
         return Transcript(text=text.strip())
+
+
+def build_asr_engine(
+    name: str, *, base_url: str = "", api_key: str = "", timeout: float = 10.0
+) -> AsrEngine | None:
+    """Map `AICALL_ASR_ENGINE` to an engine (`none` -> None)."""
+    choice = name.strip().lower()
+    if choice in ("", "none"):
+        return None
+    if choice == "echo":
+        return EchoAsrEngine()
+    if choice == "openai":
+        if not base_url:
+            raise ValueError("AICALL_ASR_ENGINE=openai needs AICALL_ASR_BASE_URL")
+        return OpenAITranscriptionEngine(base_url, api_key or None, timeout=timeout)
+    if choice == "fpt":
+        if not api_key:
+            raise ValueError("AICALL_ASR_ENGINE=fpt needs AICALL_ASR_API_KEY")
+        return FptAsrEngine(api_key, url=base_url or FPT_ASR_URL, timeout=timeout)
+    raise ValueError(f"unknown ASR engine {name!r}: expected one of {', '.join(ASR_ENGINES)}")

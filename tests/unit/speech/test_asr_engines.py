@@ -12,14 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from aicall.media import Utterance
-from aicall.speech.asr import (
-    EchoAsrEngine,
-    ScriptedAsrEngine,
-    Transcript,
-    build_asr_engine,
-    recognise,
-)
-from aicall.speech.asr_http import FptAsrEngine, OpenAITranscriptionEngine
+from aicall.speech.asr import EchoAsrEngine, ScriptedAsrEngine, Transcript, recognise
+from aicall.speech.asr_http import FptAsrEngine, OpenAITranscriptionEngine, build_asr_engine
 from aicall.speech.wav import parse_wav
 
 SPEECH = Utterance(pcm=b"\x10\x00" * 8000, duration=1.0)
