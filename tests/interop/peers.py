@@ -131,12 +131,17 @@ class Baresip:
     def log_path(self) -> Path:
         return self.workdir / "baresip.log"
 
+    user: str = "callee"
+
     @property
     def aor(self) -> str:
-        return f"sip:callee@127.0.0.1:{self.sip_port}"
+        return f"sip:{self.user}@127.0.0.1:{self.sip_port}"
 
-    async def start(self, *, account: str | None = None) -> None:
-        """Run baresip; `account` replaces the default (a local callee that never registers)."""
+    async def start(self, *, account: str | None = None, user: str | None = None) -> None:
+        """Run baresip; `account` replaces the default (a local callee that never registers),
+        `user` its user part (baresip answers only INVITEs to its own user: 404 otherwise)."""
+        if user is not None:
+            self.user = user
         rtp = free_port(tcp=False) & ~1
         config = "\n".join(
             [

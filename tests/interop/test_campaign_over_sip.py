@@ -1,6 +1,8 @@
-"""Issue 6's acceptance: a campaign whose pool points at a trunk on 127.0.0.1 (SIPp) runs end
-to end. SIPp answers and presses 1 (RFC 4733); the interpreter takes the branch for 1; the
-attempt and the webhook show key 1 and SIP 200; the recording holds our spoken prompt."""
+"""Issue 6's acceptance: a campaign whose pool points at a trunk on 127.0.0.1 runs end to end.
+The far end answers and presses 1 (RFC 4733); the interpreter takes the branch for 1; the
+attempt and the webhook show key 1 and SIP 200; the recording holds our spoken prompt.
+The far end is SIPp (a scripted pcap), and baresip, a softphone nobody configured for us
+(issue 15)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import asyncio
 import json
 import struct
 import wave
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from standardwebhooks import Webhook
@@ -33,11 +37,12 @@ from aicall.webhooks.dispatcher import Dispatcher
 from aicall.webhooks.testing import WebhookReceiver
 
 from .conftest import Sipp, assert_sipp_ok, write_dtmf_pcap
+from .peers import Baresip
 
 SECRET = "interop-secret-key"
 
 
-def build_tenant(db: Database, box: SecretBox, sipp: Sipp, webhook_url: str) -> dict[str, str]:
+def build_tenant(db: Database, box: SecretBox, port: int, webhook_url: str) -> dict[str, str]:
     with db.transaction() as session:
         account = account_service.create_account(
             session=session, name="SIP tenant", auto_approve_scenarios=True
@@ -88,7 +93,7 @@ def build_tenant(db: Database, box: SecretBox, sipp: Sipp, webhook_url: str) -> 
         )
         scenario_service.submit(session=session, application_id=application_id, scenario_id=scenario.id)
         trunk = hotline_service.create_trunk(
-            session=session, box=box, host="127.0.0.1", port=sipp.port, allow_private=True
+            session=session, box=box, host="127.0.0.1", port=port, allow_private=True
         )
         hotline_service.create_pool(
             session=session, key="SIPP", numbers=["+842873001234"], trunk_id=trunk.id, account_id=account.id
@@ -124,13 +129,11 @@ def left_channel_energy(path: Path) -> float:
     return sum(abs(s) for s in left) / max(1, len(left))
 
 
-async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on_sipp(
-    sipp: Sipp, tmp_path, require_tool
-):
-    require_tool("espeak-ng")
-    write_dtmf_pcap(sipp.workdir / "dtmf.pcap", "1", 101)
-    await sipp.start("answer_send_digit.xml", "-key", "dtmf_pt", "101", timeout=40)
-
+async def run_campaign(
+    tmp_path: Path, port: int, far_end: Callable[[], Awaitable[None]]
+) -> tuple[CallAttempt, dict[str, Any]]:
+    """One contact dialled through a pool whose trunk is 127.0.0.1:`port`, while `far_end`
+    plays the callee; the attempt and the webhook deliveries."""
     db = Database(f"sqlite:///{tmp_path / 'aicall.db'}")
     migrate.upgrade(db.engine)
     box = SecretBox(SECRET)
@@ -138,7 +141,7 @@ async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on
         data_dir=tmp_path / "var", secret_key=SECRET, run_engine=False, webhook_allow_private=True
     )
     with WebhookReceiver() as receiver:
-        tenant = build_tenant(db, box, sipp, receiver.url)
+        tenant = build_tenant(db, box, port, receiver.url)
         campaign_service.add_contacts(
             db=db,
             application_id=tenant["application_id"],
@@ -163,10 +166,10 @@ async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on
         await dialer.router.start()
         try:
             assert await dialer.run_once() == 1
+            await far_end()
             await dialer.drain(timeout=40)
         finally:
             await dialer.router.close()
-        assert_sipp_ok(await sipp.wait())
 
         dispatcher = Dispatcher(db, box, allow_private=True)
         for _ in range(20):
@@ -179,6 +182,12 @@ async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on
 
     with db.reading() as session:
         [attempt] = session.scalars(select(CallAttempt)).all()
+    verifier = Webhook(tenant["secret"])
+    events = {json.loads(r.body)["type"]: verifier.verify(r.body, r.headers) for r in received}
+    return attempt, events
+
+
+def assert_branch_for_key_one(attempt: CallAttempt, events: dict[str, Any]) -> None:
     assert attempt.outcome == "answered" and attempt.sip_code == 200
     assert attempt.keys_pressed == "1"
     assert [step["label"] for step in attempt.path] == ["start", "confirmed"]
@@ -186,12 +195,39 @@ async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on
     assert attempt.end_reason == "completed"
     assert attempt.recording_path and Path(attempt.recording_path).is_file()
     assert left_channel_energy(Path(attempt.recording_path)) > 100  # our synthesised prompt is in it
-
-    verifier = Webhook(tenant["secret"])
-    events = {json.loads(r.body)["type"]: verifier.verify(r.body, r.headers) for r in received}
     data = events["call.attempt.finished"]["data"]
     assert data["attempt"]["keys_pressed"] == "1"
     assert data["attempt"]["sip_code"] == 200
     assert data["attempt"]["recording_url"].endswith(f"/recordings/{attempt.id}.wav")
-    assert events["contact.finished"]["data"]["status"] == "done"
-    db.dispose()
+
+
+async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on_sipp(
+    sipp: Sipp, tmp_path, require_tool
+):
+    require_tool("espeak-ng")
+    write_dtmf_pcap(sipp.workdir / "dtmf.pcap", "1", 101)
+    await sipp.start("answer_send_digit.xml", "-key", "dtmf_pt", "101", timeout=40)
+
+    async def nothing_to_do() -> None:  # SIPp's scenario presses the key itself
+        return None
+
+    attempt, events = await run_campaign(tmp_path, sipp.port, nothing_to_do)
+
+    assert_sipp_ok(await sipp.wait())
+    assert_branch_for_key_one(attempt, events)
+
+
+async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on_baresip(
+    baresip: Baresip, tmp_path, require_tool
+):
+    require_tool("espeak-ng")
+    await baresip.start(user="+84987654321")  # the contact's number, as the INVITE asks for it
+
+    async def press_one() -> None:  # a person who answers, hears the prompt start, presses 1
+        await baresip.wait_event("CALL_ESTABLISHED", timeout=20.0)
+        await asyncio.sleep(0.5)
+        await baresip.command("sndcode", "1")
+
+    attempt, events = await run_campaign(tmp_path, baresip.sip_port, press_one)
+
+    assert_branch_for_key_one(attempt, events)
