@@ -11,7 +11,7 @@ from aicall.accounts.users import User
 from aicall.accounts.voice_credentials import VoiceCredential
 from aicall.calls.models import CallAttempt
 from aicall.campaigns.models import Campaign, Contact
-from aicall.compliance.models import AuditEntry, DncEntry
+from aicall.compliance.models import AdvertisingCall, AuditEntry, DncEntry
 from aicall.db.base import Base
 from aicall.dialer.models import DialerWorker
 from aicall.hotlines.models import Hotline, HotlinePool, SipTrunk
@@ -23,6 +23,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Account",
+    "AdvertisingCall",
     "Application",
     "AuditEntry",
     "Base",

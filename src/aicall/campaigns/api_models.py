@@ -141,6 +141,13 @@ class SettingsRead(BaseModel):
         description="complete by itself once every contact is final and quiet_period has passed"
     )
     quiet_period: int = Field(description="seconds with nothing to call before complete_when_done completes")
+    policy: Literal["service", "advertising"] = Field(
+        description="advertising: Decree 91/2020/ND-CP Art. 13 applies (hours, 24-hour rule, registered pool)"
+    )
+    advertising_start: str = Field(pattern=_TIME_OF_DAY, description="advertising calls from (local time)")
+    advertising_end: str = Field(pattern=_TIME_OF_DAY, description="advertising calls until")
+    advertising_timezone: str = Field(description="the zone the advertising hours are read in")
+    advertising_interval: int = Field(description="seconds between two advertising calls to one number")
 
 
 class HourRangeIn(BaseModel):
@@ -194,6 +201,21 @@ class SettingsIn(BaseModel):
         "false: stay open for new contacts",
     )
     quiet_period: int = Field(default=defaults.QUIET_PERIOD, ge=0, le=7 * 86400, description="seconds")
+    policy: Literal["service", "advertising"] = Field(
+        default=defaults.POLICY,
+        description="service: the campaign's own window; advertising: Decree 91/2020/ND-CP Art. 13 too",
+    )
+    advertising_start: str = Field(default="08:00", pattern=_TIME_OF_DAY, description="HH:MM[:SS]")
+    advertising_end: str = Field(default="17:00", pattern=_TIME_OF_DAY, description="after advertising_start")
+    advertising_timezone: str = Field(
+        default=defaults.ADVERTISING_TIMEZONE, json_schema_extra={"enum": _ZONES}
+    )
+    advertising_interval: int = Field(
+        default=defaults.ADVERTISING_INTERVAL,
+        ge=0,
+        le=31 * 86400,
+        description="seconds from one advertising call's start to the next to the same number",
+    )
 
 
 class _Body(BaseModel):
@@ -248,9 +270,33 @@ class CampaignSummary(BaseModel):
     finished_at: datetime | None
 
 
+class AdvertisingHoursRead(BaseModel):
+    start: str
+    end: str
+    timezone: str
+    rule: str = Field(description="advertising_hours: Decree 91/2020/ND-CP Art. 13 cl. 6")
+
+
+class EffectiveWindowRead(BaseModel):
+    """When the campaign really dials: its own window, narrowed by its policy."""
+
+    timezone: str
+    days: list[str]
+    hours: list[dict[str, str]] = Field(
+        description="HH:MM ranges; under advertising, intersected with its hours"
+    )
+    start_date: str | None
+    end_date: str | None
+    policy: Literal["service", "advertising"]
+    advertising_hours: AdvertisingHoursRead | None
+
+
 class CampaignRead(CampaignSummary):
     """A campaign with live counts, and why it dials nobody now, if it does not."""
 
+    effective_window: EffectiveWindowRead | None = Field(
+        default=None, description="null when the settings no longer validate"
+    )
     counts: CampaignCounts
     waiting_reason: WaitingReason | None
     waiting_until: datetime | None

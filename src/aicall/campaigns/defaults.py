@@ -21,6 +21,10 @@ from types import MappingProxyType
 from typing import Any, Final
 
 __all__ = [
+    "ADVERTISING_END",
+    "ADVERTISING_INTERVAL",
+    "ADVERTISING_START",
+    "ADVERTISING_TIMEZONE",
     "ALLOW_DUPLICATE_PHONE",
     "CALLS_PER_SECOND",
     "CALL_ROUTING",
@@ -29,6 +33,7 @@ __all__ = [
     "HOURS",
     "MAX_CONCURRENT",
     "MAX_DURATION",
+    "POLICY",
     "POOL_HOTLINE_KEY",
     "QUIET_PERIOD",
     "RECORD",
@@ -44,6 +49,17 @@ __all__ = [
 TIMEZONE: Final = "Asia/Ho_Chi_Minh"
 DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS: Final[tuple[tuple[time, time | None], ...]] = ((time(0, 0), None),)  # (start, end); None: midnight
+
+# Call policy (issue 14): `service` (reminders, confirmations: the campaign's own window) or
+# `advertising`, held to Decree 91/2020/ND-CP Art. 13 whatever the campaign's window says:
+# calls only 08:00-17:00 Vietnam time (cl. 6) and at most one advertising call per number in
+# 24 hours across the account (cl. 5). The numbers are settings, so a change in the law is a
+# change of these values, not of code.
+POLICY: Final = "service"
+ADVERTISING_TIMEZONE: Final = "Asia/Ho_Chi_Minh"
+ADVERTISING_START: Final = time(8, 0)
+ADVERTISING_END: Final = time(17, 0)
+ADVERTISING_INTERVAL: Final = 24 * 3600  # seconds from one advertising call's start to the next
 
 # Limits.
 MAX_CONCURRENT: Final = 10  # calls of one campaign at once

@@ -48,6 +48,7 @@ __all__ = [
     "resume",
     "resume_paused_for",
     "start",
+    "unregistered_pool",
 ]
 
 log = get_logger("aicall.campaigns")
@@ -133,19 +134,30 @@ def check_ready(session: Session, campaign: Campaign, account_id: str) -> None:
     except ValueError as exc:
         reasons.append({"field": "settings", "message": str(exc)})
     else:
-        if (
-            hotline_service.find_pool(session=session, account_id=account_id, key=settings.pool_hotline_key)
-            is None
-        ):
+        pool = hotline_service.find_pool(
+            session=session, account_id=account_id, key=settings.pool_hotline_key
+        )
+        if pool is None:
             reasons.append(
                 {
                     "field": "settings.pool_hotline_key",
                     "message": f"no hotline pool has key {settings.pool_hotline_key!r}",
                 }
             )
+        elif settings.advertising and not pool.advertising_registered:
+            reasons.append({"field": "settings.pool_hotline_key", "message": unregistered_pool(pool.key)})
     if reasons:
         summary = "; ".join(f"{r['field']}: {r['message']}" for r in reasons)
         raise CampaignNotReady(f"The campaign cannot start: {summary}", details=reasons)
+
+
+def unregistered_pool(key: str) -> str:
+    """Why an advertising campaign may not dial from pool `key` (Decree 91/2020/ND-CP: advertising
+    calls leave from a registered brand-name number)."""
+    return (
+        f"the advertising policy needs a pool registered for advertising (brand-name numbers, "
+        f"Decree 91/2020/ND-CP); pool {key!r} is not"
+    )
 
 
 def start(session: Session, campaign: Campaign, *, account_id: str, now: datetime) -> list[Event]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from aicall.accounts import billing, ledger
 from aicall.accounts.models import Account, Application
 from aicall.calls.models import CallAttempt
-from aicall.campaigns import waiting
+from aicall.campaigns import waiting, window
 from aicall.campaigns.models import Campaign, Contact
 from aicall.campaigns.settings import CampaignSettings, effective
 from aicall.clock import utc_now
@@ -161,9 +161,10 @@ def campaign_dict(
 ) -> dict[str, Any]:
     """The API's campaign; with counts (the detail view) also why it is waiting, if it is."""
     try:
-        settings: dict[str, Any] | None = settings_of(session, campaign).to_public()
+        effective_settings: CampaignSettings | None = settings_of(session, campaign)
     except ValueError:
-        settings = None
+        effective_settings = None
+    settings = effective_settings.to_public() if effective_settings else None
     body = {
         "id": campaign.id,
         "name": campaign.name,
@@ -178,6 +179,7 @@ def campaign_dict(
         "finished_at": _iso(campaign.finished_at),
     }
     if with_counts:
+        body["effective_window"] = window.effective_window(effective_settings) if effective_settings else None
         body["counts"] = counts(session, campaign.id)
         held = waiting_of(session, campaign, now=now or utc_now())
         body.update(held.to_dict() if held else waiting.NOT_WAITING)
@@ -238,7 +240,11 @@ def contact_dict(
         "status": contact.status,
         "attempts": contact.attempts,
         "last_outcome": contact.last_outcome,
-        "compliance": rules.describe(contact.compliance_reason, contact.compliance_rule),
+        "compliance": rules.describe(
+            contact.compliance_reason,
+            contact.compliance_rule,
+            until=contact.next_attempt_at if contact.status in ("pending", "retry_wait") else None,
+        ),
         "next_attempt_at": _iso(contact.next_attempt_at)
         if contact.status in ("pending", "retry_wait")
         else None,
@@ -247,7 +253,11 @@ def contact_dict(
     }
     if now is not None:
         held = waiting.for_contact(
-            status=contact.status, next_attempt_at=contact.next_attempt_at, campaign=campaign_waiting, now=now
+            status=contact.status,
+            next_attempt_at=contact.next_attempt_at,
+            campaign=campaign_waiting,
+            now=now,
+            hold=contact.compliance_reason,
         )
         body.update(held.to_dict() if held else waiting.NOT_WAITING)
     return body

@@ -95,8 +95,17 @@ class CampaignSettings(_Model):
     # (the dialer's pass, dialer.claims); false: stay open for new contacts (defaults says why).
     complete_when_done: bool = defaults.COMPLETE_WHEN_DONE
     quiet_period: int = Field(default=defaults.QUIET_PERIOD, ge=0, le=7 * 86400)  # seconds
+    # Decree 91/2020/ND-CP Art. 13: `advertising` adds its hours to the window (cl. 6), one call
+    # per number per `advertising_interval` across the account (cl. 5), and a registered pool.
+    policy: Literal["service", "advertising"] = defaults.POLICY
+    advertising_start: time = defaults.ADVERTISING_START
+    advertising_end: time = defaults.ADVERTISING_END
+    advertising_timezone: str = Field(
+        default=defaults.ADVERTISING_TIMEZONE, min_length=1, max_length=MAX_TIMEZONE_LENGTH
+    )
+    advertising_interval: int = Field(default=defaults.ADVERTISING_INTERVAL, ge=0, le=31 * 86400)  # seconds
 
-    @field_validator("timezone")
+    @field_validator("timezone", "advertising_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         # Looked up in the IANA list, never opened as a file named by the client (a long or
@@ -137,7 +146,14 @@ class CampaignSettings(_Model):
     def _dates_ordered(self) -> CampaignSettings:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError("end_date is before start_date")
+        if self.advertising_end <= self.advertising_start:
+            raise ValueError("advertising_end is not after advertising_start")
         return self
+
+    @property
+    def advertising(self) -> bool:
+        """True under the advertising policy (Decree 91/2020/ND-CP Art. 13 applies in full)."""
+        return self.policy == "advertising"
 
     def to_public(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

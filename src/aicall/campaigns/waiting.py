@@ -32,13 +32,18 @@ class WaitingReason(StrEnum):
     OUTSIDE_WINDOW = "outside_window"  # until: when the calling window opens (None: it never will)
     CONCURRENCY_FULL = "concurrency_full"  # as many calls in flight as the campaign allows
     RETRY_WAIT = "retry_wait"  # until: the contact's next attempt
+    HOLIDAY = "holiday"  # until: the next day the campaign calls (detail: the holiday's name)
+    # until: 24 h (advertising_interval) after the number's last advertising call of the account
+    # (Decree 91/2020/ND-CP Art. 13 cl. 5)
+    FREQUENCY_LIMIT = "frequency_limit"
 
 
 # Reasons that hold every contact of the campaign, whatever the contact's own time says.
 _HOLDS_ALL = frozenset({WaitingReason.NOT_STARTED, WaitingReason.PAUSED, WaitingReason.INSUFFICIENT_BALANCE})
 
 # Campaign reasons with an end of their own, compared with the contact's time.
-_HOLDS_UNTIL = frozenset({WaitingReason.SCHEDULED, WaitingReason.OUTSIDE_WINDOW})
+_HOLDS_UNTIL = frozenset({WaitingReason.SCHEDULED, WaitingReason.OUTSIDE_WINDOW, WaitingReason.HOLIDAY})
+_FREQUENCY_HOLD = "frequency_limit"  # compliance.rules.Reason.FREQUENCY_LIMIT, stored on the contact
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +91,16 @@ def for_campaign(
         return Waiting(WaitingReason.PAUSED, detail=reason or None)
     if status != CampaignStatus.RUNNING.value:
         return None
-    if not window.is_open(settings, now):
+    closed = window.closed_by(settings, now)
+    if closed is not None:
         opens = window.opens_at(settings, now)
         if window.before_start(settings, now):
             return Waiting(WaitingReason.SCHEDULED, until=opens, detail=f"starts {settings.start_date}")
+        kind, name = closed
+        if kind is window.Closure.HOLIDAY:
+            return Waiting(WaitingReason.HOLIDAY, until=opens, detail=name)
+        if kind is window.Closure.ADVERTISING_HOURS:
+            return Waiting(WaitingReason.OUTSIDE_WINDOW, until=opens, detail=_advertising_hours(settings))
         return Waiting(WaitingReason.OUTSIDE_WINDOW, until=opens)
     if call_reservation > 0 and available_balance < call_reservation:
         return Waiting(
@@ -101,8 +112,19 @@ def for_campaign(
     return None
 
 
+def _advertising_hours(settings: CampaignSettings) -> str:
+    start, end = settings.advertising_start.strftime("%H:%M"), settings.advertising_end.strftime("%H:%M")
+    zone = settings.advertising_timezone
+    return f"advertising calls {start}-{end} {zone} (Decree 91/2020/ND-CP, Art. 13, cl. 6)"
+
+
 def for_contact(
-    *, status: str, next_attempt_at: datetime | None, campaign: Waiting | None, now: datetime
+    *,
+    status: str,
+    next_attempt_at: datetime | None,
+    campaign: Waiting | None,
+    now: datetime,
+    hold: str | None = None,
 ) -> Waiting | None:
     """Why this contact is not being dialled now, or None (being called, final, or due now).
 
@@ -118,6 +140,13 @@ def for_contact(
         return campaign
     if campaign is not None and campaign.reason in _HOLDS_UNTIL and _later(campaign.until, next_attempt_at):
         return campaign  # due before the window opens: the window is what it waits for
+    if hold == _FREQUENCY_HOLD:
+        # Its own time was set by the 24-hour rule (`hold`: the contact's compliance_reason).
+        return Waiting(
+            WaitingReason.FREQUENCY_LIMIT,
+            until=next_attempt_at,
+            detail="one advertising call per number per 24 h (Decree 91/2020/ND-CP, Art. 13, cl. 5)",
+        )
     own = WaitingReason.RETRY_WAIT if status == ContactStatus.RETRY_WAIT.value else WaitingReason.SCHEDULED
     return Waiting(own, until=next_attempt_at)
 

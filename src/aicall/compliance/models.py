@@ -11,7 +11,7 @@ from aicall.clock import utc_now
 from aicall.db.base import Base, UTCDateTime
 from aicall.ids import object_id
 
-__all__ = ["AuditEntry", "DncEntry"]
+__all__ = ["AdvertisingCall", "AuditEntry", "DncEntry"]
 
 
 class DncEntry(Base):
@@ -51,3 +51,18 @@ class AuditEntry(Base):
     until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)  # a hold's end
     detail: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class AdvertisingCall(Base):
+    """When an advertising call last started to a number, per account (Decree 91/2020/ND-CP
+    Art. 13 cl. 5: one advertising call per number per 24 hours, whatever the campaign).
+
+    Taken by the claim with a conditional upsert, so two dialers claiming the same number for
+    two campaigns at once cannot both win; moved to the call's real start by the result store.
+    """
+
+    __tablename__ = "advertising_calls"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_call_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -22,7 +22,8 @@ from aicall.campaigns.lifecycle import CloseReason, PauseReason
 from aicall.campaigns.models import DUE_STATUSES, Campaign, CampaignStatus, Contact, ContactStatus
 from aicall.campaigns.settings import CampaignSettings, effective
 from aicall.compliance import audit
-from aicall.compliance.gate import ClaimGate, screen_claim
+from aicall.compliance import gate as gate_module
+from aicall.compliance.gate import ClaimGate, Screen, screen_claim
 from aicall.dialer import results, window
 from aicall.dialer.jobs import CallJob
 from aicall.errors import ApiError
@@ -134,6 +135,12 @@ def claim_for_campaign(
             session, campaign, PauseReason.UNKNOWN_POOL, now=now, detail=settings.pool_hotline_key
         )
         return outcome
+    if settings.advertising and not pool.advertising_registered:
+        # The pool lost its registration after the start (which checks it): stop, say why.
+        outcome.events += lifecycle.pause_for(
+            session, campaign, PauseReason.CANNOT_DIAL, now=now, detail=lifecycle.unregistered_pool(pool.key)
+        )
+        return outcome
     lines = hotline_service.pool_lines(session=session, box=box, pool=pool)
     if lines.trunk is None and not allow_simulator:
         outcome.events += lifecycle.pause_for(
@@ -164,7 +171,9 @@ def claim_for_campaign(
     )
     if skip_locked:
         query = query.with_for_update(skip_locked=True)
-    contacts = _allowed(session, view, session.scalars(query).all(), gate=gate, now=now, outcome=outcome)
+    contacts, screen = _allowed(
+        session, view, session.scalars(query).all(), gate=gate, now=now, outcome=outcome
+    )
     reservation = (
         0
         if not contacts
@@ -193,6 +202,7 @@ def claim_for_campaign(
         if free_lines[hotline] <= 0:
             del free_lines[hotline]
         contact.status = ContactStatus.CALLING.value
+        contact.compliance_reason = contact.compliance_rule = None  # a hold that has ended
         contact.attempts += 1
         contact.claimed_by = worker_id
         contact.claimed_at = now
@@ -237,6 +247,14 @@ def claim_for_campaign(
     if ahead and len(outcome.jobs) < len(contacts):
         unused = reservation * (len(contacts) - len(outcome.jobs))
         ledger.release(session=session, account_id=account.id, amount=unused)
+    if screen.taken and len(outcome.jobs) < len(contacts):
+        dialled = {job.phone for job in outcome.jobs}
+        gate_module.release(
+            session,
+            account_id=account.id,
+            taken=screen.taken,
+            phones=[c.phone for c in contacts if c.phone not in dialled],
+        )
     return outcome
 
 
@@ -248,26 +266,33 @@ def _allowed(
     gate: ClaimGate,
     now: datetime,
     outcome: ClaimOutcome,
-) -> list[Contact]:
+) -> tuple[list[Contact], Screen]:
     """The contacts the calling rules let this claim dial (Decree 91/2020/ND-CP Art. 13), asked
     after they are read and locked, in the claim's transaction. A listed number is finished as
-    `do_not_call` here, never dialled."""
+    `do_not_call` here, never dialled; under the advertising policy a number called too recently
+    waits (`frequency_limit`) until it may be called again."""
     if not contacts:
-        return []
+        return [], Screen()
+    settings = view.settings
     screen = gate(
         session,
         account_id=view.account.id,
         campaign_id=view.campaign.id,
         phones={contact.phone for contact in contacts},
         now=now,
+        advertising_interval=timedelta(seconds=settings.advertising_interval)
+        if settings.advertising
+        else None,
     )
-    if not screen.listed:
-        return list(contacts)
+    if not screen.listed and not screen.held:
+        return list(contacts), screen
     refused = [contact for contact in contacts if contact.phone in screen.listed]
     outcome.events += results.finish_refused(
         session, refused, account_id=view.account.id, now=now, action=audit.Action.SKIPPED_AT_CLAIM
     )
-    return [contact for contact in contacts if contact.phone not in screen.listed]
+    held = [contact for contact in contacts if contact.phone in screen.held]
+    results.hold_contacts(session, held, until=screen.held, account_id=view.account.id, now=now)
+    return [c for c in contacts if c.phone not in screen.listed and c.phone not in screen.held], screen
 
 
 def _pick_line(free: dict[str, int], selection: str, rng: random.Random) -> str:

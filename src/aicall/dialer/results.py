@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from aicall.campaigns.models import (
     Contact,
     ContactStatus,
 )
-from aicall.compliance import audit, dnc
+from aicall.compliance import audit, dnc, gate
 from aicall.compliance.models import DncEntry
 from aicall.compliance.rules import AuditType, DncSource, Reason, Rule
 from aicall.dialer import retry
@@ -51,6 +51,7 @@ def record_results(
         # must take them in the same order, or a claim and a store deadlock (PostgreSQL). It
         # also holds the account, which every dialer's claims and stores share, the least time.
         session.flush()
+        gate.record_starts(session, batch.starts)  # as a claim takes them: before the account
         ledger.settle_many(session=session, settlements=batch.balance)
     return out
 
@@ -63,6 +64,7 @@ class _Batch:
     contacts: dict[str, Contact]
     campaigns: dict[str, Campaign]
     balance: list[ledger.Settlement] = field(default_factory=list)  # applied last, per account
+    starts: list[gate.CallStart] = field(default_factory=list)  # advertising calls' real starts
 
 
 def _load(session: Session, results: Sequence[CallResult]) -> _Batch:
@@ -115,6 +117,9 @@ def _record_one(
     next_step = _advance_contact(contact, campaign, result.outcome, job, now)
     if attempt.opt_out:
         next_step = _opted_out(session, contact, job, now, out)
+    if job.settings.advertising and result.started_at is not None:
+        # Art. 13 cl. 5 counts 24 hours from the call's start, a moment after the claim.
+        batch.starts.append(gate.CallStart(job.account_id, job.phone, result.started_at))
     out.append(
         events.attempt_finished(
             application_id=job.application_id,
@@ -206,6 +211,38 @@ def _opted_out(
     )
     out += stop_listed(session, account_id=job.account_id, now=now, phones=[contact.phone])
     return retry.NextStep(ContactStatus.DO_NOT_CALL)
+
+
+def hold_contacts(
+    session: Session,
+    contacts: Sequence[Contact],
+    *,
+    until: Mapping[str, datetime],
+    account_id: str,
+    now: datetime,
+) -> None:
+    """Hold advertising contacts whose number had an advertising call too recently (Decree
+    91/2020/ND-CP Art. 13 cl. 5): each waits, still due, until `until[phone]`, saying why
+    (`frequency_limit`), with an audit entry. Not an attempt: nothing is charged or counted."""
+    entries = []
+    for contact in contacts:
+        moment = until[contact.phone]
+        contact.next_attempt_at = moment
+        contact.compliance_reason = Reason.FREQUENCY_LIMIT.value
+        contact.compliance_rule = Rule.ADVERTISING_FREQUENCY.value
+        contact.updated_at = now
+        entries.append(
+            audit.Entry(
+                AuditType.FREQUENCY_LIMIT,
+                audit.Action.HELD,
+                rule=Rule.ADVERTISING_FREQUENCY,
+                phone=contact.phone,
+                campaign_id=contact.campaign_id,
+                contact_id=contact.id,
+                until=moment,
+            )
+        )
+    audit.record(session, account_id=account_id, entries=entries, now=now)
 
 
 def stop_listed(

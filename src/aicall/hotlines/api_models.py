@@ -18,6 +18,9 @@ class PoolRead(BaseModel):
     key: str = Field(description="what scenarios name in `call_config.pool_hotline_key`")
     shared: bool = Field(description="a platform pool every account may use")
     trunk_id: str | None
+    advertising_registered: bool = Field(
+        default=False, description="registered brand-name numbers: may carry advertising campaigns"
+    )
     numbers: list[PoolNumber]
 
 

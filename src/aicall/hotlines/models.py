@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aicall.clock import utc_now
@@ -39,6 +39,9 @@ class HotlinePool(Base):
     account_id: Mapped[str | None] = mapped_column(String(24), default=None)  # None: every account may use it
     key: Mapped[str] = mapped_column(String(100))
     trunk_id: Mapped[str | None] = mapped_column(ForeignKey("sip_trunks.id"), default=None)  # None: simulator
+    # Its numbers are registered brand-name numbers for advertising calls (Decree 91/2020/ND-CP):
+    # only such a pool may carry an advertising campaign. Declared by its owner.
+    advertising_registered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 

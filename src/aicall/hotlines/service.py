@@ -234,6 +234,7 @@ def create_pool(
     trunk_id: str | None = None,
     account_id: str | None = None,
     per_number_concurrency: int = 10,
+    advertising_registered: bool = False,
 ) -> HotlinePool:
     key = key.strip()
     if not key:
@@ -265,7 +266,9 @@ def create_pool(
             normalised.append(normalise(raw.strip()))
         except PhoneError as exc:
             raise HotlineError(f"{raw!r}: {exc}", field="numbers") from exc
-    pool = HotlinePool(key=key, trunk_id=trunk_id, account_id=account_id)
+    pool = HotlinePool(
+        key=key, trunk_id=trunk_id, account_id=account_id, advertising_registered=advertising_registered
+    )
     session.add(pool)
     session.flush()
     for number in dict.fromkeys(normalised):
@@ -319,6 +322,7 @@ def pool_dict(session: Session, pool: HotlinePool) -> dict[str, Any]:
         "key": pool.key,
         "shared": pool.account_id is None,
         "trunk_id": pool.trunk_id,
+        "advertising_registered": pool.advertising_registered,
         "numbers": [{"number": h.number, "max_concurrent": h.max_concurrent} for h in lines],
     }
 

@@ -35,6 +35,9 @@ class PoolCreate(_Body):
     numbers: list[str] = Field(min_length=1, max_length=1000)
     trunk_id: str | None = None
     per_number_concurrency: int = Field(default=10, ge=1, le=1000)
+    # The owner declares its numbers registered brand-name numbers (Decree 91/2020/ND-CP): only
+    # such a pool may carry an advertising campaign.
+    advertising_registered: bool = False
 
 
 class TrunkCreate(_Body):
@@ -80,6 +83,7 @@ def create_pool(state: StateDep, app: CurrentApp, body: PoolCreate) -> dict[str,
                 trunk_id=body.trunk_id,
                 account_id=app.account_id,
                 per_number_concurrency=body.per_number_concurrency,
+                advertising_registered=body.advertising_registered,
             )
         except hotline_service.HotlineError as exc:
             raise ValidationFailed(str(exc)) from exc

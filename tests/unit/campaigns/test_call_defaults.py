@@ -87,6 +87,9 @@ def test_the_campaign_settings_table_quotes_the_defaults() -> None:
         "ring_timeout": f"{_written(settings.ring_timeout)} s",
         "max_duration": f"{_written(settings.max_duration)} s",
         "quiet_period": f"{settings.quiet_period} s",
+        "advertising_start": settings.advertising_start.strftime("%H:%M"),
+        "advertising_end": settings.advertising_end.strftime("%H:%M"),
+        "advertising_interval": f"{settings.advertising_interval} s",
         "retry": _retry_written(settings),
     }  # fmt: skip
     for name, value in settings.model_dump().items():
