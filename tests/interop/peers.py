@@ -268,13 +268,22 @@ def kamailio_modules() -> str:
 
 @dataclass
 class Kamailio:
-    """kamailio as registrar and proxy on 127.0.0.1:`port`, UDP and TCP, digest auth."""
+    """kamailio as registrar and proxy on 127.0.0.1:`port`, UDP and TCP, digest auth.
+
+    Another `cfg` with its `listen` sockets and `defines` (`-A NAME=value`) runs it in
+    another role (the TLS edge: `kamailio/tls-edge.cfg`); `wait_port` is a TCP or TLS port
+    it listens on, to know it is up.
+    """
 
     binary: str
     workdir: Path
     port: int = field(default_factory=free_port)
     process: asyncio.subprocess.Process | None = None
     password: str = KAMAILIO_PASSWORD
+    cfg: Path = KAMAILIO_CFG
+    listen: list[str] | None = None
+    defines: list[str] = field(default_factory=list)
+    wait_port: int | None = None
 
     @property
     def log_path(self) -> Path:
@@ -284,16 +293,18 @@ class Kamailio:
         run = self.workdir / "kamailio-run"
         run.mkdir(exist_ok=True)
         log = self.log_path.open("wb")
+        listen = self.listen or [f"udp:127.0.0.1:{self.port}", f"tcp:127.0.0.1:{self.port}"]
+        options = [arg for address in listen for arg in ("-l", address)]
+        options += [arg for define in self.defines for arg in ("-A", define)]
         self.process = await asyncio.create_subprocess_exec(
             self.binary,
-            "-f", str(KAMAILIO_CFG),
+            "-f", str(self.cfg),
             "-DD", "-E",  # foreground, log to stderr
             "-L", kamailio_modules(),
             "-Y", str(run),
             "-P", str(run / "kamailio.pid"),
             "-w", str(run),
-            "-l", f"udp:127.0.0.1:{self.port}",
-            "-l", f"tcp:127.0.0.1:{self.port}",
+            *options,
             "-m", "32", "-M", "4",
             cwd=self.workdir,
             stdin=asyncio.subprocess.DEVNULL,
@@ -302,7 +313,7 @@ class Kamailio:
             start_new_session=True,
         )  # fmt: skip
         log.close()  # the child holds its own copy
-        await _wait_tcp(self.port, self.process, self.log_path)
+        await _wait_tcp(self.wait_port or self.port, self.process, self.log_path)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
