@@ -148,6 +148,8 @@ class SettingsRead(BaseModel):
     advertising_end: str = Field(pattern=_TIME_OF_DAY, description="advertising calls until")
     advertising_timezone: str = Field(description="the zone the advertising hours are read in")
     advertising_interval: int = Field(description="seconds between two advertising calls to one number")
+    exclude_holidays: str | None = Field(description="a country whose public holidays are quiet days (VN)")
+    excluded_dates: list[date] = Field(description="the campaign's own quiet days")
 
 
 class HourRangeIn(BaseModel):
@@ -216,6 +218,10 @@ class SettingsIn(BaseModel):
         le=31 * 86400,
         description="seconds from one advertising call's start to the next to the same number",
     )
+    exclude_holidays: str | None = Field(
+        default=None, min_length=2, max_length=2, description="VN: no calls on Vietnam's public holidays"
+    )
+    excluded_dates: list[date] = Field(default_factory=list, max_length=366, description="more quiet days")
 
 
 class _Body(BaseModel):
@@ -289,6 +295,8 @@ class EffectiveWindowRead(BaseModel):
     end_date: str | None
     policy: Literal["service", "advertising"]
     advertising_hours: AdvertisingHoursRead | None
+    exclude_holidays: str | None
+    excluded_dates: list[str]
 
 
 class CampaignRead(CampaignSummary):

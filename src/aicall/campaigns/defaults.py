@@ -30,6 +30,7 @@ __all__ = [
     "CALL_ROUTING",
     "COMPLETE_WHEN_DONE",
     "DAYS",
+    "EXCLUDE_HOLIDAYS",
     "HOURS",
     "MAX_CONCURRENT",
     "MAX_DURATION",
@@ -49,6 +50,7 @@ __all__ = [
 TIMEZONE: Final = "Asia/Ho_Chi_Minh"
 DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS: Final[tuple[tuple[time, time | None], ...]] = ((time(0, 0), None),)  # (start, end); None: midnight
+EXCLUDE_HOLIDAYS: Final[str | None] = None  # a country's public holidays kept quiet ("VN"); None: none
 
 # Call policy (issue 14): `service` (reminders, confirmations: the campaign's own window) or
 # `advertising`, held to Decree 91/2020/ND-CP Art. 13 whatever the campaign's window says:

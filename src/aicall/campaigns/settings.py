@@ -17,6 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from aicall.calls.outcomes import CallOutcome
 from aicall.campaigns import defaults
+from aicall.compliance.holidays import is_supported
 from aicall.jsontypes import JsonModel
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -34,6 +35,7 @@ class _Model(JsonModel):
 
 
 MAX_HOUR_RANGES = 24
+MAX_EXCLUDED_DATES = 366
 MAX_TIMEZONE_LENGTH = 64  # the longest IANA name is 32 characters
 
 
@@ -104,6 +106,10 @@ class CampaignSettings(_Model):
         default=defaults.ADVERTISING_TIMEZONE, min_length=1, max_length=MAX_TIMEZONE_LENGTH
     )
     advertising_interval: int = Field(default=defaults.ADVERTISING_INTERVAL, ge=0, le=31 * 86400)  # seconds
+    # Quiet days: the public holidays of a country (`VN`: Tết, Hùng Kings, their observed days),
+    # and dates of the campaign's own; the window stays closed all day on them.
+    exclude_holidays: str | None = Field(default=defaults.EXCLUDE_HOLIDAYS, min_length=2, max_length=2)
+    excluded_dates: list[date] = Field(default_factory=list, max_length=MAX_EXCLUDED_DATES)
 
     @field_validator("timezone", "advertising_timezone")
     @classmethod
@@ -112,6 +118,16 @@ class CampaignSettings(_Model):
         # odd name made ZoneInfo raise OSError: a 500).
         if value not in _timezones():
             raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Ho_Chi_Minh")
+        return value
+
+    @field_validator("exclude_holidays")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.upper()
+        if not is_supported(value):
+            raise ValueError(f"no public holidays known for {value!r}: use a country code such as VN")
         return value
 
     @field_validator("days", mode="before")

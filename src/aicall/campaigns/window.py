@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aicall.campaigns.settings import DAY_NAMES, CampaignSettings, HourRange
+from aicall.compliance.holidays import holiday_name
 
 __all__ = ["Closure", "before_start", "closed_by", "effective_window", "is_open", "is_over", "opens_at"]
 
@@ -81,6 +82,21 @@ class _Calendar:
         return None
 
 
+def _quiet_day(settings: CampaignSettings) -> Callable[[date], str | None]:
+    """Why the campaign keeps a whole day quiet: a public holiday's name, or its own date."""
+    excluded = frozenset(settings.excluded_dates)
+    country = settings.exclude_holidays
+    if not excluded and not country:
+        return lambda _day: None
+
+    def quiet(day: date) -> str | None:
+        if day in excluded:
+            return "excluded date"
+        return holiday_name(country, day) if country else None
+
+    return quiet
+
+
 def _calendars(settings: CampaignSettings) -> list[tuple[Closure, _Calendar]]:
     own = _Calendar(
         zone=ZoneInfo(settings.timezone),
@@ -88,6 +104,7 @@ def _calendars(settings: CampaignSettings) -> list[tuple[Closure, _Calendar]]:
         hours=tuple(settings.hours),
         start_date=settings.start_date,
         end_date=settings.end_date,
+        closed_day=_quiet_day(settings),
     )
     calendars = [(Closure.CAMPAIGN, own)]
     if settings.advertising:
@@ -198,4 +215,6 @@ def effective_window(settings: CampaignSettings) -> dict[str, Any]:
         "end_date": settings.end_date.isoformat() if settings.end_date else None,
         "policy": settings.policy,
         "advertising_hours": advertising,
+        "exclude_holidays": settings.exclude_holidays,
+        "excluded_dates": [day.isoformat() for day in settings.excluded_dates],
     }

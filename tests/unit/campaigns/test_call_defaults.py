@@ -90,6 +90,8 @@ def test_the_campaign_settings_table_quotes_the_defaults() -> None:
         "advertising_start": settings.advertising_start.strftime("%H:%M"),
         "advertising_end": settings.advertising_end.strftime("%H:%M"),
         "advertising_interval": f"{settings.advertising_interval} s",
+        "exclude_holidays": "none",
+        "excluded_dates": "none",
         "retry": _retry_written(settings),
     }  # fmt: skip
     for name, value in settings.model_dump().items():
