@@ -167,12 +167,16 @@ async def test_as_refresher_without_update_we_refresh_with_the_same_sdp_by_reinv
     invites = await peer.wait_for("INVITE", count=2, timeout=3.0)
     refresh = invites[1].message
     assert isinstance(refresh, SipRequest)
+    # the far end offers too before answering ours: glare, its offer waits (RFC 3261 §14.2)
+    peer.send_in_dialog(invite, "INVITE", sdp=sdp_body(9, direction="sendonly", version=2))
+    [glare] = await peer.wait_response("INVITE")
     peer.reply(refresh, 200, "OK", sdp=sdp_body(9, version=2), headers={"Session-Expires": "2;refresher=uac"})
     acks = await peer.wait_for("ACK", count=2, timeout=2.0)
     await result.session.hangup()
 
     # same session, same version: nothing in our description changed (RFC 3264 §8)
     assert parse_sdp(refresh.text).origin == parse_sdp(invite.text).origin
+    assert glare.status_code == 491
     assert acks[1].message.cseq is not None and refresh.cseq is not None
     assert acks[1].message.cseq.seq == refresh.cseq.seq
 

@@ -221,6 +221,21 @@ def test_the_answer_settles_address_codec_and_digit_payload_type():
     )
 
 
+def test_the_sdp_part_of_a_multipart_body_is_the_answer():
+    # a carrier interworking with ISDN sends SDP beside an ISUP part (RFC 3204)
+    ok = response("ok_200_invite")
+    sdp = ok.text
+    ok.headers.set_single("Content-Type", 'multipart/mixed;boundary="unique-boundary-1"')
+    ok.text = (
+        "--unique-boundary-1\r\nContent-Type: application/sdp\r\n\r\n"
+        + sdp
+        + "\r\n--unique-boundary-1\r\nContent-Type: application/ISUP;version=itu-t92+\r\n"
+        + "Content-Disposition: signal;handling=optional\r\n\r\n\x01\x00\x49\r\n--unique-boundary-1--\r\n"
+    )
+
+    assert media_answer(ok) == MediaAnswer(("203.0.113.20", 17320), PCMA, 101, offered=(PCMA,))
+
+
 def test_a_message_without_sdp_has_no_media_answer():
     assert media_answer(response("ringing_180")) is None
     assert media_answer(request("info_dtmf_relay")) is None  # a body, but not SDP

@@ -15,7 +15,7 @@ from pathlib import Path
 from aiosipua import SipRequest, SipResponse
 from aiosipua.auth import SipDigestAuth, answer_challenge
 
-from aicall.calls.outcomes import CallOutcome
+from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.telephony.session import DialRequest, DialResult, TrunkConfig
 from aicall.telephony.sip.media import MediaClock, PortPool, PromptCache, RtpStream
 from aicall.telephony.sip.messages import (
@@ -152,7 +152,11 @@ class OutboundCall:
         except Exception as exc:
             # a fault of ours must not leave the far end's leg up, nor escape as a crash
             logger.exception("call %s: dialling failed", self._request.call_id)
-            self._bye_if_confirmed()
+            if self.session is not None:
+                self.session.expire(EndReason.ERROR)  # its BYE
+                self.session = None
+            else:
+                self._bye_if_confirmed()
             result = DialResult(CallOutcome.FAILED, self._answer_status, f"error while dialling: {exc}")
         finally:
             if not answered:
@@ -478,6 +482,8 @@ def _identity_headers(request: DialRequest) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
     identity = request.asserted_identity
     if identity:
+        if not identity.startswith(("<", "sip:", "sips:", "tel:")):
+            identity = f"tel:{identity}"  # a bare number (RFC 3966)
         headers.append(("P-Asserted-Identity", identity if identity.startswith("<") else f"<{identity}>"))
     if request.privacy:
         headers.append(("Privacy", request.privacy))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 
 from aiosipua import Dialog, SipRequest, SipResponse, stringify_uri
 from aiosipua.dialog import dialog_matches, remote_cseq_valid
@@ -37,7 +38,7 @@ from aicall.telephony.sip.messages import (
     option_tags,
     response_to,
 )
-from aicall.telephony.sip.sdp import OFFER_DTMF_PT, LocalSdp, MediaAnswer, media_answer
+from aicall.telephony.sip.sdp import OFFER_DTMF_PT, LocalSdp, MediaAnswer, has_sdp, media_answer
 from aicall.telephony.sip.session import SipCallSession
 from aicall.telephony.sip.transactions import Sender, SipTimers, TransactionTable, is_reliable
 
@@ -81,6 +82,7 @@ class CallDialog:
         self._unacked: SipRequest | None = None  # a re-INVITE whose 2xx awaits its ACK
         self._offered_in_2xx = False  # that 2xx carried our offer: the ACK carries the answer
         self._retransmit: asyncio.TimerHandle | None = None
+        self._our_reinvite_pending = False  # our refresh re-INVITE awaits its final response
         self._stopped = False
 
     # -- media: answers to our offers, offers from the far end ---------------------------
@@ -145,6 +147,10 @@ class CallDialog:
         elif method == "NOTIFY":
             reply(200)
         elif method in ("INVITE", "UPDATE"):
+            if self._our_reinvite_pending and (method == "INVITE" or has_sdp(request)):
+                # both sides offering at once (RFC 3261 §14.2, RFC 3311 §5.2): theirs waits
+                reply(491)
+                return
             self._offer_answer(request, transport=transport, source=source)
         else:
             reply(501)
@@ -180,13 +186,16 @@ class CallDialog:
             response.headers.set_single("Content-Type", "application/sdp")
             response.text = sdp
         self._transactions.answer(request, response, transport=transport, source=source)
-        if method == "INVITE" and not is_reliable(transport):
-            self._await_ack(request)
+        if method == "INVITE":
+            self._await_ack(request, retransmit=not is_reliable(transport))
 
-    def _await_ack(self, request: SipRequest) -> None:
-        """Retransmit our 2xx at T1, 2T1... up to T2 until the ACK (RFC 3261 §13.3.1.4)."""
+    def _await_ack(self, request: SipRequest, *, retransmit: bool) -> None:
+        """Until the ACK of our 2xx (which may carry the answer to an offer we made in it),
+        retransmit the 2xx at T1, 2T1... up to T2 over UDP (RFC 3261 §13.3.1.4)."""
         self._stop_retransmitting()
         self._unacked = request
+        if not retransmit:
+            return  # over TCP the transport delivers it (§17.2.1)
         loop = asyncio.get_running_loop()
 
         def again(interval: float) -> None:
@@ -298,6 +307,7 @@ class CallDialog:
             content_type="application/sdp",
             headers=headers,
         )
+        self._our_reinvite_pending = True
         self._transactions.send_invite(
             invite,
             self._peer,
@@ -309,6 +319,7 @@ class CallDialog:
     def _reinvite_answered(self, response: SipResponse) -> None:
         if response.status_code < 200:
             return
+        self._our_reinvite_pending = False
         if response.status_code < 300:
             # our ACK for every 2xx, retransmissions included (§13.2.2.4)
             self._transport.send(build_ack_for_2xx(self.dialog, response, me=self._me), self._peer)
@@ -339,11 +350,15 @@ class CallDialog:
             self._peer_allows_update = False  # refresh by re-INVITE from now on
             self._refresh()
             return
-        # any other refusal (491, 500...): try again at the next half interval
-        if self.session_interval is not None:
-            self._start_session_timer(self.session_interval, we_refresh=True)
+        # any other refusal (491 glare, 500...): try again in 2.1-4 s (RFC 3261 §14.1), well
+        # before the far end's own deadline for the refresh
+        self._cancel_session_timer()
+        self._session_timer = asyncio.get_running_loop().call_later(
+            random.uniform(2.1, 4.0), self._on_session_timer
+        )
 
     def _refresh_timed_out(self) -> None:
+        self._our_reinvite_pending = False
         self._expire("session refresh got no response (RFC 4028 §10)")
 
     # -- the end ------------------------------------------------------------------------

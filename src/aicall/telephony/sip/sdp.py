@@ -16,6 +16,7 @@ the one audio stream a dialler needs from the far end's SDP:
 
 from __future__ import annotations
 
+import email
 import re
 import time
 from dataclasses import dataclass
@@ -150,9 +151,28 @@ def sdp_offer(host: str, rtp_port: int, *, codecs: tuple[int, ...] = (PCMU, PCMA
 # -- the far end's SDP ---------------------------------------------------------------------
 
 
+def sdp_text(message: SipResponse | SipRequest) -> str | None:
+    """The SDP a message carries: its body, or the `application/sdp` part of a multipart body
+    (carriers interworking with ISDN add an ISUP part: RFC 3204, RFC 5621)."""
+    if not message.body:
+        return None
+    full_type = message.content_type or ""
+    content_type = full_type.split(";")[0].strip().lower()
+    if content_type == "application/sdp":
+        return message.text
+    if not content_type.startswith("multipart/"):
+        return None
+    mime = email.message_from_bytes(b"Content-Type: " + full_type.encode() + b"\r\n\r\n" + message.body)
+    for part in mime.walk():
+        if part.get_content_type() == "application/sdp":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                return payload.decode("utf-8", errors="replace")
+    return None
+
+
 def has_sdp(message: SipResponse | SipRequest) -> bool:
-    content_type = (message.content_type or "").split(";")[0].strip().lower()
-    return bool(message.body) and content_type == "application/sdp"
+    return sdp_text(message) is not None
 
 
 def media_answer(message: SipResponse | SipRequest) -> MediaAnswer | None:
@@ -160,9 +180,10 @@ def media_answer(message: SipResponse | SipRequest) -> MediaAnswer | None:
 
     Raises `SdpAnswerError` when the SDP has no audio stream we can use.
     """
-    if not has_sdp(message):
+    text = sdp_text(message)
+    if text is None:
         return None
-    sdp = parse_leniently(message.text)
+    sdp = parse_leniently(text)
     audio = next((m for m in sdp.media if m.media.lower() == "audio" and m.port != 0), None)
     if audio is None:
         raise SdpAnswerError("no audio stream in the SDP answer")  # RFC 3264 §6: port 0 rejects it
