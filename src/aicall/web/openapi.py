@@ -23,6 +23,7 @@ from aicall.web.links import LINKS
 
 __all__ = [
     "IDEMPOTENCY_KEY",
+    "MAX_OFFSET",
     "TAGS",
     "WAV",
     "Envelope",
@@ -127,7 +128,7 @@ ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
     ),
     413: (
         "The request body is larger than AICALL_MAX_BODY_BYTES",
-        {"status": 0, "code": 413, "message": "Request body is larger than the limit of 4194304 bytes"},
+        {"status": 0, "code": 413, "message": "Request body is larger than the limit of 8388608 bytes"},
     ),
     415: (
         "The body's Content-Type is not application/json (a missing Content-Type is read as JSON)",
@@ -140,8 +141,8 @@ ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
 }
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
 
-_PARAMETERS = "x-aicall-parameters"
-MAX_OFFSET = 2**63 - 1  # a database's BIGINT: what the lists accept  # taken out of the operation once merged
+_PARAMETERS = "x-aicall-parameters"  # taken out of the operation once merged
+MAX_OFFSET = 2**63 - 1  # a database's BIGINT: what the lists accept
 
 # Request models shown in the document only (their routes parse the raw body themselves).
 _BODY_MODELS: dict[str, type[BaseModel]] = {}
@@ -150,7 +151,7 @@ _BODY_MODELS: dict[str, type[BaseModel]] = {}
 def answers(model: Any, *errors: int, description: str = "Success", example: Any = None) -> dict[str, Any]:
     """Route keyword arguments documenting the 200 answer as `model` (an `Envelope[...]` or a
     whole answer) and the errors particular to this operation (401, 429 and the 400, 413, 415 of
-    parameters and bodies are added by `install`). The handler's return value is not filtered
+    parameters and bodies are added by `build`). The handler's return value is not filtered
     through `model`: the document describes the answer, Schemathesis checks it does."""
     ok: dict[str, Any] = {"model": model, "description": description}
     if example is not None:
