@@ -169,7 +169,7 @@ def reject(
 def list_(
     app: Annotated[str | None, typer.Option("--app", help="Only this application's (API key).")] = None,
     status: Annotated[
-        str | None, typer.Option("--status", help="DRAFT, REVIEWING, ACTIVE or REJECTED.")
+        str | None, typer.Option("--status", help="DRAFT, REVIEWING, ACTIVE or REJECT.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 50,
     as_json: JsonFlag = False,
