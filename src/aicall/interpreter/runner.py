@@ -15,9 +15,12 @@ from datetime import UTC, datetime
 
 from aicall.calls.outcomes import EndReason
 from aicall.interpreter.prompter import Prompter
-from aicall.interpreter.script import Action, ActionType, Script
-from aicall.interpreter.trace import CallTrace, Step, StepResult
-from aicall.media import Audio
+from aicall.interpreter.script import Action, ActionType, KeyResponse, Script
+from aicall.interpreter.trace import CallTrace, Heard, Step, StepResult
+from aicall.media import Audio, Utterance
+from aicall.speech.asr import recognise
+from aicall.speech.asr_types import AsrEngine
+from aicall.speech.intents import IntentMatcher
 from aicall.telephony.session import CallEnded, CallSession
 
 __all__ = ["MAX_STEPS", "run_script", "utc_now"]
@@ -25,6 +28,8 @@ __all__ = ["MAX_STEPS", "run_script", "utc_now"]
 log = logging.getLogger(__name__)
 
 MAX_STEPS = 100  # actions visited per call; far beyond any real scenario, so only a cycle hits it
+MAX_SPEECH = 8.0  # seconds: the cap on one spoken answer (a yes, a no, a "call me tomorrow")
+ASR_TIMEOUT = 10.0  # seconds the recogniser may take before the answer counts as silence
 
 
 def utc_now() -> datetime:
@@ -43,9 +48,15 @@ async def run_script(
     prompter: Prompter,
     clock: Callable[[], datetime] = utc_now,
     max_steps: int = MAX_STEPS,
+    asr: AsrEngine | None = None,
+    asr_timeout: float = ASR_TIMEOUT,
 ) -> CallTrace:
-    """Walk `script` on the live `session` from its root action; hang up at the end."""
+    """Walk `script` on the live `session` from its root action; hang up at the end.
+
+    `asr` recognises what the callee says at menus that listen (responseType SPEECH or
+    KEYPAD_OR_SPEECH); without one, speech there counts as silence (the no-input path)."""
     run = _ScriptRun(script, session, values=values, prompter=prompter, clock=clock, max_steps=max_steps)
+    run.asr, run.asr_timeout = asr, asr_timeout
     return await run.execute()
 
 
@@ -67,6 +78,8 @@ class _ScriptRun:
         self.clock = clock
         self.max_steps = max_steps
         self.trace = CallTrace()
+        self.asr: AsrEngine | None = None
+        self.asr_timeout = ASR_TIMEOUT
         self._step: Step | None = None  # the step in progress, finished by whatever ends it
 
     async def execute(self) -> CallTrace:
@@ -118,6 +131,8 @@ class _ScriptRun:
 
     async def _menu(self, action: Action) -> str | None:
         """Play the prompt and follow the key; replay on no input / a wrong key, then give up."""
+        if action.response_type.speech:
+            return await self._listening_menu(action)
         responses = {response.key: response for response in action.responses if response.key}
         max_digits = max((len(key) for key in responses), default=1)
         # A key that contains '#' must reach us as a digit, not be eaten as the terminator.
@@ -147,6 +162,78 @@ class _ScriptRun:
         if last_result is StepResult.NO_INPUT:
             return action.no_input_action_id
         return action.invalid_action_id
+
+    async def _listening_menu(self, action: Action) -> str | None:
+        """A menu answered by voice (or, with KEYPAD_OR_SPEECH, by keys too): listen while the
+        prompt plays, recognise, match an intent; silence and recogniser faults are no input,
+        words that match no response are invalid, as keys are."""
+        keyed = {response.key: response for response in action.responses if response.key}
+        spoken = {response.intent: response for response in action.responses if response.intent}
+        matcher = IntentMatcher({intent: list(r.phrases) for intent, r in spoken.items()})
+        max_digits = max((len(key) for key in keyed), default=1)
+        terminator = None if any("#" in key for key in keyed) else "#"
+        audio = await self._render(action)
+        prompt = audio if audio.text or audio.duration > 0 else None
+        last_result = StepResult.NO_INPUT
+        for repeat in range(max(0, action.max_retries) + 1):
+            if repeat:
+                self._begin(action, repeat=repeat, text=audio.text)
+            step = self._current()
+            heard = await self.session.listen(
+                prompt,
+                barge_in=action.barge_in,
+                timeout=action.timeout,
+                max_speech=MAX_SPEECH,
+                keys=action.response_type.keys,
+            )
+            step.interrupted = heard.interrupted
+            chosen: KeyResponse | None = None
+            if heard.key:
+                keys = await self.session.collect_digits(
+                    max_digits=max_digits, timeout=action.timeout, terminator=terminator
+                )
+                step.keys = keys
+                self.trace.keys_pressed += keys
+                chosen = keyed.get(keys)
+                last_result = StepResult.INVALID if keys else StepResult.NO_INPUT
+            elif heard.utterance is not None:
+                step.heard = await self._recognise(heard.utterance, matcher)
+                if step.heard.intent is not None:
+                    chosen = spoken[step.heard.intent]
+                last_result = StepResult.NO_INPUT if step.heard.transcript is None else StepResult.INVALID
+            else:
+                last_result = StepResult.NO_INPUT
+            if chosen is not None:
+                self._finish_step(StepResult.MATCHED)
+                if chosen.opt_out:
+                    self.trace.opted_out = True
+                return chosen.next_action_id
+            self._finish_step(last_result)
+        if last_result is StepResult.NO_INPUT:
+            return action.no_input_action_id
+        return action.invalid_action_id
+
+    async def _recognise(self, utterance: Utterance, matcher: IntentMatcher) -> Heard:
+        if self.asr is None:
+            return Heard(None, None, None, 0, "none", utterance.duration, "no speech recogniser configured")
+        recognition = await recognise(self.asr, utterance, timeout=self.asr_timeout)
+        elapsed = round(recognition.seconds * 1000)
+        words = recognition.transcript.text.strip() if recognition.transcript is not None else ""
+        if not words:
+            # An engine that heard no words, or failed: silence, as far as the menu goes.
+            error = recognition.error or "no words recognised"
+            if recognition.error:
+                log.warning("speech recognition failed on call %s: %s", self.session.call_id, error)
+            return Heard(None, None, None, elapsed, recognition.engine, utterance.duration, error)
+        match = matcher.match(words)
+        return Heard(
+            transcript=words,
+            intent=match.intent if match else None,
+            confidence=match.confidence if match else None,
+            recognition_ms=elapsed,
+            engine=recognition.engine,
+            speech_seconds=round(utterance.duration, 2),
+        )
 
     async def _message(self, action: Action) -> str | None:
         audio = await self._render(action)

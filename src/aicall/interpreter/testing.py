@@ -1,7 +1,7 @@
 """Fakes for driving the interpreter without a phone: a scripted `CallSession`, a step clock,
 and `script_of` to build small scripts.
 
-`ScriptedSession` answers each `collect_digits` with the next pre-set input and can end the
+`ScriptedSession` answers each `collect_digits` (or `listen`) with the next pre-set input and can end the
 call at a chosen play or collect, the way a callee or the network would. It keeps a record of
 everything the interpreter asked of it.
 """
@@ -14,10 +14,20 @@ from datetime import UTC, datetime, timedelta
 
 from aicall.calls.outcomes import EndReason
 from aicall.interpreter.script import Action, ActionType, Script
-from aicall.media import Audio
-from aicall.telephony.session import CallEnded
+from aicall.media import Audio, Utterance
+from aicall.speech.timing import estimate_duration
+from aicall.telephony.session import CallEnded, Heard
 
-__all__ = ["CollectRequest", "PlayedPrompt", "Press", "ScriptedSession", "StepClock", "script_of"]
+__all__ = [
+    "CollectRequest",
+    "ListenRequest",
+    "PlayedPrompt",
+    "Press",
+    "Say",
+    "ScriptedSession",
+    "StepClock",
+    "script_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +36,22 @@ class Press:
 
     digits: str
     during_prompt: bool = False  # typed while the prompt plays: cuts it short when barge-in is on
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """What the callee says for one `listen` ('' = silence)."""
+
+    words: str
+    during_prompt: bool = False  # spoken while the prompt plays: cuts it short when barge-in is on
+
+
+@dataclass(frozen=True, slots=True)
+class ListenRequest:
+    barge_in: bool
+    timeout: float
+    max_speech: float
+    keys: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +84,16 @@ class StepClock:
 class ScriptedSession:
     """A `CallSession` whose callee follows a script.
 
-    `inputs[n]` answers the n-th `collect_digits` (a string is typed after the prompt, a
-    `Press` says when); past the end the callee types nothing. `end_on_play=n` ends the call
-    during the n-th `play` (1-based), `end_on_collect=n` during the n-th `collect_digits`, with
-    `end_reason` (a remote hang-up unless told otherwise).
+    `inputs[n]` answers the n-th `collect_digits` or `listen` (a string is typed after the
+    prompt, a `Press` says when, a `Say` is spoken; at a `listen` that takes keys, a `Press`
+    is left for the `collect_digits` that follows); past the end the callee is silent.
+    `end_on_play=n` ends the call during the n-th prompt (1-based), `end_on_collect=n` during
+    the n-th `collect_digits`, with `end_reason` (a remote hang-up unless told otherwise).
     """
 
     def __init__(
         self,
-        inputs: Sequence[str | Press] = (),
+        inputs: Sequence[str | Press | Say] = (),
         *,
         call_id: str = "scripted-call",
         end_on_play: int | None = None,
@@ -76,7 +103,8 @@ class ScriptedSession:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.call_id = call_id
-        self._inputs = [item if isinstance(item, Press) else Press(item) for item in inputs]
+        self._inputs = [item if isinstance(item, Press | Say) else Press(item) for item in inputs]
+        self._position = 0  # inputs taken so far
         self._end_on_play = end_on_play
         self._end_on_collect = end_on_collect
         self._scripted_end = end_reason
@@ -84,6 +112,7 @@ class ScriptedSession:
         self._clock = clock or (lambda: datetime.now(UTC))
         self.played: list[PlayedPrompt] = []
         self.collects: list[CollectRequest] = []
+        self.listens: list[ListenRequest] = []
         self.transfers: list[str] = []
         self.hangups = 0  # how many times `hangup` was called, even when already ended
         self._ended_reason: EndReason | None = None
@@ -99,7 +128,9 @@ class ScriptedSession:
             self.played.append(PlayedPrompt(audio.text, barge_in, interrupted=False))
             self._end(self._scripted_end)
         upcoming = self._upcoming()
-        interrupted = barge_in and upcoming is not None and upcoming.during_prompt and bool(upcoming.digits)
+        interrupted = (
+            barge_in and isinstance(upcoming, Press) and upcoming.during_prompt and bool(upcoming.digits)
+        )
         self.played.append(PlayedPrompt(audio.text, barge_in, interrupted))
         return interrupted
 
@@ -110,8 +141,39 @@ class ScriptedSession:
         self.collects.append(CollectRequest(max_digits, timeout, terminator))
         if self._end_on_collect == len(self.collects):
             self._end(self._scripted_end)
-        index = len(self.collects) - 1
-        return self._inputs[index].digits if index < len(self._inputs) else ""
+        upcoming = self._upcoming()
+        self._position += 1
+        return upcoming.digits if isinstance(upcoming, Press) else ""
+
+    async def listen(
+        self,
+        prompt: Audio | None = None,
+        *,
+        barge_in: bool = True,
+        timeout: float = 5.0,
+        max_speech: float = 8.0,
+        keys: bool = False,
+    ) -> Heard:
+        self._raise_if_ended()
+        upcoming = self._upcoming()
+        if prompt is not None:
+            if self._end_on_play == len(self.played) + 1:
+                self.played.append(PlayedPrompt(prompt.text, barge_in, interrupted=False))
+                self._end(self._scripted_end)
+            spoken = isinstance(upcoming, Say) and bool(upcoming.words)
+            pressed = keys and isinstance(upcoming, Press) and bool(upcoming.digits)
+            during = upcoming is not None and upcoming.during_prompt and (spoken or pressed)
+            self.played.append(PlayedPrompt(prompt.text, barge_in, interrupted=barge_in and during))
+        self.listens.append(ListenRequest(barge_in, timeout, max_speech, keys))
+        interrupted = bool(self.played and self.played[-1].interrupted and prompt is not None)
+        if keys and isinstance(upcoming, Press) and upcoming.digits:
+            return Heard(interrupted=interrupted, key=True)  # collect_digits takes it
+        self._position += 1
+        if isinstance(upcoming, Say) and upcoming.words:
+            duration = min(estimate_duration(upcoming.words), max_speech)
+            utterance = Utterance(pcm=b"", duration=duration, said=upcoming.words)
+            return Heard(utterance=utterance, interrupted=interrupted)
+        return Heard()
 
     async def transfer(self, target: str) -> bool:
         self._raise_if_ended()
@@ -141,8 +203,8 @@ class ScriptedSession:
     def recording_path(self) -> str | None:
         return None
 
-    def _upcoming(self) -> Press | None:
-        index = len(self.collects)
+    def _upcoming(self) -> Press | Say | None:
+        index = self._position
         return self._inputs[index] if index < len(self._inputs) else None
 
     def _raise_if_ended(self) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from aicall.calls.outcomes import EndReason
 from aicall.interpreter.script import ActionType
 
-__all__ = ["CallTrace", "Step", "StepResult"]
+__all__ = ["CallTrace", "Heard", "Step", "StepResult"]
 
 
 class StepResult(StrEnum):
@@ -25,6 +25,42 @@ class StepResult(StrEnum):
     ERROR = "error"  # a fault on our side during this step (see `CallTrace.error`)
 
 
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What a listening menu heard at one step: the words, the intent, and the recogniser's part."""
+
+    transcript: str | None  # None: nothing recognised (no engine, an error, a timeout)
+    intent: str | None  # the matched response's intent; None: no match
+    confidence: float | None  # the intent match's (speech/intents.py)
+    recognition_ms: int  # how long the recogniser took
+    engine: str  # the recogniser's name
+    speech_seconds: float = 0.0  # length of the utterance
+    error: str | None = None  # why nothing was recognised
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "transcript": self.transcript,
+            "intent": self.intent,
+            "confidence": self.confidence,
+            "recognition_ms": self.recognition_ms,
+            "engine": self.engine,
+            "speech_seconds": self.speech_seconds,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Heard:
+        return cls(
+            transcript=data.get("transcript"),
+            intent=data.get("intent"),
+            confidence=data.get("confidence"),
+            recognition_ms=int(data.get("recognition_ms", 0)),
+            engine=data.get("engine", ""),
+            speech_seconds=float(data.get("speech_seconds", 0.0)),
+            error=data.get("error"),
+        )
+
+
 @dataclass(slots=True)
 class Step:
     """One visit of one action; a menu that replays its prompt makes one step per play."""
@@ -37,10 +73,11 @@ class Step:
     text: str = ""  # what was spoken
     keys: str = ""  # what the callee pressed at this step
     result: StepResult = StepResult.PLAYED
-    interrupted: bool = False  # a key press cut the prompt short (barge-in)
+    interrupted: bool = False  # a key press (or speech) cut the prompt short (barge-in)
+    heard: Heard | None = None  # a listening menu's recognition; None for keys and silence
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "action_id": self.action_id,
             "label": self.label,
             "type": self.type.value,
@@ -51,6 +88,9 @@ class Step:
             "repeat": self.repeat,
             "interrupted": self.interrupted,
         }
+        if self.heard is not None:  # only then: keypad steps read exactly as before speech existed
+            body["heard"] = self.heard.to_dict()
+        return body
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Step:
@@ -64,6 +104,7 @@ class Step:
             keys=data["keys"],
             result=StepResult(data["result"]),
             interrupted=data.get("interrupted", False),
+            heard=Heard.from_dict(data["heard"]) if data.get("heard") else None,
         )
 
 

@@ -169,7 +169,7 @@ def _same(heard: str, phrase: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class IntentMatch:
     intent: str
-    confidence: float  # 0..1: the share of the answer's words the winning phrase explains
+    confidence: float  # 0..1: the share of the answer's words (fillers aside) the intent's phrases explain
     phrase: str  # the matched phrase, plain form
 
 
@@ -213,20 +213,23 @@ class IntentMatcher:
         if not content:
             return None
         best: tuple[float, int, str, str] | None = None  # (weight, -rank, intent, phrase)
+        covered: dict[str, set[int]] = {}  # words each intent's phrases explain
         for phrase in self._phrases:
             for start in _find(content, phrase.words):
-                intent, weight = phrase.intent, phrase.weight
+                intent, weight, span = phrase.intent, phrase.weight, len(phrase.words)
                 if intent == YES and start > 0 and content[start - 1] in _NEGATION_SET:
                     intent, weight = NO, weight + 1  # "không đồng ý", "chưa được"
+                    start, span = start - 1, span + 1
                 if intent not in self._rank:
                     continue
+                covered.setdefault(intent, set()).update(range(start, start + span))
                 candidate = (weight, -self._rank[intent], intent, " ".join(phrase.words))
                 if best is None or candidate[:2] > best[:2]:
                     best = candidate
         if best is None:
             return None
-        weight, _rank, intent, said = best
-        confidence = min(1.0, max(weight, 1.0) / max(len(content), 1))
+        _weight, _rank, intent, said = best
+        confidence = len(covered[intent]) / len(content)
         return IntentMatch(intent=intent, confidence=round(confidence, 3), phrase=said)
 
 

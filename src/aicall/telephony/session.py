@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from aicall.calls.outcomes import CallOutcome, EndReason
-from aicall.media import Audio
+from aicall.media import Audio, Utterance
 
 
 class CallEnded(Exception):
@@ -63,6 +63,15 @@ class DialResult:
     answered_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """What `CallSession.listen` heard."""
+
+    utterance: Utterance | None = None  # None: no speech began within the timeout
+    interrupted: bool = False  # the callee's speech (or key) cut the prompt short
+    key: bool = False  # a key was pressed instead: it waits in the buffer for `collect_digits`
+
+
 @runtime_checkable
 class CallSession(Protocol):
     """One answered call.
@@ -83,6 +92,22 @@ class CallSession(Protocol):
         self, *, max_digits: int = 1, timeout: float = 5.0, terminator: str | None = "#"
     ) -> str:
         """Return buffered/pressed digits ('' when none arrive within `timeout` seconds)."""
+        ...
+
+    async def listen(
+        self,
+        prompt: Audio | None = None,
+        *,
+        barge_in: bool = True,
+        timeout: float = 5.0,
+        max_speech: float = 8.0,
+        keys: bool = False,
+    ) -> Heard:
+        """Play `prompt` (if any) while listening to the callee, then wait up to `timeout`
+        seconds for speech to begin; return the utterance once it ends (voice-activity
+        detection) or at `max_speech` seconds. Speech during the prompt stops it when
+        `barge_in`. With `keys`, a key press (during the prompt with `barge_in`, or while
+        waiting) ends the listening instead and stays buffered."""
         ...
 
     async def transfer(self, target: str) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 from aicall.calls.outcomes import CallOutcome
 from aicall.telephony.session import DialRequest, DialResult
 from aicall.telephony.sim.rules import SimRules
-from aicall.telephony.sim.session import SimCallSession
+from aicall.telephony.sim.session import SimCallSession, Speaker
 from aicall.telephony.sim.timeline import VirtualTimeline, utc_now
 
 __all__ = ["SimBackend"]
@@ -39,6 +39,7 @@ class SimBackend:
         clock: Callable[[], datetime] = utc_now,
         *,
         recording_dir: str | Path | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
         if not time_scale >= 0 or math.isinf(time_scale):
             raise ValueError(f"time_scale must be a finite number >= 0, not {time_scale}")
@@ -46,6 +47,7 @@ class SimBackend:
         self.rules = rules or SimRules()
         self.clock = clock
         self._recording_dir = Path(recording_dir) if recording_dir is not None else None
+        self.speaker = speaker  # what the phones' `say` words sound like (e.g. espeak-ng); None: words only
         self.live: set[SimCallSession] = set()  # answered calls not yet over
 
     async def start(self) -> None:
@@ -83,6 +85,7 @@ class SimBackend:
             max_duration=request.max_duration,
             recording_to=self._recording_file(request) if request.record else None,
             on_end=self.live.discard,
+            speaker=self.speaker,
         )
         self.live.add(session)
         log.debug("sim call %s to %s answered after %.1fs", request.call_id, request.to_number, ring)

@@ -43,6 +43,9 @@ class PhoneBehaviour:
     outcome: CallOutcome = CallOutcome.ANSWERED
     ring: float | None = None  # seconds before the answer or final response; None: per-number default
     keys: tuple[str, ...] = ()  # per menu visit, what is pressed ('' = nothing); then nothing
+    # per listening menu visit, what is said ('' = nothing), e.g. ("vâng, đúng rồi",); it begins
+    # `key_delay` seconds into the prompt, as a key would
+    say: tuple[str, ...] = ()
     key_delay: float = DEFAULT_KEY_DELAY  # seconds into the menu's prompt when the key goes in
     hangup_after: float | None = None  # the callee hangs up this long after answering
     hangup_in_prompt: int | None = None  # the callee hangs up halfway through this prompt (1 = first)

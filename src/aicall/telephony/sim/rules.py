@@ -26,6 +26,7 @@ _BEHAVIOUR_FIELDS = {
     "outcome",
     "ring",
     "keys",
+    "say",
     "key_delay",
     "hangup_after",
     "hangup_in_prompt",
@@ -124,6 +125,7 @@ def _parse_behaviour(where: str, entry: Mapping[str, Any]) -> PhoneBehaviour:
         outcome=outcome,
         ring=_seconds(where, entry, "ring"),
         keys=_keys(where, entry.get("keys", [])),
+        say=_say(where, entry.get("say", [])),
         key_delay=_seconds(where, entry, "key_delay", default=DEFAULT_KEY_DELAY) or 0.0,
         hangup_after=_seconds(where, entry, "hangup_after"),
         hangup_in_prompt=_count(where, entry, "hangup_in_prompt"),
@@ -173,3 +175,12 @@ def _keys(where: str, value: object) -> tuple[str, ...]:
         if not isinstance(keys, str) or not set(keys) <= _KEYPAD:
             raise SimRulesError(f"{where}: keys entry {keys!r} is not made of keypad keys 0-9 * #")
     return tuple(value)
+
+
+def _say(where: str, value: object) -> tuple[str, ...]:
+    """`say = "vâng"` (the first listening menu) or `say = ["", "không"]` (one per visit)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(words, str) for words in value):
+        raise SimRulesError(f'{where}: say must be a string or a list of strings, e.g. ["", "vâng"]')
+    return tuple(" ".join(words.split()) for words in value)

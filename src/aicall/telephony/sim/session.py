@@ -11,18 +11,24 @@ is never pressed into, which keeps type-ahead out of plain messages.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from aicall.calls.outcomes import EndReason
-from aicall.media import BYTES_PER_SAMPLE, SAMPLE_RATE, Audio
-from aicall.telephony.session import CallEnded
+from aicall.media import BYTES_PER_SAMPLE, SAMPLE_RATE, Audio, Utterance
+from aicall.speech.listening import ListenSettings, find_utterance
+from aicall.speech.timing import estimate_duration
+from aicall.telephony.session import CallEnded, Heard
 from aicall.telephony.sim.behaviour import PhoneBehaviour
 from aicall.telephony.sim.recording import DTMF_GAP, DTMF_TONE, dtmf_tone, write_wav
 from aicall.telephony.sim.timeline import VirtualTimeline
 
-__all__ = ["SimCallSession"]
+__all__ = ["SimCallSession", "Speaker"]
+
+# Turns the words a phone says into 8 kHz PCM (the simulator's TTS path, e.g. espeak-ng).
+Speaker = Callable[[str], Awaitable[bytes]]
+_LEAD_SILENCE = b"\x00" * (SAMPLE_RATE * BYTES_PER_SAMPLE * 3 // 10)  # 0.3 s around spoken words
 
 
 class SimCallSession:
@@ -38,8 +44,11 @@ class SimCallSession:
         max_duration: float,
         recording_to: Path | None = None,
         on_end: Callable[[SimCallSession], None] | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
         self.call_id = call_id
+        self.speaker = speaker  # None: utterances carry the words and an estimated length only
+        self.said: list[str] = []  # what the callee said, one entry per utterance
         self.number = number
         self.behaviour = behaviour
         self.heard: list[str] = []  # text of every prompt the callee heard, whole or in part
@@ -127,6 +136,88 @@ class SimCallSession:
             self._visit += 1
             self._visit_key_pressed = False
             self._prompt_started = None
+
+    async def listen(
+        self,
+        prompt: Audio | None = None,
+        *,
+        barge_in: bool = True,
+        timeout: float = 5.0,
+        max_speech: float = 8.0,
+        keys: bool = False,
+    ) -> Heard:
+        """The phone says `behaviour.say[visit]` (or presses its key, when `keys`) `key_delay`
+        seconds into the prompt; the words become audio (the speaker), cut by the same
+        voice-activity detection as a real call's."""
+        self._raise_if_over()
+        key = self._visit_key() if keys else ""
+        if keys and barge_in and self._buffer:
+            return Heard(key=True)  # typed ahead: the menu takes it at once
+        said = self._visit_say()
+        pressed = False
+        try:
+            started = self._timeline.elapsed
+            length = prompt.duration if prompt is not None else 0.0
+            if prompt is not None:
+                self._plays += 1
+                self._prompt_started = started
+                self.heard.append(prompt.text)
+                if self.behaviour.hangup_in_prompt == self._plays:
+                    try:
+                        await self._wait(length / 2)
+                    finally:
+                        self._record(prompt, started)
+                    self._finish(EndReason.REMOTE_HANGUP)
+                    raise CallEnded(EndReason.REMOTE_HANGUP)
+            if not key and not said:
+                await self._play_for(prompt, started, length)
+                await self._wait(timeout)
+                return Heard()
+            delay = self.behaviour.key_delay
+            interrupted = barge_in and delay < length
+            await self._play_for(prompt, started, delay if interrupted else length)
+            gap = max(0.0, delay - length)
+            if gap > timeout:
+                await self._wait(timeout)
+                return Heard()  # the callee was too slow for this menu
+            await self._wait(gap)
+            if key:
+                self._press(key)
+                pressed = True
+                return Heard(interrupted=interrupted, key=True)
+            utterance, spoken = await self._utterance(said, max_speech)
+            self.said.append(said)
+            await self._wait(spoken)
+            return Heard(utterance=utterance, interrupted=interrupted)
+        finally:
+            if not pressed:  # a pressed key's visit ends with the collect that takes it
+                self._visit += 1
+                self._visit_key_pressed = False
+                self._prompt_started = None
+
+    async def _play_for(self, prompt: Audio | None, started: float, seconds: float) -> None:
+        try:
+            await self._wait(seconds)
+        finally:
+            if prompt is not None:
+                self._record(prompt, started)
+
+    async def _utterance(self, said: str, max_speech: float) -> tuple[Utterance | None, float]:
+        """The utterance the listener would cut from these words, and the call seconds it takes
+        (speech plus the silence that tells the detector it ended)."""
+        settings = ListenSettings(max_speech=max_speech)
+        if self.speaker is None:
+            duration = min(estimate_duration(said), max_speech)
+            return Utterance(pcm=b"", duration=duration, said=said), duration + settings.end_silence_ms / 1000
+        pcm = await self.speaker(said)
+        found = find_utterance(_LEAD_SILENCE + pcm + _LEAD_SILENCE, settings, said=said)
+        if found is None:
+            return None, settings.end_silence_ms / 1000  # nothing audible: the listener hears silence
+        start, end, utterance = found
+        return utterance, end - start
+
+    def _visit_say(self) -> str:
+        return self.behaviour.say[self._visit] if self._visit < len(self.behaviour.say) else ""
 
     async def transfer(self, target: str) -> bool:
         self._raise_if_over()

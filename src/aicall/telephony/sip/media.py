@@ -230,6 +230,8 @@ class RtpStream:
         self._digits = DigitDetector()
         self._last_send = 0.0
         self.recorder: Recorder | None = None
+        # Takes the received audio as PCM while the call listens (speech responses); None: off.
+        self.audio_sink: Callable[[bytes], None] | None = None
         self._sent_pcm: bytes | None = None  # this tick's prompt PCM, for the recorder
         self._rx_pcm = bytearray()  # received audio (PCM) waiting for the recorder, any packet size
         self._rx_primed = False
@@ -418,7 +420,7 @@ class RtpStream:
         payload_type = data[1] & 0x7F
         if payload_type in self._dtmf_pts:
             self._receive_event(data)
-        elif self.recorder is not None and payload_type in _SILENCE:
+        elif (self.recorder is not None or self.audio_sink is not None) and payload_type in _SILENCE:
             # PCMU or PCMA, whichever the far end sends now; any packet length
             self._buffer_received(payload_type, _payload(data))
         return True
@@ -428,6 +430,8 @@ class RtpStream:
         if codec is None:
             codec = self._codecs[payload_type] = get_codec(payload_type)
         pcm = codec.decode(payload)
+        if self.audio_sink is not None:
+            self.audio_sink(pcm)
         self._rx_last_packet = len(pcm)
         self._rx_pcm += pcm
         limit = (_MAX_BUFFERED_FRAMES + _PRIME_FRAMES) * PCM_FRAME_BYTES

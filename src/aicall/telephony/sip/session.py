@@ -12,7 +12,8 @@ from aiosipua import Dialog, SipRequest, SipResponse
 
 from aicall.calls.outcomes import EndReason
 from aicall.media import Audio
-from aicall.telephony.session import CallEnded
+from aicall.speech.listening import FRAME_BYTES, ListenSettings, Phase, UtteranceDetector
+from aicall.telephony.session import CallEnded, Heard
 from aicall.telephony.sip.media import PTIME, PromptCache, RtpStream
 from aicall.telephony.sip.messages import Endpoint, build_in_dialog
 from aicall.telephony.sip.recording import Recorder
@@ -148,6 +149,69 @@ class SipCallSession:
                     await self._changed.wait()
             except TimeoutError:
                 pass
+
+    async def listen(
+        self,
+        prompt: Audio | None = None,
+        *,
+        barge_in: bool = True,
+        timeout: float = 5.0,
+        max_speech: float = 8.0,
+        keys: bool = False,
+    ) -> Heard:
+        """Play `prompt` while the received audio goes through voice-activity detection."""
+        self._raise_if_ended()
+        if keys and barge_in and self._digits:
+            return Heard(key=True)
+        detector = UtteranceDetector(ListenSettings(max_speech=max_speech))
+        pending = bytearray()
+
+        def take(pcm: bytes) -> None:  # on the media clock, once per received packet
+            pending.extend(pcm)
+            before = detector.phase
+            while len(pending) >= FRAME_BYTES:
+                detector.feed(bytes(pending[:FRAME_BYTES]))
+                del pending[:FRAME_BYTES]
+            if detector.phase is not before:
+                self._changed.set()
+
+        loop = asyncio.get_running_loop()
+        self._stream.audio_sink = take
+        interrupted = False
+        try:
+            if prompt is not None:
+                if prompt.pcm:
+                    self._stream.play(self._prompts.get(prompt.pcm, self._stream.payload_type))
+                else:
+                    self._stream.play(None, silence_frames=max(1, round(prompt.duration / PTIME)))
+                while True:
+                    self._changed.clear()
+                    self._raise_if_ended()
+                    if barge_in and (detector.phase is not Phase.WAITING or (keys and self._digits)):
+                        interrupted = True
+                        break
+                    if not self._stream.playing:
+                        break
+                    await self._changed.wait()
+                self._stream.stop_playing()
+            deadline = loop.time() + timeout
+            while detector.phase is not Phase.DONE:
+                self._changed.clear()
+                self._raise_if_ended()
+                if keys and self._digits and detector.phase is Phase.WAITING:
+                    return Heard(interrupted=interrupted, key=True)
+                if detector.phase is Phase.WAITING and loop.time() >= deadline:
+                    return Heard(interrupted=interrupted)
+                wait = deadline - loop.time() if detector.phase is Phase.WAITING else max_speech + 1
+                try:
+                    async with asyncio.timeout(max(0.0, wait)):
+                        await self._changed.wait()
+                except TimeoutError:
+                    pass
+            return Heard(utterance=detector.utterance(), interrupted=interrupted)
+        finally:
+            self._stream.audio_sink = None
+            self._stream.stop_playing()
 
     async def transfer(self, target: str) -> bool:
         """Blind transfer by REFER (RFC 3515); on 2xx we hang up and the call ends TRANSFERRED."""
