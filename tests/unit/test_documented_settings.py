@@ -68,3 +68,19 @@ def test_every_default_in_the_readme_is_the_codes() -> None:
         for name, doc in zip(names, written, strict=True):
             value = DEFAULTS[name.removeprefix("AICALL_").lower()].default
             assert _same(doc, value), f"README {name}: default {doc!r}, the code's is {value!r}"
+
+
+def test_every_default_quoted_in_the_docs_text_is_the_codes() -> None:
+    # "`AICALL_MAX_UPLOAD_BYTES` (default 32 MiB; ...)" in docs/*.md: numbers, with their unit.
+    units = {"KiB": 1024, "MiB": 1024 * 1024, "GiB": 1024**3}
+    quoted = re.compile(r"`(AICALL_[A-Z0-9_]+)` \(default ([\d,.]+)(?: ?(KiB|MiB|GiB)\b)?")
+    found = 0
+    for doc in sorted((ROOT / "docs").glob("*.md")):
+        for name, number, unit in quoted.findall(doc.read_text(encoding="utf-8")):
+            value = DEFAULTS[name.removeprefix("AICALL_").lower()].default
+            written = float(number.replace(",", "")) * units.get(unit, 1)
+            assert written == float(value), (
+                f"{doc.name} {name}: default {number} {unit}, the code's is {value!r}"
+            )
+            found += 1
+    assert found >= 2
