@@ -84,6 +84,20 @@ class _Model(BaseModel):
 # -- call.attempt.finished ---------------------------------------------------------------------
 
 
+class HeardSpeech(_Model):
+    """What a menu that listens heard at this step (responseType SPEECH or KEYPAD_OR_SPEECH)."""
+
+    transcript: str | None = Field(description="the words recognised; null when none were (see error)")
+    intent: str | None = Field(description="the response's intent the words matched; null: no match")
+    confidence: float | None = Field(description="0-1: how much of the answer the intent's phrases explain")
+    recognition_ms: int = Field(ge=0, description="how long speech recognition took")
+    engine: str = Field(description="the recogniser: openai, fpt, echo (the simulator) or none")
+    speech_seconds: float = Field(ge=0, description="length of the callee's utterance")
+    error: str | None = Field(
+        default=None, description="why nothing was recognised (an error or timeout: the no-input path)"
+    )
+
+
 class PathStep(_Model):
     """One visit of one scenario action during the call (a replayed menu prompt is a new step)."""
 
@@ -98,7 +112,12 @@ class PathStep(_Model):
     )
     at: Timestamp
     repeat: int = Field(ge=0, description="0 for the first play of a prompt, 1 for its first replay…")
-    interrupted: bool = Field(default=False, description="a key press cut the prompt short")
+    interrupted: bool = Field(
+        default=False, description="a key press (or the callee's speech) cut the prompt short"
+    )
+    heard: HeardSpeech | None = Field(
+        default=None, description="at a menu that listens: what the callee said and what it matched"
+    )
 
 
 class Attempt(_Model):
