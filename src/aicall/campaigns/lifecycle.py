@@ -86,7 +86,7 @@ class CloseReason(StrEnum):
 
     MANUAL = "manual"  # stop / cancel by a person
     END_DATE = "end_date"  # its calling period is over
-    ALL_CONTACTS_DONE = "all_contacts_done"  # `complete_when_done` and nothing left to call
+    ALL_CONTACTS_DONE = "all_contacts_done"  # `complete_when_done`: every contact final for `quiet_period`
 
 
 def _event(campaign: Campaign, event_type: EventType, now: datetime, reason: str | None = None) -> Event:
