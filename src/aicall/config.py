@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     rtp_port_min: int = Field(default=20000, ge=1024, le=65535)
     rtp_port_max: int = Field(default=40000, ge=1024, le=65535)
     tts_engine: str = "espeak"  # espeak | openai | none
+    # Speech recognition for menus that listen (docs/speech.md): openai (any OpenAI-compatible
+    # /v1/audio/transcriptions server), fpt (FPT.AI), echo (hears the simulator's phones only:
+    # nothing leaves the machine) or none (speech counts as silence).
+    asr_engine: str = "echo"
+    asr_base_url: str = ""
+    asr_api_key: str = ""
+    asr_timeout: float = Field(default=10.0, gt=0, le=60)  # seconds; slower is "heard nothing"
     tts_base_url: str = ""
     tts_api_key: str = ""
     # Vietnamese vendors' neural voices (docs/speech.md): the platform's credentials; an

@@ -3,11 +3,14 @@ without one dials the simulator."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from aicall.config import Settings
+from aicall.speech.espeak import EspeakEngine
 from aicall.telephony.session import TelephonyBackend, TrunkConfig
 from aicall.telephony.sim import SimBackend, SimRules
+from aicall.telephony.sim.session import Speaker
 
 
 class BackendRouter:
@@ -22,7 +25,7 @@ class BackendRouter:
         recordings = Path(settings.data_dir) / "recordings"
         rules = SimRules.load(settings.sim_rules) if settings.sim_rules else None
         self.sim = sim or SimBackend(
-            time_scale=settings.sim_time_scale, rules=rules, recording_dir=recordings
+            time_scale=settings.sim_time_scale, rules=rules, recording_dir=recordings, speaker=_speaker()
         )
         self._sip = sip
         self._started: list[TelephonyBackend] = []
@@ -66,3 +69,15 @@ class BackendRouter:
     @property
     def needs_audio(self) -> bool:
         return self._sip is not None
+
+
+def _speaker() -> Speaker | None:
+    """What the simulated phones' `say` words sound like: espeak-ng, when installed."""
+    if shutil.which("espeak-ng") is None:
+        return None
+    engine = EspeakEngine()
+
+    async def speak(words: str) -> bytes:
+        return await engine.synthesize(words, voice="vi")
+
+    return speak

@@ -16,6 +16,7 @@ from aicall.interpreter.runner import run_script
 from aicall.interpreter.script import Script
 from aicall.interpreter.trace import CallTrace
 from aicall.media import Audio
+from aicall.speech.asr_types import AsrEngine
 from aicall.speech.errors import TtsError
 from aicall.telephony.session import CallSession, DialRequest, DialResult, TelephonyBackend
 
@@ -30,6 +31,8 @@ async def place_call(
     prompter_for: Callable[[Script, bool], Prompter],
     clock: Clock = utc_now,
     interrupt: asyncio.Event | None = None,
+    asr: AsrEngine | None = None,
+    asr_timeout: float = 10.0,
 ) -> CallResult:
     """Dial, run the script, hang up. `interrupt` set (a shutdown's grace is over) abandons a
     ringing dial (CANCEL) or hangs up a live call (BYE), which ends with `EndReason.SHUTDOWN`."""
@@ -92,6 +95,8 @@ async def place_call(
             values=job.tags,
             prompter=_prompter(job, job.script, prompter_for),
             clock=call_clock,
+            asr=asr,
+            asr_timeout=asr_timeout,
         )
         result.trace = await _until_interrupted(script, session, interrupt)
         result.extra["first_audio_seconds"] = timed.seconds

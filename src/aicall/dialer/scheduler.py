@@ -31,6 +31,7 @@ from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
 from aicall.observability import metrics
 from aicall.observability.logging import bind, get_logger
+from aicall.speech.asr_http import build_asr_engine
 
 log = logging.getLogger("aicall.dialer")
 slog = get_logger("aicall.dialer")
@@ -71,6 +72,13 @@ class Dialer:
         self.load_script = load_script
         self.load_call_config = load_call_config
         self.prompter_for = prompter_for
+        # One recogniser for every call of this dialer (AICALL_ASR_ENGINE); a bad setting fails here.
+        self.asr = build_asr_engine(
+            settings.asr_engine,
+            base_url=settings.asr_base_url,
+            api_key=settings.asr_api_key,
+            timeout=settings.asr_timeout,
+        )
         self.emit = emit
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -286,6 +294,8 @@ class Dialer:
                 prompter_for=self.prompter_for,
                 clock=self.clock,
                 interrupt=self._hang_up_now,
+                asr=self.asr,
+                asr_timeout=self.settings.asr_timeout,
             )
         except asyncio.CancelledError:
             raise  # a call that would not end when hung up: the recovery rule reconciles it
