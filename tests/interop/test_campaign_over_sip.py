@@ -224,8 +224,7 @@ async def test_campaign_over_a_sip_trunk_takes_the_branch_for_the_key_pressed_on
     await baresip.start(user="+84987654321")  # the contact's number, as the INVITE asks for it
 
     async def press_one() -> None:  # a person who answers, hears the prompt start, presses 1
-        await baresip.wait_event("CALL_ESTABLISHED", timeout=20.0)
-        await asyncio.sleep(0.5)
+        await baresip.wait_event("CALL_RTPESTAB", timeout=20.0)  # answered, our prompt reaching it
         await baresip.command("sndcode", "1")
 
     attempt, events = await run_campaign(tmp_path, baresip.sip_port, press_one)

@@ -42,6 +42,7 @@ async def call_baresip(backend: SipBackend, baresip: Baresip, **overrides: objec
     assert result.outcome is CallOutcome.ANSWERED, (result, baresip.log()[-3000:])
     assert result.session is not None
     await baresip.wait_event("CALL_ESTABLISHED")
+    await baresip.wait_event("CALL_RTPESTAB")  # its audio is up: a key it sends now reaches us
     return result
 
 
@@ -181,7 +182,7 @@ async def test_calls_through_kamailio_with_digest_auth_reach_baresip(
         )
         assert result.outcome is CallOutcome.ANSWERED, (result, kamailio.log()[-3000:])
         assert result.session is not None
-        await baresip.wait_event("CALL_ESTABLISHED", count=n + 1)
+        await baresip.wait_event("CALL_RTPESTAB", count=n + 1)
         await baresip.command("sndcode", str(n + 1))
         results.append(await result.session.collect_digits(max_digits=1, timeout=5.0))
         if n == 0:
