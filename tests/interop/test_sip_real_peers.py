@@ -18,7 +18,7 @@ from aicall.telephony.session import CallEnded, DialResult, TrunkConfig
 from aicall.telephony.sip import SipBackend
 
 from .conftest import FAST_TIMERS, dial_request
-from .peers import Baresip, Kamailio
+from .peers import Baresip, Kamailio, free_port
 
 
 def tone(seconds: float, frequency: float = 440.0) -> Audio:
@@ -217,3 +217,15 @@ async def test_unregister_on_close_answers_the_registrars_challenge(
 
     assert registration.last_status == 200
     assert (result.outcome, result.sip_code) == (CallOutcome.INVALID_NUMBER, 404), kamailio.log()[-3000:]
+
+
+async def test_a_tcp_trunk_that_refuses_the_connection_fails_the_dial_at_once(backend: SipBackend) -> None:
+    closed = TrunkConfig(id="closed", host="127.0.0.1", port=free_port(), transport="tcp")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    result = await backend.originate(dial_request(closed))
+
+    # a transport error is a 503 (RFC 3261 §8.1.3.1), not a 32 s wait for Timer B
+    assert (result.outcome, result.sip_code) == (CallOutcome.FAILED, 503)
+    assert loop.time() - started < 1.0
