@@ -22,7 +22,13 @@ _TIMES = frozenset({date, time, datetime})
 
 
 def check_json_type(annotation: Any, value: Any) -> None:
-    """Raise ValueError when `value` is a boolean for a number, or not a boolean for a boolean."""
+    """Raise ValueError when `value` is a boolean for a number, or not a boolean for a boolean,
+    or not text for a date or time; each item of a list is held to its item type."""
+    item = _item(annotation)
+    if item is not None and isinstance(value, list):
+        for element in value:
+            check_json_type(item, element)
+        return
     kinds = _kinds(annotation)
     if not kinds:
         return
@@ -35,6 +41,19 @@ def check_json_type(annotation: Any, value: Any) -> None:
         # JSON has no dates: they come as text. A number would be read as seconds since 1970.
         # (Date and time objects are our own code's: defaults, settings read back.)
         raise ValueError("must be a date or time written as text (ISO 8601)")
+
+
+def _item(annotation: Any) -> Any:
+    """The item type of `list[X]` (or `list[X] | None`); None for anything else."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _item(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        items = [_item(arg) for arg in get_args(annotation) if arg is not type(None)]
+        return items[0] if len(items) == 1 else None
+    if origin in (list, tuple, set, frozenset) and get_args(annotation):
+        return get_args(annotation)[0]
+    return None
 
 
 def _kinds(annotation: Any) -> set[type]:

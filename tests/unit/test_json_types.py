@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 import pytest
@@ -17,6 +18,8 @@ class Body(JsonModel):
     kind: Literal["a", "b"] | None = None
     name: str = ""
     extra: dict[str, Any] | None = None
+    dates: list[date] | None = None
+    flags: list[bool] | None = None
 
 
 @pytest.mark.parametrize(
@@ -27,6 +30,8 @@ class Body(JsonModel):
         ({"flag": "true"}, "flag"),
         ({"count": True}, "count"),
         ({"ratio": False}, "ratio"),
+        ({"dates": ["2024-02-01", 0]}, "dates"),
+        ({"flags": [True, 1]}, "flags"),
     ],
 )
 def test_a_boolean_is_not_a_number_and_a_number_or_text_is_not_a_boolean(
@@ -41,3 +46,4 @@ def test_numbers_as_numbers_or_as_text_and_booleans_as_booleans_are_read() -> No
     body = Body.model_validate({"flag": True, "count": 3.0, "ratio": "1,5".replace(",", "."), "kind": None})
     assert (body.flag, body.count, body.ratio, body.kind) == (True, 3, 1.5, None)
     assert Body.model_validate({"count": "10", "extra": {"x": True}}).count == 10
+    assert Body.model_validate({"dates": ["2024-02-01"], "flags": [False]}).dates == [date(2024, 2, 1)]
