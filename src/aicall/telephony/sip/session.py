@@ -163,10 +163,14 @@ class SipCallSession:
         self._raise_if_ended()
         if keys and barge_in and self._digits:
             return Heard(key=True)
-        detector = UtteranceDetector(ListenSettings(max_speech=max_speech))
+        settings = ListenSettings(max_speech=max_speech)
+        detector = UtteranceDetector(settings)
         pending = bytearray()
+        loop = asyncio.get_running_loop()
+        last_audio = [loop.time()]
 
         def take(pcm: bytes) -> None:  # on the media clock, once per received packet
+            last_audio[0] = loop.time()
             pending.extend(pcm)
             before = detector.phase
             while len(pending) >= FRAME_BYTES:
@@ -175,7 +179,6 @@ class SipCallSession:
             if detector.phase is not before:
                 self._changed.set()
 
-        loop = asyncio.get_running_loop()
         self._stream.audio_sink = take
         interrupted = False
         try:
@@ -202,7 +205,14 @@ class SipCallSession:
                     return Heard(interrupted=interrupted, key=True)
                 if detector.phase is Phase.WAITING and loop.time() >= deadline:
                     return Heard(interrupted=interrupted)
-                wait = deadline - loop.time() if detector.phase is Phase.WAITING else max_speech + 1
+                if detector.phase is Phase.WAITING:
+                    wait = deadline - loop.time()
+                else:
+                    # A far end that stops sending (silence suppression) has stopped speaking.
+                    quiet_until = last_audio[0] + settings.end_silence_ms / 1000
+                    if loop.time() >= quiet_until:
+                        break
+                    wait = quiet_until - loop.time()
                 try:
                     async with asyncio.timeout(max(0.0, wait)):
                         await self._changed.wait()
