@@ -18,7 +18,7 @@ from aicall.interpreter.trace import CallTrace
 from aicall.media import Audio
 from aicall.speech.asr_types import AsrEngine
 from aicall.speech.errors import TtsError
-from aicall.telephony.session import CallSession, DialRequest, DialResult, TelephonyBackend
+from aicall.telephony.session import CallSession, DialRequest, DialResult, Heard, TelephonyBackend
 
 log = logging.getLogger("aicall.dialer")
 SHUTDOWN_WHILE_RINGING = "the platform stopped while the call was ringing (grace over); not charged"
@@ -122,6 +122,11 @@ class _FirstAudio:
         if self.seconds is None:
             self.seconds = time.monotonic() - self._answered
         return await self._session.play(audio, barge_in=barge_in)
+
+    async def listen(self, prompt: Audio | None = None, **options: Any) -> Heard:
+        if self.seconds is None and prompt is not None:
+            self.seconds = time.monotonic() - self._answered
+        return await self._session.listen(prompt, **options)
 
 
 async def _originate(

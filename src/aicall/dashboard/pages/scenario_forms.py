@@ -206,7 +206,7 @@ def action_values(action: Any) -> dict[str, str]:
         _flatten_rows(
             "responses",
             [
-                {"keyPadMatch": r["key_pad_match"], "nextActionId": r.get("next_action_id")}
+                {"keyPadMatch": r.get("key_pad_match") or "", "nextActionId": r.get("next_action_id")}
                 for r in action.responses or []
             ],
         )
