@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import Connection, CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from aicall.accounts.models import Application
@@ -184,12 +184,14 @@ def _insert_many(
     """Multi-row INSERT ... ON CONFLICT DO NOTHING in batches; return how many rows are new.
 
     Written as the driver's own SQL: building a 5,000-row statement through the ORM cost more
-    than running it. The same text serves both databases but for the placeholder.
+    than running it. SQLite takes VALUES lists; PostgreSQL an array per batch (`_insert_arrays`).
     """
     if not phones:
         return 0
     connection = session.connection()
     dialect = connection.dialect
+    if dialect.name == "postgresql":
+        return _insert_arrays(connection, account_id, phones, source, reason, now)
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     created = UTCDateTime().process_bind_param(now, dialect)  # as the column stores it
     row = f"({mark}, {mark}, {mark}, {mark}, {mark})"
@@ -208,6 +210,31 @@ def _insert_many(
         for phone in batch:
             params += (account_id, phone, source.value, reason, created)
         result = connection.exec_driver_sql(sql, tuple(params))
+        added += max(result.rowcount, 0)
+    return added
+
+
+_PG_BATCH = 50_000  # numbers per statement: one array parameter, whatever the count
+
+
+def _insert_arrays(
+    connection: Connection,
+    account_id: str,
+    phones: Sequence[str],
+    source: DncSource,
+    reason: str | None,
+    now: datetime,
+) -> int:
+    """PostgreSQL: the batch's numbers as one array, unnested into the rows. The same multi-row
+    INSERT ... ON CONFLICT DO NOTHING, but psycopg binds one parameter, not 25,000: a million
+    numbers went in 5 times faster than as VALUES lists (bench/bench_dnc.py)."""
+    added = 0
+    for start in range(0, len(phones), _PG_BATCH):
+        result = connection.exec_driver_sql(
+            "INSERT INTO dnc_entries (account_id, phone, source, reason, created_at) "
+            "SELECT %s, unnest(%s::varchar[]), %s, %s, %s ON CONFLICT (account_id, phone) DO NOTHING",
+            (account_id, list(phones[start : start + _PG_BATCH]), source.value, reason, now),
+        )
         added += max(result.rowcount, 0)
     return added
 
