@@ -38,7 +38,7 @@ def create_app(
     """The ASGI app. `shutdown`: the server's signals (`aicall serve`), so the engine stops
     claiming at the first one rather than when the lifespan ends."""
     settings = settings or get_settings()
-    database = db or Database(settings.resolved_database_url)
+    database = db or Database(settings.resolved_database_url, synchronous=settings.sqlite_synchronous)
     secret_key = settings.ensure_secret_key()
     state = AppState(
         settings=settings,

@@ -84,7 +84,7 @@ def open_platform(settings: Settings, *, create: bool = False, run_migrations: b
     if create:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        db = Database(raw)
+        db = Database(raw, synchronous=settings.sqlite_synchronous)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseUnreachable(f"cannot use {_redacted(raw)}: {exc}") from None
     try:

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: an SQLite file in data_dir
+    # SQLite's durability (db.engine): `full` survives power cuts and a disk that fails, at an
+    # fsync per commit; `normal` survives crashes of aicall itself (docs/reliability.md).
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
     secret_key: str = ""  # empty: generated once into data_dir/secret.key (0600)
     host: str = "127.0.0.1"
     port: int = 8000

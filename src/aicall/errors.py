@@ -128,6 +128,13 @@ class InsufficientBalance(ApiError):
     code, http_status, message = 1501, 402, "Insufficient balance"
 
 
+class StorageUnavailable(ApiError):
+    """The database cannot do its work (disk full, read-only, server gone; `db.faults`): 503,
+    the reason in the message, `Retry-After`. Nothing of the request was stored."""
+
+    code, http_status, message = 503, 503, "Service unavailable"
+
+
 class CampaignStateError(ApiError):
     code, http_status, message = 1404, 409, "The campaign's status does not allow this"
 

@@ -60,7 +60,8 @@ class Demo:
             timeout=60,
         )
         assert done.returncode == 0, done.stderr
-        url = env.get("AICALL_DATABASE_URL") or f"sqlite:///{root / 'var' / 'aicall.db'}"
+        data_dir = Path(env.get("AICALL_DATA_DIR") or root / "var")
+        url = env.get("AICALL_DATABASE_URL") or f"sqlite:///{data_dir / 'aicall.db'}"
         return cls(root, env, json.loads(done.stdout), Database(url))
 
     def cli(self, *args: str) -> str:

@@ -13,14 +13,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, *, immediate: bool = True) -> Engine:
+def make_engine(url: str, *, immediate: bool = True, synchronous: str = "normal") -> Engine:
+    """An engine for `url`; on SQLite `synchronous` is the pragma (`normal` or `full`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             _create_private(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        _configure_sqlite(engine, immediate=immediate)
+        _configure_sqlite(engine, immediate=immediate, synchronous=synchronous)
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -41,14 +42,21 @@ def _create_private(path: Path) -> None:
     os.close(fd)  # an empty file is a new database to SQLite
 
 
-def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+def _configure_sqlite(engine: Engine, *, immediate: bool, synchronous: str) -> None:
+    if synchronous not in ("normal", "full"):
+        raise ValueError(f"synchronous must be normal or full, not {synchronous!r}")
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver so BEGIN IMMEDIATE works (see `write_session`).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
+        # NORMAL: a commit survives a crash or kill of aicall, not an OS crash, a power cut or a
+        # filesystem that turns read-only (the last commits before it roll back; the database
+        # stays consistent). FULL: every commit is on disk before it is acknowledged, at the
+        # cost of an fsync per commit (AICALL_SQLITE_SYNCHRONOUS, docs/reliability.md).
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
@@ -64,12 +72,16 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
 class Database:
     """One engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, synchronous: str = "normal") -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, synchronous=synchronous)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite readers run beside the writer under WAL; they must not queue for its lock.
-        self.read_engine = make_engine(url, immediate=False) if self.dialect == "sqlite" else self.engine
+        self.read_engine = (
+            make_engine(url, immediate=False, synchronous=synchronous)
+            if self.dialect == "sqlite"
+            else self.engine
+        )
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property

@@ -11,7 +11,7 @@ import random
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aicall.accounts.secrets_box import SecretBox
@@ -19,6 +19,7 @@ from aicall.calls.outcomes import CallOutcome
 from aicall.clock import Clock, utc_now
 from aicall.compliance.gate import ClaimGate, screen_claim
 from aicall.config import Settings
+from aicall.db import faults
 from aicall.db.engine import Database
 from aicall.dialer import claims, recovery, results, window
 from aicall.dialer.backends import BackendRouter
@@ -45,6 +46,9 @@ MIN_PASS_INTERVAL = 0.05
 # Seconds a call has to end once hung up for a shutdown (BYE sent, script unwound); past it the
 # task is cancelled and the crash rule applies.
 HANG_UP_WAIT = 5.0
+# Seconds a stopping dialer keeps trying to store results the database refuses (disk full,
+# server gone); past it they are left to the crash rule (dialer.recovery).
+STORE_AT_STOP = 10.0
 
 
 class Dialer:
@@ -99,6 +103,14 @@ class Dialer:
         self._skip_locked = db.dialect == "postgresql"
         self._storing = 0
         self._beat_task: asyncio.Task[None] | None = None
+        path = faults.sqlite_path(db.url)
+        self._claims_down = faults.Outage("dialer claims", path=path, logger="aicall.dialer")
+        self._results_down = faults.Outage("call results", path=path, logger="aicall.dialer")
+        self._beat_down = faults.Outage("dialer heartbeat", path=path, logger="aicall.dialer")
+        # When this dialer's heartbeats began to succeed (None: failing). It judges others'
+        # calls only after beating for `stale_after` itself: after an outage every dialer beat
+        # late, and the first back must not take the live calls of the others for a dead one's.
+        self._healthy_since: datetime | None = None
 
     # --- life ------------------------------------------------------------------------------
 
@@ -168,8 +180,11 @@ class Dialer:
                 return
             try:
                 await asyncio.to_thread(self._heartbeat_and_recover)
-            except Exception:
-                log.exception("heartbeat failed; retrying")
+                self._beat_down.recovered()
+            except Exception as exc:
+                self._healthy_since = None
+                if not self._beat_down.failed(exc):
+                    log.exception("heartbeat failed; retrying")
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -177,8 +192,10 @@ class Dialer:
             began = loop.time()
             try:
                 await self.run_once()
-            except Exception:
-                log.exception("dialer pass failed; retrying")
+                self._claims_down.recovered()
+            except Exception as exc:
+                if not self._claims_down.failed(exc):  # a storage fault is said once, not each pass
+                    log.exception("dialer pass failed; retrying")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.dialer_tick)
@@ -341,15 +358,34 @@ class Dialer:
             await asyncio.sleep(0.01)
 
     async def _store(self, batch: list[CallResult]) -> None:
+        """Store `batch` (one transaction). While the database cannot be written (disk full,
+        read-only, server gone) the results wait here and are tried again, every few seconds,
+        until it can: the calls are over, their attempts stay in progress meanwhile. Any other
+        error is tried 5 times, then the batch is left to the crash rule."""
         self._storing += 1
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         try:
-            for attempt in range(5):
+            tries = 0
+            while True:
+                tries += 1
                 try:
                     await asyncio.to_thread(self._store_sync, batch)
+                    self._results_down.recovered()
                     break
-                except Exception:
-                    log.exception("storing %d call results failed (try %d)", len(batch), attempt + 1)
-                    await asyncio.sleep(0.2 * (attempt + 1))
+                except Exception as exc:
+                    if self._results_down.failed(exc):
+                        if self._stop.is_set() and loop.time() - began > STORE_AT_STOP:
+                            log.error(
+                                "stopping: %d call results not stored; the crash rule settles them",
+                                len(batch),
+                            )
+                            break
+                    else:
+                        log.exception("storing %d call results failed (try %d)", len(batch), tries)
+                        if tries >= 5:
+                            break
+                    await asyncio.sleep(min(5.0, 0.2 * tries))
         finally:
             self._storing -= 1
         self._wake.set()  # capacity was freed: claim again without waiting a whole tick
@@ -366,14 +402,17 @@ class Dialer:
         with self.db.transaction() as session:
             recovery.heartbeat(session, self.worker_id, now)
             self._live_workers = recovery.live_workers(session, now, self.stale_after)
-            events = recovery.reconcile(
-                session,
-                now=now,
-                stale_after=self.stale_after,
-                base_url=self.settings.base_url,
-                call_config_of=self.load_call_config,
-            )
-            emit_all(session, events, self.emit)
+            if self._healthy_since is not None and now - self._healthy_since >= self.stale_after:
+                events = recovery.reconcile(
+                    session,
+                    now=now,
+                    stale_after=self.stale_after,
+                    base_url=self.settings.base_url,
+                    call_config_of=self.load_call_config,
+                )
+                emit_all(session, events, self.emit)
+        if self._healthy_since is None:
+            self._healthy_since = now
 
     def _leave(self) -> None:
         with self.db.transaction() as session:

@@ -10,12 +10,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from aicall.errors import ApiError, ValidationFailed
+from aicall.db import faults
+from aicall.errors import ApiError, StorageUnavailable, ValidationFailed
+from aicall.observability.logging import get_logger
 
 log = logging.getLogger("aicall.web")
+slog = get_logger("aicall.web")
+STORAGE_RETRY_AFTER = 5  # seconds a client is asked to wait after a 503 of the storage
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -88,6 +93,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         headers = {"Retry-After": "1"} if exc.http_status == 429 else {}
+        if isinstance(exc, StorageUnavailable):
+            headers["Retry-After"] = str(STORAGE_RETRY_AFTER)
         if exc.http_status >= 500:
             headers.update(_CLOSE)
         return SafeJSONResponse(
@@ -109,6 +116,23 @@ def install_error_handlers(app: FastAPI) -> None:
         return SafeJSONResponse(
             error_body(exc.status_code, str(exc.detail)), status_code=exc.status_code, headers=headers
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        state = getattr(request.app.state, "aicall", None)
+        path = faults.sqlite_path(state.db.url) if state is not None else None
+        reason = faults.storage_fault(exc, path=path)
+        if reason is None:
+            return await _unexpected(request, exc)
+        slog.error(
+            "database unavailable",
+            reason=reason,
+            method=request.method,
+            path=request.url.path,
+            error=str(exc)[:300],
+        )
+        failed = StorageUnavailable(f"Service unavailable: {reason}; nothing was stored, try again later")
+        return await _api_error(request, failed)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

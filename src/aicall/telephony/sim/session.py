@@ -11,6 +11,8 @@ is never pressed into, which keeps type-ahead out of plain messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +25,8 @@ from aicall.telephony.session import CallEnded, Heard
 from aicall.telephony.sim.behaviour import PhoneBehaviour
 from aicall.telephony.sim.recording import DTMF_GAP, DTMF_TONE, dtmf_tone, write_wav
 from aicall.telephony.sim.timeline import VirtualTimeline
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SimCallSession", "Speaker"]
 
@@ -313,8 +317,17 @@ class SimCallSession:
         self._ended_at = self._timeline.now()
         self._hung_up.set()
         if self._recording_to is not None:
-            # Prompts first: they never overlap each other, so only the tones need mixing.
-            write_wav(self._recording_to, duration=self.duration, segments=[*self._segments, *self._tones])
-            self._recording_path = str(self._recording_to)
+            try:
+                # Prompts first: they never overlap each other, so only the tones need mixing.
+                write_wav(
+                    self._recording_to, duration=self.duration, segments=[*self._segments, *self._tones]
+                )
+            except OSError as exc:
+                # A full or read-only disk costs the recording, never the call (as on SIP).
+                log.warning("call %s: recording not written: %s", self.call_id, exc)
+                with contextlib.suppress(OSError):
+                    self._recording_to.unlink(missing_ok=True)  # no half file
+            else:
+                self._recording_path = str(self._recording_to)
         if self._on_end is not None:
             self._on_end(self)
