@@ -62,8 +62,11 @@ def _attempt(attempt: CallAttempt, recording_url: str | None) -> payloads.Attemp
     )
 
 
-def contact_finished(*, application_id: str, contact: Contact, finished_at: datetime) -> Event:
-    """`contact.finished` for a contact that reached a final status.
+def contact_finished(
+    *, application_id: str, contact: Contact, finished_at: datetime, reason: str | None = None
+) -> Event:
+    """`contact.finished` for a contact that reached a final status; `reason` says why when the
+    platform ended it without a call (a prompt that cannot be spoken to it).
 
     Raises pydantic.ValidationError when a value breaks the documented schema (a bug).
     """
@@ -77,6 +80,7 @@ def contact_finished(*, application_id: str, contact: Contact, finished_at: date
         last_outcome=CallOutcome(contact.last_outcome) if contact.last_outcome else None,
         finished_at=finished_at,
         compliance=_compliance(contact),
+        reason=reason,
     )
     return Event(application_id, EventType.CONTACT_FINISHED, data.model_dump(mode="json"))
 

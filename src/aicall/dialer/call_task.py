@@ -16,6 +16,7 @@ from aicall.interpreter.runner import run_script
 from aicall.interpreter.script import Script
 from aicall.interpreter.trace import CallTrace
 from aicall.media import Audio
+from aicall.speech import readiness
 from aicall.speech.asr_types import AsrEngine
 from aicall.speech.errors import TtsError
 from aicall.telephony.session import CallSession, DialRequest, DialResult, Heard, TelephonyBackend
@@ -35,7 +36,13 @@ async def place_call(
     asr_timeout: float = 10.0,
 ) -> CallResult:
     """Dial, run the script, hang up. `interrupt` set (a shutdown's grace is over) abandons a
-    ringing dial (CANCEL) or hangs up a live call (BYE), which ends with `EndReason.SHUTDOWN`."""
+    ringing dial (CANCEL) or hangs up a live call (BYE), which ends with `EndReason.SHUTDOWN`.
+
+    Nobody is dialled whom the call cannot speak to: every prompt it can reach is rendered
+    with the contact's values first (the scenario may have changed since the import)."""
+    unspeakable = _unspeakable(job, clock)
+    if unspeakable is not None:
+        return unspeakable
     request = DialRequest(
         call_id=job.attempt_id,
         to_number=job.phone,
@@ -127,6 +134,18 @@ class _FirstAudio:
         if self.seconds is None and prompt is not None:
             self.seconds = time.monotonic() - self._answered
         return await self._session.listen(prompt, **options)
+
+
+def _unspeakable(job: CallJob, clock: Clock) -> CallResult | None:
+    if job.script is None:
+        return None
+    problem = readiness.first_unspeakable(job.script, job.tags)
+    if problem is None:
+        return None
+    reason = f"not dialled: {problem.reason}"
+    log.warning(reason, extra={"contact_id": job.contact_id, "campaign_id": job.campaign_id})
+    now = clock()
+    return CallResult(job, CallOutcome.FAILED, started_at=now, ended_at=now, error=reason, not_dialled=reason)
 
 
 async def _originate(

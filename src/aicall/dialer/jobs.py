@@ -47,6 +47,9 @@ class CallResult:
     error: str | None = None
     # Why the call ended when the trace does not say (an attempt cut while still ringing).
     end_reason: EndReason | None = None
+    # Set when the number was not dialled because a prompt cannot be spoken to this contact
+    # (speech/readiness.py): the contact fails at once, uncharged, saying why.
+    not_dialled: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

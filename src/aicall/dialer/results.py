@@ -106,8 +106,9 @@ def _record_one(
     billable = 0
     if result.outcome is CallOutcome.ANSWERED:
         billable = billing.billable_seconds(attempt.duration, job.billing_increment)
-    elif job.charge_unanswered and result.end_reason is not EndReason.SHUTDOWN:
-        # A ring we cut short by stopping is our doing, not a dial the customer pays for.
+    elif job.charge_unanswered and result.end_reason is not EndReason.SHUTDOWN and not result.not_dialled:
+        # A ring we cut short by stopping is our doing, not a dial the customer pays for; a
+        # number never dialled is no dial at all.
         billable = max(1, job.billing_increment)
     attempt.billable_seconds = billable
     attempt.cost = (
@@ -115,6 +116,11 @@ def _record_one(
     )
     batch.balance.append(ledger.Settlement(job.account_id, attempt.reserved, attempt.cost, attempt.id))
     next_step = _advance_contact(contact, campaign, result.outcome, job, now)
+    if result.not_dialled and contact.status != ContactStatus.CANCELLED.value:
+        # Its prompts cannot be spoken to it: dialling again would not change that.
+        next_step = retry.NextStep(ContactStatus.FAILED)
+        contact.status = next_step.status.value
+        contact.next_attempt_at = None
     if attempt.opt_out:
         next_step = _opted_out(session, contact, job, now, out)
     if job.settings.advertising and result.started_at is not None:
@@ -131,7 +137,9 @@ def _record_one(
     )
     if contact.status != ContactStatus.RETRY_WAIT.value:
         out.append(
-            events.contact_finished(application_id=job.application_id, contact=contact, finished_at=now)
+            events.contact_finished(
+                application_id=job.application_id, contact=contact, finished_at=now, reason=result.not_dialled
+            )
         )
 
 

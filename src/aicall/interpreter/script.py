@@ -73,6 +73,9 @@ class FieldSpec:
     name: str
     key: str
     reading_type: str = "TEXT"
+    # Read when a contact has no value for the field; None: a contact must give one if a
+    # prompt reads the field (speech/readiness.py).
+    default: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

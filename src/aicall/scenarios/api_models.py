@@ -39,6 +39,7 @@ class PersonalizedFieldRead(BaseModel):
     name: str = Field(description="display name, e.g. `Họ tên`")
     key: str = Field(description="key form, e.g. `ho_ten`: the contact's tag key")
     reading_type: str = Field(description="TEXT, CURRENCY, DATE, SEQ2SEQ, NUMBER, TIME, ...")
+    default: str | None = Field(default=None, description="read for a contact without a value")
 
 
 class TtsConfigRead(BaseModel):

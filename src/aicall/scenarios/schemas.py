@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -19,12 +20,13 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from aicall.errors import ValidationFailed
-from aicall.interpreter.script import ActionType
+from aicall.interpreter.script import ActionType, FieldSpec
 from aicall.jsontypes import JsonModel
 from aicall.speech.errors import UnknownReadingTypeError, UnknownVoiceError
 from aicall.speech.intents import BUILTIN_INTENTS, plain_words
 from aicall.speech.keys import key_form
 from aicall.speech.reading import ReadingType, parse_reading_type
+from aicall.speech.template import validate_value
 from aicall.speech.voices import resolve_voice
 from aicall.storable import MAX_EXACT_INTEGER
 from aicall.telephony.addressing import transfer_target_problem
@@ -44,6 +46,7 @@ FIELD_NAME_PATTERN = r"[0-9A-Za-z]"  # a letter or digit to make a key of
 NOT_BLANK_PATTERN = r"[^\s\x1c-\x1f\x85]"
 CALL_ROUTINGS = ("RANDOM", "ROUND_ROBIN", "LEAST_BUSY")
 MAX_FIELDS = 50
+MAX_DEFAULT_LENGTH = 2000  # as a contact's tag value (campaigns/contact_import.py)
 MAX_CONTENT = 5000
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -114,6 +117,12 @@ class TtsConfigIn(_In):
 class FieldIn(_In):
     name: str = Field(min_length=1, max_length=100, json_schema_extra={"pattern": FIELD_NAME_PATTERN})
     reading_type: str = Field(default="TEXT", json_schema_extra={"enum": [t.value for t in ReadingType]})
+    default: str | None = Field(
+        default=None,
+        max_length=MAX_DEFAULT_LENGTH,
+        description="read when a contact has no value; without one, a contact must give the field "
+        "if a prompt reads it",
+    )
 
     @field_validator("name")
     @classmethod
@@ -131,8 +140,27 @@ class FieldIn(_In):
         except UnknownReadingTypeError as exc:
             raise ValueError(str(exc)) from None
 
+    @field_validator("default")
+    @classmethod
+    def _readable_default(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A default is read aloud like a contact's value: it must be readable by the field's type.
+        name, reading_type = info.data.get("name"), info.data.get("reading_type")
+        if value is None or name is None or reading_type is None:
+            return value
+        reason = validate_value(FieldSpec(name, key_form(name), reading_type), value)
+        if reason is not None:
+            raise ValueError(f"cannot be read as {reading_type}: {reason}")
+        return value
+
     def stored(self) -> dict[str, str]:
-        return {"name": self.name, "key": key_form(self.name), "reading_type": self.reading_type}
+        stored = {
+            "name": self.name,
+            "key": key_form(self.name),
+            "reading_type": self.reading_type,
+        }
+        if self.default is not None:
+            stored["default"] = self.default
+        return stored
 
 
 class ScenarioUpdate(_In):
@@ -374,6 +402,8 @@ def scenario_out(scenario: Any) -> dict[str, Any]:
         "updated_at": iso(scenario.updated_at),
         "personalized_fields": [
             {"name": f["name"], "key": f["key"], "reading_type": f["reading_type"]}
+            # `default` only where one is set: fields without keep the shape they always had
+            | ({"default": f["default"]} if f.get("default") is not None else {})
             for f in scenario.personalized_fields or []
         ],
         "tts_config": {"speed": _number(tts.get("speed", 1.0)), "voice_code": tts.get("voice_code", "")},

@@ -23,7 +23,9 @@ SNAPSHOT_FORMAT = 1  # bump when the JSON shape below changes
 
 def scenario_fields(scenario: Scenario) -> tuple[FieldSpec, ...]:
     return tuple(
-        FieldSpec(name=f["name"], key=f["key"], reading_type=f.get("reading_type", "TEXT"))
+        FieldSpec(
+            name=f["name"], key=f["key"], reading_type=f.get("reading_type", "TEXT"), default=f.get("default")
+        )
         for f in scenario.personalized_fields or []
     )
 
@@ -118,7 +120,10 @@ def to_json(script: Script) -> dict[str, Any]:
         "voice_code": script.voice_code,
         "speed": script.speed,
         "dialect": script.dialect,
-        "fields": [{"name": f.name, "key": f.key, "reading_type": f.reading_type} for f in script.fields],
+        "fields": [
+            {"name": f.name, "key": f.key, "reading_type": f.reading_type, "default": f.default}
+            for f in script.fields
+        ],
         "actions": [
             {
                 "id": a.id,
@@ -180,7 +185,10 @@ def from_json(data: dict[str, Any]) -> Script:
         scenario_id=data["scenario_id"],
         root_action_id=data["root_action_id"],
         actions=actions,
-        fields=tuple(FieldSpec(f["name"], f["key"], f["reading_type"]) for f in data["fields"]),
+        # Versions approved before fields had defaults have none.
+        fields=tuple(
+            FieldSpec(f["name"], f["key"], f["reading_type"], f.get("default")) for f in data["fields"]
+        ),
         voice_code=data["voice_code"],
         speed=float(data["speed"]),
         dialect=data["dialect"],

@@ -26,6 +26,7 @@ __all__ = [
     "check_values",
     "fill_segments",
     "find_field",
+    "placeholder_fields",
     "placeholders",
     "read_field",
     "render_text",
@@ -88,6 +89,12 @@ def find_field(name: str, fields: Sequence[FieldSpec]) -> FieldSpec | None:
     if not wanted:
         return None
     return next((field for field in fields if field.key == wanted or key_form(field.name) == wanted), None)
+
+
+def placeholder_fields(template: str, fields: Sequence[FieldSpec]) -> list[FieldSpec]:
+    """The fields a template reads, each once, in order of appearance."""
+    found = [field for name in placeholders(template) if (field := find_field(name, fields)) is not None]
+    return list(dict.fromkeys(found))
 
 
 def unknown_placeholders(template: str, fields: Sequence[FieldSpec]) -> list[str]:
@@ -180,6 +187,10 @@ def _values_by_key(values: Mapping[str, str], fields: Sequence[FieldSpec]) -> di
             continue
         if name == field.key or field.key not in by_key:
             by_key[field.key] = value if isinstance(value, str) else str(value)
+    # A field's default stands in for a value the contact does not have.
+    for field in fields:
+        if field.key not in by_key and field.default is not None:
+            by_key[field.key] = field.default
     return by_key
 
 

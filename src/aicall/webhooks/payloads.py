@@ -199,6 +199,11 @@ class ContactFinishedData(_Model):
     compliance: Compliance | None = Field(
         default=None, description="why the calling rules finished it (do_not_call, opt_out); null otherwise"
     )
+    reason: str | None = Field(
+        default=None,
+        description="why the platform failed it without calling, e.g. `not dialled: no value for field "
+        "'Số tiền' (so_tien)`: a prompt could not be spoken to this contact; null otherwise",
+    )
 
 
 class ContactFinished(_Model):

@@ -17,6 +17,10 @@ def system_pool(api: Api) -> None:
         hotline_service.ensure_system_pool(session=session)
 
 
+# The values the approved scenario's prompts read: a contact without them is never dialled.
+TAGS = {"ho_ten": "Lan", "so_tien": "150000"}
+
+
 def count(api: Api, model: type[Campaign] | type[Contact]) -> int:
     with api.db.reading() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
@@ -58,7 +62,12 @@ def test_resume_adds_contacts_to_a_default_campaign_and_sets_it_running(api: Api
     again = result(
         api.post(
             f"/scenarios/{scenario['id']}/resume",
-            {"contacts": [{"phone_number": "0912345678", "ho_ten": "Minh"}, {"phone_number": "0987654321"}]},
+            {
+                "contacts": [
+                    {"phone_number": "0912345678", **TAGS, "ho_ten": "Minh"},
+                    {"phone_number": "0987654321", **TAGS},
+                ]
+            },
         )
     )
     assert again["campaign_id"] == campaign_id
@@ -104,12 +113,16 @@ def test_resume_needs_a_list_of_contacts(api: Api) -> None:
 def test_a_closed_default_campaign_is_replaced_by_a_new_one(api: Api) -> None:
     scenario = api.approved_scenario()
     first = result(
-        api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]})
+        api.post(
+            f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321", **TAGS}]}
+        )
     )
     with api.db.transaction() as session:
         session.get(Campaign, first["campaign_id"]).status = "completed"
     second = result(
-        api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]})
+        api.post(
+            f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321", **TAGS}]}
+        )
     )
     assert second["campaign_id"] != first["campaign_id"]
     assert len(second["added"]) == 1
@@ -129,11 +142,15 @@ def test_resume_that_cannot_start_the_campaign_stores_nothing(api: Api) -> None:
 def test_resume_restarts_a_paused_default_campaign(api: Api) -> None:
     scenario = api.approved_scenario()
     first = result(
-        api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321"}]})
+        api.post(
+            f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0987654321", **TAGS}]}
+        )
     )
     with api.db.transaction() as session:
         session.get(Campaign, first["campaign_id"]).status = "paused"
     again = result(
-        api.post(f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0912345678"}]})
+        api.post(
+            f"/scenarios/{scenario['id']}/resume", {"contacts": [{"phone_number": "0912345678", **TAGS}]}
+        )
     )
     assert (again["campaign_id"], again["campaign_status"]) == (first["campaign_id"], "running")
