@@ -16,7 +16,7 @@ from aicall.accounts.secrets_box import SecretBox
 from aicall.hotlines.models import SYSTEM_POOL_KEY, Hotline, HotlinePool, SipTrunk
 from aicall.phones import PhoneError, normalise
 from aicall.telephony import addressing
-from aicall.telephony.session import TrunkConfig
+from aicall.telephony.session import TRUNK_TRANSPORTS, TrunkConfig
 
 # The shared pool every account can dial from: simulated caller numbers until an operator
 # points it at a trunk.
@@ -103,9 +103,12 @@ def _check_trunk(
         raise HotlineError(
             f"{exc} (AICALL_SIP_ALLOW_PRIVATE allows private addresses)", field="host"
         ) from None
-    if transport not in ("udp", "tcp"):
+    if transport not in TRUNK_TRANSPORTS:
+        # Refused when stored, not when a running campaign first dials it (RFC 3261 §18).
         raise HotlineError(
-            "transport must be udp or tcp (TLS: put a session border controller in front)", field="transport"
+            f"transport must be {' or '.join(TRUNK_TRANSPORTS)}, the ones the SIP layer dials "
+            "(TLS: put a session border controller in front)",
+            field="transport",
         )
     if register and not username:
         raise HotlineError("--register needs a username", field="username")

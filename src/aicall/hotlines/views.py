@@ -13,6 +13,7 @@ from aicall.hotlines import service as hotline_service
 from aicall.hotlines.api_models import PoolList, PoolRead, TrunkList, TrunkRead
 from aicall.hotlines.models import SipTrunk
 from aicall.jsontypes import JsonModel
+from aicall.telephony.session import TRUNK_TRANSPORTS
 from aicall.web.deps import CurrentApp, StateDep
 from aicall.web.envelope import ok
 from aicall.web.openapi import Envelope, answers
@@ -51,7 +52,7 @@ class TrunkCreate(_Body):
 
     host: str = Field(min_length=1, max_length=253)  # the longest DNS name
     port: int = Field(default=5060, ge=1, le=65535)
-    transport: str = Field(default="udp", json_schema_extra={"enum": ["udp", "tcp"]})
+    transport: str = Field(default="udp", json_schema_extra={"enum": list(TRUNK_TRANSPORTS)})
     username: str | None = Field(default=None, max_length=255)
     password: str | None = Field(default=None, max_length=255)
     # `register` itself would shadow BaseModel's ABC `register`.

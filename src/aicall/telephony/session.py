@@ -23,6 +23,11 @@ class CallEnded(Exception):
         self.reason = reason
 
 
+# The transports the SIP backend dials a trunk over; TLS is the job of an edge proxy
+# (docs/sip.md). Trunks are checked against it when stored, so none is saved that cannot dial.
+TRUNK_TRANSPORTS = ("udp", "tcp")
+
+
 @dataclass(frozen=True, slots=True)
 class TrunkConfig:
     """Where a real call leaves: a SIP trunk or PBX."""

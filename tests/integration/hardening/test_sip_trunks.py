@@ -13,6 +13,7 @@ import requests
 from aicall.accounts.secrets_box import SecretBox
 from aicall.db.engine import Database
 from aicall.hotlines import service as hotline_service
+from aicall.telephony.sip import backend as sip_backend
 from tests.integration.hardening.helpers import API
 from tests.integration.support import SECRET_KEY, LiveServer, Tenant
 
@@ -115,6 +116,22 @@ def test_header_safe_values_are_kept(live_server: LiveServer, tenant: Tenant):
 @pytest.mark.parametrize("transport", ["tls", "sctp", "ws", "UDP "])
 def test_a_transport_the_sip_layer_cannot_dial_is_refused(live_server: LiveServer, tenant: Tenant, transport):
     _refused(_create(live_server, tenant, transport=transport), "transport")
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp", "tls", "sctp", "ws", "wss"])
+def test_a_trunk_is_stored_with_exactly_the_transports_the_sip_layer_dials(db: Database, transport: str):
+    dials = transport in sip_backend.TRANSPORTS
+    with db.transaction() as session:
+        if dials:
+            hotline_service.create_trunk(
+                session=session, box=SecretBox(SECRET_KEY), host="sip.example.com", transport=transport
+            )
+        else:
+            with pytest.raises(hotline_service.HotlineError) as refused:
+                hotline_service.create_trunk(
+                    session=session, box=SecretBox(SECRET_KEY), host="sip.example.com", transport=transport
+                )
+            assert refused.value.field == "transport"
 
 
 def test_the_cli_and_dashboard_share_the_rule_through_the_service(db: Database):

@@ -12,7 +12,7 @@ from typing import Any
 from aiosipua import SipRequest, SipResponse
 
 from aicall.calls.outcomes import CallOutcome
-from aicall.telephony.session import DialRequest, DialResult, TrunkConfig
+from aicall.telephony.session import TRUNK_TRANSPORTS, DialRequest, DialResult, TrunkConfig
 from aicall.telephony.sip.dialing import CallContext, OutboundCall
 from aicall.telephony.sip.media import MediaClock, PortPool, PromptCache
 from aicall.telephony.sip.messages import ALLOW, Endpoint, response_to
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 _CLOSE_GRACE = 4.0  # seconds close() waits for BYEs (ours, retransmitted) and the unREGISTER
 _BIND_ATTEMPTS = 20  # port 0: tries at a UDP port whose number is free for TCP as well
-TRANSPORTS = ("udp", "tcp")  # what a trunk may use; TLS is the job of an edge proxy (docs/sip.md)
+TRANSPORTS = TRUNK_TRANSPORTS  # what a trunk may use (telephony.session, where trunks are checked)
 
 
 class SipError(Exception):
