@@ -69,6 +69,8 @@ class RequestGate:
         unread = _has_body(scope)
         try:
             _check_query(scope)
+            if scope["path"].startswith(API_PREFIX):
+                _check_repeats(scope)
             if "\x00" in scope["path"]:
                 raise ValidationFailed(unstorable_reason("\x00"), field=self._path_field(scope))
             if not unread or is_upload_path(scope["path"]):
@@ -204,6 +206,19 @@ def _check_query(scope: Scope) -> None:
     raw = scope.get("query_string", b"")
     if b"%00" in raw or b"\x00" in raw:
         _check_pairs(parse_qsl(raw.decode("latin-1"), keep_blank_values=True, errors="replace"))
+
+
+def _check_repeats(scope: Scope) -> None:
+    """The public API takes no list in its query: a parameter given twice (`?limit=5&limit=x`)
+    would be read as one of its values, unsaid which. 400 naming it."""
+    raw = scope.get("query_string", b"")
+    if b"&" not in raw:
+        return
+    seen: set[str] = set()
+    for name, _value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        if name in seen:
+            raise ValidationFailed("is given more than once: send it once", field=name)
+        seen.add(name)
 
 
 def _form_pairs(body: bytes) -> list[tuple[str, str]]:

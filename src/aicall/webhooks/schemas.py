@@ -31,7 +31,8 @@ class WebhookSettingsUpdate(_In):
 
     webhook_url: str | None = Field(
         default=None,
-        json_schema_extra={"pattern": "^(https?://.+)?$"},
+        # Blank (as str.strip() sees it: \x1c-\x1f and \x85 too) is off, like "".
+        json_schema_extra={"pattern": "^[\\s\\x1c-\\x1f\\x85]*(https?://.+)?$"},
         description="http(s); its host must be public unless AICALL_WEBHOOK_ALLOW_PRIVATE. "
         "Empty or null: webhooks off",
     )
