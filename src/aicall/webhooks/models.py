@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aicall.clock import utc_now
@@ -27,6 +27,14 @@ class WebhookEvent(Base):
         Index("ix_webhook_events_due", "status", "next_attempt_at"),
         Index("ix_webhook_events_application_created", "application_id", "created_at"),
         Index("ix_webhook_events_created", "created_at"),  # retention (webhooks.store.prune)
+        # A contact's pending events, oldest first: the claim sends only the oldest of each.
+        Index(
+            "ix_webhook_events_pending_order",
+            "ordering_key",
+            "created_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     # Also the `webhook-id` header: stable across retries and replays, the receiver's dedupe key.
@@ -47,6 +55,9 @@ class WebhookEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Events with the same key (a contact's id) are delivered one at a time, in `created_at`
+    # order (webhooks.store); None: no order kept (campaign and scenario events).
+    ordering_key: Mapped[str | None] = mapped_column(String(36), default=None)
 
 
 class WebhookDelivery(Base):

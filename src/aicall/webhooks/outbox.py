@@ -7,7 +7,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -73,7 +73,8 @@ def emit(
         # Never lose a result (or roll back the caller's work) over its description: send it
         # as it is and make the mismatch loud for whoever owns the emitter.
         log.error("webhook payload does not match its schema; sent anyway: %s", exc)
-    now = occurred_at or utc_now()
+    now = occurred_at or _after_last(utc_now())
+    key = data.get("contact_id") if isinstance(data, dict) else None
     event = WebhookEvent(
         application_id=application_id,
         type=event_type,
@@ -82,11 +83,26 @@ def emit(
         attempts=0,
         next_attempt_at=now,
         created_at=now,
+        ordering_key=key if isinstance(key, str) else None,
     )
     session.add(event)
     session.flush()
     wake_after_commit(session)
     return event.id
+
+
+_last_created = datetime.min.replace(tzinfo=UTC)
+_last_lock = threading.Lock()
+
+
+def _after_last(now: datetime) -> datetime:
+    """`now`, or a microsecond past the last event's time: the events of one transaction (an
+    attempt's and its contact's) keep the order they were emitted in (`created_at` orders a
+    contact's deliveries, and two calls of the clock may read the same microsecond)."""
+    global _last_created  # one process-wide high-water mark, under its lock
+    with _last_lock:
+        _last_created = max(now, _last_created + timedelta(microseconds=1))
+        return _last_created
 
 
 def render_body(event_type: str, created_at: datetime, payload: Any) -> str:

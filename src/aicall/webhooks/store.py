@@ -17,8 +17,8 @@ from dataclasses import KW_ONLY, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
 from standardwebhooks import Webhook
 
 from aicall.accounts.models import Application
@@ -66,6 +66,21 @@ def prune(session: Session, *, before: datetime, limit: int) -> int:
         )
         deleted += _rowcount(session.execute(delete(WebhookEvent).where(*doomed)))
     return deleted
+
+
+def _earlier_pending(event: type[WebhookEvent]) -> Any:
+    """An older pending event of the same contact exists: this one waits for it. Only the
+    oldest pending event of a contact is ever claimed, so a contact's events are sent one at a
+    time and in order (ties in `created_at` broken by id), whatever their retries' jitter."""
+    earlier = aliased(WebhookEvent)
+    return exists().where(
+        earlier.ordering_key == event.ordering_key,
+        earlier.status == EventStatus.PENDING.value,
+        or_(
+            earlier.created_at < event.created_at,
+            and_(earlier.created_at == event.created_at, earlier.id < event.id),
+        ),
+    )
 
 
 def _bound(session: Session, column: Any, where: list[Any], limit: int) -> datetime | None:
@@ -152,7 +167,11 @@ class SqlOutboxStore:
                 Application.webhook_secret_encrypted,
             )
             .join(Application, Application.id == event.application_id)
-            .where(event.status == EventStatus.PENDING.value, event.next_attempt_at <= now)
+            .where(
+                event.status == EventStatus.PENDING.value,
+                event.next_attempt_at <= now,
+                or_(event.ordering_key.is_(None), ~_earlier_pending(event)),
+            )
             .order_by(event.next_attempt_at)
             .limit(limit)
             .with_for_update(of=event, skip_locked=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -16,10 +17,16 @@ from tests.integration.webhooks.helpers import dispatcher, example
 
 
 def _emit_many(db: Database, application_id: str, count: int) -> list[str]:
+    """`count` events of as many contacts (a contact's own events go out one at a time)."""
     body = example("contact.finished")
     with db.transaction() as session:
         ids = [
-            outbox.emit(session, application_id=application_id, event_type=body["type"], payload=body["data"])
+            outbox.emit(
+                session,
+                application_id=application_id,
+                event_type=body["type"],
+                payload={**body["data"], "contact_id": str(uuid.uuid4())},
+            )
             for _ in range(count)
         ]
     return [i for i in ids if i is not None]
