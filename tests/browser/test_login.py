@@ -79,3 +79,31 @@ def test_login_is_throttled_after_repeated_wrong_passwords(dashboard: Dashboard)
     assert codes[5] == 429
     blocked = http.post(f"{dashboard.url}/login", data=form, timeout=10)
     assert "Quá nhiều lần đăng nhập sai" in blocked.text
+
+
+def test_a_copied_session_cookie_stops_working_after_logout(dashboard: Dashboard) -> None:
+    http = requests.Session()
+    page = http.get(f"{dashboard.url}/login", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    form = {
+        "csrf_token": token.group(1),
+        "email": dashboard.demo.login_email,
+        "password": dashboard.demo.login_password,
+    }
+    assert (
+        http.post(f"{dashboard.url}/login", data=form, allow_redirects=False, timeout=10).status_code == 303
+    )
+    copied = http.cookies.get("aicall_session")
+    campaigns = http.get(f"{dashboard.url}/campaigns", allow_redirects=False, timeout=10)
+    assert campaigns.status_code == 200
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', campaigns.text)
+    assert csrf is not None
+    http.post(
+        f"{dashboard.url}/logout", data={"csrf_token": csrf.group(1)}, allow_redirects=False, timeout=10
+    )
+    stolen = requests.get(
+        f"{dashboard.url}/campaigns", cookies={"aicall_session": copied}, allow_redirects=False, timeout=10
+    )
+    assert stolen.status_code == 303
+    assert stolen.headers["location"].startswith("/login")

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, String, Text, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from aicall.accounts.models import Account
@@ -39,6 +39,9 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8), default="vi")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Bumped by logout and password changes: every session cookie signed with an older value is
+    # refused, so a copied cookie does not outlive a logout (OWASP session management).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,7 @@ class UserRead:
     email: str
     is_admin: bool
     language: str
+    session_epoch: int = 0
 
 
 def normalise_email(email: str) -> str:
@@ -107,6 +111,7 @@ def set_password(*, session: Session, user_id: str, password: str) -> None:
     user = session.get(User, user_id)
     if user is not None:
         user.password_hash = _hasher.hash(password)
+        user.session_epoch += 1  # a new password signs out every other session
 
 
 def authenticate(*, session: Session, email: str, password: str) -> User | None:
@@ -156,6 +161,13 @@ def list_users(*, session: Session, account_id: str | None = None) -> list[UserR
     return [_to_read(user, name) for user, name in session.execute(query)]
 
 
+def end_sessions(*, session: Session, user_id: str) -> None:
+    """Sign the user out everywhere: every session cookie issued before now stops working."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_epoch += 1
+
+
 def find_user_id(*, session: Session, email: str) -> str | None:
     """The id of the user with this email (any case), or None."""
     return session.scalars(select(User.id).where(User.email == email.strip().lower())).first()
@@ -177,4 +189,5 @@ def _to_read(user: User, account_name: str) -> UserRead:
         email=user.email,
         is_admin=user.is_admin,
         language=user.language,
+        session_epoch=user.session_epoch,
     )

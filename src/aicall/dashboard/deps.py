@@ -17,6 +17,7 @@ from aicall.dashboard.errors import LoginRequired
 from aicall.web.deps import StateDep
 
 SESSION_USER = "uid"
+SESSION_EPOCH = "ep"  # the user's session_epoch when this session signed in
 SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -62,6 +63,8 @@ def current_user(request: Request, state: StateDep) -> UserRead:
     if isinstance(user_id, str):
         with state.db.reading() as session:
             user = user_service.read(session=session, user_id=user_id)
+    if user is not None and request.session.get(SESSION_EPOCH, 0) != user.session_epoch:
+        user = None  # signed out since (logout or a new password): this cookie is dead
     if user is None:
         request.session.pop(SESSION_USER, None)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from aicall.accounts import users as user_service
-from aicall.dashboard.deps import SESSION_USER, Csrf, csrf_token
+from aicall.dashboard.deps import SESSION_EPOCH, SESSION_USER, Csrf, csrf_token
 from aicall.dashboard.i18n import LANGUAGE_COOKIE, LANGUAGES, Translator
 from aicall.dashboard.templating import language_of, render
 from aicall.dashboard.throttle import LoginThrottle
@@ -78,6 +78,7 @@ async def login(
     # A new session on every sign-in (no fixation): a fresh CSRF token, nothing carried over.
     request.session.clear()
     request.session[SESSION_USER] = user.id
+    request.session[SESSION_EPOCH] = user.session_epoch
     csrf_token(request)
     response = RedirectResponse(safe_next(next), status_code=303)
     if LANGUAGE_COOKIE not in request.cookies:
@@ -86,7 +87,16 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request) -> RedirectResponse:
+async def logout(request: Request, state: StateDep) -> RedirectResponse:
+    """Sign out: the user's every session ends (a copied cookie stops working too)."""
+    user_id = request.session.get(SESSION_USER)
+    if isinstance(user_id, str):
+
+        def end() -> None:
+            with state.db.transaction() as session:
+                user_service.end_sessions(session=session, user_id=user_id)
+
+        await run_in_threadpool(end)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
