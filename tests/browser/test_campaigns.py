@@ -67,6 +67,8 @@ def test_a_new_campaign_from_the_form_keeps_what_was_typed_and_shows_errors_by_t
     page.goto(f"{dashboard.url}/campaigns")
     page.click("a.new-campaign")
     expect(page).to_have_url(re.compile(r"/campaigns/new$"))
+    # Other tests add applications to the demo account: choose the one the scenario belongs to.
+    page.select_option("select[name=application_id]", dashboard.demo.application_id)
     page.select_option("select[name=scenario_id]", dashboard.demo.scenario_id)
     page.fill("input[name=hours]", "08:00-25:00")
     page.click("form.campaign-new button[type=submit]")
