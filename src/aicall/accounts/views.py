@@ -11,6 +11,7 @@ from aicall.accounts.api_models import BalanceRead, LedgerPage
 from aicall.web.deps import CurrentApp, StateDep
 from aicall.web.envelope import ok
 from aicall.web.openapi import MAX_OFFSET, Envelope, answers
+from aicall.web.params import WHOLE_NUMBER
 
 router = APIRouter(prefix="/api/v1/public-api", tags=["balance"])
 
@@ -29,8 +30,8 @@ def get_balance(state: StateDep, app: CurrentApp) -> dict[str, Any]:
 def get_ledger(
     state: StateDep,
     app: CurrentApp,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200), WHOLE_NUMBER] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET), WHOLE_NUMBER] = 0,
 ) -> dict[str, Any]:
     with state.db.reading() as session:
         rows = ledger.entries(session=session, account_id=app.account_id, limit=limit, offset=offset)

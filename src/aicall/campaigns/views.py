@@ -28,6 +28,7 @@ from aicall.idempotency import service as idempotency
 from aicall.web.deps import CurrentApp, JsonBody, StateDep
 from aicall.web.envelope import ok
 from aicall.web.openapi import IDEMPOTENCY_KEY, MAX_OFFSET, Envelope, answers, body
+from aicall.web.params import WHOLE_NUMBER
 from aicall.web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/public-api", tags=["campaigns"])
@@ -74,8 +75,8 @@ EXPORT_CONTENT = {
     },
 }
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+Limit = Annotated[int, Query(ge=1, le=200), WHOLE_NUMBER]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET), WHOLE_NUMBER]
 
 
 @router.post(

@@ -18,11 +18,12 @@ from aicall.phones import PhoneError, normalise
 from aicall.web.deps import CurrentApp, StateDep
 from aicall.web.envelope import ok
 from aicall.web.openapi import Envelope, answers
+from aicall.web.params import WHOLE_NUMBER
 
 router = APIRouter(prefix="/api/v1/public-api", tags=["compliance"])
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0, le=2**63 - 1)]
+Limit = Annotated[int, Query(ge=1, le=200), WHOLE_NUMBER]
+Offset = Annotated[int, Query(ge=0, le=2**63 - 1), WHOLE_NUMBER]
 
 
 @router.get(
