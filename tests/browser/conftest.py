@@ -50,7 +50,7 @@ class Dashboard:
     demo: DemoTenant
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     """aicall serve on a free port: SQLite, the engine on, simulated phones 20x faster."""
     data_dir = Path(tmp_path_factory.mktemp("dashboard"))
@@ -86,9 +86,13 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     db.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless; a missing one fails in CI (AICALL_REQUIRE_TOOLS=1)."""
+    """Debian's Chromium, headless; a missing one fails in CI (AICALL_REQUIRE_TOOLS=1).
+
+    Package-scoped, not session-scoped: Playwright's sync API keeps an event loop running in this
+    thread while it is open, and the asyncio tests that run after tests/browser/ would fail with
+    "Cannot run the event loop while another loop is running"."""
     if shutil.which("chromium") is None and not os.path.exists(CHROMIUM):
         message = "chromium is not installed (apt-get install chromium)"
         if os.environ.get("AICALL_REQUIRE_TOOLS") == "1":
