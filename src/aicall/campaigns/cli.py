@@ -21,6 +21,7 @@ from aicall import console
 from aicall.accounts import service as account_service
 from aicall.bootstrap import Platform, open_platform
 from aicall.campaigns import column_mapping, export, file_import, lifecycle, queries
+from aicall.campaigns.models import FINAL_CONTACT_STATUSES
 from aicall.clock import utc_now
 from aicall.config import get_settings
 from aicall.errors import AllContactsInvalid, ApiError
@@ -229,7 +230,7 @@ def list_campaigns(
         return
     for body in bodies:
         counts = body["counts"]
-        done = sum(counts["by_status"].get(s, 0) for s in ("done", "failed", "cancelled", "do_not_call"))
+        done = sum(counts["by_status"].get(s.value, 0) for s in FINAL_CONTACT_STATUSES)
         body["progress"] = f"{done}/{counts['contacts']}"
         body["live"] = counts["calls_in_progress"]
         body["waiting"] = _waiting(body)

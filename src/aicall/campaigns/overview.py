@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from aicall.accounts.models import Application
 from aicall.calls.models import AttemptStatus, CallAttempt
-from aicall.campaigns.models import DUE_STATUSES, Campaign, Contact, ContactStatus
+from aicall.campaigns.models import DUE_STATUSES, FINAL_CONTACT_STATUSES, Campaign, Contact, ContactStatus
 from aicall.hotlines import service as hotline_service
 from aicall.scenarios.models import Scenario
 
@@ -36,12 +36,8 @@ __all__ = [
     "summary",
 ]
 
-_FINISHED = (
-    ContactStatus.DONE.value,
-    ContactStatus.FAILED.value,
-    ContactStatus.CANCELLED.value,
-    ContactStatus.DO_NOT_CALL.value,
-)
+# The final statuses are the model's own (StrEnum members compare equal to their text).
+_FINISHED = tuple(status.value for status in FINAL_CONTACT_STATUSES)
 
 
 @dataclass(frozen=True, slots=True)
