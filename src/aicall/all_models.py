@@ -7,6 +7,7 @@ that empty every table take the schema from here.
 """
 
 from aicall.accounts.models import Account, Application, LedgerEntry
+from aicall.accounts.speech_settings import AccountSpeechSettings
 from aicall.accounts.users import User
 from aicall.accounts.voice_credentials import VoiceCredential
 from aicall.calls.models import CallAttempt
@@ -23,6 +24,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Account",
+    "AccountSpeechSettings",
     "AdvertisingCall",
     "Application",
     "AuditEntry",

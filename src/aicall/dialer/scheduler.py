@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aicall.accounts.secrets_box import SecretBox
+from aicall.accounts.speech_settings import AsrResolver
 from aicall.calls.outcomes import CallOutcome
 from aicall.clock import Clock, utc_now
 from aicall.compliance.gate import ClaimGate, screen_claim
@@ -32,7 +33,6 @@ from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
 from aicall.observability import metrics
 from aicall.observability.logging import bind, get_logger
-from aicall.speech.asr_http import build_asr_engine
 
 log = logging.getLogger("aicall.dialer")
 slog = get_logger("aicall.dialer")
@@ -76,13 +76,9 @@ class Dialer:
         self.load_script = load_script
         self.load_call_config = load_call_config
         self.prompter_for = prompter_for
-        # One recogniser for every call of this dialer (AICALL_ASR_ENGINE); a bad setting fails here.
-        self.asr = build_asr_engine(
-            settings.asr_engine,
-            base_url=settings.asr_base_url,
-            api_key=settings.asr_api_key,
-            timeout=settings.asr_timeout,
-        )
+        # Each call's recogniser: its account's settings over AICALL_ASR_*; a bad platform setting
+        # fails here.
+        self.asr = AsrResolver(db=db, box=box, settings=settings)
         self.emit = emit
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -148,6 +144,7 @@ class Dialer:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)
         await self.router.close()
+        await self.asr.aclose()
         # Leaving the worker table tells other dialers at once that our unfinished attempts
         # (cancelled above) are orphans to reconcile.
         await asyncio.to_thread(self._leave)
@@ -305,14 +302,15 @@ class Dialer:
         )
         try:
             backend = await self.router.for_trunk(job.trunk)
+            recogniser = await self.asr.for_account(job.account_id)
             result = await place_call(
                 job,
                 backend=backend,
                 prompter_for=self.prompter_for,
                 clock=self.clock,
                 interrupt=self._hang_up_now,
-                asr=self.asr,
-                asr_timeout=self.settings.asr_timeout,
+                asr=recogniser.engine,
+                asr_timeout=recogniser.timeout,
             )
         except asyncio.CancelledError:
             raise  # a call that would not end when hung up: the recovery rule reconciles it

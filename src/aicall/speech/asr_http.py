@@ -3,10 +3,15 @@
 Both take a WAV of the utterance (8 kHz mono 16-bit, as the call carries it: no resampling,
 servers accept any rate) and answer JSON. Failures are `AsrError`s naming the status and the
 start of the body; the caller (`asr.recognise`) turns them into "heard nothing".
+
+`AsrSettings` says which recogniser, where and how long a call waits for it (the platform's,
+from `AICALL_ASR_*`, or an account's own: `accounts/speech_settings.py` decides which applies);
+`AsrEngines` turns settings into engines that share one connection pool.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -16,9 +21,23 @@ from aicall.speech.asr import EchoAsrEngine
 from aicall.speech.asr_types import AsrEngine, AsrError, Transcript
 from aicall.speech.wav import pcm_to_wav_bytes
 
-__all__ = ["ASR_ENGINES", "FPT_ASR_URL", "FptAsrEngine", "OpenAITranscriptionEngine", "build_asr_engine"]
+__all__ = [
+    "ASR_ENGINES",
+    "DEFAULT_OPENAI_MODEL",
+    "FPT_ASR_URL",
+    "AsrEngines",
+    "AsrSettings",
+    "FptAsrEngine",
+    "OpenAITranscriptionEngine",
+    "Recogniser",
+    "build_asr_engine",
+]
 
 ASR_ENGINES = ("openai", "fpt", "echo", "none")
+DEFAULT_OPENAI_MODEL = "whisper-1"
+# Seconds: the shared pool's own HTTP timeout, the largest a recognition may be given
+# (`recognise` cuts each one at its own, shorter, timeout).
+MAX_ASR_TIMEOUT = 60.0
 
 # https://docs.fpt.ai/docs/en/speech/api/speech-to-text
 FPT_ASR_URL = "https://api.fpt.ai/hmi/asr/general"
@@ -56,7 +75,7 @@ class OpenAITranscriptionEngine(_HttpEngine):
         self,
         base_url: str,
         api_key: str | None = None,
-        model: str = "whisper-1",
+        model: str = DEFAULT_OPENAI_MODEL,
         *,
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
@@ -119,9 +138,18 @@ class FptAsrEngine(_HttpEngine):
 
 
 def build_asr_engine(
-    name: str, *, base_url: str = "", api_key: str = "", timeout: float = 10.0
+    name: str,
+    *,
+    base_url: str = "",
+    api_key: str = "",
+    model: str = "",
+    timeout: float = 10.0,
+    client: httpx.AsyncClient | None = None,
 ) -> AsrEngine | None:
-    """Map `AICALL_ASR_ENGINE` to an engine (`none` -> None)."""
+    """Map an engine name (`AICALL_ASR_ENGINE`, or an account's) to an engine (`none` -> None).
+
+    `client`: a connection pool to share (the engine then does not close it). Raises
+    `ValueError` for an unknown name or a missing URL (openai) or key (fpt)."""
     choice = name.strip().lower()
     if choice in ("", "none"):
         return None
@@ -130,9 +158,71 @@ def build_asr_engine(
     if choice == "openai":
         if not base_url:
             raise ValueError("AICALL_ASR_ENGINE=openai needs AICALL_ASR_BASE_URL")
-        return OpenAITranscriptionEngine(base_url, api_key or None, timeout=timeout)
+        return OpenAITranscriptionEngine(
+            base_url, api_key or None, model or DEFAULT_OPENAI_MODEL, timeout=timeout, client=client
+        )
     if choice == "fpt":
         if not api_key:
             raise ValueError("AICALL_ASR_ENGINE=fpt needs AICALL_ASR_API_KEY")
-        return FptAsrEngine(api_key, url=base_url or FPT_ASR_URL, timeout=timeout)
+        return FptAsrEngine(api_key, url=base_url or FPT_ASR_URL, timeout=timeout, client=client)
     raise ValueError(f"unknown ASR engine {name!r}: expected one of {', '.join(ASR_ENGINES)}")
+
+
+@dataclass(frozen=True, slots=True)
+class AsrSettings:
+    """Which recogniser a call uses: `engine` (openai | fpt | echo | none), its `base_url`, `api_key`
+    and `model` (openai; "" for `DEFAULT_OPENAI_MODEL`), and `timeout`, the seconds a call waits
+    for one recognition before it counts as no input."""
+
+    engine: str
+    base_url: str = ""
+    api_key: str = field(default="", repr=False)  # never in a log line or a traceback
+    model: str = ""
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Recogniser:
+    """What a call is given: the engine (None: speech counts as silence) and its timeout (seconds)."""
+
+    engine: AsrEngine | None
+    timeout: float
+
+
+class AsrEngines:
+    """Engines built from `AsrSettings`, all over one HTTP connection pool, so engines need no
+    closing of their own and an account's changed settings simply get a new engine. Equal
+    settings give the same engine (kept until `MAX_ENGINES` differ, then built afresh)."""
+
+    MAX_ENGINES = 1000
+
+    def __init__(self, *, client: httpx.AsyncClient | None = None) -> None:
+        self._owns_client = client is None
+        # Made at the first HTTP engine: a dialer whose recognisers are all echo or none opens none.
+        self._client = client
+        self._engines: dict[tuple[str, str, str, str], AsrEngine | None] = {}
+
+    def recogniser(self, settings: AsrSettings) -> Recogniser:
+        """The engine for `settings` (raises `ValueError` as `build_asr_engine` does)."""
+        key = (settings.engine.strip().lower(), settings.base_url, settings.api_key, settings.model)
+        if key not in self._engines:
+            if len(self._engines) >= self.MAX_ENGINES:
+                self._engines.clear()
+            if self._client is None and key[0] in ("openai", "fpt"):
+                self._client = httpx.AsyncClient(timeout=MAX_ASR_TIMEOUT)
+            self._engines[key] = build_asr_engine(
+                settings.engine,
+                base_url=settings.base_url,
+                api_key=settings.api_key,
+                model=settings.model,
+                timeout=settings.timeout,
+                client=self._client,
+            )
+        return Recogniser(self._engines[key], settings.timeout)
+
+    async def aclose(self) -> None:
+        """Close the shared pool (when this object made it)."""
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+            self._engines.clear()
