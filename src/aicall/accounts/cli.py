@@ -1,18 +1,20 @@
 """`aicall user create | list` (the people who log in to the dashboard), `aicall token`,
-`aicall app list`, `aicall balance show` and `aicall voice set-credentials | remove-credentials`."""
+`aicall app list`, `aicall balance show` and `aicall voice set-credentials | remove-credentials |
+set-asr | clear-asr | show` (an account's TTS vendor credentials and speech recognition)."""
 
 from __future__ import annotations
 
 import json
 import re
 import shlex
+import sys
 from datetime import timedelta
 from typing import Annotated, NoReturn
 
 import typer
 
 from aicall import console
-from aicall.accounts import ledger, tokens, voice_credentials
+from aicall.accounts import ledger, speech_settings, tokens, voice_credentials
 from aicall.accounts import service as account_service
 from aicall.accounts import users as user_service
 from aicall.bootstrap import open_platform
@@ -268,3 +270,144 @@ def remove_voice_credentials(
             raise typer.BadParameter(f"no account with id or name {account!r}", param_hint="--account")
         removed = voice_credentials.remove_credentials(session=session, account_id=found.id, engine=engine)
     typer.echo("removed" if removed else "none stored")
+
+
+def _api_key_hint(read: speech_settings.SpeechSettingsRead) -> str:
+    if not read.api_key_set:
+        return "not set"
+    return f"set (ends in {read.api_key_hint})" if read.api_key_hint else "set"
+
+
+def _asr_record(read: speech_settings.SpeechSettingsRead | None, platform_engine: str) -> dict[str, object]:
+    """What may be shown of an account's recogniser settings: never the key."""
+    if read is None:
+        return {"asr_engine": f"the platform's ({platform_engine})", "asr_own_settings": False}
+    return {
+        "asr_engine": read.engine or f"the platform's ({platform_engine})",
+        "asr_base_url": read.base_url or "",
+        "asr_model": read.model or "",
+        "asr_timeout_seconds": read.timeout if read.timeout is not None else "the platform's",
+        "asr_api_key": _api_key_hint(read),
+        "asr_own_settings": True,
+    }
+
+
+@voice_cli.command("set-asr")
+def set_asr(
+    account: Annotated[str, typer.Option("--account", help="The account's id or exact name.")],
+    engine: Annotated[
+        str, typer.Option("--engine", help="openai, fpt, none (no recognition) or platform (the platform's).")
+    ],
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="openai: the server (…/v1); fpt: the endpoint, if not FPT.AI's.")
+    ] = "",
+    api_key_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--api-key-stdin", help="Read the API key from standard input (kept out of ps and history)."
+        ),
+    ] = False,
+    remove_api_key: Annotated[
+        bool, typer.Option("--remove-api-key", help="Forget the stored API key.")
+    ] = False,
+    model: Annotated[str, typer.Option("--model", help="openai only; whisper-1 if omitted.")] = "",
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", help="Seconds a call waits for a recognition (1-60); the platform's if omitted."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set an account's speech recognition (the key sealed; without a key option the stored one is kept)."""
+    if api_key_stdin and remove_api_key:
+        raise typer.BadParameter(
+            "give one of --api-key-stdin and --remove-api-key", param_hint="--api-key-stdin"
+        )
+    api_key: str | None = None
+    if api_key_stdin:
+        api_key = sys.stdin.readline().strip()
+        if not api_key:
+            _fail("--api-key-stdin: standard input held no key")
+    elif remove_api_key:
+        api_key = ""
+    settings = get_settings()
+    platform = open_platform(settings)
+    try:
+        with platform.db.transaction() as session:
+            found = user_service.find_account(session=session, ref=account)
+            if found is None:
+                raise typer.BadParameter(f"no account with id or name {account!r}", param_hint="--account")
+            read = speech_settings.set_asr(
+                session=session,
+                box=platform.box,
+                account_id=found.id,
+                engine=engine,
+                base_url=base_url,
+                api_key=api_key,
+                model=model,
+                timeout=timeout,
+            )
+            data = {
+                "account_id": found.id,
+                "account_name": found.name,
+                **_asr_record(read, settings.asr_engine),
+            }
+    except ApiError as exc:
+        _fail(exc.message)
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json(data)
+    else:
+        console.print_record(data)
+
+
+@voice_cli.command("clear-asr")
+def clear_asr(
+    account: Annotated[str, typer.Option("--account", help="The account's id or exact name.")],
+) -> None:
+    """Forget an account's speech recognition settings: the platform's apply again."""
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.transaction() as session:
+            found = user_service.find_account(session=session, ref=account)
+            if found is None:
+                raise typer.BadParameter(f"no account with id or name {account!r}", param_hint="--account")
+            cleared = speech_settings.clear_asr(session=session, account_id=found.id)
+    finally:
+        platform.db.dispose()
+    typer.echo("cleared" if cleared else "none stored")
+
+
+@voice_cli.command("show")
+def show_voice(
+    account: Annotated[str, typer.Option("--account", help="The account's id or exact name.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """An account's voice settings: which TTS vendors have its own credentials, and its recogniser.
+    Keys and tokens are never shown (only whether set, and a key's last 4 characters)."""
+    settings = get_settings()
+    platform = open_platform(settings)
+    try:
+        with platform.db.reading() as session:
+            found = user_service.find_account(session=session, ref=account)
+            if found is None:
+                raise typer.BadParameter(f"no account with id or name {account!r}", param_hint="--account")
+            vendors = [
+                row.engine
+                for row in voice_credentials.stored(session=session, box=platform.box, account_id=found.id)
+            ]
+            read = speech_settings.read(session=session, box=platform.box, account_id=found.id)
+            data: dict[str, object] = {
+                "account_id": found.id,
+                "account_name": found.name,
+                "tts_own_credentials": ", ".join(vendors) or "none (the platform's)",
+                **_asr_record(read, settings.asr_engine),
+            }
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json(data)
+    else:
+        console.print_record(data)

@@ -190,13 +190,16 @@ def clear_asr(*, session: Session, account_id: str) -> bool:
 
 
 def _read(row: AccountSpeechSettings, box: SecretBox) -> SpeechSettingsRead:
-    key = box.open(row.asr_api_key_encrypted) if row.asr_api_key_encrypted else ""
+    try:
+        key = box.open(row.asr_api_key_encrypted) if row.asr_api_key_encrypted else ""
+    except RuntimeError:  # sealed under another AICALL_SECRET_KEY: stored, but unusable
+        key = ""
     return SpeechSettingsRead(
         engine=row.asr_engine,
         base_url=row.asr_base_url,
         model=row.asr_model,
         timeout=row.asr_timeout,
-        api_key_set=bool(key),
+        api_key_set=bool(row.asr_api_key_encrypted),
         # At most 4 characters, and none of a key too short to spare them.
         api_key_hint=key[-4:] if len(key) >= 12 else "",
         updated_at=row.updated_at,

@@ -9,6 +9,7 @@ in by the engine layer (`engine.PrompterFactory`) and the preview.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, select
@@ -23,12 +24,14 @@ from aicall.errors import ValidationFailed
 from aicall.speech.selection import VENDORS, VendorCredentials, VoiceEngines
 
 __all__ = [
+    "StoredCredential",
     "VoiceCredential",
     "for_account",
     "for_application",
     "platform_defaults",
     "remove_credentials",
     "set_credentials",
+    "stored",
     "voice_engines",
 ]
 
@@ -95,6 +98,36 @@ def for_account(*, session: Session, box: SecretBox, account_id: str) -> dict[st
         row.engine: VendorCredentials(url=row.url, app_id=row.app_id, token=box.open(row.token_encrypted))
         for row in rows
     }
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCredential:
+    """What may be shown of one stored credential: never the token, only its last 4 characters
+    (`token_hint`; "" for a token under 12 characters, which cannot spare them)."""
+
+    engine: str
+    url: str
+    app_id: str
+    token_hint: str
+    updated_at: datetime
+
+
+def stored(*, session: Session, box: SecretBox, account_id: str) -> list[StoredCredential]:
+    """The account's stored credentials, as the CLI and the dashboard show them (by engine)."""
+    rows = session.scalars(
+        select(VoiceCredential)
+        .where(VoiceCredential.account_id == account_id)
+        .order_by(VoiceCredential.engine)
+    )
+    shown = []
+    for row in rows:
+        try:
+            token = box.open(row.token_encrypted)
+        except RuntimeError:  # sealed under another AICALL_SECRET_KEY: stored, but unusable
+            token = ""
+        hint = token[-4:] if len(token) >= 12 else ""
+        shown.append(StoredCredential(row.engine, row.url, row.app_id, hint, row.updated_at))
+    return shown
 
 
 def for_application(*, session: Session, box: SecretBox, application_id: str) -> dict[str, VendorCredentials]:
