@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aicall.accounts import voice_credentials
 from aicall.accounts.secrets_box import SecretBox
@@ -75,18 +76,32 @@ def spoken_text(script: Script, template: str, values: Mapping[str, str]) -> str
         raise ValidationFailed(str(exc), field=("values", field_name) if field_name else "values") from None
 
 
+def sources(
+    session: Session, box: SecretBox, scenario: Scenario
+) -> tuple[Script, dict[str, VendorCredentials]]:
+    """What a preview of `scenario` speaks from: its current (draft) script, and its account's own
+    TTS vendor credentials by engine name (`accounts.voice_credentials.for_application`), which
+    `render` puts over the platform's as calls do. The API's preview and the dashboard's both
+    call this, so neither can forget the account's voice."""
+    credentials = voice_credentials.for_application(
+        session=session, box=box, application_id=scenario.application_id
+    )
+    return snapshot.build_script(session, scenario), credentials
+
+
 async def render(
     settings: Settings,
     script: Script,
     template: str,
     values: Mapping[str, str],
     *,
-    credentials: Mapping[str, VendorCredentials] | None = None,
+    credentials: Mapping[str, VendorCredentials] | None,
 ) -> Preview:
     """Text always; audio when a TTS engine can speak it (its failure is reported, not raised).
 
-    `credentials`: the scenario's account's own vendor credentials
-    (`accounts.voice_credentials.for_application`), over the platform's, as on calls."""
+    `credentials`: the scenario's account's own vendor credentials (from `sources`), over the
+    platform's, as on calls; required, so that no caller previews with the platform's voice by
+    forgetting them (None says so on purpose)."""
     text = spoken_text(script, template, values)
     if not text:
         return Preview(text="", audio_key=None)

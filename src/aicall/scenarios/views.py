@@ -13,11 +13,10 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from aicall.accounts import voice_credentials
 from aicall.errors import ApiError, ValidationFailed
 from aicall.idempotency import service as idempotency
 from aicall.scenarios import actions as action_service
-from aicall.scenarios import flows, preview, snapshot
+from aicall.scenarios import flows, preview
 from aicall.scenarios import service as scenario_service
 from aicall.scenarios.api_models import (
     ActionPage,
@@ -332,10 +331,7 @@ async def preview_action(
         scenario = scenario_service.get_scenario(
             session=session, application_id=app.application_id, scenario_id=scenario_id
         )
-        credentials = voice_credentials.for_application(
-            session=session, box=state.box, application_id=app.application_id
-        )
-        return snapshot.build_script(session, scenario), credentials
+        return preview.sources(session, state.box, scenario)  # as the dashboard's preview
 
     script, credentials = await run_in_threadpool(_reading, state, work)
     action = script.actions.get(data.action_id)

@@ -192,6 +192,9 @@ class _FormReader(HTMLParser):
             self._in_form = found.get("action") == self.action
         elif not self._in_form or ("name" not in found and tag != "option"):
             return
+        elif tag == "input" and found.get("type") == "checkbox":
+            if "checked" in found:  # a browser sends a box that is ticked, and only then
+                self.fields[found["name"]] = found.get("value", "on")
         elif tag == "input" and found.get("type") != "hidden":
             self.fields[found["name"]] = found.get("value", "")
         elif tag == "textarea":

@@ -1,7 +1,8 @@
 """The editor's actions: add, edit, delete, and "listen" (the preview, with its audio).
 
 Changes go through `scenarios.actions` with the API's request schemas, so every link is checked
-as the API checks it; the preview is `scenarios.preview`, the very words and voice of a call.
+as the API checks it; the preview is the API's (`preview.sources`, then `preview.render`): the
+very words of a call, in the voice of the account's own TTS credentials.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from aicall.dashboard.pages.scenario_forms import (
     action_payload,
     flat,
     new_action_payload,
+    on_response_inputs,
     place,
     problems,
 )
@@ -33,8 +35,9 @@ from aicall.dashboard.templating import language_of, render
 from aicall.errors import ApiError, ValidationFailed
 from aicall.interpreter.script import Script
 from aicall.scenarios import actions as action_service
-from aicall.scenarios import preview, snapshot
+from aicall.scenarios import preview
 from aicall.scenarios.schemas import ActionCreate, ActionUpdate, parse
+from aicall.speech.selection import VendorCredentials
 from aicall.web.deps import AppState, StateDep
 
 router = APIRouter(dependencies=[Csrf], include_in_schema=False)
@@ -99,7 +102,8 @@ async def update_action(
                     data=parse(ActionUpdate, payload),
                 )
         except ApiError as exc:
-            errors = place(problems(exc), set(shown), ("responses",), _)
+            found = on_response_inputs(problems(exc), values.get("responseSetting.responseType"))
+            errors = place(found, set(shown), ("responses",), _)
             again = Shown(
                 open_action=action_id, action_values={action_id: shown}, action_errors={action_id: errors}
             )
@@ -152,11 +156,11 @@ async def listen(request: Request, state: StateDep, user: CurrentUser, scenario_
     action_id = values.get("actionId", "")
     samples = {name: value for name, value in values.items() if name.startswith("values.")}
 
-    def script_of() -> Script:
+    def script_of() -> tuple[Script, dict[str, VendorCredentials]]:
         with state.db.reading() as session:
-            return snapshot.build_script(session, load_scenario(session, user, scenario_id))
+            return preview.sources(session, state.box, load_scenario(session, user, scenario_id))
 
-    script = await run_in_threadpool(script_of)
+    script, credentials = await run_in_threadpool(script_of)
     shown = Shown(open_action=action_id or None, sample_values=samples)
     status = 200
     try:
@@ -164,7 +168,9 @@ async def listen(request: Request, state: StateDep, user: CurrentUser, scenario_
         if action is None:
             raise ValidationFailed(f"{action_id!r} is not an action of this scenario", field="actionId")
         given = {name.removeprefix("values."): value for name, value in samples.items()}
-        result = await preview.render(state.settings, script, action.content_text, given)
+        result = await preview.render(
+            state.settings, script, action.content_text, given, credentials=credentials
+        )
         shown.preview = {
             "action_id": action.id,
             "text": result.text,

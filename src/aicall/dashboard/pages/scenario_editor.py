@@ -13,16 +13,18 @@ from sqlalchemy.orm import Session
 from aicall.accounts.users import UserRead
 from aicall.dashboard.errors import PageNotFound
 from aicall.dashboard.pages.scenario_forms import (
+    CUSTOM_INTENT,
     FormErrors,
     action_values,
     row_count,
     scenario_values,
 )
 from aicall.dashboard.templating import render
-from aicall.interpreter.script import ActionType
+from aicall.interpreter.script import ActionType, Script
 from aicall.scenarios import actions as action_service
 from aicall.scenarios import graph, overview, snapshot
 from aicall.scenarios.models import Scenario, ScenarioAction
+from aicall.speech.intents import BUILTIN_INTENTS
 from aicall.speech.reading import ReadingType
 from aicall.speech.voices import KNOWN_VOICES
 
@@ -92,6 +94,18 @@ def sample_values(scenario: Scenario) -> dict[str, str]:
     }
 
 
+def speech_edges(script: Script) -> dict[str, str]:
+    """The intent of each drawn menu edge that answers by voice, by `"<action id>|<edge key>"`
+    (`graph.layout` gives a response's edge its key, or its intent when it has no key; keys are
+    digits, * and #, intents start with a letter, so the two never collide)."""
+    return {
+        f"{action.id}|{response.key or response.intent}": response.intent
+        for action in script.actions.values()
+        for response in action.responses
+        if response.intent
+    }
+
+
 def _voice_options(current: str) -> list[tuple[str, str]]:
     """The offered voices, and the scenario's own when it is another one (set through the API)."""
     voices = list(KNOWN_VOICES) if not current or current in KNOWN_VOICES else [current, *KNOWN_VOICES]
@@ -131,6 +145,9 @@ def editor_context(session: Session, scenario: Scenario, shown: Shown) -> dict[s
         "targets": [a for a in actions if a.type != ActionType.OUTBOUND_CALL.value],
         "forms": forms,
         "drawing": graph.layout(script),
+        "speech_edges": speech_edges(script),
+        "builtin_intents": BUILTIN_INTENTS,
+        "custom_intent": CUSTOM_INTENT,
         "hang_up": graph.HANG_UP,
         "settings": settings,
         "settings_errors": shown.settings_errors,

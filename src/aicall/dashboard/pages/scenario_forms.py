@@ -18,16 +18,25 @@ from starlette.datastructures import FormData
 
 from aicall.errors import VALIDATION_FAILED, ApiError
 from aicall.interpreter.script import ActionType
+from aicall.speech.intents import BUILTIN_INTENTS
 
 Translate = Callable[..., str]
 
 MENU_FIELDS = (
+    "responseSetting.responseType",
     "responseSetting.timeout",
     "responseSetting.maxRetries",
     "responseSetting.noInputActionId",
     "responseSetting.invalidActionId",
 )
 BLANK_ROWS = 2  # empty rows offered under the filled ones, to add a field or a key
+RESPONSE_TYPES = ("KEYPAD", "SPEECH", "KEYPAD_OR_SPEECH")  # schemas.ResponseSettingIn.response_type
+# A response row's inputs. `intent` is a select: a built-in intent, or CUSTOM_INTENT with the name
+# typed into `customIntent`; `phrases` is one textarea (one phrase a line, or comma-separated).
+RESPONSE_COLUMNS = ("keyPadMatch", "intent", "customIntent", "phrases", "nextActionId", "optOut")
+# Not a possible intent name (those start with a letter: schemas.INTENT_PATTERN).
+CUSTOM_INTENT = "_custom"
+_PHRASE_SEPARATORS = re.compile(r"[,\n]")
 _OLD_STYLE = re.compile(rf"^{VALIDATION_FAILED}: (?:(?P<field>[\w.\[\]]+): )?(?P<reason>.*)$", re.DOTALL)
 
 
@@ -165,7 +174,7 @@ def action_payload(values: Mapping[str, str], *, current_type: str) -> tuple[dic
     }
     shown = {name: values.get(name, "") for name in ("label", "type", "contentText")}
     if current_type == ActionType.INTERACTIVE_MENU.value:
-        setting: dict[str, Any] = {"responseType": "KEYPAD"}
+        setting: dict[str, Any] = {"responseType": values.get("responseSetting.responseType") or "KEYPAD"}
         for name in ("timeout", "maxRetries"):
             number = _decimal(values.get(f"responseSetting.{name}", ""))
             if number is not None:
@@ -173,13 +182,10 @@ def action_payload(values: Mapping[str, str], *, current_type: str) -> tuple[dic
         for name in ("noInputActionId", "invalidActionId"):
             setting[name] = _link(values.get(f"responseSetting.{name}"))
         payload["responseSetting"] = setting
-        rows = [
-            {"keyPadMatch": row.get("keyPadMatch", ""), "nextActionId": row.get("nextActionId") or None}
-            for row in _rows(values, "responses", ("keyPadMatch", "nextActionId"))
-        ]
-        payload["responses"] = rows
+        typed = _rows(values, "responses", RESPONSE_COLUMNS)
+        payload["responses"] = [_response(row) for row in typed]
         shown.update({name: values.get(name, "") for name in MENU_FIELDS})
-        shown.update(_flatten_rows("responses", rows))
+        shown.update(_flatten_rows("responses", typed))
     elif current_type == ActionType.PLAY_MESSAGE.value:
         payload["nextActionId"] = _link(values.get("nextActionId"))
         shown["nextActionId"] = values.get("nextActionId", "")
@@ -187,6 +193,46 @@ def action_payload(values: Mapping[str, str], *, current_type: str) -> tuple[dic
         payload["transferTo"] = values.get("transferTo", "")
         shown["transferTo"] = values.get("transferTo", "")
     return payload, shown
+
+
+def split_phrases(text: str) -> list[str]:
+    """The phrases typed in one box: one a line or comma-separated; blank ones dropped.
+
+    `"có, vâng\\nđúng rồi"` -> `["có", "vâng", "đúng rồi"]`. What makes a phrase valid (words in
+    it, length, how many) is the API's rule (`schemas.ResponseIn`), checked there."""
+    return [part.strip() for part in _PHRASE_SEPARATORS.split(text) if part.strip()]
+
+
+def _response(row: Mapping[str, str]) -> dict[str, Any]:
+    """One response of PUT /scenario-actions/{id} from a form row (`RESPONSE_COLUMNS`)."""
+    choice, custom = row.get("intent", ""), row.get("customIntent", "")
+    # A name typed without choosing "another intent" in the select is still meant as one.
+    intent = custom if choice == CUSTOM_INTENT or (not choice and custom) else choice
+    response: dict[str, Any] = {
+        "keyPadMatch": row.get("keyPadMatch") or None,
+        "nextActionId": row.get("nextActionId") or None,
+        "intent": intent or None,
+    }
+    phrases = split_phrases(row.get("phrases", ""))
+    if phrases:
+        response["phrases"] = phrases
+    if row.get("optOut"):
+        response["optOut"] = True
+    return response
+
+
+def _response_row(response: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored response as its form row."""
+    intent = response.get("intent") or ""
+    builtin = intent in BUILTIN_INTENTS
+    return {
+        "keyPadMatch": response.get("key_pad_match") or "",
+        "intent": intent if builtin or not intent else CUSTOM_INTENT,
+        "customIntent": "" if builtin else intent,
+        "phrases": "\n".join(response.get("phrases") or []),
+        "nextActionId": response.get("next_action_id"),
+        "optOut": "1" if response.get("opt_out") else "",
+    }
 
 
 def action_values(action: Any) -> dict[str, str]:
@@ -197,20 +243,13 @@ def action_values(action: Any) -> dict[str, str]:
         "contentText": action.content_text or "",
         "nextActionId": action.next_action_id or "",
         "transferTo": action.transfer_to or "",
+        "responseSetting.responseType": action.response_type or "KEYPAD",
         "responseSetting.timeout": _number_text(action.timeout),
         "responseSetting.maxRetries": str(action.max_retries),
         "responseSetting.noInputActionId": action.no_input_action_id or "",
         "responseSetting.invalidActionId": action.invalid_action_id or "",
     }
-    values.update(
-        _flatten_rows(
-            "responses",
-            [
-                {"keyPadMatch": r.get("key_pad_match") or "", "nextActionId": r.get("next_action_id")}
-                for r in action.responses or []
-            ],
-        )
-    )
+    values.update(_flatten_rows("responses", [_response_row(r) for r in action.responses or []]))
     return values
 
 
@@ -265,6 +304,28 @@ def place(
     return errors
 
 
+_RESPONSE_PATH = re.compile(r"^(?P<row>(?:.*\.)?responses\[\d+\])(?:\.phrases\[(?P<phrase>\d+)\])?$")
+
+
+def on_response_inputs(
+    found: list[tuple[str | None, str]], response_type: str | None
+) -> list[tuple[str | None, str]]:
+    """Problems of a response row moved onto an input the row shows: a whole-row problem (no key
+    and no intent) onto the key in a keypad menu, else onto the intent; one phrase's problem onto
+    the phrases box, saying which phrase it is (the box holds them all)."""
+    moved: list[tuple[str | None, str]] = []
+    for path, reason in found:
+        match = _RESPONSE_PATH.match(path or "")
+        if match is None:
+            moved.append((path, reason))
+        elif match["phrase"] is not None:
+            moved.append((f"{match['row']}.phrases", f"phrase {int(match['phrase']) + 1}: {reason}"))
+        else:
+            column = "keyPadMatch" if (response_type or "KEYPAD") == "KEYPAD" else "intent"
+            moved.append((f"{match['row']}.{column}", reason))
+    return moved
+
+
 _ACTION_PATH = re.compile(r"^actions\[(?P<ref>[^\]]+)\]\.(?P<rest>.+)$")
 
 
@@ -300,6 +361,26 @@ _REASONS: list[tuple[re.Pattern[str], Callable[[Translate, dict[str, str]], str]
      lambda _, m: _("Phím {key} được dùng hai lần.", **m)),
     (re.compile(r"^'(?P<key>.*)' is not a keypad match: 1 to 8 of 0-9, \* and #$"),
      lambda _, m: _("'{key}' không phải phím hợp lệ: từ 1 đến 8 ký tự 0-9, * và #.", **m)),
+    (re.compile(r"^phrase (?P<n>\d+): (?P<reason>.*)$", re.DOTALL),
+     lambda _, m: _("Cụm từ thứ {n}: {reason}", n=m["n"], reason=explain(m["reason"], _))),
+    (re.compile(r"^a phrase has no words$"),
+     lambda _, m: _("Có một cụm từ không có chữ nào: mỗi cụm từ phải là lời khách có thể nói.")),
+    (re.compile(r"^intent '(?P<intent>.*)' is not built in.*: give its phrases$"),
+     lambda _, m: _("Ý định '{intent}' không có sẵn: hãy nhập các cụm từ khách sẽ nói cho ý định này.", **m)),
+    (re.compile(r"^phrases belong to an intent: name it$"),
+     lambda _, m: _("Cụm từ phải thuộc một ý định: hãy chọn ý định có sẵn hoặc đặt tên ý định riêng.")),
+    (re.compile(r"^'(?P<name>.*)' is not an intent name: .*$"),
+     lambda _, m: _("'{name}' không dùng được làm tên ý định: chữ a-z không dấu, số và _, đầu là chữ.", **m)),
+    (re.compile(r"^intent '(?P<intent>.*)' is used twice$"),
+     lambda _, m: _("Ý định {intent} được dùng hai lần.", **m)),
+    (re.compile(r"^a response needs a (?:keyPadMatch \(keypad\)|key) or an intent(?: \(speech\))?$"),
+     lambda _, m: _("Mỗi dòng cần một phím hoặc một ý định.")),
+    (re.compile(r"^a KEYPAD menu's responses each need a keyPadMatch.*$"),
+     lambda _, m: _("Menu chỉ nghe phím: mỗi dòng cần một phím (hoặc chọn cách trả lời có giọng nói).")),
+    (re.compile(r"^a SPEECH menu's responses each need an intent$"),
+     lambda _, m: _("Menu chỉ nghe giọng nói: mỗi dòng cần một ý định.")),
+    (re.compile(r"^List should have at most (?P<n>\d+) items?.*$"),
+     lambda _, m: _("Nhiều nhất {n} mục.", **m)),
     (re.compile(r"^'(?P<id>.*)' is not an action of this scenario$"),
      lambda _, m: _("'{id}' không phải hành động của kịch bản này.", **m)),
     (re.compile(r"^cannot lead back to the OUTBOUND_CALL root$"),

@@ -1,4 +1,5 @@
-"""Scenario pages: the list and "new scenario" form, the editor's settings, submission and review.
+"""Scenario pages: the list and "new scenario" form, the editor's settings, submission and review
+(an approval also synthesises the scenario's fixed prompt parts, in the background).
 
 Every change goes through the services the public API uses (`scenarios.service`, with the same
 request schemas), so a form can do nothing the API would refuse; the services' errors come back
@@ -6,6 +7,9 @@ next to the fields they name. Actions and the preview are in `scenario_actions`.
 """
 
 from __future__ import annotations
+
+import logging
+import threading
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -35,12 +39,14 @@ from aicall.dashboard.pages.scenario_forms import (
 from aicall.dashboard.templating import language_of, render
 from aicall.errors import ApiError, ValidationFailed
 from aicall.scenarios import actions as action_service
-from aicall.scenarios import overview
+from aicall.scenarios import overview, preview
 from aicall.scenarios import service as scenario_service
+from aicall.scenarios.models import ScenarioStatus
 from aicall.scenarios.schemas import ScenarioCreate, ScenarioUpdate, parse
 from aicall.speech.voices import DEFAULT_VOICE_CODE, KNOWN_VOICES
 from aicall.web.deps import AppState, StateDep
 
+log = logging.getLogger(__name__)
 router = APIRouter(dependencies=[Csrf], include_in_schema=False)
 
 NEW_SCENARIO_DEFAULTS = {
@@ -234,14 +240,41 @@ async def submit(request: Request, state: StateDep, user: CurrentUser, scenario_
         try:
             with state.db.transaction() as session:
                 scenario = load_scenario(session, user, scenario_id)
-                scenario_service.submit(
+                submitted = scenario_service.submit(
                     session=session, application_id=scenario.application_id, scenario_id=scenario.id
                 )
+                approved = submitted.status == ScenarioStatus.ACTIVE.value  # the account approves its own
         except ApiError as exc:
             return _review_failed(request, state, user, scenario_id, exc)
+        if approved:
+            warm_in_background(state, scenario_id)
         return _see(f"/scenarios/{scenario_id}?notice=submitted")
 
     return await run_in_threadpool(work)
+
+
+def warm_in_background(state: AppState, scenario_id: str) -> threading.Thread:
+    """Synthesise the fixed parts of a just-approved scenario into the audio cache, as `aicall
+    scenario approve` does (`preview.warm_approved`), in a thread of its own: the reviewer's page
+    never waits for a slow neural voice (a whole scenario can take a vendor tens of seconds), and
+    not even the next request on the same connection does, as it would after a Starlette
+    background task. A daemon thread, so a server stopping does not wait for it either: what is
+    not cached yet is synthesised by the first call that says it. A failure is logged, never the
+    approval's: that is committed before the thread starts. The thread is returned for tests."""
+
+    def warm() -> None:
+        try:
+            new = preview.warm_approved(
+                settings=state.settings, db=state.db, box=state.box, scenario_id=scenario_id
+            )
+        except Exception:  # a background thread: nothing above it would report the failure
+            log.exception("scenario %s approved; its fixed prompt parts were not synthesised", scenario_id)
+            return
+        log.info("scenario %s approved: %d fixed prompt parts synthesised ahead", scenario_id, new)
+
+    thread = threading.Thread(target=warm, name=f"aicall-warm-{scenario_id}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _require_admin(state: AppState, user: CurrentUser, scenario_id: str) -> None:
@@ -263,6 +296,7 @@ async def approve(request: Request, state: StateDep, user: CurrentUser, scenario
                 scenario_service.approve(session=session, scenario_id=scenario_id)
         except ApiError as exc:
             return _review_failed(request, state, user, scenario_id, exc)
+        warm_in_background(state, scenario_id)
         return _see(f"/scenarios/{scenario_id}?notice=approved")
 
     return await run_in_threadpool(work)
