@@ -14,6 +14,7 @@ from aicall.calls.models import CallAttempt
 from aicall.campaigns.models import Campaign, Contact
 from aicall.compliance.models import AdvertisingCall, AuditEntry, DncEntry
 from aicall.db.base import Base
+from aicall.db.limits import SharedLimit
 from aicall.dialer.models import DialerWorker
 from aicall.hotlines.models import Hotline, HotlinePool, SipTrunk
 from aicall.idempotency.models import IdempotentRequest
@@ -41,6 +42,7 @@ __all__ = [
     "Scenario",
     "ScenarioAction",
     "ScenarioVersion",
+    "SharedLimit",
     "SipTrunk",
     "User",
     "VoiceCredential",
