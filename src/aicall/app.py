@@ -29,6 +29,7 @@ from aicall.web.envelope import SafeJSONResponse, install_error_handlers
 from aicall.web.rate_limit import RateLimiter
 from aicall.web.request_gate import API_PREFIX, RequestGate
 from aicall.web.security_headers import SecurityHeaders
+from aicall.webhooks import outbox
 from aicall.webhooks import views as webhook_views
 
 
@@ -39,6 +40,8 @@ def create_app(
     claiming at the first one rather than when the lifespan ends."""
     settings = settings or get_settings()
     database = db or Database(settings.resolved_database_url, synchronous=settings.sqlite_synchronous)
+    if db is None:
+        outbox.set_notify(database, settings.pg_notify)
     secret_key = settings.ensure_secret_key()
     state = AppState(
         settings=settings,

@@ -18,6 +18,7 @@ from aicall.accounts.secrets_box import SecretBox
 from aicall.config import Settings
 from aicall.db import migrate
 from aicall.db.engine import Database
+from aicall.webhooks import outbox
 
 __all__ = ["DatabaseUnreachable", "NoDatabase", "Platform", "StorageError", "describe", "open_platform"]
 
@@ -85,6 +86,7 @@ def open_platform(settings: Settings, *, create: bool = False, run_migrations: b
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         db = Database(raw, synchronous=settings.sqlite_synchronous)
+        outbox.set_notify(db, settings.pg_notify)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseUnreachable(f"cannot use {_redacted(raw)}: {exc}") from None
     try:

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # second signal ends it at once); docs/reliability.md, docs/deploy.md (TimeoutStopSec).
     shutdown_grace: float = Field(default=30.0, ge=0)
     webhook_allow_private: bool = False
+    # PostgreSQL: commits of webhook events NOTIFY, and each dispatcher LISTENs on one more
+    # connection, so another process's events leave at once, not at the next poll
+    # (docs/webhooks.md). Off: polling only (e.g. behind a transaction-pooling PgBouncer).
+    pg_notify: bool = True
     # SIP trunks on loopback or private addresses (RFC 1918, link-local...) are refused like
     # webhook URLs, so a customer cannot aim a running campaign into the operator's network.
     # Real trunks often sit on private links: an operator who runs such one sets this.

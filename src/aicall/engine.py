@@ -170,7 +170,9 @@ class Engine:
         self.box = box
         self.dialer: Dialer | None = None
         self.dispatcher = (
-            Dispatcher(db, box, allow_private=settings.webhook_allow_private) if webhooks else None
+            Dispatcher(db, box, allow_private=settings.webhook_allow_private, listen=settings.pg_notify)
+            if webhooks
+            else None
         )
         self._dispatch_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None

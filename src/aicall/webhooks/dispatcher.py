@@ -3,10 +3,12 @@
 `aicall serve` and `aicall worker` run one. The parts: `store.SqlOutboxStore` (claims, results,
 leases: the crash safety), `sender.HttpSender` (signing, the POST, what counts as delivered) and
 `loop.DeliveryLoop` (scheduling and concurrency); `delivery` holds the seams between them.
+On PostgreSQL it also listens for other processes' commits (`listener.PgListener`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import httpx
@@ -14,6 +16,8 @@ import httpx
 from aicall.accounts.secrets_box import SecretBox
 from aicall.clock import Clock, utc_now
 from aicall.db.engine import Database
+from aicall.webhooks import outbox
+from aicall.webhooks.listener import PgListener, conninfo
 from aicall.webhooks.loop import DeliveryLoop
 from aicall.webhooks.schedule import DEFAULT_SCHEDULE, RetrySchedule
 from aicall.webhooks.sender import HttpSender
@@ -23,7 +27,11 @@ __all__ = ["Dispatcher"]
 
 
 class Dispatcher(DeliveryLoop):
-    """A `DeliveryLoop` over `SqlOutboxStore` and `HttpSender`, configured in one place."""
+    """A `DeliveryLoop` over `SqlOutboxStore` and `HttpSender`, configured in one place.
+
+    On PostgreSQL with `listen` (the default; `AICALL_PG_NOTIFY=0` turns it off), `run` holds
+    one more connection, in `LISTEN`, and wakes at once on other processes' commits of events
+    (`listener`): `listener` is that `PgListener`, None on SQLite or with `listen=False`."""
 
     def __init__(
         self,
@@ -38,10 +46,12 @@ class Dispatcher(DeliveryLoop):
         concurrency: int = 16,
         schedule: RetrySchedule = DEFAULT_SCHEDULE,
         lease: float | None = None,
+        listen: bool = True,
     ) -> None:
         """`timeout`: seconds a receiver has to answer, all in. `lease`: seconds a claim lasts;
         by default long enough for a whole batch at `concurrency`, plus a margin. `client`: an
         httpx client to send with (left open); by default one is made and closed by `aclose()`.
+        `listen`: on PostgreSQL, wake on NOTIFY from other processes (polling stays the safety net).
         Raises ValueError when batch or concurrency is below 1 or timeout is not positive."""
         if batch < 1 or concurrency < 1 or timeout <= 0:
             raise ValueError("batch and concurrency must be at least 1, timeout positive")
@@ -60,3 +70,21 @@ class Dispatcher(DeliveryLoop):
             batch=batch,
             concurrency=concurrency,
         )
+        self.listener = (
+            PgListener(conninfo(db.engine.url), outbox.wake_local)
+            if listen and db.dialect == "postgresql"
+            else None
+        )
+
+    async def run(self, stop: asyncio.Event, idle_delay: float = 0.5) -> None:
+        """`DeliveryLoop.run`, with the LISTEN connection open for as long as it runs."""
+        if self.listener is None:
+            await super().run(stop, idle_delay)
+            return
+        # A notification wakes every dispatcher of this process, as a commit here does.
+        listening = asyncio.create_task(self.listener.run(), name="webhooks-listen")
+        try:
+            await super().run(stop, idle_delay)
+        finally:
+            listening.cancel()
+            await asyncio.wait({listening})  # the connection is closed before run() returns

@@ -12,15 +12,26 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from aicall.accounts.models import Application
 from aicall.clock import utc_now
+from aicall.db.engine import Database
 from aicall.webhooks import payloads
+from aicall.webhooks.listener import CHANNEL
 from aicall.webhooks.models import EventStatus, WebhookEvent
 
-__all__ = ["UnknownEventType", "add_waker", "emit", "remove_waker", "render_body", "wake_after_commit"]
+__all__ = [
+    "UnknownEventType",
+    "add_waker",
+    "emit",
+    "remove_waker",
+    "render_body",
+    "set_notify",
+    "wake_after_commit",
+    "wake_local",
+]
 
 log = logging.getLogger("aicall.webhooks")
 
@@ -114,14 +125,17 @@ def render_body(event_type: str, created_at: datetime, payload: Any) -> str:
     )
 
 
-# -- waking dispatchers of this process at commit ----------------------------------------------
-# Dispatchers poll, which bounds the latency of events from other processes by their idle
-# delay. Events committed in this process (`aicall serve` runs everything in one) also wake
-# the local dispatchers at once. Wakers must be thread-safe: commits happen in worker threads.
+# -- waking dispatchers at commit -------------------------------------------------------------
+# Dispatchers poll, which bounds the latency of events by their idle delay. A commit of events
+# also wakes them at once: those of this process directly (`aicall serve` runs everything in
+# one), those of other processes on PostgreSQL by a NOTIFY in the committing transaction, which
+# their `listener.PgListener` receives. Wakers must be thread-safe: commits happen in worker
+# threads.
 
 _wakers: set[Callable[[], None]] = set()
 _wakers_lock = threading.Lock()
 _WAKE_PENDING = "aicall.webhooks.wake_pending"
+_NOTIFY = "aicall.webhooks.pg_notify"  # in a sessionmaker's info: False turns NOTIFY off
 
 
 def add_waker(waker: Callable[[], None]) -> None:
@@ -134,17 +148,47 @@ def remove_waker(waker: Callable[[], None]) -> None:
         _wakers.discard(waker)
 
 
+def set_notify(db: Database, enabled: bool) -> None:
+    """Whether transactions of `db` that append events NOTIFY other processes' dispatchers
+    (PostgreSQL only; on by default; `AICALL_PG_NOTIFY`). Off, those wait for their next poll."""
+    db.sessions.configure(info={_NOTIFY: enabled})
+
+
 def wake_after_commit(session: Session) -> None:
-    """Wake this process's dispatchers once `session`'s transaction commits."""
+    """Wake the dispatchers once `session`'s transaction commits: this process's directly, other
+    processes' (on PostgreSQL) by one NOTIFY on `listener.CHANNEL`, however many events the
+    transaction appends. Nothing happens if the transaction rolls back."""
     if session.info.get(_WAKE_PENDING):
         return
     session.info[_WAKE_PENDING] = True
+    if session.info.get(_NOTIFY, True) and session.get_bind().dialect.name == "postgresql":
+        # At commit rather than now: outside any savepoint the caller may still roll back.
+        sa_event.listen(session, "before_commit", _notify_others, once=True)
     sa_event.listen(session, "after_commit", _after_commit, once=True)
+    sa_event.listen(session, "after_rollback", _after_rollback, once=True)
 
 
-def _after_commit(session: Session) -> None:
-    session.info.pop(_WAKE_PENDING, None)
+def wake_local() -> None:
+    """Wake this process's dispatchers now (a commit here, or a notification from elsewhere)."""
     with _wakers_lock:
         wakers = list(_wakers)
     for waker in wakers:
         waker()
+
+
+def _notify_others(session: Session) -> None:
+    session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+def _after_commit(session: Session) -> None:
+    session.info.pop(_WAKE_PENDING, None)
+    sa_event.remove(session, "after_rollback", _after_rollback)
+    wake_local()
+
+
+def _after_rollback(session: Session) -> None:
+    # Nothing to wake for; the session's next transaction registers afresh.
+    session.info.pop(_WAKE_PENDING, None)
+    for name, listener in (("before_commit", _notify_others), ("after_commit", _after_commit)):
+        if sa_event.contains(session, name, listener):
+            sa_event.remove(session, name, listener)
