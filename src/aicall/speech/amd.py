@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import struct
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -76,13 +77,17 @@ class AmdSettings:
     # "alo", so we wait longer than Asterisk.
     initial_silence: float = 3.5
     # More voice than this before a pause -> MACHINE. Asterisk: 1.5 s; Twilio: 2.4 s. A person's
-    # "Alo, vâng, tôi nghe đây ạ" takes about 2 s, so Asterisk's would hang up on them.
+    # "Alo, vâng, tôi là Minh đây, có việc gì không ạ?" holds about 2 s of voice, so Asterisk's
+    # would hang up on them (20% false machine on the labelled set, docs/sip.md).
     greeting: float = 2.4
-    # Silence after some voice that means the callee is waiting for us -> HUMAN. Asterisk: 0.8 s.
-    after_greeting_silence: float = 0.8
+    # Silence after some voice that means the callee is waiting for us -> HUMAN. Asterisk: 0.8 s;
+    # recorded greetings pause up to about 0.8 s between phrases, and 1.0 s let the labelled set's
+    # machines run on into `greeting` instead of passing for people.
+    after_greeting_silence: float = 1.0
     # Undecided after this much audio -> UNKNOWN. Asterisk: 5 s; Twilio's default timeout: 30 s
-    # (with message-end detection). Callers treat UNKNOWN as a person.
-    total_analysis_time: float = 5.0
+    # (with message-end detection). One more second than Asterisk for slow greetings; callers
+    # treat UNKNOWN as a person.
+    total_analysis_time: float = 6.0
     # Shortest voiced run that is a word, not a click. Asterisk: 0.1 s.
     min_word_length: float = 0.1
     # Silence between two voiced runs that makes them two words. Asterisk: 0.05 s; Vietnamese is
@@ -95,6 +100,11 @@ class AmdSettings:
     max_word_length: float = 3.0
     # WebRTC VAD aggressiveness, 0 (counts most sounds as voice) .. 3 (strictest).
     vad_aggressiveness: int = 3
+    # A voiced frame must also be this many dB above the noise floor (the quietest frame of the
+    # last `noise_floor_window` seconds): the VAD alone takes loud steady noise for speech, which
+    # made people in noisy places "machines" on the labelled set. 0 turns the gate off.
+    noise_gate_db: float = 6.0
+    noise_floor_window: float = 2.0
     # A tone counts as a beep when held this long. Field practice: 150 ms (beeps last 0.2-1 s).
     beep_min: float = 0.16
     # Share of a frame's energy that a beep must put on one frequency (0..1).
@@ -108,7 +118,7 @@ class AmdSettings:
     # ours is longer.
     message_silence: float = 1.5
     # After a beep: silence that confirms it closed the greeting (a tone in music does not).
-    after_beep_silence: float = 0.3
+    after_beep_silence: float = 0.5
 
     def __post_init__(self) -> None:
         for name in (
@@ -129,6 +139,8 @@ class AmdSettings:
             raise ValueError(f"AmdSettings.vad_aggressiveness must be 0..3, not {self.vad_aggressiveness}")
         if not 0 < self.beep_low_hz < self.beep_high_hz < 4000:
             raise ValueError("AmdSettings: need 0 < beep_low_hz < beep_high_hz < 4000")
+        if self.noise_gate_db < 0 or self.noise_floor_window <= 0:
+            raise ValueError("AmdSettings: need noise_gate_db >= 0 and noise_floor_window > 0")
         if not 0 < self.beep_purity <= 1:
             raise ValueError(f"AmdSettings.beep_purity must be in (0, 1], not {self.beep_purity}")
 
@@ -136,6 +148,7 @@ class AmdSettings:
 _SAMPLE_RATE = 8000
 _FRAME_SAMPLES = 160  # 20 ms
 _FRAME_BYTES = _FRAME_SAMPLES * 2
+_QUIET_ENERGY = 100.0 * 100.0 * 160  # a frame at RMS 100 (-50 dBFS): the floor never goes below it
 _TONE_STEP_HZ = 10  # grid of the single-frequency DFT; 5 Hz off costs < 2% of a 50 Hz-wide bin
 
 
@@ -163,9 +176,12 @@ class ToneDetector:
         self.low_hz, self.high_hz, self.purity = low_hz, high_hz, purity
         self._min_energy = min_rms * min_rms * _FRAME_SAMPLES
 
-    def frequency(self, samples: tuple[int, ...]) -> float | None:
-        """The tone's frequency in Hz, or None (no single tone in the band, or too quiet)."""
-        energy = float(sum(map(mul, samples, samples)))
+    def frequency(self, samples: tuple[int, ...], energy: float | None = None) -> float | None:
+        """The tone's frequency in Hz, or None (no single tone in the band, or too quiet).
+
+        `energy` is the frame's sum of squared samples, when the caller has it already."""
+        if energy is None:
+            energy = float(sum(map(mul, samples, samples)))
         if energy < self._min_energy:
             return None
         r1 = float(sum(map(mul, samples, samples[1:])))
@@ -219,6 +235,8 @@ class AnsweringMachineDetector:
         self._beep = frames(s.beep_min)
         self._message_silence = frames(s.message_silence)
         self._after_beep = frames(s.after_beep_silence)
+        self._energies: deque[float] = deque(maxlen=frames(s.noise_floor_window))
+        self._gate = 10 ** (s.noise_gate_db / 10)
         self._pending = b""
         self._frames = 0  # frames seen since the answer
         self._run = 0  # consecutive VAD-voiced frames, not yet confirmed as a word
@@ -292,7 +310,9 @@ class AnsweringMachineDetector:
     def _frame(self, frame: bytes) -> None:
         self._frames += 1
         samples = struct.unpack("<160h", frame)
-        hz = self._tones.frequency(samples)
+        energy = float(sum(map(mul, samples, samples)))
+        self._energies.append(energy)
+        hz = self._tones.frequency(samples, energy)
         tone = False
         if hz is not None and (self._tone_hz is None or abs(hz - self._tone_hz) <= max(20.0, 0.03 * hz)):
             self._tone_frames += 1
@@ -306,8 +326,14 @@ class AnsweringMachineDetector:
             self._tone_hz, self._tone_frames = None, 0
         if self._tone_frames >= self._beep:
             self._beep_heard = True
-        voiced = (not tone) and bool(self._vad.is_speech(frame, _SAMPLE_RATE))
-        self._count_voice(voiced)
+        if tone:
+            # A tone is sound but not speech: it is no word, and no silence a person leaves either.
+            self._run, self._in_word, self._silence = 0, False, 0
+        else:
+            # Speech stands out of the noise floor; a steady noise (a street, a fan) that the VAD
+            # takes for voice does not, and would otherwise make a long "greeting".
+            loud = energy >= self._gate * max(min(self._energies), _QUIET_ENERGY)
+            self._count_voice(loud and bool(self._vad.is_speech(frame, _SAMPLE_RATE)))
         if tone or self._in_word:
             self._since_sound = 0
         else:
