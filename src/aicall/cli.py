@@ -62,6 +62,7 @@ campaign_cli.command("list")(campaign_reads.list_campaigns)
 campaign_cli.command("show")(campaign_reads.show_campaign)
 campaign_cli.command("archive")(campaign_reads.archive_campaign)
 pool_cli.command("list")(hotline_cli.list_pools)
+pool_cli.command("identity")(hotline_cli.set_identity)
 trunk_cli.command("list")(hotline_cli.list_trunks)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -302,6 +303,13 @@ def pool_create(
         str | None, typer.Option("--app", help="Owner application's API key (none: shared).")
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", help="Calls at once per number.")] = 10,
+    asserted_identity: Annotated[
+        str | None,
+        typer.Option("--asserted-identity", help="P-Asserted-Identity of its INVITEs: sip: or tel: URI."),
+    ] = None,
+    privacy: Annotated[
+        str | None, typer.Option("--privacy", help="Privacy header of its INVITEs: id, none, ... (RFC 3323).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a hotline pool."""
@@ -316,6 +324,8 @@ def pool_create(
                 trunk_id=trunk,
                 account_id=account_id,
                 per_number_concurrency=concurrency,
+                asserted_identity=asserted_identity,
+                privacy=privacy,
             )
             data = hotline_service.pool_dict(session, pool)
     except hotline_service.HotlineError as exc:

@@ -57,3 +57,6 @@ class CallAttempt(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     recording_path: Mapped[str | None] = mapped_column(Text, default=None)
     scenario_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Answering-machine detection (dialer/amd_screen.py): verdict, reason, decided_after (seconds
+    # of the callee's audio), message_left. None: the campaign had detection off.
+    amd: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)

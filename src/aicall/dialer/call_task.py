@@ -51,6 +51,8 @@ async def place_call(
         max_duration=job.settings.max_duration,
         record=job.settings.record,
         trunk=job.trunk,
+        asserted_identity=job.asserted_identity,
+        privacy=job.privacy,
     )
     await _prefetch(job, prompter_for)
     started = clock()

@@ -240,6 +240,8 @@ def claim_for_campaign(
                 price_per_minute=account.price_per_minute,
                 billing_increment=account.billing_increment,
                 charge_unanswered=account.charge_unanswered,
+                asserted_identity=lines.asserted_identity,
+                privacy=lines.privacy,
             )
         )
         if not free_lines:

@@ -31,6 +31,9 @@ class CallJob:
     price_per_minute: int
     billing_increment: int
     charge_unanswered: bool
+    # The pool's caller identity for a trunk that asks for it (hotlines/identity.py); None: not sent.
+    asserted_identity: str | None = None  # P-Asserted-Identity (RFC 3325 §9.1)
+    privacy: str | None = None  # Privacy (RFC 3323 §4.2)
 
 
 @dataclass(slots=True)
@@ -50,6 +53,9 @@ class CallResult:
     # Set when the number was not dialled because a prompt cannot be spoken to this contact
     # (speech/readiness.py): the contact fails at once, uncharged, saying why.
     not_dialled: str | None = None
+    # Answering-machine detection, when the campaign has it on (dialer/amd_screen.Screening.to_dict):
+    # verdict, reason, decided_after (seconds), message_left. Stored on the attempt (`amd`).
+    amd: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -21,6 +21,13 @@ class PoolRead(BaseModel):
     advertising_registered: bool = Field(
         default=False, description="registered brand-name numbers: may carry advertising campaigns"
     )
+    asserted_identity: str | None = Field(
+        default=None,
+        description="P-Asserted-Identity of every INVITE (RFC 3325), a sip: or tel: URI; null: none",
+    )
+    privacy: str | None = Field(
+        default=None, description="Privacy header of every INVITE (RFC 3323 §4.2), e.g. id; null: none"
+    )
     numbers: list[PoolNumber]
 
 

@@ -75,3 +75,57 @@ def list_trunks(app: AppFilter = None, as_json: JsonFlag = False) -> None:
         ("max_concurrent", "max calls"),
     ]
     console.print_table(bodies, columns, empty="no SIP trunks (add one: aicall trunk create --host HOST)")
+
+
+def set_identity(
+    key: Annotated[str, typer.Option("--key", help="The pool's key.")],
+    asserted_identity: Annotated[
+        str,
+        typer.Option(
+            "--asserted-identity", help="P-Asserted-Identity: a sip: or tel: URI ('' to send none)."
+        ),
+    ],
+    privacy: Annotated[
+        str,
+        typer.Option("--privacy", help="Privacy: id, header, session, user, critical or none ('' for none)."),
+    ] = "",
+    app: Annotated[
+        str | None, typer.Option("--app", help="Owner application's API key (none: shared).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set what every INVITE of a pool asserts, for a trunk that asks (RFC 3325 §9.1, RFC 3323 §4.2)."""
+    platform = open_platform(get_settings())
+    try:
+        with platform.db.transaction() as session:
+            account_id = _account_of(session, app) if app else None
+            pool = next(
+                (
+                    p
+                    for p in hotline_service.every_pool(session=session)
+                    if p.key == key and p.account_id == account_id
+                ),
+                None,
+            )
+            if pool is None:
+                typer.echo(
+                    f"error: no pool has key {key!r}" + (" for that application" if app else " (shared)"),
+                    err=True,
+                )
+                raise typer.Exit(1)
+            try:
+                hotline_service.set_identity(
+                    session=session, pool=pool, asserted_identity=asserted_identity, privacy=privacy
+                )
+            except hotline_service.HotlineError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1) from None
+            body = hotline_service.pool_dict(session, pool)
+    finally:
+        platform.db.dispose()
+    if as_json:
+        console.print_json(body)
+        return
+    typer.echo(
+        f"{key}: P-Asserted-Identity {body['asserted_identity'] or '-'}, Privacy {body['privacy'] or '-'}"
+    )

@@ -42,6 +42,10 @@ class HotlinePool(Base):
     # Its numbers are registered brand-name numbers for advertising calls (Decree 91/2020/ND-CP):
     # only such a pool may carry an advertising campaign. Declared by its owner.
     advertising_registered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What a trunk that trusts us may ask every INVITE of this pool to carry (hotlines/identity.py):
+    # P-Asserted-Identity, a SIP or tel URI (RFC 3325 §9.1), and Privacy (RFC 3323 §4.2). None: not sent.
+    asserted_identity: Mapped[str | None] = mapped_column(String(255), default=None)
+    privacy: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 

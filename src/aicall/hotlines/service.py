@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from aicall import addresses
 from aicall.accounts.secrets_box import SecretBox
+from aicall.hotlines import identity
 from aicall.hotlines.models import SYSTEM_POOL_KEY, Hotline, HotlinePool, SipTrunk
 from aicall.phones import PhoneError, normalise
 from aicall.telephony import addressing
@@ -54,6 +55,8 @@ class PoolLines:
     trunk: TrunkConfig | None
     trunk_capacity: int | None
     lines: tuple[tuple[str, int], ...]  # (caller number, max concurrent calls)
+    asserted_identity: str | None = None  # P-Asserted-Identity of every INVITE (RFC 3325 §9.1)
+    privacy: str | None = None  # Privacy header value (RFC 3323 §4.2)
 
 
 def ensure_system_pool(*, session: Session) -> HotlinePool:
@@ -238,7 +241,12 @@ def create_pool(
     account_id: str | None = None,
     per_number_concurrency: int = 10,
     advertising_registered: bool = False,
+    asserted_identity: str | None = None,
+    privacy: str | None = None,
 ) -> HotlinePool:
+    """A new pool of caller numbers (normalised to E.164, duplicates dropped). `asserted_identity`
+    and `privacy`: what its INVITEs carry for a trunk that asks (hotlines/identity.py). Raises
+    HotlineError naming the field at fault."""
     key = key.strip()
     if not key:
         raise HotlineError("pool key is required", field="key")
@@ -255,6 +263,7 @@ def create_pool(
         )
     if trunk_id is not None and session.get(SipTrunk, trunk_id) is None:
         raise HotlineError(f"no SIP trunk has id {trunk_id}", field="trunk_id")
+    asserted_identity, privacy = _checked_identity(asserted_identity, privacy)
     existing = session.scalars(
         select(HotlinePool).where(
             HotlinePool.key == key,
@@ -270,7 +279,12 @@ def create_pool(
         except PhoneError as exc:
             raise HotlineError(f"{raw!r}: {exc}", field="numbers") from exc
     pool = HotlinePool(
-        key=key, trunk_id=trunk_id, account_id=account_id, advertising_registered=advertising_registered
+        key=key,
+        trunk_id=trunk_id,
+        account_id=account_id,
+        advertising_registered=advertising_registered,
+        asserted_identity=asserted_identity,
+        privacy=privacy,
     )
     session.add(pool)
     session.flush()
@@ -278,6 +292,33 @@ def create_pool(
         session.add(Hotline(pool_id=pool.id, number=number, max_concurrent=per_number_concurrency))
     session.flush()
     return pool
+
+
+def set_identity(
+    *, session: Session, pool: HotlinePool, asserted_identity: str | None, privacy: str | None
+) -> HotlinePool:
+    """Replace the pool's P-Asserted-Identity and Privacy (None or '': not sent); the next
+    dials carry them. Raises HotlineError naming the field at fault."""
+    pool.asserted_identity, pool.privacy = _checked_identity(asserted_identity, privacy)
+    session.flush()
+    return pool
+
+
+def _checked_identity(asserted_identity: str | None, privacy: str | None) -> tuple[str | None, str | None]:
+    """The two values as stored (blank: None), or HotlineError naming the one at fault."""
+    checked: dict[str, str | None] = {}
+    for field, value, check in (
+        ("asserted_identity", asserted_identity, identity.asserted_identity),
+        ("privacy", privacy, identity.privacy),
+    ):
+        if value is None or not value.strip():
+            checked[field] = None
+            continue
+        try:
+            checked[field] = check(value)
+        except identity.IdentityError as exc:
+            raise HotlineError(f"{field} {exc}", field=field) from None
+    return checked["asserted_identity"], checked["privacy"]
 
 
 def find_pool(*, session: Session, account_id: str, key: str) -> HotlinePool | None:
@@ -326,6 +367,8 @@ def pool_dict(session: Session, pool: HotlinePool) -> dict[str, Any]:
         "shared": pool.account_id is None,
         "trunk_id": pool.trunk_id,
         "advertising_registered": pool.advertising_registered,
+        "asserted_identity": pool.asserted_identity,
+        "privacy": pool.privacy,
         "numbers": [{"number": h.number, "max_concurrent": h.max_concurrent} for h in lines],
     }
 
@@ -358,6 +401,8 @@ def pool_lines(*, session: Session, box: SecretBox, pool: HotlinePool) -> PoolLi
         trunk=trunk_config(trunk, box) if trunk else None,
         trunk_capacity=trunk.max_concurrent if trunk else None,
         lines=tuple((row.number, row.max_concurrent) for row in lines),
+        asserted_identity=pool.asserted_identity,
+        privacy=pool.privacy,
     )
 
 

@@ -39,6 +39,20 @@ class PoolCreate(_Body):
     # The owner declares its numbers registered brand-name numbers (Decree 91/2020/ND-CP): only
     # such a pool may carry an advertising campaign.
     advertising_registered: bool = False
+    # For a trunk in the carrier's trust domain that asks for them (RFC 3325 §9.1, RFC 3323 §4.2).
+    asserted_identity: str | None = Field(
+        default=None,
+        max_length=257,
+        description="P-Asserted-Identity of every INVITE: a sip:, sips: or global tel: URI",
+        examples=["tel:+842473001234"],
+    )
+    privacy: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Privacy header of every INVITE: id, header, session, user, critical or none, "
+        "several joined by ';'",
+        examples=["id"],
+    )
 
 
 class TrunkCreate(_Body):
@@ -85,9 +99,11 @@ def create_pool(state: StateDep, app: CurrentApp, body: PoolCreate) -> dict[str,
                 account_id=app.account_id,
                 per_number_concurrency=body.per_number_concurrency,
                 advertising_registered=body.advertising_registered,
+                asserted_identity=body.asserted_identity,
+                privacy=body.privacy,
             )
         except hotline_service.HotlineError as exc:
-            raise ValidationFailed(str(exc)) from exc
+            raise ValidationFailed(str(exc), field=to_camel(exc.field) if exc.field else None) from exc
         return ok(hotline_service.pool_dict(session, pool))
 
 
