@@ -6,7 +6,7 @@ autogenerate and check (`db.migrate.check(engine, metadata=all_models.metadata)`
 that empty every table take the schema from here.
 """
 
-from aicall.accounts.models import Account, Application, LedgerEntry
+from aicall.accounts.models import Account, Application, CreditBlock, LedgerEntry
 from aicall.accounts.speech_settings import AccountSpeechSettings
 from aicall.accounts.users import User
 from aicall.accounts.voice_credentials import VoiceCredential
@@ -33,6 +33,7 @@ __all__ = [
     "CallAttempt",
     "Campaign",
     "Contact",
+    "CreditBlock",
     "DialerWorker",
     "DncEntry",
     "Hotline",

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aicall.accounts import ledger
 from aicall.accounts.models import Account, LedgerEntry
 from aicall.calls.models import CallAttempt
 from aicall.campaigns.models import Contact
@@ -54,9 +55,12 @@ def summary(*, session: Session, account_id: str) -> BalanceSummary | None:
     account = session.get(Account, account_id)
     if account is None:
         return None
+    # Credit blocks held by dialers included (accounts.ledger): charged calls off the balance,
+    # only calls in flight reserved.
+    figures = ledger.summary_of(session=session, account_id=account_id)
     return BalanceSummary(
-        balance=account.balance,
-        reserved=account.reserved,
+        balance=figures.balance,
+        reserved=figures.reserved,
         price_per_minute=account.price_per_minute,
         billing_increment=account.billing_increment,
         charge_unanswered=account.charge_unanswered,

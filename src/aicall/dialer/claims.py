@@ -33,6 +33,10 @@ from aicall.ids import object_id
 from aicall.interpreter.script import Script
 
 LEASE_GRACE = timedelta(seconds=120)
+# Calls' worth of credit a dialer takes into its block beyond the claim that runs short, so the
+# next claims (and the stores, which give back what a call held beyond its cost) do not touch the
+# account row every dialer shares. Two full claims' worth.
+BLOCK_SPARE_CALLS = 400
 
 
 @dataclass
@@ -184,19 +188,20 @@ def claim_for_campaign(
         )
     )
     lease_until = now + timedelta(seconds=settings.ring_timeout + settings.max_duration) + LEASE_GRACE
-    # One reservation for the whole batch when the balance covers it (the usual case): a
-    # conditional UPDATE per contact also flushed the rows claimed before it, one at a time.
-    # When it does not, reserve contact by contact for as many as the balance allows.
-    ahead = bool(contacts) and ledger.reserve(
-        session=session, account_id=account.id, amount=reservation * len(contacts)
+    # The calls' worst cases are held in this dialer's credit block (accounts.ledger.hold): one
+    # statement on the dialer's own row, the account row only when the block runs low. When the
+    # balance cannot cover every contact, as many are dialled as it covers.
+    covered = ledger.hold(
+        session=session,
+        account_id=account.id,
+        worker_id=worker_id,
+        per_call=reservation,
+        calls=len(contacts),
+        spare_calls=BLOCK_SPARE_CALLS,
     )
-    for contact in contacts:
-        if not ahead and not ledger.reserve(session=session, account_id=account.id, amount=reservation):
-            if not outcome.jobs:
-                outcome.events += lifecycle.pause_for(
-                    session, campaign, PauseReason.INSUFFICIENT_BALANCE, now=now
-                )
-            break
+    if contacts and not covered and _out_of_credit(session, account.id, worker_id, reservation):
+        outcome.events += lifecycle.pause_for(session, campaign, PauseReason.INSUFFICIENT_BALANCE, now=now)
+    for contact in contacts[:covered]:
         hotline = _pick_line(free_lines, settings.hotline_selection, rng)
         free_lines[hotline] -= 1
         if free_lines[hotline] <= 0:
@@ -246,9 +251,9 @@ def claim_for_campaign(
         )
         if not free_lines:
             break
-    if ahead and len(outcome.jobs) < len(contacts):
-        unused = reservation * (len(contacts) - len(outcome.jobs))
-        ledger.release(session=session, account_id=account.id, amount=unused)
+    if reservation and len(outcome.jobs) < covered:
+        unused = reservation * (covered - len(outcome.jobs))
+        ledger.unhold(session=session, account_id=account.id, worker_id=worker_id, amount=unused)
     if screen.taken and len(outcome.jobs) < len(contacts):
         dialled = {job.phone for job in outcome.jobs}
         gate_module.release(
@@ -258,6 +263,18 @@ def claim_for_campaign(
             phones=[c.phone for c in contacts if c.phone not in dialled],
         )
     return outcome
+
+
+def _out_of_credit(session: Session, account_id: str, worker_id: str, per_call: int) -> bool:
+    """No dialer can hold one more call of the account: pause its campaign for balance. Credit
+    another live dialer's block holds unused is not a reason to pause (that dialer dials with it
+    and gives it back when idle); this dialer's own scraps go back to the account first."""
+    ledger.fold(session=session, account_id=account_id, worker_id=worker_id)
+    if ledger.available(session=session, account_id=account_id) < per_call:
+        return True
+    spare = ledger.spare_elsewhere(session=session, account_id=account_id, worker_id=worker_id)
+    left = session.scalar(select(Account.balance - Account.reserved).where(Account.id == account_id))
+    return int(left or 0) + spare < per_call
 
 
 def _allowed(

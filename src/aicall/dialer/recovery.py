@@ -2,9 +2,10 @@
 
 A dialer is dead when its heartbeat is older than `stale_after`, or the attempt's lease (ring
 timeout + longest call + grace) has run out. Its attempts are finished as `failed` with the
-error "dialer stopped during the call", the reservation is released and nothing is charged (the
-call's real length is unknown; we never bill a guess), and the contact follows the retry rule
-for `failed` counted from now — so it is not dialled again before its retry time, and it is
+error "dialer stopped during the call", the reservation is released from the credit block of
+the dialer that claimed it (a dead dialer's blocks go back to their accounts), nothing is
+charged (the call's real length is unknown; we never bill a guess), and the contact follows the
+retry rule for `failed` counted from now — so it is not dialled again before its retry time, and it is
 never lost: it is either scheduled again or finished with a webhook saying why.
 """
 
@@ -77,7 +78,7 @@ def reconcile(
         )
     ).all()
     out: list[Event] = []
-    releases: dict[str, int] = {}
+    releases: dict[tuple[str, str], int] = {}  # (account, dialer) -> what its calls held
     if orphans:
         log.warning("recovered stale attempts", count=len(orphans), attempt_ids=[a.id for a in orphans[:20]])
     for attempt in orphans:
@@ -85,7 +86,8 @@ def reconcile(
         attempt.outcome = CallOutcome.FAILED.value
         attempt.error = LOST_CALL_ERROR
         attempt.ended_at = now
-        releases[attempt.account_id] = releases.get(attempt.account_id, 0) + attempt.reserved
+        key = (attempt.account_id, attempt.worker_id)
+        releases[key] = releases.get(key, 0) + attempt.reserved
         attempt.cost = 0
         contact = session.get(Contact, attempt.contact_id)
         campaign = session.get(Campaign, attempt.campaign_id)
@@ -121,8 +123,16 @@ def reconcile(
             out.append(
                 events.contact_finished(application_id=application_id, contact=contact, finished_at=now)
             )
-    # Account rows last, as claims and result stores take them: no lock-order deadlock.
-    for account_id, amount in sorted(releases.items()):
-        ledger.release(session=session, account_id=account_id, amount=amount)
+    # Credit blocks last, then the account rows, as claims take them: no lock-order deadlock.
+    # The lost calls' holds are released from the blocks of the dialers that claimed them, and
+    # the blocks of dialers no longer alive go back to their accounts: what they charged comes
+    # off the balance, the rest is available again (accounts.ledger.fold).
+    for (account_id, worker_id), amount in sorted(releases.items()):
+        if not ledger.release_calls(
+            session=session, account_id=account_id, worker_id=worker_id, amount=amount
+        ):
+            log.error("no credit block held the lost calls", account_id=account_id, worker_id=worker_id)
+    for account_id, worker_id in ledger.blocks_not_of(session=session, workers=live):
+        ledger.fold(session=session, account_id=account_id, worker_id=worker_id)
     session.execute(delete(DialerWorker).where(DialerWorker.heartbeat_at < now - stale_after * 10))
     return out

@@ -37,9 +37,12 @@ def recording_url(base_url: str, attempt: CallAttempt) -> str | None:
 
 
 def record_results(
-    session: Session, results: Sequence[CallResult], *, now: datetime, base_url: str
+    session: Session, results: Sequence[CallResult], *, now: datetime, base_url: str, worker_id: str
 ) -> list[Event]:
-    """Store each result (skipping attempts that recovery already closed); return the events."""
+    """Store each result (skipping attempts that recovery already closed); return the events.
+
+    The calls are settled against the credit block of `worker_id`, the dialer that claimed them
+    (accounts.ledger.settle_many): the account row every dialer shares is not touched."""
     out: list[Event] = []
     batch = _load(session, results)
     # Nothing in the loop reads back what it changed, so the rows are flushed together
@@ -47,12 +50,11 @@ def record_results(
     with session.no_autoflush:
         for result in results:
             _record_one(session, result, batch, out, now=now, base_url=base_url)
-        # The account row last: a claim locks its contacts before the account, so storing
-        # must take them in the same order, or a claim and a store deadlock (PostgreSQL). It
-        # also holds the account, which every dialer's claims and stores share, the least time.
+        # The credit block last: a claim locks its contacts before the block, so storing must
+        # take them in the same order, or a claim and a store could deadlock (PostgreSQL).
         session.flush()
-        gate.record_starts(session, batch.starts)  # as a claim takes them: before the account
-        ledger.settle_many(session=session, settlements=batch.balance)
+        gate.record_starts(session, batch.starts)  # as a claim takes them: before the block
+        ledger.settle_many(session=session, worker_id=worker_id, settlements=batch.balance)
     return out
 
 
@@ -63,7 +65,7 @@ class _Batch:
     attempts: dict[str, CallAttempt]
     contacts: dict[str, Contact]
     campaigns: dict[str, Campaign]
-    balance: list[ledger.Settlement] = field(default_factory=list)  # applied last, per account
+    balance: list[ledger.Settlement] = field(default_factory=list)  # applied last, per block
     starts: list[gate.CallStart] = field(default_factory=list)  # advertising calls' real starts
 
 

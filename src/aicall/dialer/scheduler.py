@@ -10,10 +10,14 @@ import os
 import random
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from aicall.accounts import ledger
 from aicall.accounts.secrets_box import SecretBox
 from aicall.accounts.speech_settings import AsrResolver
 from aicall.calls.outcomes import CallOutcome
@@ -95,6 +99,12 @@ class Dialer:
         self._stopped = asyncio.Event()  # calls over, results stored
         self._wake = asyncio.Event()
         self._live_workers = 1
+        # Credit blocks (accounts.ledger): the accounts whose credit this dialer holds, and its
+        # calls in flight per account (claimed, result not yet stored). A pass that dials nothing
+        # for an account with no call in flight gives its block back (ledger.fold).
+        self._block_accounts: set[str] = set()
+        self._held: Counter[str] = Counter()
+        self._busy_accounts: frozenset[str] = frozenset()
         self._rng = random.Random()
         self._skip_locked = db.dialect == "postgresql"
         self._storing = 0
@@ -113,6 +123,7 @@ class Dialer:
     async def start(self) -> None:
         await self.router.start()
         await asyncio.to_thread(self._heartbeat_and_recover)
+        await asyncio.to_thread(self._adopt_blocks)
         self._writer = asyncio.create_task(self._write_results(), name="dialer-results")
         self._loop_task = asyncio.create_task(self._run(), name="dialer")
         self._beat_task = asyncio.create_task(self._beat(), name="dialer-heartbeat")
@@ -205,9 +216,11 @@ class Dialer:
 
     async def run_once(self) -> int:
         """Claim what may be dialled now and start those calls; return how many started."""
+        self._busy_accounts = frozenset(account for account, calls in self._held.items() if calls > 0)
         jobs = await asyncio.to_thread(self._claim)
         metrics.CALLS_STARTED.inc(len(jobs))
         for job in jobs:
+            self._held[job.account_id] += 1
             task = asyncio.create_task(self._call(job), name=f"call-{job.attempt_id}")
             self._calls.add(task)
             task.add_done_callback(self._calls.discard)
@@ -239,6 +252,7 @@ class Dialer:
                 events=events,
             )
             if not views:
+                self._return_idle_credit(session, jobs)
                 emit_all(session, events, self.emit)  # the pauses of campaigns left out
                 return jobs
             by_campaign, by_line, by_trunk = claims.live_counts(session)
@@ -280,8 +294,21 @@ class Dialer:
                 events.extend(outcome.events)
                 if budget <= 0:
                     break
+            self._return_idle_credit(session, jobs)
             emit_all(session, events, self.emit)
         return jobs
+
+    def _return_idle_credit(self, session: Session, jobs: list[CallJob]) -> None:
+        """Fold the credit blocks of accounts this pass dialled nothing for and that have no call
+        of this dialer in flight: the credit goes back to the account (a paused or finished
+        campaign, nothing due), so a block is held only while it is being used."""
+        dialled = {job.account_id for job in jobs}
+        for account_id in sorted(self._block_accounts - dialled - self._busy_accounts):
+            if ledger.fold(session=session, account_id=account_id, worker_id=self.worker_id):
+                self._block_accounts.discard(account_id)
+        # Kept in memory before the commit: a rolled-back pass leaves a block unknown here at worst
+        # until the dialer stops, which folds every block it holds in the database (_leave).
+        self._block_accounts |= dialled
 
     def _bucket(self, campaign_id: str, rate: float) -> TokenBucket:
         # Several dialers share a campaign's rate: each takes its share.
@@ -386,11 +413,15 @@ class Dialer:
                     await asyncio.sleep(min(5.0, 0.2 * tries))
         finally:
             self._storing -= 1
+            for result in batch:  # stored, or left to the crash rule: no longer this dialer's
+                self._held[result.job.account_id] -= 1
         self._wake.set()  # capacity was freed: claim again without waiting a whole tick
 
     def _store_sync(self, batch: list[CallResult]) -> None:
         with self.db.transaction() as session:
-            events = results.record_results(session, batch, now=self.clock(), base_url=self.settings.base_url)
+            events = results.record_results(
+                session, batch, now=self.clock(), base_url=self.settings.base_url, worker_id=self.worker_id
+            )
             emit_all(session, events, self.emit)
 
     # --- liveness ---------------------------------------------------------------------------
@@ -412,6 +443,17 @@ class Dialer:
         if self._healthy_since is None:
             self._healthy_since = now
 
+    def _adopt_blocks(self) -> None:
+        # Blocks a previous run under this worker id left (a crash, then a restart with a fixed
+        # id): given back on the first pass that does not use them.
+        with self.db.reading() as session:
+            self._block_accounts |= set(ledger.blocks_of(session=session, worker_id=self.worker_id))
+
     def _leave(self) -> None:
+        # Every credit block back to its account (what calls still in flight hold stays, for
+        # recovery to release), in the transaction that leaves the worker table: if it fails, the
+        # worker goes stale and recovery folds the blocks instead.
         with self.db.transaction() as session:
+            for account_id in ledger.blocks_of(session=session, worker_id=self.worker_id):
+                ledger.fold(session=session, account_id=account_id, worker_id=self.worker_id)
             recovery.leave(session, self.worker_id)
