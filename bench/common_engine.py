@@ -181,10 +181,10 @@ def vacuum(db: Database) -> None:
 class _Unlimited:
     """A token bucket that never runs dry."""
 
-    def available(self) -> int:
-        return 1_000_000
+    def reserve(self, want: int) -> int:
+        return want
 
-    def take(self, count: int) -> None:
+    def take(self, used: int) -> None:
         pass
 
 
@@ -202,8 +202,8 @@ class CountingDialer(Dialer):
         super()._store_sync(batch)
         self.stored += len(batch)  # after the commit: only results that are in the database
 
-    def _bucket(self, campaign_id: str, rate: float) -> Any:
-        return super()._bucket(campaign_id, rate) if self.paced else _Unlimited()
+    def _bucket(self, campaign_id: str, rate: float, session: Any) -> Any:
+        return super()._bucket(campaign_id, rate, session) if self.paced else _Unlimited()
 
 
 def make_dialer(

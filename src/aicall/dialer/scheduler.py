@@ -31,7 +31,7 @@ from aicall.dialer.backends import BackendRouter
 from aicall.dialer.call_task import place_call
 from aicall.dialer.jobs import CallJob, CallResult
 from aicall.dialer.outbox import Emit, emit_all
-from aicall.dialer.pacing import TokenBucket
+from aicall.dialer.pacing import CallPacing, Pace
 from aicall.events import Event
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
@@ -89,7 +89,7 @@ class Dialer:
         self.heartbeat_every = heartbeat_every
         self.stale_after = timedelta(seconds=stale_after)
         self.gate = gate  # the calling rules the claim asks (compliance.gate)
-        self._buckets: dict[str, TokenBucket] = {}
+        self._pacing = CallPacing(db)  # calls per second, shared by every dialer (issue 13)
         self._calls: set[asyncio.Task[None]] = set()
         self._results: asyncio.Queue[CallResult] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
@@ -264,10 +264,10 @@ class Dialer:
                     continue
                 if not window.is_open(view.settings, now):
                     continue
-                bucket = self._bucket(view.campaign.id, view.settings.calls_per_second)
-                limit = min(
-                    view.settings.max_concurrent - by_campaign[view.campaign.id], bucket.available(), budget
-                )
+                bucket = self._bucket(view.campaign.id, view.settings.calls_per_second, session)
+                # The tokens for the batch, in one statement: fewer tokens, fewer contacts claimed.
+                want = min(view.settings.max_concurrent - by_campaign[view.campaign.id], budget)
+                limit = bucket.reserve(want)
                 if limit <= 0:
                     continue
                 outcome = claims.claim_for_campaign(
@@ -284,7 +284,7 @@ class Dialer:
                     allow_simulator=self.router.accepts(None),
                     gate=self.gate,
                 )
-                bucket.take(len(outcome.jobs))
+                bucket.take(len(outcome.jobs))  # gives back the tokens of contacts not found
                 budget -= len(outcome.jobs)
                 for job in outcome.jobs:
                     by_line[job.hotline] += 1
@@ -310,14 +310,9 @@ class Dialer:
         # until the dialer stops, which folds every block it holds in the database (_leave).
         self._block_accounts |= dialled
 
-    def _bucket(self, campaign_id: str, rate: float) -> TokenBucket:
-        # Several dialers share a campaign's rate: each takes its share.
-        share = rate / self._live_workers
-        bucket = self._buckets.get(campaign_id)
-        if bucket is None:
-            bucket = self._buckets[campaign_id] = TokenBucket(share)
-        bucket.set_rate(share)
-        return bucket
+    def _bucket(self, campaign_id: str, rate: float, session: Session) -> Pace:
+        # One bucket per campaign in the database, whatever the number of dialers (dialer.pacing).
+        return self._pacing.campaign(campaign_id, rate, session=session, now=self.clock())
 
     async def _call(self, job: CallJob) -> None:
         # Every line of this call's task carries its ids (the task's own context).
