@@ -170,3 +170,16 @@ def test_clearing_forgets_the_settings(db: Database, tenant: Tenant) -> None:
 def test_a_bad_platform_setting_fails_at_start(db: Database) -> None:
     with pytest.raises(ValueError, match="AICALL_ASR_BASE_URL"):
         _resolver(db, asr_engine="openai")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/v1", "http://10.1.2.3/v1", "http://169.254.169.254/v1"]
+)
+def test_the_dashboard_may_not_aim_the_recogniser_into_the_operators_network(
+    db: Database, tenant: Tenant, url: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        _set(db, tenant.account_id, engine="openai", base_url=url, allow_private=False)
+    assert refused.value.details[0]["field"] == "base_url"
+    # The operator (CLI) may: self-hosted Whisper servers often live on the private network.
+    assert _set(db, tenant.account_id, engine="openai", base_url=url).base_url == url

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from aicall import addresses
 from aicall.accounts.secrets_box import SecretBox
 from aicall.clock import utc_now
 from aicall.config import Settings
@@ -41,6 +42,7 @@ __all__ = [
     "AccountSpeechSettings",
     "AsrResolver",
     "SpeechSettingsRead",
+    "check_vendor_url",
     "clear_asr",
     "effective",
     "for_account",
@@ -99,20 +101,36 @@ def _engine(raw: str) -> str:
     return engine
 
 
-def _base_url(raw: str) -> str:
+def check_vendor_url(raw: str, *, field: str, allow_private: bool, example: str) -> str:
+    """An account's URL for a speech vendor (recogniser, TTS endpoint), stripped; "" stays "".
+
+    Raises `ValidationFailed` on `field` unless it is an http(s) URL with a host and, when not
+    `allow_private`, a host that is not (and does not resolve to) a loopback, private,
+    link-local or metadata address (`aicall.addresses`): the dashboard's users may not aim the
+    dialer's requests into the operator's network; the operator (CLI) may."""
     url = raw.strip()
     if not url:
         return ""
     parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = -1
     if (
         len(url) > MAX_URL
         or parts.scheme not in ("http", "https")
         or not parts.hostname
+        or port < 0
         or any(c.isspace() for c in url)
     ):
+        raise ValidationFailed(f"must be an http(s) URL with a host, e.g. {example}", field=field)
+    try:
+        addresses.check_host(parts.hostname, port, allow_private=allow_private, what="a speech vendor")
+    except addresses.BlockedHost as exc:
         raise ValidationFailed(
-            "must be an http(s) URL with a host, e.g. https://asr.example.com/v1", field="base_url"
-        )
+            f"{exc}; an address inside the operator's network is set by the operator (aicall voice)",
+            field=field,
+        ) from None
     return url
 
 
@@ -136,15 +154,19 @@ def set_asr(
     api_key: str | None = None,
     model: str = "",
     timeout: float | None = None,
+    allow_private: bool = True,
 ) -> SpeechSettingsRead:
     """Store an account's recogniser settings (all of them, as given).
 
     `engine`: openai | fpt | none | "" (the platform's). `api_key`: None keeps the stored key,
     "" removes it, anything else replaces it (sealed). `timeout`: seconds, 1-60, None for the
-    platform's. Raises `ValidationFailed` naming the field (`engine`, `base_url`, `api_key`,
-    `model`, `timeout`): openai needs a base URL, fpt a key of the account's own."""
+    platform's. `allow_private`: False from the dashboard (`check_vendor_url`). Raises
+    `ValidationFailed` naming the field (`engine`, `base_url`, `api_key`, `model`, `timeout`):
+    openai needs a base URL, fpt a key of the account's own."""
     chosen = _engine(engine)
-    url = _base_url(base_url)
+    url = check_vendor_url(
+        base_url, field="base_url", allow_private=allow_private, example="https://asr.example.com/v1"
+    )
     seconds = _timeout(timeout)
     model = model.strip()
     if len(model) > MAX_MODEL or any(c.isspace() for c in model):

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from aicall.accounts import speech_settings
 from aicall.accounts.models import Account, Application
 from aicall.accounts.secrets_box import SecretBox
 from aicall.clock import utc_now
@@ -58,8 +59,10 @@ def set_credentials(
     token: str,
     app_id: str = "",
     url: str = "",
+    allow_private: bool = True,
 ) -> VoiceCredential:
-    """Store (or replace) an account's credentials for `engine`; the token is sealed."""
+    """Store (or replace) an account's credentials for `engine`; the token is sealed.
+    `allow_private`: False from the dashboard (`speech_settings.check_vendor_url`)."""
     engine = engine.strip().lower()
     if engine not in VENDORS:
         raise ValidationFailed(f"engine must be one of {', '.join(VENDORS)}, not {engine!r}", field="engine")
@@ -67,13 +70,14 @@ def set_credentials(
         raise ValidationFailed("a token (Vbee) or API key (FPT.AI) is required", field="token")
     if engine == "vbee" and not app_id.strip():
         raise ValidationFailed("Vbee needs the app id of the token's application", field="app_id")
-    if url and not url.startswith(("https://", "http://")):
-        raise ValidationFailed("url must be an http(s) URL", field="url")
+    url = speech_settings.check_vendor_url(
+        url, field="url", allow_private=allow_private, example="https://vbee.vn/api/v1/tts"
+    )
     row = session.get(VoiceCredential, (account_id, engine))
     if row is None:
         row = VoiceCredential(account_id=account_id, engine=engine, token_encrypted="")
         session.add(row)
-    row.url = url.strip()
+    row.url = url
     row.app_id = app_id.strip()
     row.token_encrypted = box.seal(token.strip())
     row.updated_at = utc_now()

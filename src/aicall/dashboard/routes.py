@@ -23,6 +23,7 @@ from aicall.dashboard.pages import (
     scenario_actions,
     scenarios,
     telephony,
+    voice,
 )
 from aicall.dashboard.pages.contact_files import router as contact_files_router
 from aicall.dashboard.templating import render
@@ -37,6 +38,7 @@ ROUTERS += [scenarios.router, scenario_actions.router]
 ROUTERS += [apps.router, balance.router, telephony.router]
 ROUTERS += [contacts.router]
 ROUTERS += [contact_files_router]
+ROUTERS += [voice.router]
 
 
 def session_secret(secret_key: str) -> str:
