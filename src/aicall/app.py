@@ -17,6 +17,7 @@ from aicall.compliance import views as compliance_views
 from aicall.config import Settings, get_settings
 from aicall.dashboard import routes as dashboard
 from aicall.db.engine import Database
+from aicall.db.limits import SharedBuckets
 from aicall.dialer.shutdown import Shutdown
 from aicall.engine import Engine
 from aicall.hotlines import views as hotline_views
@@ -26,7 +27,7 @@ from aicall.web import metrics as metrics_endpoint
 from aicall.web.body_limit import BodyLimit
 from aicall.web.deps import AppState
 from aicall.web.envelope import SafeJSONResponse, install_error_handlers
-from aicall.web.rate_limit import RateLimiter
+from aicall.web.rate_limit import RateLimiter, SharedRateLimiter
 from aicall.web.request_gate import API_PREFIX, RequestGate
 from aicall.web.security_headers import SecurityHeaders
 from aicall.webhooks import outbox
@@ -48,7 +49,9 @@ def create_app(
         db=database,
         box=SecretBox(secret_key),
         credential_cache=CredentialCache(),
-        rate_limiter=RateLimiter(settings.rate_limit_per_second, 2 * settings.rate_limit_per_second),
+        rate_limiter=SharedRateLimiter(
+            SharedBuckets(database), settings.rate_limit_per_second, 2 * settings.rate_limit_per_second
+        ),
         auth_failures=RateLimiter(settings.auth_failures_per_minute / 60, settings.auth_failures_per_minute)
         if settings.auth_failures_per_minute
         else None,

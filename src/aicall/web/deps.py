@@ -15,7 +15,7 @@ from aicall.accounts.secrets_box import SecretBox
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.errors import ApplicationNotFound, RateLimited, Unauthorized, ValidationFailed
-from aicall.web.rate_limit import RateLimiter
+from aicall.web.rate_limit import Limiter, RateLimiter
 
 
 @dataclass
@@ -24,7 +24,7 @@ class AppState:
     db: Database
     box: SecretBox
     credential_cache: account_service.CredentialCache
-    rate_limiter: RateLimiter
+    rate_limiter: Limiter  # requests per application, shared by the API processes
     # Failed authentications per client address; None: not throttled.
     auth_failures: RateLimiter | None = None
 
@@ -83,7 +83,7 @@ async def current_application(
         _failed(state, address)
         raise Unauthorized() from exc
     # Counted after authentication: a stranger cannot use up a customer's allowance.
-    state.rate_limiter.check(credentials.application_id)
+    await state.rate_limiter.admit(credentials.application_id)
     return credentials
 
 
