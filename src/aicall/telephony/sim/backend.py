@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aicall.calls.outcomes import CallOutcome
 from aicall.telephony.session import DialRequest, DialResult
+from aicall.telephony.sim.callee import GreetingCache
 from aicall.telephony.sim.rules import SimRules
 from aicall.telephony.sim.session import SimCallSession, Speaker
 from aicall.telephony.sim.timeline import VirtualTimeline, utc_now
@@ -49,6 +50,7 @@ class SimBackend:
         self._recording_dir = Path(recording_dir) if recording_dir is not None else None
         self.speaker = speaker  # what the phones' `say` words sound like (e.g. espeak-ng); None: words only
         self.live: set[SimCallSession] = set()  # answered calls not yet over
+        self._greetings = GreetingCache(speaker)  # the phones' greetings, spoken once per text
 
     async def start(self) -> None:
         """Nothing to open: the phones live in this process."""
@@ -86,6 +88,7 @@ class SimBackend:
             recording_to=self._recording_file(request) if request.record else None,
             on_end=self.live.discard,
             speaker=self.speaker,
+            greetings=self._greeting_cache(),
         )
         self.live.add(session)
         log.debug("sim call %s to %s answered after %.1fs", request.call_id, request.to_number, ring)
@@ -97,6 +100,11 @@ class SimBackend:
             started_at=started_at,
             answered_at=session.answered_at,
         )
+
+    def _greeting_cache(self) -> GreetingCache:
+        if self._greetings.speaker is not self.speaker:  # the speaker was swapped after start
+            self._greetings = GreetingCache(self.speaker)
+        return self._greetings
 
     def _recording_file(self, request: DialRequest) -> Path:
         if self._recording_dir is None:

@@ -8,8 +8,13 @@
 | 4          | rings until we give up (CANCEL, 487)        |
 | 5          | answers, hangs up during the first prompt   |
 | 6          | rejects (603)                               |
-| 7          | answers, presses nothing                    |
+| 7          | a voicemail answers: greeting, beep; no key |
 | 8          | does not exist (404)                        |
+
+An answered phone also has a voice (`answer`, see `callee`): a person says "A lô", a voicemail
+plays its greeting and beep, a network announcement its message. Only answering-machine
+detection listens to it (`SimCallSession.callee_audio`); with detection off a voicemail is just a
+phone that answers and presses nothing, which is what 7 always was.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import zlib
 from dataclasses import dataclass
 
 from aicall.calls.outcomes import CallOutcome
+from aicall.telephony.sim.callee import DEFAULT_GREETINGS, Answerer
 
 __all__ = ["DEFAULT_KEY_DELAY", "PhoneBehaviour", "default_behaviour", "default_ring", "sip_answer"]
 
@@ -52,6 +58,20 @@ class PhoneBehaviour:
     accept_transfer: bool = True
     sip_code: int | None = None  # None: the usual code for `outcome`
     reason: str | None = None  # None: the usual reason phrase for `outcome`
+    # What picks up an answered call and what it says from the answer (the callee's audio).
+    answer: Answerer = Answerer.PERSON
+    greeting: str | None = None  # the words; None: "A lô", a voicemail's or the network's usual text
+    greeting_seconds: float | None = None  # instead of words: this much synthetic speech (no TTS)
+    greeting_delay: float | None = None  # seconds of silence before it; None: 0.4 / 0.5 / 0.3 s
+    beep: bool | None = None  # a "leave a message" tone after the greeting; None: voicemails only
+
+    @property
+    def greeting_text(self) -> str:
+        return self.greeting if self.greeting is not None else DEFAULT_GREETINGS[self.answer]
+
+    @property
+    def beeps(self) -> bool:
+        return self.beep if self.beep is not None else self.answer is Answerer.VOICEMAIL
 
     def sip_answer(self) -> tuple[int, str]:
         code, phrase = sip_answer(self.outcome)
@@ -95,6 +115,6 @@ def default_behaviour(number: str) -> PhoneBehaviour:
         case "6":
             return PhoneBehaviour(outcome=CallOutcome.REJECTED)
         case "7":
-            return PhoneBehaviour()
+            return PhoneBehaviour(answer=Answerer.VOICEMAIL)
         case _:  # 8, and anything that does not end in a digit
             return PhoneBehaviour(outcome=CallOutcome.INVALID_NUMBER)

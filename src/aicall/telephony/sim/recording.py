@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aicall.media import BYTES_PER_SAMPLE, SAMPLE_RATE
 
-__all__ = ["DTMF_GAP", "DTMF_TONE", "dtmf_tone", "write_wav"]
+__all__ = ["DTMF_GAP", "DTMF_TONE", "dtmf_tone", "mix_pcm", "write_wav"]
 
 DTMF_TONE = 0.1  # seconds of tone per key, as a phone sends a short press (RFC 4733 events last ~100 ms)
 DTMF_GAP = 0.07  # seconds between the keys of one burst ("12#"): the shortest gap a receiver must accept
@@ -36,7 +36,7 @@ def write_wav(path: Path, *, duration: float, segments: Iterable[tuple[float, by
         if samples.count(0, start, end) == len(pcm):
             samples[start:end] = pcm  # over silence: a copy, as fast as it gets
         else:
-            samples[start:end] = _mix(samples[start:end], pcm)
+            samples[start:end] = mix_pcm(samples[start:end], pcm)
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
@@ -59,7 +59,8 @@ def dtmf_tone(key: str) -> bytes:
     return _little_endian(tone)
 
 
-def _mix(under: bytes | bytearray, over: bytes) -> bytes:
+def mix_pcm(under: bytes | bytearray, over: bytes) -> bytes:
+    """Two s16le PCM pieces added sample by sample (clipped); `over` no longer than `under`."""
     mixed, added = _samples(under), _samples(over)
     for index, sample in enumerate(added):
         mixed[index] = max(-32768, min(32767, mixed[index] + sample))

@@ -17,6 +17,7 @@ from typing import Any
 
 from aicall.calls.outcomes import CallOutcome
 from aicall.telephony.sim.behaviour import DEFAULT_KEY_DELAY, PhoneBehaviour, default_behaviour
+from aicall.telephony.sim.callee import Answerer
 
 __all__ = ["SimRule", "SimRules", "SimRulesError"]
 
@@ -33,6 +34,11 @@ _BEHAVIOUR_FIELDS = {
     "accept_transfer",
     "sip_code",
     "reason",
+    "answer",
+    "greeting",
+    "greeting_seconds",
+    "greeting_delay",
+    "beep",
 }
 
 
@@ -121,8 +127,19 @@ def _parse_behaviour(where: str, entry: Mapping[str, Any]) -> PhoneBehaviour:
     except ValueError:
         choices = ", ".join(outcome.value for outcome in CallOutcome)
         raise SimRulesError(f"{where}: outcome {outcome_name!r} is not one of {choices}") from None
+    answer = _answer(where, entry, outcome)
+    greeting = _text(where, entry, "greeting")
+    if greeting is not None and not greeting.split():
+        raise SimRulesError(f"{where}: greeting must have words (or use greeting_seconds)")
+    if greeting is not None and "greeting_seconds" in entry:
+        raise SimRulesError(f"{where}: give greeting or greeting_seconds, not both")
     return PhoneBehaviour(
         outcome=outcome,
+        answer=answer,
+        greeting=greeting,
+        greeting_seconds=_seconds(where, entry, "greeting_seconds"),
+        greeting_delay=_seconds(where, entry, "greeting_delay"),
+        beep=_optional_flag(where, entry, "beep"),
         ring=_seconds(where, entry, "ring"),
         keys=_keys(where, entry.get("keys", [])),
         say=_say(where, entry.get("say", [])),
@@ -159,6 +176,26 @@ def _flag(where: str, entry: Mapping[str, Any], name: str, *, default: bool) -> 
     if not isinstance(value, bool):
         raise SimRulesError(f"{where}: {name} must be true or false")
     return value
+
+
+def _optional_flag(where: str, entry: Mapping[str, Any], name: str) -> bool | None:
+    return _flag(where, entry, name, default=False) if name in entry else None
+
+
+def _answer(where: str, entry: Mapping[str, Any], outcome: CallOutcome) -> Answerer:
+    """Who picks up: `answer = "person" | "voicemail" | "announcement"` (answered calls only)."""
+    name = entry.get("answer", Answerer.PERSON.value)
+    try:
+        answer = Answerer(name)
+    except ValueError:
+        choices = ", ".join(answerer.value for answerer in Answerer)
+        raise SimRulesError(f"{where}: answer {name!r} is not one of {choices}") from None
+    voiced = {"answer", "greeting", "greeting_seconds", "greeting_delay", "beep"} & set(entry)
+    if voiced and outcome is not CallOutcome.ANSWERED:
+        raise SimRulesError(f"{where}: {', '.join(sorted(voiced))} only apply to answered calls")
+    if answer is not Answerer.PERSON and (entry.get("keys") or entry.get("say")):
+        raise SimRulesError(f"{where}: a {answer.value} presses no keys and says nothing (keys, say)")
+    return answer
 
 
 def _text(where: str, entry: Mapping[str, Any], name: str) -> str | None:

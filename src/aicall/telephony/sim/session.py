@@ -6,6 +6,10 @@ start of the prompt played just before that `collect_digits` (or after the colle
 no prompt came first). While a prompt that allows barge-in plays, that moment interrupts it;
 otherwise the key waits in the buffer, or arrives during the collect. A prompt without barge-in
 is never pressed into, which keeps type-ahead out of plain messages.
+
+`callee_audio` is what the phone sends from the answer, on the call's own timeline: its greeting
+(a person's "A lô", a voicemail's greeting and beep, an announcement), the words it says at
+listening menus, silence everywhere else.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +28,15 @@ from aicall.speech.listening import ListenSettings, find_utterance
 from aicall.speech.timing import estimate_duration
 from aicall.telephony.session import CallEnded, Heard
 from aicall.telephony.sim.behaviour import PhoneBehaviour
-from aicall.telephony.sim.recording import DTMF_GAP, DTMF_TONE, dtmf_tone, write_wav
+from aicall.telephony.sim.callee import (
+    DEFAULT_GREETING_DELAY,
+    Answerer,
+    GreetingCache,
+    beep,
+    silence,
+    synthetic_speech,
+)
+from aicall.telephony.sim.recording import DTMF_GAP, DTMF_TONE, dtmf_tone, mix_pcm, write_wav
 from aicall.telephony.sim.timeline import VirtualTimeline
 
 log = logging.getLogger(__name__)
@@ -33,6 +46,10 @@ __all__ = ["SimCallSession", "Speaker"]
 # Turns the words a phone says into 8 kHz PCM (the simulator's TTS path, e.g. espeak-ng).
 Speaker = Callable[[str], Awaitable[bytes]]
 _LEAD_SILENCE = b"\x00" * (SAMPLE_RATE * BYTES_PER_SAMPLE * 3 // 10)  # 0.3 s around spoken words
+FRAME_SECONDS = 0.02
+FRAME_BYTES = 320  # 20 ms of 8 kHz s16le mono: one frame of `callee_audio`
+_SELF_PACED_SECONDS = 5 * FRAME_SECONDS
+_ANNOUNCEMENT_TAIL = 1.0  # seconds the network stays on the line after its announcement
 
 
 class SimCallSession:
@@ -49,6 +66,7 @@ class SimCallSession:
         recording_to: Path | None = None,
         on_end: Callable[[SimCallSession], None] | None = None,
         speaker: Speaker | None = None,
+        greetings: GreetingCache | None = None,
     ) -> None:
         self.call_id = call_id
         self.speaker = speaker  # None: utterances carry the words and an estimated length only
@@ -64,6 +82,14 @@ class SimCallSession:
         deadlines = [(self._answered + max_duration, EndReason.MAX_DURATION)]
         if behaviour.hangup_after is not None:
             deadlines.append((self._answered + behaviour.hangup_after, EndReason.REMOTE_HANGUP))
+        elif behaviour.answer is Answerer.ANNOUNCEMENT:
+            # The network hangs up once its message is over (its length estimated from the words).
+            said = self._greeting_delay() + (
+                behaviour.greeting_seconds
+                if behaviour.greeting_seconds is not None
+                else estimate_duration(behaviour.greeting_text)
+            )
+            deadlines.append((self._answered + said + _ANNOUNCEMENT_TAIL, EndReason.REMOTE_HANGUP))
         self._deadlines = sorted(deadlines, key=lambda deadline: deadline[0])
         self._recording_to = recording_to
         self._on_end = on_end
@@ -78,6 +104,11 @@ class SimCallSession:
         self._end_reason: EndReason | None = None
         self._ended_at: datetime | None = None
         self._recording_path: str | None = None
+        self._greetings = greetings or GreetingCache(speaker)
+        # What the callee sent: (call seconds since the answer, pcm); the greeting comes first,
+        # made on the first `callee_audio` (no TTS for a call nobody listens to).
+        self._callee: list[tuple[float, bytes]] = []
+        self._greeting_made = False
 
     def now(self) -> datetime:
         """The call's own clock: pass it to `run_script(clock=...)` for timestamps in call time."""
@@ -191,6 +222,8 @@ class SimCallSession:
                 return Heard(interrupted=interrupted, key=True)
             utterance, spoken = await self._utterance(said, max_speech)
             self.said.append(said)
+            if utterance is not None and utterance.pcm:
+                self._callee.append((self._timeline.elapsed - self._answered, utterance.pcm))
             await self._wait(spoken)
             return Heard(utterance=utterance, interrupted=interrupted)
         finally:
@@ -219,6 +252,70 @@ class SimCallSession:
             return None, settings.end_silence_ms / 1000  # nothing audible: the listener hears silence
         start, end, utterance = found
         return utterance, end - start
+
+    async def callee_audio(self) -> AsyncIterator[bytes]:
+        """What the phone sends from now until the call ends: 20 ms frames (320 bytes) of 8 kHz
+        s16le mono, on the call's timeline. Frames come as call time passes: while the call
+        flow waits (a prompt, a collect) they follow it, paced by the time scale (at scale 0
+        they come at once); when nothing else waits, reading lets call time pass itself, as a
+        real line's audio keeps arriving while we only listen. Several readers may read at once;
+        each gets the frames from when it started. The iteration ends with the call."""
+        if self.ended:
+            return
+        await self._make_greeting()
+        frame = max(0, math.floor((self._timeline.position() - self._answered) / FRAME_SECONDS + 1e-6))
+        while not self.ended:
+            available = self._timeline.position() - self._answered
+            while (frame + 1) * FRAME_SECONDS <= available + 1e-9:
+                yield self._callee_frame(frame)
+                frame += 1
+            if self._end_reason is not None:  # it ended while a reader took the frames
+                return
+            if self._timeline.waiting:
+                # Someone else's wait moves the call on: follow it in real time (at scale 0 it
+                # is over by the next turn of the loop).
+                behind = (frame + 1) * FRAME_SECONDS - available
+                await asyncio.sleep(max(0.0, behind) * self._timeline.scale)
+                continue
+            try:
+                # A few frames at a time: call time is exact either way, and at scale 0 a
+                # thousand calls at once turn the event loop five times less.
+                await self._wait(_SELF_PACED_SECONDS)
+            except CallEnded:
+                return
+
+    async def _make_greeting(self) -> None:
+        if self._greeting_made:
+            return
+        self._greeting_made = True
+        behaviour = self.behaviour
+        if behaviour.greeting_seconds is not None:
+            words = synthetic_speech(behaviour.greeting_seconds)
+        else:
+            words = await self._greetings.speech(behaviour.greeting_text)
+        pcm = silence(self._greeting_delay()) + words
+        if behaviour.beeps:
+            pcm += silence(0.3) + beep()
+        self._callee.insert(0, (0.0, pcm))
+
+    def _greeting_delay(self) -> float:
+        delay = self.behaviour.greeting_delay
+        return delay if delay is not None else DEFAULT_GREETING_DELAY[self.behaviour.answer]
+
+    def _callee_frame(self, index: int) -> bytes:
+        """Frame `index` (20 ms each, from the answer) of what the callee sent: silence, or the
+        segments that cover it, mixed where they overlap."""
+        start = index * FRAME_BYTES
+        out: bytearray | None = None
+        for at, pcm in self._callee:
+            offset = start - round(at * SAMPLE_RATE) * BYTES_PER_SAMPLE
+            if offset >= len(pcm) or offset + FRAME_BYTES <= 0:
+                continue
+            piece = pcm[max(0, offset) : offset + FRAME_BYTES]
+            piece = b"\x00" * max(0, -offset) + piece
+            piece += b"\x00" * (FRAME_BYTES - len(piece))
+            out = bytearray(piece) if out is None else bytearray(mix_pcm(bytes(out), piece))
+        return bytes(out) if out is not None else bytes(FRAME_BYTES)
 
     def _visit_say(self) -> str:
         return self.behaviour.say[self._visit] if self._visit < len(self.behaviour.say) else ""

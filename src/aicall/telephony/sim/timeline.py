@@ -19,40 +19,58 @@ def utc_now() -> datetime:
 
 
 class VirtualTimeline:
+    """One call's clock. Waits may overlap (the call flow plays a prompt while a reader of the
+    callee's audio follows along): call time is then the furthest any wait has reached, never
+    their sum."""
+
     def __init__(self, *, start: datetime, scale: float) -> None:
         self.start = start
         self.scale = scale
-        self.elapsed = 0.0  # call seconds since dialling began, up to the wait in progress
-        self._waiting_since: float | None = None  # loop time a cuttable wait began
-        self._waiting_for = 0.0  # its length in call seconds
+        self.elapsed = 0.0  # call seconds since dialling began, up to the waits in progress
+        # Waits in progress: token -> (loop time it began, call seconds at its start, its length).
+        self._waits: dict[int, tuple[float, float, float]] = {}
+        self._tokens = 0
+
+    def position(self) -> float:
+        """Call seconds since dialling began, the parts of waits in progress included: a hang-up
+        from our side in the middle of a prompt ends the call then, not when the prompt began."""
+        seconds = self.elapsed
+        if self._waits and self.scale > 0:
+            now = asyncio.get_running_loop().time()
+            for began, start, length in self._waits.values():
+                seconds = max(seconds, start + min(length, (now - began) / self.scale))
+        return seconds
 
     def now(self) -> datetime:
-        """The call's time, the part of a wait in progress included: a hang-up from our side
-        in the middle of a prompt ends the call then, not when the prompt began."""
-        seconds = self.elapsed
-        if self._waiting_since is not None and self.scale > 0:
-            waited = (asyncio.get_running_loop().time() - self._waiting_since) / self.scale
-            seconds += min(waited, self._waiting_for)
-        return self.start + timedelta(seconds=seconds)
+        """The call's time (`position` as a UTC datetime)."""
+        return self.start + timedelta(seconds=self.position())
+
+    @property
+    def waiting(self) -> bool:
+        """Some wait is in progress (call time is passing by itself)."""
+        return bool(self._waits)
 
     async def sleep(self, seconds: float, *, wake: asyncio.Event | None = None) -> None:
         """Let `seconds` of call time pass; `wake` being set cuts the wait short (our hang-up)."""
         seconds = max(0.0, seconds)
         real = seconds * self.scale
-        if real <= 0 or wake is None:
-            # Even at scale 0 this yields, so thousands of calls share the loop fairly.
-            await asyncio.sleep(real)
-            self.elapsed += seconds
-            return
         loop = asyncio.get_running_loop()
-        began = self._waiting_since = loop.time()
-        self._waiting_for = seconds
+        began, start = loop.time(), self.position()
+        token = self._tokens = self._tokens + 1
+        self._waits[token] = (began, start, seconds)
         try:
-            async with asyncio.timeout(real):
-                await wake.wait()
-        except TimeoutError:
-            self.elapsed += seconds
-        else:
-            self.elapsed += min(seconds, (loop.time() - began) / self.scale)
+            if real <= 0 or wake is None:
+                # Even at scale 0 this yields, so thousands of calls share the loop fairly.
+                await asyncio.sleep(real)
+                passed = seconds
+            else:
+                try:
+                    async with asyncio.timeout(real):
+                        await wake.wait()
+                except TimeoutError:
+                    passed = seconds
+                else:
+                    passed = min(seconds, (loop.time() - began) / self.scale)
         finally:
-            self._waiting_since = None
+            del self._waits[token]
+        self.elapsed = max(self.elapsed, start + passed)
