@@ -1,0 +1,478 @@
+"""Several `aicall worker` and `aicall serve` processes on one PostgreSQL server, driven as a
+customer drives them: contacts pushed through the public API (JWT, requests of 1,000, some
+re-sent with the same Idempotency-Key to another API process), simulated phones whose last
+digit decides what they do, a real HTTP receiver on the loopback that records every webhook;
+then every count checked exactly. Shared by tests/acceptance/test_scale_out.py and the
+benches bench/bench_scale.py and bench/bench_soak.py (issue 13)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import func, select
+
+from aicall.accounts.models import Account, LedgerEntry
+from aicall.calls.models import CallAttempt
+from aicall.calls.outcomes import CallOutcome
+from aicall.campaigns import queries
+from aicall.campaigns.models import FINAL_CONTACT_STATUSES, Campaign, Contact
+from aicall.db.engine import Database
+from aicall.webhooks.models import WebhookDelivery, WebhookEvent
+from aicall.webhooks.testing import Received, Reply, WebhookReceiver
+from tests.acceptance.platform import Demo
+from tests.acceptance.postgres import Server, dedicated_postgres
+from tests.acceptance.support import bearer, clean_env, free_port, running, wait_for_http
+
+ADD_CONTACTS = "/api/v1/public-api/campaign"
+CAMPAIGNS = "/api/v1/public-api/campaigns"
+BATCH = 1_000  # contacts per add-contacts request, as a customer's job sends them
+# Re-calls of the not-reached outcomes, one second apart (seconds: CampaignSettings.retry). Busy
+# phones (last digit 3) are dialled 3 times, phones that ring out (4) and reject (6) twice.
+RETRY = {
+    "busy": {"max_attempts": 2, "interval": 1},
+    "no_answer": {"max_attempts": 1, "interval": 1},
+    "rejected": {"max_attempts": 1, "interval": 1},
+    "failed": {"max_attempts": 1, "interval": 1},
+}
+# The most a campaign may ask (CampaignSettings.calls_per_second), no recording (espeak-ng per
+# call would measure speech synthesis), every call at once the pool allows.
+SETTINGS: dict[str, Any] = {
+    "calls_per_second": 200,
+    "max_concurrent": 2000,
+    "record": False,
+    "retry": RETRY,
+}
+FINAL = {s.value for s in FINAL_CONTACT_STATUSES}
+
+
+def phone_of(n: int) -> str:
+    """The n-th contact's number (national form): its last digit is n's, so the simulator's
+    phones are spread evenly over all ten behaviours (telephony/sim/behaviour.py)."""
+    return f"09{n:08d}"
+
+
+@contextmanager
+def tuned_postgres(max_connections: int = 300) -> Iterator[Server]:
+    """A PostgreSQL server of the run's own (tests/acceptance/postgres.py) with the settings
+    docs/deploy.md asks for: autovacuum on (initdb's default; the shared test server has it off)
+    and room for every process's pool (30 connections each at peaks)."""
+    with dedicated_postgres() as server:
+        server._run(
+            "psql", "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", "-c",
+            f"ALTER SYSTEM SET max_connections = {max_connections}",
+        )  # fmt: skip
+        server.stop()
+        server.start()
+        yield server
+
+
+@dataclass
+class Cluster:
+    """The platform's processes on one database: `apis` API processes (`aicall serve`, engine
+    off) and `workers` engine processes (`aicall worker`), each its own OS process."""
+
+    root: Path
+    env: dict[str, str]
+    demo: Demo
+    api_urls: list[str] = field(default_factory=list)
+    api_pids: list[int] = field(default_factory=list)
+    worker_pids: list[int] = field(default_factory=list)
+    _stack: ExitStack = field(default_factory=ExitStack)
+    _workers: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def init(cls, root: Path, database_url: str, receiver_url: str, **extra_env: str) -> Cluster:
+        env = clean_env(
+            AICALL_DATABASE_URL=database_url,
+            AICALL_DATA_DIR=str(root / "var"),
+            AICALL_SIM_TIME_SCALE="0",
+            AICALL_TTS_ENGINE="none",
+            AICALL_WEBHOOK_ALLOW_PRIVATE="1",
+            AICALL_DIALER_TICK="0.2",
+            AICALL_LOG_LEVEL="warning",
+            **extra_env,
+        )
+        demo = Demo.init(root, env)
+        demo.cli("app", "update", "--app", demo.keys["api_key"], "--webhook-url", receiver_url)
+        # Enough that no call waits for credit: the balance is not what is measured.
+        demo.cli("balance", "topup", "--app", demo.keys["api_key"], "--amount", str(10**13))
+        return cls(root, env, demo)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.demo.keys["api_key"], self.demo.keys["api_secret"])
+
+    def start_apis(self, count: int) -> None:
+        for n in range(count):
+            port = free_port()
+            env = {**self.env, "AICALL_PORT": str(port), "AICALL_RUN_ENGINE": "false"}
+            process = self._stack.enter_context(running(["serve"], self.root, env, f"api{n + 1}.log"))
+            self.api_pids.append(process.pid)
+            self.api_urls.append(f"http://127.0.0.1:{port}")
+        for url in self.api_urls:
+            wait_for_http(url + "/healthz", timeout=60)
+
+    def start_workers(self, count: int) -> None:
+        for _ in range(count):
+            n = len(self._workers) + 1
+            process = self._stack.enter_context(running(["worker"], self.root, self.env, f"worker{n}.log"))
+            self._workers.append(process)
+            self.worker_pids.append(process.pid)
+
+    def stop_workers(self) -> None:
+        """SIGTERM to every worker (their graceful stop), then wait for each to exit."""
+        for process in self._workers:
+            if process.poll() is None:
+                process.terminate()
+        for process in self._workers:
+            process.wait(timeout=60)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- through the public API ------------------------------------------------------------
+
+    def configure_demo_campaign(self, settings: dict[str, Any] | None = None) -> str:
+        answer = requests.put(
+            f"{self.api_urls[0]}{CAMPAIGNS}/{self.demo.keys['campaign_id']}",
+            json={"settings": settings or SETTINGS},
+            headers=self.headers,
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        return str(self.demo.keys["campaign_id"])
+
+    def new_campaign(self, name: str, settings: dict[str, Any] | None = None) -> str:
+        answer = requests.post(
+            f"{self.api_urls[0]}{CAMPAIGNS}",
+            json={
+                "name": name,
+                "scenarioId": self.demo.keys["scenario_id"],
+                "settings": settings or SETTINGS,
+                "start": True,
+            },
+            headers=self.headers,
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["data"]["id"])
+
+
+@dataclass
+class Pushed:
+    contacts: int = 0
+    requests: int = 0
+    retried: int = 0  # requests re-sent with the same Idempotency-Key, to the other API process
+    latencies: list[float] = field(default_factory=list)  # seconds per request
+
+
+def push_contacts(
+    cluster: Cluster,
+    campaigns: Sequence[str],
+    numbers: range,
+    *,
+    retry_every: int = 4,
+    key_prefix: str = "scale",
+) -> Pushed:
+    """Contacts `phone_of(n)` for n in `numbers`, in requests of `BATCH`, through every API
+    process at once (batch i goes to API i mod len, to campaign i mod len(campaigns)); every
+    `retry_every`-th request is sent again with its Idempotency-Key to the next API process and
+    must get the same answer. Raises AssertionError on any refused or partial request."""
+    starts = list(range(numbers.start, numbers.stop, BATCH))
+    pushed = Pushed()
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def send(lane: int) -> None:
+        session = requests.Session()
+        headers = cluster.headers
+        for i in range(lane, len(starts), len(cluster.api_urls)):
+            first = starts[i]
+            chunk = range(first, min(first + BATCH, numbers.stop))
+            body = {
+                "campaign_id": campaigns[i % len(campaigns)],
+                "contacts": [
+                    {"phone_number": phone_of(n), "ho_ten": f"Khách {n}", "so_tien": str(1000 + n)}
+                    for n in chunk
+                ],
+            }
+            key = {"Idempotency-Key": f"{key_prefix}-{first}"}
+            began = time.perf_counter()
+            answer = session.post(
+                cluster.api_urls[lane] + ADD_CONTACTS, json=body, headers={**headers, **key}, timeout=120
+            )
+            took = time.perf_counter() - began
+            problem = None
+            if answer.status_code != 200 or len(answer.json().get("result", [])) != len(chunk):
+                problem = f"batch {first}: {answer.status_code} {answer.text[:300]}"
+            elif retry_every and i % retry_every == 0:
+                other = cluster.api_urls[(lane + 1) % len(cluster.api_urls)]
+                again = session.post(other + ADD_CONTACTS, json=body, headers={**headers, **key}, timeout=120)
+                if again.status_code != 200 or again.json() != answer.json():
+                    problem = f"batch {first} re-sent: {again.status_code} {again.text[:300]}"
+                with lock:
+                    pushed.retried += 1
+            with lock:
+                pushed.requests += 1
+                pushed.contacts += len(chunk)
+                pushed.latencies.append(took)
+                if problem:
+                    failures.append(problem)
+
+    threads = [threading.Thread(target=send, args=(lane,)) for lane in range(len(cluster.api_urls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures[:5]
+    return pushed
+
+
+# -- the receiver -------------------------------------------------------------------------------
+
+
+def receiver() -> WebhookReceiver:
+    """A receiver answering 204 at once to everything."""
+    return WebhookReceiver(behaviour=Reply(status=204, body=b""))
+
+
+# -- reading the outcome ------------------------------------------------------------------------
+
+
+def open_contacts(db: Database, campaigns: Sequence[str]) -> int:
+    with db.reading() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(Contact)
+                .where(Contact.campaign_id.in_(campaigns), Contact.status.not_in(FINAL))
+            )
+            or 0
+        )
+
+
+def undelivered(db: Database) -> int:
+    with db.reading() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(WebhookEvent).where(WebhookEvent.status != "delivered")
+            )
+            or 0
+        )
+
+
+def outbox_size(db: Database) -> int:
+    with db.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(WebhookEvent)) or 0)
+
+
+def wait_settled(
+    db: Database, campaigns: Sequence[str], hook: WebhookReceiver, *, contacts: int, timeout: float
+) -> float:
+    """Block until `contacts` contacts exist, all final, every event delivered and received;
+    return the seconds it took. AssertionError after `timeout` seconds, saying what is left."""
+    began = time.monotonic()
+    while True:
+        with db.reading() as session:
+            total = int(
+                session.scalar(
+                    select(func.count()).select_from(Contact).where(Contact.campaign_id.in_(campaigns))
+                )
+                or 0
+            )
+        left = open_contacts(db, campaigns)
+        pending = undelivered(db)
+        events = outbox_size(db)
+        got = len(hook.received)
+        if total == contacts and left == 0 and pending == 0 and got >= events:
+            return time.monotonic() - began
+        if time.monotonic() - began > timeout:
+            raise AssertionError(
+                f"not settled in {timeout:.0f} s: {total} contacts, {left} not final, "
+                f"{pending} events undelivered, {got} of {events} received"
+            )
+        time.sleep(1.0)
+
+
+def expected_attempts(outcome: str, retry: dict[str, Any]) -> int:
+    """How many times a phone that always ends with `outcome` is dialled: once when answered or
+    not a number, else once plus its rule's re-calls (dialer/retry.after_attempt)."""
+    if outcome in (CallOutcome.ANSWERED.value, CallOutcome.INVALID_NUMBER.value):
+        return 1
+    rule = retry.get(outcome)
+    return 1 + (rule.max_attempts if rule is not None else 0)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the exactness checks counted."""
+
+    contacts: int
+    attempts: int
+    by_attempts: dict[int, int]  # attempts per contact -> contacts
+    by_status: dict[str, int]
+    charged: int  # đồng, the sum of the attempts' costs = the ledger's charges = balance moved
+    charges: int  # ledger charge entries
+    events: int  # outbox rows = deliveries received = distinct webhook ids
+    first_claim: float  # epoch seconds: the first attempt claimed
+    last_end: float  # epoch seconds: the last attempt ended
+    first_delivery: float
+    last_delivery: float
+
+    @property
+    def calls_per_second(self) -> float:
+        return self.attempts / max(self.last_end - self.first_claim, 1e-9)
+
+    @property
+    def deliveries_per_second(self) -> float:
+        return self.events / max(self.last_delivery - self.first_delivery, 1e-9)
+
+
+def check_exact(
+    db: Database,
+    *,
+    account_id: str,
+    campaigns: Sequence[str],
+    contacts: int,
+    balance_before: int,
+    received: list[Received],
+) -> Checked:
+    """Every exactness rule of issue 13, asserted; returns what was counted.
+
+    * each contact dialled exactly as often as its phone's outcome and the retry rules say (so
+      never more than 1 + its rule's re-calls), attempt numbers 1..k, every attempt finished;
+    * every contact final (`done` when answered, `failed` otherwise);
+    * one ledger charge per charged attempt, their sum = the attempts' costs = what the balance
+      moved; nothing left reserved;
+    * every outbox event delivered exactly once (ids received = outbox ids, no duplicate, one
+      successful delivery logged each) and each contact's events in order: attempt 1, 2, ...,
+      then contact.finished.
+    """
+    with db.reading() as session:
+        rules = {c.id: queries.settings_of(session, c).retry for c in session.scalars(select(Campaign))}
+        contact_rows = session.execute(
+            select(Contact.id, Contact.campaign_id, Contact.phone, Contact.status, Contact.attempts).where(
+                Contact.campaign_id.in_(campaigns)
+            )
+        ).all()
+        attempt_rows = session.execute(
+            select(
+                CallAttempt.id,
+                CallAttempt.contact_id,
+                CallAttempt.number,
+                CallAttempt.status,
+                CallAttempt.outcome,
+                CallAttempt.cost,
+                CallAttempt.claimed_at,
+                CallAttempt.ended_at,
+            ).where(CallAttempt.campaign_id.in_(campaigns))
+        ).all()
+        charges = session.execute(
+            select(LedgerEntry.attempt_id, LedgerEntry.amount).where(
+                LedgerEntry.account_id == account_id, LedgerEntry.kind == "charge"
+            )
+        ).all()
+        account = session.get(Account, account_id)
+        assert account is not None
+        balance, reserved = account.balance, account.reserved
+        events = dict(session.execute(select(WebhookEvent.id, WebhookEvent.status)).all())
+        delivered_at = session.execute(
+            select(func.min(WebhookEvent.delivered_at), func.max(WebhookEvent.delivered_at))
+        ).one()
+        successes = Counter(
+            session.scalars(select(WebhookDelivery.event_id).where(WebhookDelivery.succeeded.is_(True)))
+        )
+
+    # Contacts: all there, once each, all final.
+    assert len(contact_rows) == contacts, (len(contact_rows), contacts)
+    assert len({c.phone for c in contact_rows}) == contacts  # no contact added twice
+    by_contact: dict[str, list[Any]] = defaultdict(list)
+    for row in attempt_rows:
+        by_contact[row.contact_id].append(row)
+    by_status = Counter(c.status for c in contact_rows)
+    assert set(by_status) <= FINAL, by_status
+    wrong = []
+    for contact in contact_rows:
+        tried = sorted(by_contact.get(contact.id, []), key=lambda a: a.number)
+        numbers = [a.number for a in tried]
+        outcome = tried[-1].outcome if tried else None
+        expected = expected_attempts(outcome or "", rules[contact.campaign_id]) if tried else 0
+        status = "done" if outcome == CallOutcome.ANSWERED.value else "failed"
+        if (
+            numbers != list(range(1, len(tried) + 1))
+            or len(tried) != expected
+            or contact.attempts != len(tried)
+            or contact.status != status
+            or any(a.status != "finished" or a.outcome != outcome for a in tried)
+        ):
+            wrong.append(
+                (contact.phone, contact.status, contact.attempts, [(a.number, a.outcome) for a in tried])
+            )
+    assert not wrong, f"{len(wrong)} contacts dialled other than their retry rule says: {wrong[:5]}"
+
+    # Money: the ledger is the attempts' costs, the balance moved by exactly that.
+    charged = sum(a.cost for a in attempt_rows)
+    costly = sorted(a.id for a in attempt_rows if a.cost > 0)
+    assert sorted(str(c.attempt_id) for c in charges) == costly, "one charge per charged attempt"
+    assert -sum(c.amount for c in charges) == charged > 0
+    assert balance_before - balance == charged, (balance_before, balance, charged)
+    assert reserved == 0
+
+    # Webhooks: every outbox event delivered once; per contact in order.
+    ids = [r.webhook_id for r in received]
+    duplicates = [i for i, n in Counter(ids).items() if n > 1]
+    assert not duplicates, f"{len(duplicates)} events delivered more than once, e.g. {duplicates[:3]}"
+    assert set(ids) == set(events), (len(set(ids) - set(events)), len(set(events) - set(ids)))
+    assert set(events.values()) == {"delivered"}
+    assert all(successes[i] == 1 for i in events), "one successful delivery logged per event"
+    sequences: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for request in received:
+        body = json.loads(request.body)
+        data = body["data"]
+        if body["type"] == "call.attempt.finished":
+            sequences[data["contact_id"]].append((body["type"], data["attempt"]["number"]))
+        elif body["type"] == "contact.finished":
+            sequences[data["contact_id"]].append((body["type"], 1 << 30))
+    out_of_order = [
+        (cid, seq)
+        for cid, seq in sequences.items()
+        if [n for _, n in seq] != sorted(n for _, n in seq)
+        or seq[-1][0] != "contact.finished"
+        or len(seq) != len(by_contact[cid]) + 1
+    ]
+    assert len(sequences) == contacts
+    assert not out_of_order, f"{len(out_of_order)} contacts' events out of order: {out_of_order[:3]}"
+
+    return Checked(
+        contacts=contacts,
+        attempts=len(attempt_rows),
+        by_attempts=dict(sorted(Counter(len(v) for v in by_contact.values()).items())),
+        by_status=dict(by_status),
+        charged=charged,
+        charges=len(charges),
+        events=len(events),
+        first_claim=min(a.claimed_at for a in attempt_rows).timestamp(),
+        last_end=max(a.ended_at for a in attempt_rows).timestamp(),
+        first_delivery=delivered_at[0].timestamp(),
+        last_delivery=delivered_at[1].timestamp(),
+    )
+
+
+def balance_of(db: Database, account_id: str) -> int:
+    with db.reading() as session:
+        return int(session.scalar(select(Account.balance).where(Account.id == account_id)) or 0)
