@@ -158,13 +158,16 @@ class _Run:
         return False
 
     async def _exchange(self) -> None:
-        """Claim when there is room and something may be due; write results once enough have
-        gathered or the oldest has waited `RECORD_WITHIN`. Both go in one transaction: fewer
-        commits, and only a moment more of at-least-once."""
+        """Claim when there is room and something may be due (woken, polled, or results to
+        write); write results once enough have gathered or the oldest has waited
+        `RECORD_WITHIN`. Both go in one transaction: fewer commits, and only a moment more of
+        at-least-once."""
         now = self.loop.time()
-        due = len(self.queue) < self.concurrency and (self.wake.is_set() or now >= self.poll_at)
-        want = self.batch - len(self.queue) if due else 0
         record = len(self.unrecorded) >= self.concurrency or (bool(self.unrecorded) and now >= self.record_by)
+        # A result recorded may free a contact's next event (they go one at a time, in order,
+        # and are often committed together): claim with it, rather than at the next poll.
+        due = len(self.queue) < self.concurrency and (self.wake.is_set() or now >= self.poll_at or record)
+        want = self.batch - len(self.queue) if due else 0
         if not (want or record):
             return
         if want:
