@@ -240,6 +240,8 @@ class AnsweringMachineDetector:
         self._pending = b""
         self._frames = 0  # frames seen since the answer
         self._run = 0  # consecutive VAD-voiced frames, not yet confirmed as a word
+        self._muffled_run = 0  # consecutive frames of VAD voice below the noise gate
+        self._muffled = False  # such a run as long as a word was heard
         self._silence = 0  # frames since the last confirmed voice (or since the answer)
         self._voice = 0  # confirmed voiced frames in all
         self._words = 0
@@ -333,7 +335,12 @@ class AnsweringMachineDetector:
             # Speech stands out of the noise floor; a steady noise (a street, a fan) that the VAD
             # takes for voice does not, and would otherwise make a long "greeting".
             loud = energy >= self._gate * max(min(self._energies), _QUIET_ENERGY)
-            self._count_voice(loud and bool(self._vad.is_speech(frame, _SAMPLE_RATE)))
+            vad = bool(self._vad.is_speech(frame, _SAMPLE_RATE))
+            # Voice the gate held back for a word's length: the line is not silent, so whatever
+            # this is (a person drowned in noise), it is no reason to call it a dead machine.
+            self._muffled_run = self._muffled_run + 1 if vad and not loud else 0
+            self._muffled = self._muffled or self._muffled_run >= self._min_word
+            self._count_voice(loud and vad)
         if tone or self._in_word:
             self._since_sound = 0
         else:
@@ -372,7 +379,7 @@ class AnsweringMachineDetector:
         s = self.settings
         if self._beep_heard:
             self._verdict(AmdVerdict.MACHINE, "beep")
-        elif self._voice == 0 and self._silence >= self._initial_silence:
+        elif self._voice == 0 and not self._muffled and self._silence >= self._initial_silence:
             self._verdict(AmdVerdict.MACHINE, "initial_silence")
         elif self._voice >= self._greeting:
             self._verdict(AmdVerdict.MACHINE, "long_greeting")
