@@ -3,6 +3,7 @@ resolved for its calls over the platform's (AICALL_ASR_*)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import pytest
@@ -183,3 +184,23 @@ def test_the_dashboard_may_not_aim_the_recogniser_into_the_operators_network(
     assert refused.value.details[0]["field"] == "base_url"
     # The operator (CLI) may: self-hosted Whisper servers often live on the private network.
     assert _set(db, tenant.account_id, engine="openai", base_url=url).base_url == url
+
+
+async def test_the_calls_of_one_account_started_together_read_its_settings_once(
+    db: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _set(db, tenant.account_id, engine="none")
+    reads: list[str] = []
+    real = speech_settings.for_account
+
+    def counted(**kwargs: object) -> object:
+        reads.append(str(kwargs["account_id"]))
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(speech_settings, "for_account", counted)
+    resolver = _resolver(db, asr_engine="echo")
+    answers = await asyncio.gather(*(resolver.for_account(tenant.account_id) for _ in range(50)))
+    again = await resolver.for_account(tenant.account_id)
+
+    assert reads == [tenant.account_id]
+    assert all(answer.engine is None for answer in [*answers, again])

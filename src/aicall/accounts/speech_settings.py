@@ -301,6 +301,7 @@ class AsrResolver:
         self._engines = engines or AsrEngines()
         self.platform = self._engines.recogniser(self._platform)  # fails fast on a bad setting
         self._cache: dict[str, tuple[float, Recogniser]] = {}
+        self._pending: dict[str, asyncio.Future[Recogniser]] = {}
 
     async def for_account(self, account_id: str) -> Recogniser:
         """The recogniser and timeout (seconds) for a call of `account_id`."""
@@ -308,24 +309,35 @@ class AsrResolver:
         cached = self._cache.get(account_id)
         if cached is not None and cached[0] > now:
             return cached[1]
-        recogniser = await asyncio.to_thread(self._resolve, account_id)
-        if recogniser is None:
-            # Unreadable now (the database is away): the last known choice, else no recogniser.
-            # Never the platform's: the account may have chosen `none` to keep its audio home.
+        # The calls a pass starts together ask together: one read answers them all.
+        pending = self._pending.get(account_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._refresh(account_id, cached, now))
+            self._pending[account_id] = pending
+        # Shielded: a call cancelled while waiting must not cancel the others' answer.
+        return await asyncio.shield(pending)
+
+    async def _refresh(
+        self, account_id: str, cached: tuple[float, Recogniser] | None, now: float
+    ) -> Recogniser:
+        try:
+            own = await asyncio.to_thread(self._read, account_id)
+            recogniser = self._engines.recogniser(effective(self._platform, own))
+        except Exception:  # the call goes on; its menus hear nothing (the no-input path)
+            log.exception("cannot resolve the speech recogniser of account %s", account_id)
+            # The last known choice, else no recogniser; never the platform's: the account
+            # may have chosen `none` to keep its callees' voices at home.
             recogniser = cached[1] if cached is not None else Recogniser(None, self._platform.timeout)
+        finally:
+            self._pending.pop(account_id, None)
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[account_id] = (now + self._ttl, recogniser)
         return recogniser
 
-    def _resolve(self, account_id: str) -> Recogniser | None:
-        try:
-            with self._db.reading() as session:
-                own = for_account(session=session, box=self._box, account_id=account_id)
-            return self._engines.recogniser(effective(self._platform, own))
-        except Exception:  # the call goes on; its menus hear nothing (the no-input path)
-            log.exception("cannot resolve the speech recogniser of account %s", account_id)
-            return None
+    def _read(self, account_id: str) -> AsrSettings | None:
+        with self._db.reading() as session:
+            return for_account(session=session, box=self._box, account_id=account_id)
 
     async def aclose(self) -> None:
         """Close the recognisers' shared connection pool."""
