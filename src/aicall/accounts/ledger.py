@@ -104,15 +104,19 @@ def _block_of(session: Session, account_id: str, worker_id: str) -> Any:
     ).one_or_none()
 
 
-def _take(session: Session, account_id: str, want: int, least: int) -> int:
-    """Move up to `want` đồng of available credit into `accounts.reserved`; at least `least`, or
+def _take(session: Session, account_id: str, need: int, spare: int, least: int) -> int:
+    """Move `need` đồng of available credit into `accounts.reserved`, plus up to `spare` more but
+    never more than half of what would be left: other dialers of the account must still find
+    credit to take. Take less than `need` when that is all there is, but at least `least`, or
     nothing. Return what was moved."""
-    if _reserve(session, account_id, want):
-        return want
-    free = session.scalar(
-        select(Account.balance - Account.reserved).where(Account.id == account_id).with_for_update()
+    free = int(
+        session.scalar(
+            select(Account.balance - Account.reserved).where(Account.id == account_id).with_for_update()
+        )
+        or 0
     )
-    amount = min(want, int(free or 0))
+    amount = min(need, free)
+    amount += min(spare, (free - amount) // 2)
     if amount < least or amount <= 0 or not _reserve(session, account_id, amount):
         return 0
     return amount
@@ -134,9 +138,10 @@ def hold(
     """Hold `per_call` đồng (a call's worst case) for each of up to `calls` calls in the block of
     `worker_id`; return for how many the credit was there (0 to `calls`).
 
-    What the block lacks is taken from the account's available balance in one conditional
-    UPDATE, with room for `spare_calls` more calls, so most claims do not touch the account row.
-    When the balance cannot cover that much, it takes what there is: as many calls as it covers.
+    What the block lacks is taken from the account's available balance (a read of the locked
+    row and one conditional UPDATE) with room for up to `spare_calls` more calls, so most claims
+    do not touch the account row; the room is at most half the credit left, so other dialers
+    still find some. When the balance cannot cover every call, the calls it covers are held.
     """
     if calls <= 0:
         return 0
@@ -151,7 +156,8 @@ def hold(
         taken = _take(
             session,
             account_id,
-            want=shortfall + per_call * spare_calls,
+            need=shortfall,
+            spare=per_call * spare_calls,
             least=per_call - spare if spare < per_call else 1,
         )
     covered = min(calls, (spare + taken) // per_call)
