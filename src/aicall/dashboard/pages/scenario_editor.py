@@ -106,6 +106,22 @@ def speech_edges(script: Script) -> dict[str, str]:
     }
 
 
+_LABEL_SHIFTS = (0.0, 20.0, -20.0, 40.0, -40.0)  # SVG units; within graph.LAYER_GAP (96) of a layer
+
+
+def label_shifts(edges: tuple[graph.Edge, ...]) -> list[float]:
+    """How far down to move each edge's label: edges between the same two boxes (keys 1 and 9,
+    or "có" and "đúng rồi", to one goodbye) have their labels a few pixels apart, where the
+    longer labels of spoken answers would cover each other; so the 2nd goes below, the 3rd above."""
+    seen: dict[tuple[str, str], int] = {}
+    shifts = []
+    for edge in edges:
+        nth = seen.get((edge.source, edge.target), 0)
+        seen[(edge.source, edge.target)] = nth + 1
+        shifts.append(0.0 if edge.back else _LABEL_SHIFTS[nth % len(_LABEL_SHIFTS)])
+    return shifts
+
+
 def _voice_options(current: str) -> list[tuple[str, str]]:
     """The offered voices, and the scenario's own when it is another one (set through the API)."""
     voices = list(KNOWN_VOICES) if not current or current in KNOWN_VOICES else [current, *KNOWN_VOICES]
@@ -118,6 +134,7 @@ def editor_context(session: Session, scenario: Scenario, shown: Shown) -> dict[s
         session=session, application_id=scenario.application_id, scenario_id=scenario.id
     )
     script = snapshot.build_script(session, scenario)
+    drawing = graph.layout(script)
     forms = []
     for position, action in enumerate(actions):
         values = shown.action_values.get(action.id) or action_values(action)
@@ -144,7 +161,8 @@ def editor_context(session: Session, scenario: Scenario, shown: Shown) -> dict[s
         "names": {a.id: a.label or a.type for a in actions},
         "targets": [a for a in actions if a.type != ActionType.OUTBOUND_CALL.value],
         "forms": forms,
-        "drawing": graph.layout(script),
+        "drawing": drawing,
+        "label_shifts": label_shifts(drawing.edges),
         "speech_edges": speech_edges(script),
         "builtin_intents": BUILTIN_INTENTS,
         "custom_intent": CUSTOM_INTENT,

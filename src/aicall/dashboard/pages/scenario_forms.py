@@ -311,8 +311,9 @@ def on_response_inputs(
     found: list[tuple[str | None, str]], response_type: str | None
 ) -> list[tuple[str | None, str]]:
     """Problems of a response row moved onto an input the row shows: a whole-row problem (no key
-    and no intent) onto the key in a keypad menu, else onto the intent; one phrase's problem onto
-    the phrases box, saying which phrase it is (the box holds them all)."""
+    and no intent) onto the key in a keypad menu, else onto the intent, and an own intent without
+    phrases onto its phrases; one phrase's problem onto the phrases box, saying which phrase it is
+    (the box holds them all)."""
     moved: list[tuple[str | None, str]] = []
     for path, reason in found:
         match = _RESPONSE_PATH.match(path or "")
@@ -320,6 +321,8 @@ def on_response_inputs(
             moved.append((path, reason))
         elif match["phrase"] is not None:
             moved.append((f"{match['row']}.phrases", f"phrase {int(match['phrase']) + 1}: {reason}"))
+        elif reason.endswith("give its phrases"):  # an intent of the scenario's own without them
+            moved.append((f"{match['row']}.phrases", reason))
         else:
             column = "keyPadMatch" if (response_type or "KEYPAD") == "KEYPAD" else "intent"
             moved.append((f"{match['row']}.{column}", reason))
