@@ -26,7 +26,7 @@ from aicall.speech.tts import EspeakEngine
 from aicall.telephony.sim import SimBackend, SimRules
 from tests.integration.dialer import support
 from tests.integration.dialer.support import add_contacts, prepare_campaign, run_until_idle, snapshot
-from tests.integration.support import SECRET_KEY, Tenant, make_tenant
+from tests.integration.support import SECRET_KEY, Tenant, free_port, make_tenant
 
 BOX = SecretBox(SECRET_KEY)
 MENU = Action(
@@ -45,6 +45,7 @@ PHONES = {
     "beta": "+84987650012",
     "silent": "+84987650013",
     "platform": "+84987650014",
+    "down": "+84987650015",
 }
 RULES = SimRules.from_dict({"rules": [{"suffix": "", "say": "dạ vâng, đúng rồi"}]})
 
@@ -137,6 +138,14 @@ async def test_each_accounts_calls_are_heard_by_its_own_recogniser(
         speech_settings.set_asr(
             session=session, box=BOX, account_id=tenants["silent"].account_id, engine="none"
         )
+        # Nothing listens there: the recogniser fails, the call goes on down the no-input path.
+        speech_settings.set_asr(
+            session=session,
+            box=BOX,
+            account_id=tenants["down"].account_id,
+            engine="openai",
+            base_url=f"http://127.0.0.1:{free_port()}/v1",
+        )
     settings = Settings(
         data_dir=tmp_path, database_url=db.url, secret_key=SECRET_KEY, run_engine=False, asr_engine="echo"
     )
@@ -176,3 +185,5 @@ async def test_each_accounts_calls_are_heard_by_its_own_recogniser(
     # `none`: recognition off for that account only; the platform's echo hears the others.
     assert heard["silent"]["engine"] == "none" and heard["silent"]["transcript"] is None
     assert (heard["platform"]["engine"], heard["platform"]["intent"]) == ("echo", "yes")
+    assert heard["down"]["transcript"] is None and heard["down"]["engine"] == "openai"
+    assert "ConnectError" in heard["down"]["error"] and paths["down"] == ["menu"]
