@@ -8,6 +8,7 @@ import math
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from aicall.accounts import speech_settings
 from aicall.accounts.secrets_box import SecretBox
@@ -204,3 +205,21 @@ async def test_the_calls_of_one_account_started_together_read_its_settings_once(
 
     assert reads == [tenant.account_id]
     assert all(answer.engine is None for answer in [*answers, again])
+
+
+async def test_while_the_settings_cannot_be_read_an_account_keeps_its_last_choice_never_the_platforms(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    known, unknown = make_tenant(db, "Known"), make_tenant(db, "Unknown")
+    _set(db, known.account_id, engine="none")
+    clock = Clock()
+    resolver = _resolver(db, clock, asr_engine="echo")
+    assert (await resolver.for_account(known.account_id)).engine is None
+
+    def gone(**_kwargs: object) -> None:
+        raise OperationalError("SELECT ...", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(speech_settings, "for_account", gone)
+    clock.now = 100.0
+    assert (await resolver.for_account(known.account_id)).engine is None  # not the platform's echo
+    assert (await resolver.for_account(unknown.account_id)).engine is None

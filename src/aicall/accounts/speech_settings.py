@@ -30,6 +30,7 @@ from aicall import addresses
 from aicall.accounts.secrets_box import SecretBox
 from aicall.clock import utc_now
 from aicall.config import Settings
+from aicall.db import faults
 from aicall.db.base import Base, UTCDateTime
 from aicall.db.engine import Database
 from aicall.errors import ValidationFailed
@@ -323,8 +324,12 @@ class AsrResolver:
         try:
             own = await asyncio.to_thread(self._read, account_id)
             recogniser = self._engines.recogniser(effective(self._platform, own))
-        except Exception:  # the call goes on; its menus hear nothing (the no-input path)
-            log.exception("cannot resolve the speech recogniser of account %s", account_id)
+        except Exception as exc:  # the call goes on; its menus hear nothing (the no-input path)
+            fault = faults.storage_fault(exc)
+            if fault is not None:  # the database away: said, not dumped (the dialer reports it)
+                log.warning("cannot read the speech settings of account %s: %s", account_id, fault)
+            else:
+                log.exception("cannot resolve the speech recogniser of account %s", account_id)
             # The last known choice, else no recogniser; never the platform's: the account
             # may have chosen `none` to keep its callees' voices at home.
             recogniser = cached[1] if cached is not None else Recogniser(None, self._platform.timeout)
