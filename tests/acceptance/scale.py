@@ -170,7 +170,7 @@ class Cluster:
             timeout=30,
         )
         assert answer.status_code == 200, answer.text
-        return str(answer.json()["data"]["id"])
+        return str(answer.json()["result"]["id"])
 
 
 @dataclass
