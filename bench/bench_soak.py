@@ -124,7 +124,10 @@ class Load:
             }
             headers = {**self.cluster.headers, "Idempotency-Key": f"soak-{n}"}
             began = time.perf_counter()
-            answer = session.post(url, json=body, headers=headers, timeout=60)
+            try:
+                answer = session.post(url, json=body, headers=headers, timeout=60)
+            except requests.ConnectionError:  # a kept-alive connection closed: sent again, same key
+                continue
             self._record(began, answer)
             if answer.status_code == 200:
                 n += IMPORT_BATCH
@@ -139,7 +142,10 @@ class Load:
         headers = self.cluster.headers
         while not self.stop.is_set():
             began = time.perf_counter()
-            self._record(began, session.get(url, headers=headers, timeout=60))
+            try:
+                self._record(began, session.get(url, headers=headers, timeout=60))
+            except requests.ConnectionError:  # a kept-alive connection closed: asked again
+                continue
             self.stop.wait(1 / READS_PER_SECOND)
 
 

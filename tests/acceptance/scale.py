@@ -178,6 +178,7 @@ class Pushed:
     contacts: int = 0
     requests: int = 0
     retried: int = 0  # requests re-sent with the same Idempotency-Key, to the other API process
+    resets: int = 0  # connections the server closed under a request, which was then sent again
     latencies: list[float] = field(default_factory=list)  # seconds per request
 
 
@@ -198,6 +199,18 @@ def push_contacts(
     lock = threading.Lock()
     failures: list[str] = []
 
+    def post(session: requests.Session, url: str, body: Any, headers: dict[str, str]) -> requests.Response:
+        # A kept-alive connection the server closes as the request leaves (uvicorn closes idle
+        # ones after 5 s) is reset: the client sends the request again with the same key, as
+        # docs/reliability.md tells clients to; the key makes it count once.
+        for _ in range(3):
+            try:
+                return session.post(url, json=body, headers=headers, timeout=120)
+            except requests.ConnectionError:
+                with lock:
+                    pushed.resets += 1
+        return session.post(url, json=body, headers=headers, timeout=120)
+
     def send(lane: int) -> None:
         session = requests.Session()
         headers = cluster.headers
@@ -213,16 +226,14 @@ def push_contacts(
             }
             key = {"Idempotency-Key": f"{key_prefix}-{first}"}
             began = time.perf_counter()
-            answer = session.post(
-                cluster.api_urls[lane] + ADD_CONTACTS, json=body, headers={**headers, **key}, timeout=120
-            )
+            answer = post(session, cluster.api_urls[lane] + ADD_CONTACTS, body, {**headers, **key})
             took = time.perf_counter() - began
             problem = None
             if answer.status_code != 200 or len(answer.json().get("result", [])) != len(chunk):
                 problem = f"batch {first}: {answer.status_code} {answer.text[:300]}"
             elif retry_every and i % retry_every == 0:
                 other = cluster.api_urls[(lane + 1) % len(cluster.api_urls)]
-                again = session.post(other + ADD_CONTACTS, json=body, headers={**headers, **key}, timeout=120)
+                again = post(session, other + ADD_CONTACTS, body, {**headers, **key})
                 if again.status_code != 200 or again.json() != answer.json():
                     problem = f"batch {first} re-sent: {again.status_code} {again.text[:300]}"
                 with lock:

@@ -5,9 +5,8 @@ receiver for the webhooks. Afterwards every count is exact: no contact dialled m
 retry rule allows, every contact final, the ledger equal to the attempts' costs and the balance
 moved by exactly that, every webhook event delivered once, in order per contact.
 
-Size: `AICALL_SCALE_CONTACTS` (default 5,000: about three minutes on this 2-core machine while
-other work ran on it; the
-issue's 100,000 is `AICALL_SCALE_CONTACTS=100000`, docs/reliability.md has the figures)."""
+Size: `AICALL_SCALE_CONTACTS` (default 5,000: about three minutes on a busy 2-core machine);
+the issue's 100,000 is `AICALL_SCALE_CONTACTS=100000` (docs/reliability.md has the figures)."""
 
 from __future__ import annotations
 
@@ -61,7 +60,8 @@ def test_three_workers_and_two_apis_on_postgresql_dial_each_contact_as_its_retry
     assert dialled_by == WORKERS, "every worker took a share of the calls"
     print(
         f"\n{CONTACTS:,} contacts, {checked.attempts:,} attempts {checked.by_attempts}, "
-        f"{checked.events:,} webhooks; {pushed.requests} requests (+{pushed.retried} re-sent); "
+        f"{checked.events:,} webhooks; {pushed.requests} requests "
+        f"(+{pushed.retried} re-sent, {pushed.resets} resets); "
         f"settled {took:.0f} s after the import; {checked.calls_per_second:.0f} calls/s, "
         f"{checked.deliveries_per_second:.0f} deliveries/s"
     )
