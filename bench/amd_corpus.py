@@ -1,6 +1,6 @@
 """A labelled set of answered-call audio for answering-machine detection, made on the spot.
 
-`build_corpus(dest_dir)` returns about 170 clips, each a WAV file (8 kHz mono s16le, what a
+`build_corpus(dest_dir)` returns 182 clips, each a WAV file (8 kHz mono s16le, what a
 telephone call carries) that starts at the moment of answer and is labelled "human" or "machine":
 
 * people answering in Vietnamese: "A lô", "Alo, ai đấy ạ?", "Vâng, tôi nghe", a pause before
@@ -64,7 +64,8 @@ class Clip:
 
 
 # A recipe is a list of parts, each a small dict (JSON, so it hashes stably):
-#   {"say": text, "voice": "vi+m3", "wpm": 175, "pitch": 50}  speech
+#   {"say": text, "voice": "vi+m3", "wpm": 175, "pitch": 50}  speech (peak -6 dBFS,
+#                                                             "level_db" below that)
 #   {"silence": seconds}
 #   {"tone": Hz, "seconds": s, "level": 0..1}                  a pure tone (a beep)
 #   {"music": [[Hz, seconds], ...], "level": 0..1}             notes with two harmonics
@@ -261,6 +262,71 @@ def clip_recipes() -> list[tuple[str, str, str, dict[str, object]]]:
         )
     for seconds in [4.0, 5.0, 6.0, 6.0]:
         add(MACHINE, "dead_air", f"answers and says nothing for {seconds:g} s", [{"silence": seconds}])
+    # Added later, after the clips above, so their seeded choices stay as they were.
+    for text in ["A lô", "Alo, ai đấy?", "Vâng, tôi nghe", "Dạ, alo"] * 2:
+        quiet = {**_speech(rng, text), "level_db": -20}  # far from the mouthpiece
+        add(
+            HUMAN,
+            "human_quiet",
+            f"says {text!r} 20 dB quieter than the rest, then waits",
+            [{"silence": 0.5}, quiet, {"silence": 4.0}],
+        )
+    for first, second in [
+        ("Alo", "Ai đấy?"),
+        ("A lô", "Ai gọi đấy ạ?"),
+        ("Alo", "Nghe không?"),
+        ("Dạ", "Ai đấy ạ?"),
+    ] * 2:
+        pause = rng.choice([0.5, 0.6, 0.7])
+        add(
+            HUMAN,
+            "human_pause",
+            f"{first!r}, {pause:g} s, {second!r}, then waits",
+            [
+                {"silence": 0.3},
+                _speech(rng, first),
+                {"silence": pause},
+                _speech(rng, second),
+                {"silence": 4.0},
+            ],
+        )
+    for text in CARRIER[:4] * 2:
+        voice = rng.choice(["vi+f2", "vi+f4"])
+        add(
+            MACHINE,
+            "carrier_repeat",
+            f"carrier announcement in Vietnamese and English, repeated: {text!r}",
+            [
+                {"silence": 0.2},
+                _speech(rng, text, voice=voice),
+                {"silence": 0.8},
+                _speech(rng, CARRIER_EN, voice="en+f2"),
+                {"silence": 1.0},
+                _speech(rng, text, voice=voice),
+                {"silence": 1.0},
+            ],
+        )
+    for text in VOICEMAIL[:3] * 2:
+        quiet = {**_speech(rng, text), "level_db": -15}
+        add(
+            MACHINE,
+            "voicemail_quiet",
+            f"a quiet voicemail greeting + beep: {text[:40]!r}...",
+            [
+                {"silence": 0.4},
+                quiet,
+                {"silence": 0.4},
+                {"tone": rng.choice(BEEPS), "seconds": 0.5, "level": 0.1},
+                {"silence": 3.0},
+            ],
+        )
+    for text in ["Xin để lại lời nhắn", "Vui lòng để lại lời nhắn"] * 2:
+        add(
+            MACHINE,
+            "machine_short",
+            f"a short machine message {text!r}, no beep (the hardest case)",
+            [{"silence": 0.3}, _speech(rng, text), {"silence": 4.0}],
+        )
     return out
 
 
@@ -334,7 +400,8 @@ def _part_pcm(part: dict[str, object]) -> bytes:
         str(part["say"]).encode(),
     )
     # 22 050 Hz WAV -> 8 kHz raw; `gain -n -6` levels every voice the same (-6 dBFS peak).
-    return _run(["sox", "-R", "-t", "wav", "-", *_RAW, "-", "gain", "-n", "-6"], wav)
+    level = -6 + float(part.get("level_db", 0))  # type: ignore[arg-type]
+    return _run(["sox", "-R", "-t", "wav", "-", *_RAW, "-", "gain", "-n", f"{level:g}"], wav)
 
 
 def _render(recipe: dict[str, object], dest: Path) -> None:
