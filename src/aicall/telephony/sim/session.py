@@ -258,12 +258,14 @@ class SimCallSession:
         s16le mono, on the call's timeline. Frames come as call time passes: while the call
         flow waits (a prompt, a collect) they follow it, paced by the time scale (at scale 0
         they come at once); when nothing else waits, reading lets call time pass itself, as a
-        real line's audio keeps arriving while we only listen. Several readers may read at once;
-        each gets the frames from when it started. The iteration ends with the call."""
+        real line's audio keeps arriving while we only listen (at scale 0 such a reader runs call
+        time ahead as fast as it reads). Several readers may read at once; each gets the frames
+        from when it started. The iteration ends with the call."""
         if self.ended:
             return
-        await self._make_greeting()
+        # From the moment the reader asked, however long the greeting takes to synthesise.
         frame = max(0, math.floor((self._timeline.position() - self._answered) / FRAME_SECONDS + 1e-6))
+        await self._make_greeting()
         while not self.ended:
             available = self._timeline.position() - self._answered
             while (frame + 1) * FRAME_SECONDS <= available + 1e-9:
