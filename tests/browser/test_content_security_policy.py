@@ -42,6 +42,7 @@ def test_every_page_renders_under_its_policy_without_a_violation(page: Page, das
         f"/apps/{demo.application_id}",
         "/balance",
         "/telephony",
+        "/voice",
         "/docs",  # Swagger UI from its vendored files
     ]
     for path in paths:
