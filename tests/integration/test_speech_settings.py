@@ -223,3 +223,19 @@ async def test_while_the_settings_cannot_be_read_an_account_keeps_its_last_choic
     clock.now = 100.0
     assert (await resolver.for_account(known.account_id)).engine is None  # not the platform's echo
     assert (await resolver.for_account(unknown.account_id)).engine is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"engine": "openai", "base_url": "https://user:secret@asr.example.com/v1"}, "base_url"),
+        ({"engine": "fpt", "api_key": "two\nlines"}, "api_key"),
+        ({"engine": "fpt", "api_key": "k" * 4001}, "api_key"),
+    ],
+)
+def test_a_key_in_the_url_or_a_key_that_cannot_be_a_header_is_refused(
+    db: Database, tenant: Tenant, fields: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        _set(db, tenant.account_id, **fields)
+    assert refused.value.details[0]["field"] == field

@@ -60,6 +60,7 @@ ACCOUNT_ENGINES = ("openai", "fpt", "none")
 MIN_TIMEOUT, MAX_TIMEOUT = 1.0, 60.0  # seconds a call waits for one recognition
 MAX_URL = 2000
 MAX_MODEL = 200
+MAX_KEY = 4000
 
 
 class AccountSpeechSettings(Base):
@@ -125,6 +126,9 @@ def check_vendor_url(raw: str, *, field: str, allow_private: bool, example: str)
         or any(c.isspace() for c in url)
     ):
         raise ValidationFailed(f"must be an http(s) URL with a host, e.g. {example}", field=field)
+    if parts.username is not None or parts.password is not None:
+        # A password in the URL would be shown back with it: keys go in the key field, sealed.
+        raise ValidationFailed("must not carry a user name or password; give the key on its own", field=field)
     try:
         addresses.check_host(parts.hostname, port, allow_private=allow_private, what="a speech vendor")
     except addresses.BlockedHost as exc:
@@ -176,8 +180,13 @@ def set_asr(
         )
     if model and chosen != "openai":
         raise ValidationFailed("only the openai engine takes a model", field="model")
-    if api_key is not None and api_key != api_key.strip():
+    if api_key is not None:
         api_key = api_key.strip()
+        # It goes into an HTTP header: no line breaks or spaces inside, and a sane length.
+        if len(api_key) > MAX_KEY or any(c.isspace() or not c.isprintable() for c in api_key):
+            raise ValidationFailed(
+                f"must be at most {MAX_KEY} printable characters without spaces", field="api_key"
+            )
     row = session.get(AccountSpeechSettings, account_id)
     sealed = row.asr_api_key_encrypted if row is not None else ""
     if api_key is not None:
