@@ -42,8 +42,9 @@ class PgListener:
     without a word (a cut network) is found, besides by TCP keepalives. `wake` is also called
     after each (re)connection, for the events committed while nobody listened.
 
-    `connections` counts the connections made that reached `LISTEN`; `backend_pid` is the
-    server process of the current one (None while down): tests and operators read them."""
+    `connections` counts the connections made that reached `LISTEN`, `notifications` the
+    notifications received; `backend_pid` is the server process of the current connection
+    (None while down): tests and benchmarks read them."""
 
     def __init__(
         self,
@@ -64,6 +65,7 @@ class PgListener:
         self.heartbeat = heartbeat
         self.connect_timeout = connect_timeout
         self.connections = 0
+        self.notifications = 0
         self.backend_pid: int | None = None
         self.listening = asyncio.Event()  # set while LISTEN is in force
 
@@ -120,5 +122,6 @@ class PgListener:
         is alive. Returns never; raises when the connection fails."""
         while True:
             async for _notification in conn.notifies(timeout=self.heartbeat):
+                self.notifications += 1
                 self.wake()
             await asyncio.wait_for(conn.execute("SELECT 1"), self.heartbeat)

@@ -159,11 +159,13 @@ class _Run:
 
     async def _exchange(self) -> None:
         """Claim when there is room and something may be due (woken, polled, or results to
-        write); write results once enough have gathered or the oldest has waited
-        `RECORD_WITHIN`. Both go in one transaction: fewer commits, and only a moment more of
-        at-least-once."""
+        write); write results once enough have gathered, the oldest has waited
+        `RECORD_WITHIN`, or no send is left in flight to wait for. Both go in one transaction:
+        fewer commits, and only a moment more of at-least-once."""
         now = self.loop.time()
-        record = len(self.unrecorded) >= self.concurrency or (bool(self.unrecorded) and now >= self.record_by)
+        record = len(self.unrecorded) >= self.concurrency or (
+            bool(self.unrecorded) and (now >= self.record_by or not self.in_flight)
+        )
         # A result recorded may free a contact's next event (they go one at a time, in order,
         # and are often committed together): claim with it, rather than at the next poll.
         due = len(self.queue) < self.concurrency and (self.wake.is_set() or now >= self.poll_at or record)
