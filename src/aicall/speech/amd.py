@@ -15,8 +15,10 @@ same plan):
 * still undecided after `total_analysis_time` -> UNKNOWN (the caller treats it as a person).
 
 Voice activity comes from WebRTC's VAD (`webrtcvad-wheels`, as `speech.listening` uses), frame
-by frame. A "word" is a run of voiced frames at least `min_word_length` long; shorter runs are
-clicks and noise and count as silence, and runs closer than `between_words_silence` are one word.
+by frame, behind a noise gate: a voiced frame must also stand `noise_gate_db` above the noise
+floor, because the VAD alone takes loud steady noise for speech (measured in docs/sip.md). A
+"word" is a run of voiced frames at least `min_word_length` long; shorter runs are clicks and
+noise and count as silence, and runs closer than `between_words_silence` are one word.
 
 Every threshold leans towards HUMAN: hanging up on a person (a false MACHINE) is the worse error,
 playing our prompt to a voicemail only costs the call's seconds. The defaults come from Asterisk's
@@ -25,8 +27,8 @@ playing our prompt to a voicemail only costs the call's seconds. The defaults co
 `MachineDetectionSilenceTimeout` 5000 ms), moved towards HUMAN where Vietnamese answers need it,
 and were tuned on the labelled set of `bench/amd_corpus.py` (figures in docs/sip.md).
 
-Pure and synchronous: the SIP session feeds RTP payloads as they arrive, the simulator feeds a
-whole greeting; the same rules decide both. Frames are 20 ms; `feed` buffers partial frames.
+Pure and synchronous (no I/O, no clock: time is the audio's own, 20 ms a frame): a call feeds the
+callee's audio as it arrives, a benchmark a whole file; `feed` buffers partial frames.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class AmdSettings:
     initial_silence: float = 3.5
     # More voice than this before a pause -> MACHINE. Asterisk: 1.5 s; Twilio: 2.4 s. A person's
     # "Alo, vâng, tôi là Minh đây, có việc gì không ạ?" holds about 2 s of voice, so Asterisk's
-    # would hang up on them (20% false machine on the labelled set, docs/sip.md).
+    # would hang up on them (its defaults call 30% of the labelled set's people machines).
     greeting: float = 2.4
     # Silence after some voice that means the callee is waiting for us -> HUMAN. Asterisk: 0.8 s;
     # recorded greetings pause up to about 0.8 s between phrases, and 1.0 s let the labelled set's
@@ -96,7 +98,8 @@ class AmdSettings:
     # More words than this before a pause -> MACHINE. Asterisk: 2 (then 3), counting English
     # words; a Vietnamese greeting of syllables ("Alo, ai đấy ạ?") makes more runs.
     max_words: int = 6
-    # One unbroken run of voice this long -> MACHINE (a tone or music). Asterisk: 5 s.
+    # One unbroken run of voice this long -> MACHINE (a held tone, music). Asterisk: 5 s; no
+    # spoken word lasts 3 s, and `greeting` catches most such runs first anyway.
     max_word_length: float = 3.0
     # WebRTC VAD aggressiveness, 0 (counts most sounds as voice) .. 3 (strictest). 3 missed
     # quiet talkers on the labelled set (a person 20 dB down went unheard: "initial silence");
