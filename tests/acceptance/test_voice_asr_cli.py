@@ -43,7 +43,7 @@ def test_set_asr_stores_an_accounts_recogniser_with_its_key_sealed_and_show_hide
         "https://asr.example.com/v1",
         8.0,
     )
-    assert shown["asr_api_key"] == "set (ends in 9c1e)"
+    assert (shown["asr_api_key_set"], shown["asr_api_key_last4"]) == (True, "9c1e")
     [database] = tmp_path.rglob("aicall.db")
     with sqlite3.connect(database) as conn:
         [(sealed,)] = conn.execute("SELECT asr_api_key_encrypted FROM account_speech_settings").fetchall()
@@ -52,7 +52,8 @@ def test_set_asr_stores_an_accounts_recogniser_with_its_key_sealed_and_show_hide
     cleared = aicall(tmp_path, "voice", "clear-asr", "--account", "Demo account")
     assert cleared.stdout.strip() == "cleared"
     after = json.loads(aicall(tmp_path, "voice", "show", "--account", "Demo account", "--json").stdout)
-    assert after["asr_engine"].startswith("the platform's")
+    assert after["asr_engine"] is None and after["asr_platform_engine"] == "echo"
+    assert after["asr_timeout_seconds"] is None and after["asr_platform_timeout_seconds"] == 10.0
 
 
 def test_set_asr_refuses_a_bad_url_naming_the_field(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from aicall.accounts import service as account_service
 from aicall.accounts import users as user_service
 from aicall.bootstrap import open_platform
 from aicall.clock import utc_now
-from aicall.config import get_settings
+from aicall.config import Settings, get_settings
 from aicall.errors import ApiError
 
 user_cli = typer.Typer(help="Dashboard users: create and list.", no_args_is_help=True)
@@ -272,23 +272,18 @@ def remove_voice_credentials(
     typer.echo("removed" if removed else "none stored")
 
 
-def _api_key_hint(read: speech_settings.SpeechSettingsRead) -> str:
-    if not read.api_key_set:
-        return "not set"
-    return f"set (ends in {read.api_key_hint})" if read.api_key_hint else "set"
-
-
-def _asr_record(read: speech_settings.SpeechSettingsRead | None, platform_engine: str) -> dict[str, object]:
-    """What may be shown of an account's recogniser settings: never the key."""
-    if read is None:
-        return {"asr_engine": f"the platform's ({platform_engine})", "asr_own_settings": False}
+def _asr_record(read: speech_settings.SpeechSettingsRead | None, settings: Settings) -> dict[str, object]:
+    """What may be shown of an account's recogniser settings, never the key: `asr_engine` and
+    `asr_timeout_seconds` are null where the platform's (`asr_platform_*`) apply."""
     return {
-        "asr_engine": read.engine or f"the platform's ({platform_engine})",
-        "asr_base_url": read.base_url or "",
-        "asr_model": read.model or "",
-        "asr_timeout_seconds": read.timeout if read.timeout is not None else "the platform's",
-        "asr_api_key": _api_key_hint(read),
-        "asr_own_settings": True,
+        "asr_engine": (read.engine or None) if read else None,
+        "asr_platform_engine": settings.asr_engine,
+        "asr_base_url": read.base_url if read else "",
+        "asr_model": read.model if read else "",
+        "asr_timeout_seconds": read.timeout if read else None,
+        "asr_platform_timeout_seconds": settings.asr_timeout,
+        "asr_api_key_set": read.api_key_set if read else False,
+        "asr_api_key_last4": read.api_key_hint if read else "",
     }
 
 
@@ -351,7 +346,7 @@ def set_asr(
             data = {
                 "account_id": found.id,
                 "account_name": found.name,
-                **_asr_record(read, settings.asr_engine),
+                **_asr_record(read, settings),
             }
     except ApiError as exc:
         _fail(exc.message)
@@ -403,7 +398,7 @@ def show_voice(
                 "account_id": found.id,
                 "account_name": found.name,
                 "tts_own_credentials": ", ".join(vendors) or "none (the platform's)",
-                **_asr_record(read, settings.asr_engine),
+                **_asr_record(read, settings),
             }
     finally:
         platform.db.dispose()
