@@ -155,41 +155,35 @@ def test_a_speech_menu_saved_from_the_form_is_stored_as_the_api_stores_it(people
     assert (start.id, bye.id, "hoi_gia", "hoi_gia", "“hoi_gia”") in drawn_edges(page)
 
 
-@pytest.mark.parametrize(
-    ("row", "message", "field"),
-    [
-        ({"responses[0].intent": "_custom", "responses[0].customIntent": "hoi_gia",
-          "responses[0].phrases": "giá bao nhiêu, ???"},
-         "Có một cụm từ không có chữ nào", "phrases"),
-        ({"responses[0].intent": "_custom", "responses[0].customIntent": "hoi_gia"},
-         "Ý định 'hoi_gia' không có sẵn: hãy nhập các cụm từ", "phrases"),
-        ({"responses[0].intent": "_custom", "responses[0].customIntent": "Hỏi giá",
-          "responses[0].phrases": "giá bao nhiêu"},
-         "không dùng được làm tên ý định", "intent"),
-        ({"responses[0].phrases": "x" * 101}, "Cụm từ thứ 1: Dài quá 100 ký tự.", "phrases"),
-    ],
-)  # fmt: skip
-def test_a_bad_intent_row_is_refused_next_to_its_input_with_what_was_typed(
-    people: People, row: dict[str, str], message: str, field: str
-) -> None:
+BAD_ROWS = [
+    ({"responses[0].intent": "_custom", "responses[0].customIntent": "hoi_gia",
+      "responses[0].phrases": "giá bao nhiêu, ???"},
+     "Có một cụm từ không có chữ nào", "phrases"),
+    ({"responses[0].intent": "_custom", "responses[0].customIntent": "hoi_gia"},
+     "Ý định 'hoi_gia' không có sẵn: hãy nhập các cụm từ", "phrases"),
+    ({"responses[0].intent": "_custom", "responses[0].customIntent": "Hỏi giá",
+      "responses[0].phrases": "giá bao nhiêu"},
+     "không dùng được làm tên ý định", "intent"),
+    ({"responses[0].intent": "yes", "responses[0].phrases": "x" * 101},
+     "Cụm từ thứ 1: Dài quá 100 ký tự.", "phrases"),
+    ({"responses[0].intent": ""}, "Mỗi dòng cần một phím hoặc một ý định.", "intent"),
+]  # fmt: skip
+
+
+def test_a_bad_intent_row_is_refused_next_to_its_input_with_what_was_typed(people: People) -> None:
     scenario_id = people.runnable()
     start = people.actions(scenario_id)["start"]
-    form = form_fields(
-        people.member.get(f"/scenarios/{scenario_id}").text, f"/scenarios/{scenario_id}/actions/{start.id}"
-    )
-    form.update({"responseSetting.responseType": "SPEECH", "responses[0].keyPadMatch": "", **row})
-    if "responses[0].intent" not in row:
-        form["responses[0].intent"] = "yes"
-    answer = people.member.post(f"/scenarios/{scenario_id}/actions/{start.id}", form)
-    assert answer.status_code == 400
-    input_id = f"a-{start.id}-responses-0-{field}"
-    assert message in field_error(answer.text, input_id)
-    if field == "phrases":
-        assert input_value(answer.text, input_id) == row.get("responses[0].phrases", "")
-    assert people.actions(scenario_id)["start"].responses[0] == {
-        "key_pad_match": "1",
-        "next_action_id": start.responses[0]["next_action_id"],
-    }
+    page = people.member.get(f"/scenarios/{scenario_id}").text
+    for row, message, field in BAD_ROWS:
+        form = form_fields(page, f"/scenarios/{scenario_id}/actions/{start.id}")
+        form.update({"responseSetting.responseType": "SPEECH", "responses[0].keyPadMatch": "", **row})
+        answer = people.member.post(f"/scenarios/{scenario_id}/actions/{start.id}", form)
+        assert answer.status_code == 400, row
+        input_id = f"a-{start.id}-responses-0-{field}"
+        assert message in field_error(answer.text, input_id)
+        if field == "phrases":
+            assert input_value(answer.text, input_id) == row.get("responses[0].phrases", "")
+    assert people.actions(scenario_id)["start"].responses == start.responses  # nothing stored
 
 
 def test_the_listen_panel_speaks_with_the_accounts_own_voice_credentials(
