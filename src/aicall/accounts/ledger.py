@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from aicall.accounts.models import Account, CreditBlock, LedgerEntry
@@ -93,7 +93,7 @@ def summary(*, session: Session, account_id: str) -> dict[str, Any]:
 #     balance - Σ charged, never goes below zero;
 #   * the ledger's entries add up to that balance, and its charges to the attempts' costs.
 
-_blocks = CreditBlock.__table__
+_blocks = cast("Table", CreditBlock.__table__)  # a mapped class's table is a Table
 
 
 def _block_of(session: Session, account_id: str, worker_id: str) -> Any:
