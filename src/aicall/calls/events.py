@@ -56,6 +56,7 @@ def _attempt(attempt: CallAttempt, recording_url: str | None) -> payloads.Attemp
         cost=attempt.cost or 0,
         keys_pressed=attempt.keys_pressed or "",
         opt_out=bool(attempt.opt_out),
+        amd=payloads.Amd.model_validate(attempt.amd) if attempt.amd else None,
         end_reason=attempt.end_reason,
         path=[payloads.PathStep.model_validate(step) for step in attempt.path or []],
         recording_url=recording_url,

@@ -21,6 +21,7 @@ from aicall.storable import MAX_EXACT_INTEGER
 
 __all__ = [
     "AddedContact",
+    "AmdRead",
     "CallAttemptRead",
     "CampaignChange",
     "CampaignCounts",
@@ -150,6 +151,18 @@ class SettingsRead(BaseModel):
     advertising_interval: int = Field(description="seconds between two advertising calls to one number")
     exclude_holidays: str | None = Field(description="a country whose public holidays are quiet days (VN)")
     excluded_dates: list[date] = Field(description="the campaign's own quiet days")
+    amd: bool = Field(default=False, description="answering-machine detection on answered calls")
+    amd_mode: Literal["sync", "async"] = Field(
+        default="sync",
+        description="sync: the scenario starts once the callee is judged a person; async: at once, "
+        "stopped if a machine answered",
+    )
+    voicemail_action: Literal["hangup", "leave_message"] = Field(
+        default="hangup", description="what a call answered by a machine does (outcome voicemail)"
+    )
+    voicemail_message_action_id: str | None = Field(
+        default=None, description="the scenario's PLAY_MESSAGE action left as the voicemail message"
+    )
 
 
 class HourRangeIn(BaseModel):
@@ -222,6 +235,27 @@ class SettingsIn(BaseModel):
         default=None, min_length=2, max_length=2, description="VN: no calls on Vietnam's public holidays"
     )
     excluded_dates: list[date] = Field(default_factory=list, max_length=366, description="more quiet days")
+    amd: bool = Field(
+        default=defaults.AMD,
+        description="answering-machine detection: a call answered by voicemail or an announcement ends "
+        "with outcome voicemail (re-called by the retry rule voicemail)",
+    )
+    amd_mode: Literal["sync", "async"] = Field(
+        default=defaults.AMD_MODE,
+        description="sync: our first prompt waits until the callee is judged a person or undecided "
+        "(at most 5 s); async: it plays at once and stops if a machine answered",
+    )
+    voicemail_action: Literal["hangup", "leave_message"] = Field(
+        default=defaults.VOICEMAIL_ACTION,
+        description="hangup, or leave_message: wait for the greeting to end (the beep), play "
+        "voicemail_message_action_id, hang up",
+    )
+    voicemail_message_action_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="id of the scenario's PLAY_MESSAGE action to leave; needed by leave_message",
+    )
 
 
 class _Body(BaseModel):
@@ -342,6 +376,21 @@ class ContactRead(BaseModel):
     waiting_detail: str | None = None
 
 
+class AmdRead(BaseModel):
+    """What answering-machine detection decided on an answered call (docs/campaigns.md)."""
+
+    verdict: Literal["human", "machine", "unknown"] = Field(
+        description="machine: voicemail or an announcement (outcome voicemail); unknown: undecided, "
+        "treated as a person"
+    )
+    reason: str = Field(
+        description="beep | initial_silence | long_greeting | too_many_words | long_word | "
+        "human_greeting_then_silence | max_analysis_time | audio_ended"
+    )
+    decided_after: float = Field(description="seconds of the callee's audio from the answer to the verdict")
+    message_left: bool = Field(description="the campaign's voicemail message was played to its end")
+
+
 class CallAttemptRead(BaseModel):
     """One dial of a contact."""
 
@@ -361,6 +410,9 @@ class CallAttemptRead(BaseModel):
     cost: int = Field(description="đồng")
     keys_pressed: str
     opt_out: bool = Field(default=False, description="the callee pressed the opt-out key")
+    amd: AmdRead | None = Field(
+        default=None, description="answering-machine detection's decision; null when the campaign had it off"
+    )
     end_reason: str | None
     path: list[dict[str, Any]] = Field(description="the actions the call went through")
     error: str | None

@@ -26,6 +26,8 @@ __all__ = [
     "ADVERTISING_START",
     "ADVERTISING_TIMEZONE",
     "ALLOW_DUPLICATE_PHONE",
+    "AMD",
+    "AMD_MODE",
     "CALLS_PER_SECOND",
     "CALL_ROUTING",
     "COMPLETE_WHEN_DONE",
@@ -43,6 +45,8 @@ __all__ = [
     "RE_CALL_TIMES",
     "RING_TIMEOUT",
     "TIMEZONE",
+    "VOICEMAIL_ACTION",
+    "VOICEMAIL_MESSAGE_WAIT",
     "scenario_call_config",
 ]
 
@@ -79,6 +83,17 @@ RECORD: Final = False
 # request re-sent after an error, does not find the campaign closed half way.
 COMPLETE_WHEN_DONE: Final = False
 QUIET_PERIOD: Final = 600  # seconds
+
+# Answering-machine detection (issue 15, docs/campaigns.md): off unless a campaign asks. When on,
+# `sync` holds our first prompt until the callee is judged a person (or undecided, after at
+# most the detector's 5 s): a person waits up to that long in silence, but a machine never
+# hears a word of the scenario. `async` plays at once and stops if it was a machine. A machine
+# is hung up on (`hangup`) unless the campaign leaves a message; a message waits for the end of
+# the greeting (the beep) at most VOICEMAIL_MESSAGE_WAIT seconds after the verdict, then gives up.
+AMD: Final = False
+AMD_MODE: Final = "sync"  # "sync" | "async"
+VOICEMAIL_ACTION: Final = "hangup"  # "hangup" | "leave_message"
+VOICEMAIL_MESSAGE_WAIT: Final = 30.0  # seconds
 
 # Re-calls, in the contract's shape (see the module docstring for why 30 minutes for all).
 RE_CALL_TIMES: Final = 2  # re-calls after the first attempt

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from aicall.accounts.models import Application
 from aicall.campaigns.models import DUE_STATUSES, Campaign, CampaignStatus, Contact, ContactStatus
-from aicall.campaigns.settings import effective
+from aicall.campaigns.settings import effective, voicemail_message_problem
 from aicall.errors import CampaignNotReady, CampaignStateError
 from aicall.events import Event, EventType
 from aicall.hotlines import service as hotline_service
@@ -110,6 +110,7 @@ def check_ready(session: Session, campaign: Campaign, account_id: str) -> None:
     """Refuse to start a campaign that could not dial, with every reason."""
     reasons: list[dict[str, str]] = []
     call_config = None
+    script = None
     if campaign.scenario_id:
         scenario = session.get(Scenario, campaign.scenario_id)
         if scenario is None or scenario.application_id != campaign.application_id:
@@ -134,6 +135,10 @@ def check_ready(session: Session, campaign: Campaign, account_id: str) -> None:
     except ValueError as exc:
         reasons.append({"field": "settings", "message": str(exc)})
     else:
+        if script is not None:  # the approved version is the one dialled
+            actions = {action.id: action.type.value for action in script.actions.values()}
+            if (problem := voicemail_message_problem(settings, actions)) is not None:
+                reasons.append({"field": "settings.voicemail_message_action_id", "message": problem})
         pool = hotline_service.find_pool(
             session=session, account_id=account_id, key=settings.pool_hotline_key
         )

@@ -290,6 +290,7 @@ def attempt_dict(attempt: CallAttempt, base_url: str) -> dict[str, Any]:
         "cost": attempt.cost,
         "keys_pressed": attempt.keys_pressed,
         "opt_out": bool(attempt.opt_out),
+        "amd": attempt.amd,
         "end_reason": attempt.end_reason,
         "path": attempt.path or [],
         "error": attempt.error,

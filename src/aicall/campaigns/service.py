@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from aicall import notify
 from aicall.calls import events
-from aicall.campaigns import contact_import, lifecycle, queries, scenario_rules
+from aicall.campaigns import contact_import, lifecycle, queries, scenario_rules, voicemail
 from aicall.campaigns.models import Campaign, CampaignStatus, ContactStatus
 from aicall.campaigns.settings import CampaignSettings
 from aicall.clock import utc_now
@@ -150,9 +150,12 @@ def create_from_api(
 
 def _validate_effective(session: Session, campaign: Campaign) -> None:
     try:
-        queries.settings_of(session, campaign)
+        settings = queries.settings_of(session, campaign)
     except ValueError as exc:
         raise _settings_failed(exc) from exc
+    problem = voicemail.message_problem(session, campaign, settings)
+    if problem is not None:
+        raise ValidationFailed(problem, field=voicemail.FIELD)
 
 
 def update_from_api(

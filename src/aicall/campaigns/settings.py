@@ -110,6 +110,15 @@ class CampaignSettings(_Model):
     # and dates of the campaign's own; the window stays closed all day on them.
     exclude_holidays: str | None = Field(default=defaults.EXCLUDE_HOLIDAYS, min_length=2, max_length=2)
     excluded_dates: list[date] = Field(default_factory=list, max_length=MAX_EXCLUDED_DATES)
+    # Answering-machine detection on answered calls (dialer/amd_screen.py, docs/campaigns.md):
+    # `sync` starts the scenario once the callee is judged a person (or undecided); `async`
+    # starts at once and stops if a machine answered. A machine ends the attempt `voicemail`,
+    # after leaving the scenario's PLAY_MESSAGE action `voicemail_message_action_id` when
+    # `voicemail_action` is `leave_message`.
+    amd: bool = defaults.AMD
+    amd_mode: Literal["sync", "async"] = defaults.AMD_MODE
+    voicemail_action: Literal["hangup", "leave_message"] = defaults.VOICEMAIL_ACTION
+    voicemail_message_action_id: str | None = Field(default=None, min_length=1, max_length=64)
 
     @field_validator("timezone", "advertising_timezone")
     @classmethod
@@ -164,6 +173,11 @@ class CampaignSettings(_Model):
             raise ValueError("end_date is before start_date")
         if self.advertising_end <= self.advertising_start:
             raise ValueError("advertising_end is not after advertising_start")
+        if self.voicemail_action == "leave_message" and not self.voicemail_message_action_id:
+            raise ValueError(
+                "voicemail_action leave_message needs voicemail_message_action_id: the id of the "
+                "scenario's PLAY_MESSAGE action to leave"
+            )
         return self
 
     @property
@@ -173,6 +187,24 @@ class CampaignSettings(_Model):
 
     def to_public(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+
+def voicemail_message_problem(settings: CampaignSettings, actions: dict[str, str]) -> str | None:
+    """Why the campaign's voicemail message cannot be left, or None. `actions`: the scenario's
+    action ids and their types. The message is an action of the campaign's scenario, of type
+    PLAY_MESSAGE (a prompt that plays to its end and asks nothing: a machine presses no key).
+    Checked only when a message is to be left."""
+    if settings.voicemail_action != "leave_message" or settings.voicemail_message_action_id is None:
+        return None
+    kind = actions.get(settings.voicemail_message_action_id)
+    if kind is None:
+        return f"the scenario has no action {settings.voicemail_message_action_id!r}"
+    if kind != "PLAY_MESSAGE":
+        return (
+            f"action {settings.voicemail_message_action_id!r} is a {kind}: "
+            "the voicemail message must be a PLAY_MESSAGE"
+        )
+    return None
 
 
 def from_call_config(call_config: dict[str, Any] | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.clock import Clock, utc_now
+from aicall.dialer.amd_screen import ScreenedCall
 from aicall.dialer.jobs import CallJob, CallResult
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.runner import run_script
@@ -98,20 +99,57 @@ async def place_call(
         # The simulator keeps its own (scaled) call clock; use it so step times match the call.
         call_clock = getattr(session, "now", clock)
         timed = _FirstAudio(session)
-        script = run_script(
-            job.script,
-            cast(CallSession, timed),
-            values=job.tags,
-            prompter=_prompter(job, job.script, prompter_for),
-            clock=call_clock,
-            asr=asr,
-            asr_timeout=asr_timeout,
-        )
-        result.trace = await _until_interrupted(script, session, interrupt)
+        prompter = _prompter(job, job.script, prompter_for)
+
+        def run(script: Script, on: CallSession) -> Coroutine[Any, Any, CallTrace]:
+            return run_script(
+                script,
+                on,
+                values=job.tags,
+                prompter=prompter,
+                clock=call_clock,
+                asr=asr,
+                asr_timeout=asr_timeout,
+            )
+
+        if job.settings.amd:
+            screened = ScreenedCall(
+                cast(CallSession, timed),
+                script=job.script,
+                run_script=run,
+                mode=job.settings.amd_mode,
+                voicemail_action=job.settings.voicemail_action,
+                message_action_id=job.settings.voicemail_message_action_id,
+                clock=call_clock,
+            )
+            result.trace = await _until_interrupted(screened.run(), session, interrupt)
+            _screened(result, screened)
+        else:
+            result.trace = await _until_interrupted(
+                run(job.script, cast(CallSession, timed)), session, interrupt
+            )
         result.extra["first_audio_seconds"] = timed.seconds
     result.ended_at = session.ended_at or clock()
     result.recording_path = session.recording_path
     return result
+
+
+def _screened(result: CallResult, screened: ScreenedCall) -> None:
+    """A machine answered: outcome `voicemail` (the campaign's `voicemail` retry rule applies),
+    the detector's decision on the attempt either way."""
+    screening = screened.screening
+    if screening is None:
+        return
+    result.amd = screening.to_dict()
+    if screening.machine and result.outcome is CallOutcome.ANSWERED:
+        result.outcome = CallOutcome.VOICEMAIL
+    log.info(
+        "answering-machine detection: %s (%s) after %.2f s",
+        screening.result.verdict.value,
+        screening.result.reason,
+        screening.result.decided_after,
+        extra={"attempt_id": result.job.attempt_id, "campaign_id": result.job.campaign_id},
+    )
 
 
 class _FirstAudio:

@@ -106,7 +106,8 @@ def _record_one(
         return
     _fill_attempt(attempt, result)
     billable = 0
-    if result.outcome is CallOutcome.ANSWERED:
+    # A voicemail was answered (a machine's 200 OK): the carrier charges it as any answered call.
+    if result.outcome in (CallOutcome.ANSWERED, CallOutcome.VOICEMAIL):
         billable = billing.billable_seconds(attempt.duration, job.billing_increment)
     elif job.charge_unanswered and result.end_reason is not EndReason.SHUTDOWN and not result.not_dialled:
         # A ring we cut short by stopping is our doing, not a dial the customer pays for; a
@@ -156,6 +157,7 @@ def _fill_attempt(attempt: CallAttempt, result: CallResult) -> None:
     attempt.duration = result.duration
     attempt.recording_path = result.recording_path
     attempt.error = result.error
+    attempt.amd = result.amd
     if result.trace is not None:
         trace = result.trace.to_dict()
         attempt.keys_pressed = trace["keys_pressed"][:200]

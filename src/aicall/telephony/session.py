@@ -7,12 +7,15 @@ the phone at the other end is simulated (`telephony/sim`) or real (`telephony/si
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.media import Audio, Utterance
+
+CALLEE_FRAME_BYTES = 320  # 20 ms of 8 kHz s16le mono: one frame of `CallSession.callee_audio`
 
 
 class CallEnded(Exception):
@@ -113,6 +116,17 @@ class CallSession(Protocol):
         detection) or at `max_speech` seconds. Speech during the prompt stops it when
         `barge_in`. With `keys`, a key press (during the prompt with `barge_in`, or while
         waiting) ends the listening instead and stays buffered."""
+        ...
+
+    def callee_audio(self) -> AsyncIterator[bytes]:
+        """What the callee sends, from now until the call ends: 20 ms frames (`CALLEE_FRAME_BYTES`,
+        320 bytes) of 8 kHz signed 16-bit little-endian mono PCM, in call time (silence where
+        nothing arrived), whatever the far end's packetisation. For answering-machine detection.
+
+        Several readers may iterate at once, beside `listen`; each gets the frames from when it
+        started. Frames may come in small batches (a reader sees them late, never out of order or
+        doubled). A reader that stops iterating costs nothing more; nothing a reader does, and no
+        error in the audio path, stops the call. The iteration just ends when the call does."""
         ...
 
     async def transfer(self, target: str) -> bool:

@@ -28,6 +28,7 @@ from aicall.events import EventType
 
 __all__ = [
     "EVENT_TYPES",
+    "Amd",
     "Attempt",
     "CallAttemptFinished",
     "CallAttemptFinishedData",
@@ -120,6 +121,23 @@ class PathStep(_Model):
     )
 
 
+class Amd(_Model):
+    """What answering-machine detection decided on an answered call (the campaign's `amd`)."""
+
+    verdict: Literal["human", "machine", "unknown"] = Field(
+        description="machine: voicemail or a network announcement (outcome voicemail); unknown: "
+        "undecided, treated as a person"
+    )
+    reason: str = Field(
+        description="beep | initial_silence | long_greeting | too_many_words | long_word | "
+        "human_greeting_then_silence | max_analysis_time | audio_ended"
+    )
+    decided_after: float = Field(
+        ge=0, description="seconds of the callee's audio from the answer to the verdict"
+    )
+    message_left: bool = Field(description="the campaign's voicemail message was played to its end")
+
+
 class Attempt(_Model):
     id: str = Field(description="the call attempt's id")
     number: int = Field(ge=1, description="1 for the contact's first dial")
@@ -137,6 +155,11 @@ class Attempt(_Model):
     opt_out: bool = Field(
         default=False,
         description="the callee pressed the opt-out key: the number is now on the Do-Not-Call list",
+    )
+    amd: Amd | None = Field(
+        default=None,
+        description="answering-machine detection's decision; null when the campaign had it off "
+        "or the call was not answered",
     )
     end_reason: str | None = Field(
         description="why an answered call ended: completed | remote_hangup | max_duration | "

@@ -92,6 +92,7 @@ def test_the_campaign_settings_table_quotes_the_defaults() -> None:
         "advertising_interval": f"{settings.advertising_interval} s",
         "exclude_holidays": "none",
         "excluded_dates": "none",
+        "voicemail_message_action_id": "none",
         "retry": _retry_written(settings),
     }  # fmt: skip
     for name, value in settings.model_dump().items():

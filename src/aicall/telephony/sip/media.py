@@ -232,6 +232,9 @@ class RtpStream:
         self.recorder: Recorder | None = None
         # Takes the received audio as PCM while the call listens (speech responses); None: off.
         self.audio_sink: Callable[[bytes], None] | None = None
+        # Take the received audio 20 ms per tick, in call time (`add_tap`): answering-machine
+        # detection. Empty: the playout buffer is not filled for them.
+        self._taps: list[Callable[[bytes], None]] = []
         self._sent_pcm: bytes | None = None  # this tick's prompt PCM, for the recorder
         self._rx_pcm = bytearray()  # received audio (PCM) waiting for the recorder, any packet size
         self._rx_primed = False
@@ -308,6 +311,16 @@ class RtpStream:
     def failed(self) -> None:
         if self._on_failure is not None:
             self._on_failure()
+
+    def add_tap(self, tap: Callable[[bytes], None]) -> None:
+        """Give `tap` one 20 ms PCM frame of the received audio every tick from now (silence
+        when nothing arrived or the playout buffer is priming), whatever the far end's packet
+        size. A tap that raises is dropped and logged, never the stream."""
+        self._taps.append(tap)
+
+    def remove_tap(self, tap: Callable[[bytes], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._taps.remove(tap)
 
     def play(self, prompt: EncodedPrompt | None, *, silence_frames: int = 0) -> None:
         self._prompt = prompt
@@ -394,9 +407,15 @@ class RtpStream:
                 break  # e.g. ICMP unreachable reported on the socket: nothing to read
             if self._receive(data, tick) and self._latch_pending:
                 self._latch_to((str(source[0]), int(source[1])))
-        if self.recorder is not None and self._sending:
-            self._record(self._sent_pcm)
-            self._sent_pcm = None
+        recording = self.recorder is not None and self._sending
+        if recording or self._taps:
+            # One 20 ms frame out of the playout buffer per tick, for the recorder and the taps alike.
+            received = self._received_frame()
+            if recording:
+                self._record(self._sent_pcm, received)
+                self._sent_pcm = None
+            if self._taps:
+                self._feed_taps(received)
         if not self._rx_expected:
             self.last_rx_tick = tick  # held by a far end that sends nothing: not dead
         elif self._dead_after and tick - self.last_rx_tick > self._dead_after:
@@ -420,7 +439,9 @@ class RtpStream:
         payload_type = data[1] & 0x7F
         if payload_type in self._dtmf_pts:
             self._receive_event(data)
-        elif (self.recorder is not None or self.audio_sink is not None) and payload_type in _SILENCE:
+        elif (
+            self.recorder is not None or self.audio_sink is not None or self._taps
+        ) and payload_type in _SILENCE:
             # PCMU or PCMA, whichever the far end sends now; any packet length
             self._buffer_received(payload_type, _payload(data))
         return True
@@ -448,13 +469,21 @@ class RtpStream:
         if digit is not None:
             self._on_digit(digit)
 
-    def _record(self, sent_pcm: bytes | None) -> None:
+    def _feed_taps(self, frame: bytes) -> None:
+        for tap in tuple(self._taps):
+            try:
+                tap(frame)
+            except Exception:
+                logger.exception("a reader of the received audio failed; it is dropped, the call goes on")
+                self.remove_tap(tap)
+
+    def _record(self, sent_pcm: bytes | None, received: bytes) -> None:
         """One 20 ms frame of each direction to the recorder; a recorder that fails is dropped,
         never the call (the RTP of both directions goes on)."""
         recorder = self.recorder
         assert recorder is not None
         try:
-            recorder.write(sent_pcm or _PCM_SILENCE, self._received_frame())
+            recorder.write(sent_pcm or _PCM_SILENCE, received)
         except Exception:
             logger.exception("recording failed; the call goes on unrecorded")
             self.recorder = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from aiosipua import Dialog, SipRequest, SipResponse
@@ -13,13 +13,19 @@ from aiosipua import Dialog, SipRequest, SipResponse
 from aicall.calls.outcomes import EndReason
 from aicall.media import Audio
 from aicall.speech.listening import FRAME_BYTES, ListenSettings, Phase, UtteranceDetector
-from aicall.telephony.session import CallEnded, Heard
+from aicall.telephony.session import CALLEE_FRAME_BYTES, CallEnded, Heard
 from aicall.telephony.sip.media import PTIME, PromptCache, RtpStream
 from aicall.telephony.sip.messages import Endpoint, build_in_dialog
 from aicall.telephony.sip.recording import Recorder
 from aicall.telephony.sip.transactions import Sender, TransactionTable
 
 logger = logging.getLogger(__name__)
+
+# `callee_audio` wakes its reader once per this many frames (100 ms), not every 20 ms tick: at
+# 400 calls a wake-up per tick per call costs more than the detection itself.
+_CALLEE_BATCH_FRAMES = 5
+# A reader that falls this far behind (10 s) loses the oldest audio: memory stays bounded.
+_CALLEE_MAX_BYTES = 500 * CALLEE_FRAME_BYTES
 
 
 class SipCallSession:
@@ -67,6 +73,7 @@ class SipCallSession:
         self._ended_at: datetime | None = None
         self._max_duration_timer: asyncio.TimerHandle | None = None
         self.bye: asyncio.Future[SipResponse | None] | None = None  # our BYE's transaction, when we sent one
+        self._callee_readers: set[asyncio.Event] = set()  # woken at the end of the call
 
     # -- wiring (backend side) ----------------------------------------------------------
 
@@ -223,6 +230,44 @@ class SipCallSession:
             self._stream.audio_sink = None
             self._stream.stop_playing()
 
+    async def callee_audio(self) -> AsyncIterator[bytes]:
+        """The far end's audio from now on, 20 ms PCM frames in call time (`CallSession`).
+
+        Taken from the RTP stream's playout buffer once per media tick (decoded PCMU/PCMA, any
+        packetisation; silence while nothing arrives), handed over in batches of 100 ms. Ends
+        when the call does; errors here end the iteration, never the call."""
+        if self._end_reason is not None:
+            return
+        buffered = bytearray()
+        ready = asyncio.Event()
+
+        def tap(frame: bytes) -> None:  # on the media clock, once per tick
+            buffered.extend(frame)
+            if len(buffered) > _CALLEE_MAX_BYTES:
+                del buffered[: len(buffered) - _CALLEE_MAX_BYTES]
+            if len(buffered) >= _CALLEE_BATCH_FRAMES * CALLEE_FRAME_BYTES:
+                ready.set()
+
+        self._stream.add_tap(tap)
+        self._callee_readers.add(ready)
+        try:
+            while True:
+                if not buffered:
+                    if self.ended:  # a property: the call may have ended while we waited
+                        return
+                    ready.clear()
+                    await ready.wait()
+                    continue
+                frames = bytes(buffered[: len(buffered) - len(buffered) % CALLEE_FRAME_BYTES])
+                del buffered[: len(frames)]
+                for start in range(0, len(frames), CALLEE_FRAME_BYTES):
+                    yield frames[start : start + CALLEE_FRAME_BYTES]
+                if len(buffered) < CALLEE_FRAME_BYTES and self.ended:
+                    return
+        finally:
+            self._stream.remove_tap(tap)
+            self._callee_readers.discard(ready)
+
     async def transfer(self, target: str) -> bool:
         """Blind transfer by REFER (RFC 3515); on 2xx we hang up and the call ends TRANSFERRED."""
         if self._end_reason is not None:
@@ -306,4 +351,6 @@ class SipCallSession:
             except Exception:
                 logger.exception("call %s: closing the recording failed", self.call_id)
         self._changed.set()
+        for reader in self._callee_readers:
+            reader.set()
         self._on_ended(self)
