@@ -35,8 +35,15 @@ def test_a_speech_menu_is_built_in_the_form_and_read_back_over_the_api(
     start.locator('textarea[name="contentText"]').fill(
         "Chào {{ho_ten}}, quý khách có đến khám ngày mai không? Quý khách cũng có thể hỏi giá."
     )
+    key, yes = (
+        start.locator('input[name="responses[0].keyPadMatch"]'),
+        start.locator('select[name="responses[0].intent"]'),
+    )
+    expect(key).to_be_visible()  # a new menu listens for keys: no intents shown
+    expect(yes).to_be_hidden()
     start.locator('select[name="responseSetting.responseType"]').select_option("SPEECH")
-    yes = start.locator('select[name="responses[0].intent"]')
+    expect(key).to_be_hidden()  # and a speech menu shows no keys
+    expect(yes).to_be_visible()
     expect(yes.locator('option[value="yes"]')).to_contain_text("có, có ạ, có chứ, vâng")  # what will match
     yes.select_option("yes")
     start.locator('select[name="responses[0].nextActionId"]').select_option(label="xac_nhan")
