@@ -1,14 +1,16 @@
 """A labelled set of answered-call audio for answering-machine detection, made on the spot.
 
-`build_corpus(dest_dir)` returns 182 clips, each a WAV file (8 kHz mono s16le, what a
+`build_corpus(dest_dir)` returns 188 clips, each a WAV file (8 kHz mono s16le, what a
 telephone call carries) that starts at the moment of answer and is labelled "human" or "machine":
 
 * people answering in Vietnamese: "A lô", "Alo, ai đấy ạ?", "Vâng, tôi nghe", a pause before
-  "alo", "alo... alo", and the hard case of a person who says a whole sentence and then waits;
+  "alo", "alo... alo", over loud noise, quietly, with a pause inside, with a television talking
+  in the room, and the hard case of a person who says a whole sentence and then waits;
 * machines: the carriers' "Thuê bao quý khách vừa gọi..." announcements (some with the three
-  rising special-information tones, some followed by the English version), personal and business
-  voicemail greetings with and without the closing beep, greetings over music-like tones, a dead
-  line that answers and says nothing, and the hard case of a very short "Để lại lời nhắn" + beep.
+  rising special-information tones, some followed by the English version, some repeated),
+  personal and business voicemail greetings with and without the closing beep, greetings after
+  music-like tones, quiet voicemails, a dead line that answers and says nothing, and the hard
+  case of a very short "Để lại lời nhắn" with and without a beep.
 
 Speech is espeak-ng (Vietnamese voices `vi`, `vi-vn-x-central`, `vi-vn-x-south`, with variants,
 speeds and pitches); sox brings it to 8 kHz, mixes white/pink/brown noise at several levels,
@@ -41,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["HUMAN", "MACHINE", "Clip", "build_corpus", "clip_recipes", "read_pcm", "tools_available"]
+__all__ = ["HUMAN", "MACHINE", "SEED", "Clip", "build_corpus", "clip_recipes", "read_pcm", "tools_available"]
 
 HUMAN = "human"
 MACHINE = "machine"
@@ -145,9 +147,13 @@ def _speech(
     }
 
 
-def clip_recipes() -> list[tuple[str, str, str, dict[str, object]]]:
-    """Every clip as (label, group, description, recipe), in a fixed order (seeded choices)."""
-    rng = random.Random(20261201)
+SEED = 20261201  # the set the thresholds were tuned on; another seed gives a held-out set
+
+
+def clip_recipes(seed: int = SEED) -> list[tuple[str, str, str, dict[str, object]]]:
+    """Every clip as (label, group, description, recipe), in a fixed order (choices seeded by
+    `seed`: voices, speeds, pitches, pauses, beeps and noise differ, the families do not)."""
+    rng = random.Random(seed)
     out: list[tuple[str, str, str, dict[str, object]]] = []
 
     def add(label: str, group: str, description: str, parts: list[dict[str, object]]) -> None:
@@ -327,6 +333,20 @@ def clip_recipes() -> list[tuple[str, str, str, dict[str, object]]]:
             f"a short machine message {text!r}, no beep (the hardest case)",
             [{"silence": 0.3}, _speech(rng, text), {"silence": 4.0}],
         )
+    for text in ["A lô", "Alo, ai đấy?", "Vâng, tôi nghe"] * 2:
+        tv = {**_speech(rng, VOICEMAIL[3] + ". " + CARRIER[0]), "level_db": rng.choice([-18, -24])}
+        out.append(
+            (
+                HUMAN,
+                "human_tv",
+                f"says {text!r} with a television talking in the room ({tv['level_db']} dB), then waits",
+                {
+                    "parts": [{"silence": 0.4}, _speech(rng, text), {"silence": 4.0}],
+                    "noise": None,
+                    "background": tv,
+                },
+            )
+        )
     return out
 
 
@@ -406,6 +426,15 @@ def _part_pcm(part: dict[str, object]) -> bytes:
 
 def _render(recipe: dict[str, object], dest: Path) -> None:
     clean = b"".join(_part_pcm(part) for part in recipe["parts"])  # type: ignore[attr-defined]
+    background = recipe.get("background")
+    if background:  # someone else talking in the room (a television), under the whole clip
+        under = _part_pcm(background)  # type: ignore[arg-type]
+        under = (under * (len(clean) // max(2, len(under)) + 1))[: len(clean)]
+        n = len(clean) // 2
+        mixed = [
+            a + b for a, b in zip(struct.unpack(f"<{n}h", clean), struct.unpack(f"<{n}h", under), strict=True)
+        ]
+        clean = struct.pack(f"<{n}h", *(max(-32767, min(32767, v)) for v in mixed))
     seconds = len(clean) / (2 * RATE)
     with tempfile.TemporaryDirectory(prefix="amd-corpus-") as tmp:
         clean_path, mixed_path = Path(tmp, "clean.raw"), Path(tmp, "mixed.raw")
@@ -475,7 +504,7 @@ def _render(recipe: dict[str, object], dest: Path) -> None:
     os.replace(part, dest)  # never a half-written clip under the cached name
 
 
-def build_corpus(dest_dir: Path, *, workers: int = 2) -> list[Clip]:
+def build_corpus(dest_dir: Path, *, workers: int = 2, seed: int = SEED) -> list[Clip]:
     """Make (or reuse) every clip under `dest_dir`; return them in a fixed order.
 
     Raises RuntimeError when espeak-ng or sox is missing or fails. A clip already present under
@@ -487,7 +516,7 @@ def build_corpus(dest_dir: Path, *, workers: int = 2) -> list[Clip]:
     versions = _tool_versions()
     clips: list[Clip] = []
     todo: list[tuple[dict[str, object], Path]] = []
-    for label, group, description, recipe in clip_recipes():
+    for label, group, description, recipe in clip_recipes(seed):
         key = json.dumps([_RECIPE_VERSION, versions, recipe], sort_keys=True, ensure_ascii=False)
         path = dest_dir / f"{group}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.wav"
         clips.append(Clip(path=path, label=label, description=description, group=group))
