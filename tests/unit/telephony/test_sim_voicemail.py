@@ -13,11 +13,13 @@ import pytest
 from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.media import Audio
 from aicall.speech.amd import AmdResult, AmdVerdict, AnsweringMachineDetector
+from aicall.speech.errors import TtsError
 from aicall.speech.tts import EspeakEngine
 from aicall.telephony.session import DialRequest
 from aicall.telephony.sim import PhoneBehaviour, SimBackend, SimCallSession, SimRule, SimRules, SimRulesError
 from aicall.telephony.sim.behaviour import default_behaviour
 from aicall.telephony.sim.callee import Answerer, Speak, synthetic_speech
+from aicall.telephony.sim.timeline import VirtualTimeline
 
 NUMBER = "+84900000000"
 T0 = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)
@@ -215,3 +217,26 @@ async def test_spoken_greetings_tell_a_person_from_a_voicemail(require_tool: Cal
     assert (await detect(person))[0].verdict is AmdVerdict.HUMAN
     result, _frames, ready = await detect(voicemail, until_ready=True)
     assert result.verdict is AmdVerdict.MACHINE and ready
+
+
+async def test_a_greeting_the_speaker_cannot_say_is_synthetic_speech_and_the_call_goes_on() -> None:
+    async def broken(words: str) -> bytes:
+        raise TtsError("espeak-ng failed with exit code 1")
+
+    session = await answered(PhoneBehaviour(), speaker=broken)
+
+    result, _frames, _ready = await detect(session)
+
+    assert result.verdict is AmdVerdict.HUMAN
+    assert not session.ended
+
+
+async def test_two_waits_side_by_side_count_once_on_the_calls_timeline() -> None:
+    timeline = VirtualTimeline(start=T0, scale=0.001)
+
+    await asyncio.gather(timeline.sleep(3.0), timeline.sleep(1.0), timeline.sleep(2.0))
+    assert timeline.elapsed == pytest.approx(3.0)  # the longest, not the sum (6 s)
+
+    await timeline.sleep(0.5)  # alone again: it adds as before
+    assert timeline.elapsed == pytest.approx(3.5)
+    assert not timeline.waiting
