@@ -15,7 +15,14 @@ Measured over a steady window once every call is up: CPU% and RSS of the caller 
 failed calls), and the RTP send interval per stream from a tcpdump capture of a sample of
 the streams (same method for all three), plus our own in-process send timing.
 
-Run:  .venv/bin/python bench/bench_sip.py [--counts 50,100,200,400] [--window 6]
+With `--amd`, `ours` runs three times per count, each playing a voice-like prompt (so what the
+echo brings back is speech for the detector's VAD): `ours` as above, `ours+audio` with every call
+reading `CallSession.callee_audio` (the audio path to the detector, nothing done with it), and
+`ours+amd` with answering-machine detection (`speech.amd`, as the dialer runs it) on every call
+for the whole window (a fresh detector after each verdict: the worst case, every call in its
+first seconds at once). The CPU differences are the audio path's and the detector's costs.
+
+Run:  .venv/bin/python bench/bench_sip.py [--counts 50,100,200,400] [--window 6] [--amd]
 Needs sipp, sox-free (the tone is generated here) and, for the capture, tcpdump (root).
 Every run is bounded: each phase has a timeout and all child processes are killed at exit.
 """
@@ -70,6 +77,19 @@ def tone_pcm(seconds: float, frequency: float = 440.0) -> bytes:
     return struct.pack(
         f"<{samples}h", *(int(6000 * math.sin(2 * math.pi * frequency * n / 8000)) for n in range(samples))
     )
+
+
+def voice_pcm(seconds: float, pitch: float = 140.0) -> bytes:
+    """Voice-like 8 kHz PCM (harmonics of a gliding pitch, syllables at 4 Hz) that WebRTC's VAD
+    takes for speech: echoed back, it keeps answering-machine detection busy on every frame."""
+    n = int(seconds * 8000)
+    samples, phase = [], 0.0
+    for i in range(n):
+        t = i / 8000
+        phase += 2 * math.pi * pitch * (1 + 0.05 * math.sin(2 * math.pi * 3 * t)) / 8000
+        wave = sum(math.sin(k * phase) / k for k in range(1, 20))
+        samples.append(int(wave * (0.55 + 0.45 * math.sin(2 * math.pi * 4 * t)) * 5000))
+    return struct.pack(f"<{n}h", *samples)
 
 
 def ulaw_file(path: Path, seconds: float) -> None:
@@ -277,15 +297,21 @@ class Worker:
             self.process.wait()
 
 
-def run_ours(calls: int, procs: int, rate: float, window: float, workdir: Path) -> Row:
+def run_ours(calls: int, procs: int, rate: float, window: float, workdir: Path, *, mode: str = "tone") -> Row:
+    """`mode`: tone (a 440 Hz prompt), voice (a voice-like one), audio (voice, and every call
+    reads `callee_audio` without detecting: the plumbing alone), amd (voice, and detection on
+    every call)."""
     setup = calls / rate + 15
     far_end, port, media = uas(workdir, calls, setup + window + 60)
-    row = Row("ours" if procs == 1 else f"ours x{procs}", calls)
+    name = "ours" if procs == 1 else f"ours x{procs}"
+    row = Row(name + {"audio": "+audio", "amd": "+amd"}.get(mode, ""), calls)
+    amd = mode == "amd"
     workers = []
     try:
         shares = [calls // procs + (1 if i < calls % procs else 0) for i in range(procs)]
         workers = [
-            Worker("worker-ours", str(n), str(port), str(rate / procs), str(i)) for i, n in enumerate(shares)
+            Worker("worker-ours", str(n), str(port), str(rate / procs), str(i), mode)
+            for i, n in enumerate(shares)
         ]
         ready = [w.expect("READY", setup) for w in workers]
         row.failures += sum(int(r["failed"]) for r in ready)  # type: ignore[call-overload]
@@ -303,6 +329,9 @@ def run_ours(calls: int, procs: int, rate: float, window: float, workdir: Path) 
         results = [w.expect("RESULT", 60) for w in workers]
         row.failures += sum(int(r["failed"]) for r in results)  # type: ignore[call-overload]
         row.inproc_p99 = max(float(r["p99_ms"]) for r in results)  # type: ignore[arg-type]
+        if amd:
+            verdicts = sum(int(r["verdicts"]) for r in results)  # type: ignore[call-overload]
+            row.note = f"{verdicts} AMD verdicts in the window"
         code, stats = far_end.wait(30)
         failed = int(stats.get("FailedCall(C)", "0") or 0)
         row.failures += failed
@@ -373,9 +402,10 @@ def run_sipp(calls: int, rate: float, window: float, workdir: Path) -> Row:
 # -- workers ------------------------------------------------------------------------------------
 
 
-async def worker_ours(calls: int, port: int, rate: float, index: int) -> None:
+async def worker_ours(calls: int, port: int, rate: float, index: int, mode: str = "tone") -> None:
     from aicall.calls.outcomes import CallOutcome
     from aicall.media import Audio
+    from aicall.speech.amd import AnsweringMachineDetector
     from aicall.telephony.session import CallEnded, DialRequest, TrunkConfig
     from aicall.telephony.sip import SipBackend, SipTimers
 
@@ -385,8 +415,10 @@ async def worker_ours(calls: int, port: int, rate: float, index: int) -> None:
     )
     await backend.start()
     trunk = TrunkConfig(id="sipp", host="127.0.0.1", port=port)
-    prompt = Audio.from_pcm("bench prompt", tone_pcm(3.0))
+    prompt = Audio.from_pcm("bench prompt", tone_pcm(3.0) if mode == "tone" else voice_pcm(3.0))
     stop = asyncio.Event()
+    verdicts = [0]
+    measuring = asyncio.Event()
     answered: list[int] = []
     failed: list[str] = []
     settled = asyncio.Event()  # every call answered or failed
@@ -412,6 +444,7 @@ async def worker_ours(calls: int, port: int, rate: float, index: int) -> None:
         answered.append(n)
         tally()
         session = result.session
+        detecting = asyncio.create_task(detect(session)) if mode in ("audio", "amd") else None
         try:
             while not stop.is_set():
                 await session.play(prompt, barge_in=False)
@@ -419,8 +452,24 @@ async def worker_ours(calls: int, port: int, rate: float, index: int) -> None:
             failed.append(f"ended:{ended.reason}")
             tally()
             return "ended early"
+        finally:
+            if detecting is not None:
+                detecting.cancel()
         await session.hangup()
         return "ok"
+
+    async def detect(session: object) -> None:
+        """The dialer's detection loop (dialer/amd_screen.AmdWatch) without end: a new detector
+        after each verdict, so every call is analysed for the whole window."""
+        while not stop.is_set():
+            detector = AnsweringMachineDetector()
+            async for frame in session.callee_audio():  # type: ignore[attr-defined]
+                if mode == "amd" and detector.feed(frame) is not None:
+                    if measuring.is_set():
+                        verdicts[0] += 1
+                    break
+            else:
+                return  # the call ended
 
     tasks = []
     for n in range(calls):
@@ -431,6 +480,7 @@ async def worker_ours(calls: int, port: int, rate: float, index: int) -> None:
     await _expect_line("MEASURE")
     assert backend.clock.intervals is not None
     backend.clock.intervals.reset()
+    measuring.set()
     await _expect_line("STOP")
     p99 = backend.clock.intervals.percentile(0.99) * 1000
     failed_before = len(failed)
@@ -440,7 +490,12 @@ async def worker_ours(calls: int, port: int, rate: float, index: int) -> None:
     print(
         "RESULT"
         + json.dumps(
-            {"p99_ms": p99, "failed": len(failed) - failed_before, "late_ticks": backend.clock.late_ticks}
+            {
+                "p99_ms": p99,
+                "failed": len(failed) - failed_before,
+                "late_ticks": backend.clock.late_ticks,
+                "verdicts": verdicts[0],
+            }
         ),
         flush=True,
     )
@@ -511,6 +566,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="calls per second while setting up")
     parser.add_argument("--window", type=float, default=6.0, help="seconds measured once all calls are up")
     parser.add_argument(
+        "--amd",
+        action="store_true",
+        help="also run ours+amd (answering-machine detection on every call) beside ours, both "
+        "playing a voice-like prompt",
+    )
+    parser.add_argument(
         "--nice",
         type=int,
         default=0,
@@ -536,7 +597,12 @@ def main() -> None:
         for calls in (int(c) for c in args.counts.split(",")):
             for variant in args.variants.split(","):
                 started = time.monotonic()
-                if variant == "ours":
+                if variant == "ours" and args.amd:
+                    for mode in ("voice", "audio"):
+                        rows.append(run_ours(calls, args.procs, args.rate, args.window, workdir, mode=mode))
+                        print_table(rows[-1:])
+                    row = run_ours(calls, args.procs, args.rate, args.window, workdir, mode="amd")
+                elif variant == "ours":
                     row = run_ours(calls, args.procs, args.rate, args.window, workdir)
                 elif variant == "aiortp":
                     row = run_aiortp(calls, args.window, workdir)
@@ -550,7 +616,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "worker-ours":
-        asyncio.run(worker_ours(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])))
+        asyncio.run(
+            worker_ours(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+        )
     elif len(sys.argv) > 1 and sys.argv[1] == "worker-aiortp":
         asyncio.run(worker_aiortp(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
     else:
