@@ -240,3 +240,25 @@ async def test_two_waits_side_by_side_count_once_on_the_calls_timeline() -> None
     await timeline.sleep(0.5)  # alone again: it adds as before
     assert timeline.elapsed == pytest.approx(3.5)
     assert not timeline.waiting
+
+
+async def test_two_readers_hear_the_same_greeting_even_while_it_is_being_spoken() -> None:
+    async def slow(words: str) -> bytes:  # a TTS that takes a while (real time, not call time)
+        await asyncio.sleep(0.01)
+        return synthetic_speech(0.6)
+
+    session = await answered(PhoneBehaviour(greeting_delay=0.0), speaker=slow)
+
+    async def first_frames() -> list[bytes]:
+        frames = []
+        reader = session.callee_audio()
+        async for frame in reader:
+            frames.append(frame)
+            if len(frames) == 10:
+                break
+        await reader.aclose()
+        return frames
+
+    one, two = await asyncio.gather(first_frames(), first_frames())
+    assert one == two
+    assert any(frame != bytes(320) for frame in one)  # the greeting, not the silence before it

@@ -109,6 +109,7 @@ class SimCallSession:
         # made on the first `callee_audio` (no TTS for a call nobody listens to).
         self._callee: list[tuple[float, bytes]] = []
         self._greeting_made = False
+        self._greeting_lock = asyncio.Lock()
 
     def now(self) -> datetime:
         """The call's own clock: pass it to `run_script(clock=...)` for timestamps in call time."""
@@ -287,18 +288,19 @@ class SimCallSession:
                 return
 
     async def _make_greeting(self) -> None:
-        if self._greeting_made:
-            return
-        self._greeting_made = True
-        behaviour = self.behaviour
-        if behaviour.greeting_seconds is not None:
-            words = synthetic_speech(behaviour.greeting_seconds)
-        else:
-            words = await self._greetings.speech(behaviour.greeting_text)
-        pcm = silence(self._greeting_delay()) + words
-        if behaviour.beeps:
-            pcm += silence(0.3) + beep()
-        self._callee.insert(0, (0.0, pcm))
+        async with self._greeting_lock:  # a second reader waits for the first one's synthesis
+            if self._greeting_made:
+                return
+            behaviour = self.behaviour
+            if behaviour.greeting_seconds is not None:
+                words = synthetic_speech(behaviour.greeting_seconds)
+            else:
+                words = await self._greetings.speech(behaviour.greeting_text)
+            pcm = silence(self._greeting_delay()) + words
+            if behaviour.beeps:
+                pcm += silence(0.3) + beep()
+            self._callee.insert(0, (0.0, pcm))
+            self._greeting_made = True
 
     def _greeting_delay(self) -> float:
         delay = self.behaviour.greeting_delay
