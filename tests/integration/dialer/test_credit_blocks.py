@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from aicall.accounts import ledger
+from aicall.accounts import flows, ledger
 from aicall.accounts.models import Account, CreditBlock, LedgerEntry
 from aicall.calls.models import CallAttempt
 from aicall.campaigns.models import Campaign
@@ -85,6 +85,24 @@ async def test_two_dialers_share_a_small_balance_and_the_money_adds_up_at_every_
     # Paused once less than one call's worst case was left, not before: every 100 đ was usable.
     assert figures.available < 1_000 and attempts == (6_000 - figures.balance) // 100
     assert blocks == 0 and figures.reserved == 0  # idle dialers gave their blocks back
+
+    # A top-up resumes the campaign; both dialers go on, and the money still adds up.
+    with db.transaction() as session:
+        flows.topup(session=session, account_id=tenant.account_id, amount=2_000)
+    for dialer in (first, second):
+        await dialer.router.start()
+    try:
+        for dialer in (first, second):
+            await dialer.run_once()
+            check_money(db, tenant.account_id, 8_000)
+            await dialer.drain()
+    finally:
+        for dialer in (first, second):
+            await dialer.router.close()
+    figures = check_money(db, tenant.account_id, 8_000)
+    with db.reading() as session:
+        resumed = session.scalar(select(func.count()).select_from(CallAttempt))
+    assert resumed is not None and attempts is not None and resumed > attempts
 
 
 async def test_a_stopped_dialer_gives_its_block_back(db, tenant, tmp_path):
