@@ -229,6 +229,21 @@ def campaign_create(
     scenario_id: Annotated[str | None, typer.Option("--scenario-id", help="The scenario to run.")] = None,
     pool: Annotated[str | None, typer.Option("--pool", help="Hotline pool key (poolHotlineKey).")] = None,
     start: Annotated[bool, typer.Option("--start", help="Start calling right away.")] = False,
+    amd: Annotated[
+        str | None,
+        typer.Option(
+            "--amd",
+            help="Answering-machine detection: sync (prompts wait for the verdict) or async "
+            "(prompts at once, cut for a machine); a machine ends voicemail.",
+        ),
+    ] = None,
+    voicemail_message: Annotated[
+        str | None,
+        typer.Option(
+            "--voicemail-message",
+            help="With --amd: leave this PLAY_MESSAGE action of the scenario after the beep (else hang up).",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a campaign for an application."""
@@ -242,7 +257,18 @@ def campaign_create(
                 account_id=application.account_id,
                 name=name,
                 scenario_id=scenario_id,
-                settings={"pool_hotline_key": pool} if pool else {},
+                settings={
+                    **({"pool_hotline_key": pool} if pool else {}),
+                    **({"amd": True, "amd_mode": amd} if amd else {}),
+                    **(
+                        {
+                            "voicemail_action": "leave_message",
+                            "voicemail_message_action_id": voicemail_message,
+                        }
+                        if voicemail_message
+                        else {}
+                    ),
+                },
                 start=start,
             )
             data = queries.campaign_dict(session, campaign, with_counts=False)
