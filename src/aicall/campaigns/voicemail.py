@@ -10,7 +10,7 @@ from aicall.campaigns.models import Campaign
 from aicall.campaigns.settings import CampaignSettings, voicemail_message_problem
 from aicall.scenarios.models import ScenarioAction
 
-__all__ = ["FIELD", "message_problem"]
+__all__ = ["FIELD", "message_choices", "message_problem"]
 
 FIELD = "settings.voicemail_message_action_id"  # where an API error points
 
@@ -26,3 +26,17 @@ def message_problem(session: Session, campaign: Campaign, settings: CampaignSett
         )
     ).all()
     return voicemail_message_problem(settings, {row.id: row.type for row in rows})
+
+
+def message_choices(session: Session, campaign: Campaign) -> list[tuple[str, str]]:
+    """The PLAY_MESSAGE actions of the campaign's scenario, as (id, label or opening words), by
+    label: what a voicemail may be left (none without a scenario)."""
+    if campaign.scenario_id is None:
+        return []
+    rows = session.execute(
+        select(ScenarioAction.id, ScenarioAction.label, ScenarioAction.content_text).where(
+            ScenarioAction.scenario_id == campaign.scenario_id, ScenarioAction.type == "PLAY_MESSAGE"
+        )
+    ).all()
+    choices = [(row.id, row.label or (row.content_text or "")[:40] or row.id) for row in rows]
+    return sorted(choices, key=lambda choice: choice[1])

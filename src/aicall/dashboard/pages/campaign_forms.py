@@ -80,6 +80,12 @@ def settings_values(settings: CampaignSettings) -> dict[str, Any]:
         "max_concurrent": str(settings.max_concurrent),
         "calls_per_second": _number(settings.calls_per_second),
         "record": settings.record,
+        # answering-machine detection; the voicemail select holds the message's action, "" to hang up
+        "amd": settings.amd,
+        "amd_mode": settings.amd_mode,
+        "voicemail_message_action_id": (settings.voicemail_message_action_id or "")
+        if settings.voicemail_action == "leave_message"
+        else "",
     }
     for outcome in RETRY_OUTCOMES:
         rule = settings.retry.get(outcome)
@@ -93,6 +99,7 @@ def submitted_values(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     values["days"] = [d for d in form.getlist("days") if isinstance(d, str)]
     values["record"] = form.get("record") == "on"
+    values["amd"] = form.get("amd") == "on"
     values["start"] = form.get("start") == "on"
     return values
 
@@ -148,6 +155,24 @@ def _float_text(raw: str) -> str:
     return raw.strip().replace(",", ".")  # Vietnamese writes 2,5
 
 
+def _amd_patch(form: FormData, current: CampaignSettings, result: FormResult) -> None:
+    """Answering-machine detection's fields: on/off, mode, and what a voicemail gets (hang up,
+    or one of the scenario's PLAY_MESSAGE actions as the message)."""
+    amd = form.get("amd") == "on"
+    if amd != current.amd:
+        result.patch["amd"] = amd
+    mode = str(form.get("amd_mode") or current.amd_mode)
+    if mode != current.amd_mode:
+        result.patch["amd_mode"] = mode
+    if "voicemail_message_action_id" not in form:
+        return
+    message = str(form.get("voicemail_message_action_id") or "").strip()
+    was = current.voicemail_message_action_id if current.voicemail_action == "leave_message" else None
+    if message != (was or ""):
+        result.patch["voicemail_action"] = "leave_message" if message else "hangup"
+        result.patch["voicemail_message_action_id"] = message or None
+
+
 def settings_patch(form: FormData, current: CampaignSettings, _: Translator) -> FormResult:
     """The settings form read into a patch of what changed (see window_patch), values as typed:
     the service's model says whether they are allowed."""
@@ -161,6 +186,7 @@ def settings_patch(form: FormData, current: CampaignSettings, _: Translator) -> 
     record = form.get("record") == "on"
     if record != current.record:
         result.patch["record"] = record
+    _amd_patch(form, current, result)
     retry: dict[str, dict[str, Any]] = {}
     changed = False
     for outcome in RETRY_OUTCOMES:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from aicall.accounts.users import UserRead
-from aicall.campaigns import board, overview
+from aicall.campaigns import board, overview, voicemail
 from aicall.campaigns import service as campaign_service
 from aicall.campaigns.schemas import CampaignCreate
 from aicall.campaigns.settings import CampaignSettings
@@ -37,6 +37,8 @@ SETTINGS_FIELDS = {
     "max_concurrent",
     "calls_per_second",
     "record",
+    "amd_mode",
+    "voicemail_message_action_id",
     *(f"retry.{o}.{a}" for o in forms.RETRY_OUTCOMES for a in ("max_attempts", "interval")),
 }
 NEW_FIELDS = {"name", "application_id", "scenario_id", "pool_hotline_key", "timezone", "days", "hours"}
@@ -183,10 +185,17 @@ def _page(
         "action_error": action_error,
         "days": forms.DAYS,
         "retry_outcomes": forms.RETRY_OUTCOMES,
+        "voicemail_messages": _voicemail_messages(state, view.campaign),
         "saved": request.query_params.get("saved") == "1",
         "clock": clock,
     }
     return render(request, "campaigns/detail.html", context, status_code=status_code)
+
+
+def _voicemail_messages(state: AppState, campaign: Any) -> list[tuple[str, str]]:
+    """The scenario's PLAY_MESSAGE actions a voicemail may be left: (id, label)."""
+    with state.db.reading() as session:
+        return voicemail.message_choices(session, campaign)
 
 
 @router.get("/campaigns/{campaign_id}")
