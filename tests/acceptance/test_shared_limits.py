@@ -109,6 +109,10 @@ def test_two_api_processes_answer_an_application_at_its_rate_once(tmp_path: Path
     assert set(statuses) <= {200, 429}, statuses
     lease = lease_size(rate, 2 * rate)
     bound = rate * elapsed + 2 * rate + 2 * lease
+    print(
+        f"2 API processes, {rate:.0f}/s: {statuses[200]} x 200, {statuses[429]} x 429 "
+        f"in {elapsed:.2f} s; bound {bound:.1f}"
+    )
     # Each process alone would have answered 200 to up to `rate * elapsed + 2 * rate` of the
     # many more it was asked (a slow machine sends a few hundred).
     assert statuses[429] > 2 * bound, (statuses, elapsed)
@@ -139,6 +143,7 @@ def test_two_workers_dial_a_campaign_at_its_rate_together(tmp_path: Path, databa
     elapsed = (stamps[-1] - stamps[0]).total_seconds()
     # A claim is stamped just before its tokens are taken (same pass): one token of slack.
     bound = rate * elapsed + rate + 1
+    print(f"2 workers, {rate}/s: {len(attempts)} dials in {elapsed:.2f} s; bound {bound:.1f}")
     assert len(attempts) <= math.floor(bound), (len(attempts), elapsed)
     workers = Counter(a.worker_id for a in attempts)
     assert len(workers) == 2, workers  # both dialled: the rate was shared, not taken by one
