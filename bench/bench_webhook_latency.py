@@ -29,18 +29,19 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete, func, select, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_webhooks import RemoteReceiver  # the path entry above makes bench/ importable
-from common import percentile, temp_database
+from common import median, percentile, temp_database
 from common_engine import BenchCampaign, insert_contacts, machine_note, make_dialer, new_campaign, print_table
 
 from aicall import notify
@@ -179,10 +180,13 @@ def one_round(
     insert_contacts(db, campaign, args.contacts, first=first)
     receiver.reset()
     dispatcher = _spawn("dispatcher", db, notify_on, "--idle-delay", str(args.idle_delay))
+    dialer: subprocess.Popen[str] | None = None
     try:
         assert dispatcher.stdout is not None
         if dispatcher.stdout.readline().strip() != "ready":
             raise RuntimeError("the dispatcher process did not start")
+        # Its log goes to stdout: keep the pipe drained, or a full pipe would stall it.
+        threading.Thread(target=dispatcher.stdout.read, daemon=True).start()
         commits_file = Path(tempfile.mkdtemp(prefix="aicall-bench-")) / "commits.json"
         dialer = _spawn(
             "dialer",
@@ -204,6 +208,8 @@ def one_round(
                 raise RuntimeError(f"the receiver got {receiver.count()} of {expected} events")
             time.sleep(0.1)
     finally:
+        if dialer is not None and dialer.poll() is None:
+            dialer.kill()  # this round failed: nothing may outlive it on the database
         if dispatcher.stdin:
             dispatcher.stdin.close()
         dispatcher.wait(timeout=60)
@@ -234,6 +240,67 @@ def _latencies(
     }
 
 
+# --- what NOTIFY costs a commit -----------------------------------------------------------------
+
+
+def commit_rate(db: Database, application_id: str, notify_on: bool, threads: int, seconds: float) -> float:
+    """Transactions per second of `threads` threads each committing one event per transaction,
+    for `seconds`: the worst case for NOTIFY (PostgreSQL serialises the commits of notifying
+    transactions; the dialer commits a batch of results per transaction)."""
+    outbox.set_notify(db, notify_on)
+    data = {
+        **json.loads(
+            (
+                Path(__file__).resolve().parents[1] / "docs/webhooks/examples/scenario.approved.json"
+            ).read_text()
+        )["data"]
+    }
+    counts = [0] * threads
+    deadline = time.monotonic() + seconds
+
+    def work(index: int) -> None:
+        while time.monotonic() < deadline:
+            with db.transaction() as session:
+                outbox.emit(
+                    session, application_id=application_id, event_type="scenario.approved", payload=data
+                )
+            counts[index] += 1
+
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    began = time.monotonic()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    outbox.set_notify(db, True)
+    return sum(counts) / (time.monotonic() - began)
+
+
+def commit_costs(db: Database, args: argparse.Namespace) -> list[list[Any]]:
+    """Median commits/s with NOTIFY and without, alternating `args.rounds` times each."""
+    campaign = new_campaign(db, running=False)
+    with db.transaction() as session:
+        # No receiver: the events only need to be stored (nobody delivers them here).
+        session.execute(
+            update(Application)
+            .where(Application.id == campaign.application_id)
+            .values(webhook_url="http://127.0.0.1:9/unused")
+        )
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for round_number in range(args.rounds):
+        for notify_on in (True, False) if round_number % 2 == 0 else (False, True):
+            rates[notify_on].append(
+                commit_rate(db, campaign.application_id, notify_on, args.threads, args.commit_seconds)
+            )
+    with db.transaction() as session:  # nobody is to deliver them: gone before the dispatchers start
+        session.execute(delete(WebhookEvent).where(WebhookEvent.application_id == campaign.application_id))
+    with_notify, without = median(rates[True]), median(rates[False])
+    return [
+        ["without NOTIFY", f"{without:,.0f}", ""],
+        ["with NOTIFY", f"{with_notify:,.0f}", f"{with_notify / without:.2f}x"],
+    ]
+
+
 # --- the report --------------------------------------------------------------------------------
 
 
@@ -242,10 +309,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--contacts", type=int, default=300, help="contacts per round (two events each)")
-    parser.add_argument("--rate", type=float, default=20.0, help="calls per second the campaign may start")
+    parser.add_argument("--rate", type=float, default=10.0, help="calls per second the campaign may start")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each mode, alternating")
     parser.add_argument("--idle-delay", type=float, default=0.5, help="the dispatcher's poll interval, s")
     parser.add_argument("--quick", action="store_true", help="100 contacts, one round of each mode")
+    parser.add_argument("--threads", type=int, default=4, help="committing threads in the commit-cost part")
+    parser.add_argument("--commit-seconds", type=float, default=3.0, help="seconds per commit-cost sample")
     parser.add_argument("--role", choices=("dispatcher", "dialer"), help=argparse.SUPPRESS)
     parser.add_argument("--db-url", help=argparse.SUPPRESS)
     parser.add_argument("--notify", type=int, default=1, help=argparse.SUPPRESS)
@@ -256,7 +325,7 @@ def main() -> None:
         role_main(args)
         return
     if args.quick:
-        args.contacts, args.rounds = 100, 1
+        args.contacts, args.rounds, args.commit_seconds = 100, 1, 1.0
 
     note = machine_note().split("; server =")[0]
     found: dict[str, dict[str, list[float]]] = {
@@ -265,10 +334,15 @@ def main() -> None:
     receiver = RemoteReceiver()
     try:
         with temp_database("postgresql") as db:
+            costs = commit_costs(db, args)
             first = 0
             for round_number in range(args.rounds):
                 for mode in MODES if round_number % 2 == 0 else tuple(reversed(MODES)):
+                    began = time.monotonic()
                     got = one_round(db, receiver, mode, first, args)
+                    print(
+                        f"round {round_number + 1} {mode}: {time.monotonic() - began:.0f} s", file=sys.stderr
+                    )
                     first += args.contacts
                     for key, values in got.items():
                         found[mode][key].extend(values)
@@ -295,6 +369,11 @@ def main() -> None:
         f"{args.rounds} rounds per mode (alternating), {args.rate:g} calls/s, 2 events per call\n"
     )
     print_table(["dispatcher wakes by", "latency", "events", "p50", "p95", "p99", "max"], rows)
+    print(
+        f"\nWhat NOTIFY costs a commit: {args.threads} threads, one event per transaction, "
+        f"{args.commit_seconds:g} s x {args.rounds} samples each (median)\n"
+    )
+    print_table(["commits", "transactions/s", "vs"], costs)
     print(json.dumps({mode: {k: len(v) for k, v in found[mode].items()} for mode in MODES}), file=sys.stderr)
 
 
