@@ -4,9 +4,11 @@ test moves."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from aicall.db.engine import Database
 from aicall.db.limits import SharedBuckets
@@ -97,3 +99,28 @@ async def test_admit_counts_like_check(db: Database) -> None:
         await limiter.admit("app")
     with pytest.raises(RateLimited):
         await limiter.admit("app")
+
+
+def test_while_the_database_cannot_be_written_each_process_limits_alone(db: Database) -> None:
+    buckets = SharedBuckets(db)
+
+    def disk_full(key: str, **kwargs: object) -> object:
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    buckets.take = disk_full  # type: ignore[method-assign]
+    limiter = SharedRateLimiter(buckets, rate=1, burst=3)
+    for _ in range(3):
+        limiter.check("app")  # answered, not 503: the limit is this process's own meanwhile
+    with pytest.raises(RateLimited):
+        limiter.check("app")
+
+
+def test_an_error_that_is_not_the_storage_is_not_hidden(db: Database) -> None:
+    buckets = SharedBuckets(db)
+
+    def broken(key: str, **kwargs: object) -> object:
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("no such table: shared_limits"))
+
+    buckets.take = broken  # type: ignore[method-assign]
+    with pytest.raises(OperationalError):
+        SharedRateLimiter(buckets, rate=1, burst=3).check("app")
