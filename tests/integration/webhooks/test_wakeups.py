@@ -16,10 +16,14 @@ import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
 
+from aicall.bootstrap import open_platform
+from aicall.config import Settings
 from aicall.db.engine import Database
+from aicall.engine import Engine
 from aicall.webhooks import outbox
 from aicall.webhooks.listener import CHANNEL, PgListener, conninfo
-from tests.integration.webhooks.helpers import dispatcher, emit, example
+from tests.integration.support import SECRET_KEY
+from tests.integration.webhooks.helpers import BOX, dispatcher, emit, example
 
 POLL = 60.0  # the dispatchers' idle delay: longer than any wait below
 WAIT = 30.0  # seconds the tests wait for a delivery
@@ -213,3 +217,21 @@ async def test_a_contacts_next_event_leaves_as_soon_as_the_one_before_is_deliver
             stop.set()
             await asyncio.wait_for(loop_task, timeout=WAIT)
     assert [r.webhook_id for r in received] == ids
+
+
+def test_aicall_pg_notify_off_reaches_the_engines_dispatcher_and_the_platforms_commits(
+    pg, hooked, listening, tmp_path
+):
+    settings = Settings(
+        data_dir=tmp_path, database_url=pg.url, secret_key=SECRET_KEY, pg_notify=False, run_engine=False
+    )
+    engine = Engine(settings=settings, db=pg, box=BOX, dialer=False)
+    assert engine.dispatcher is not None and engine.dispatcher.listener is None
+    platform = open_platform(settings)  # how `aicall worker` and the CLI open the database
+    try:
+        emit_in_one_transaction(platform.db, hooked.application_id, 1)
+    finally:
+        platform.db.dispose()
+    assert received_notifications(pg, listening) == 0
+    on = Engine(settings=settings.model_copy(update={"pg_notify": True}), db=pg, box=BOX, dialer=False)
+    assert on.dispatcher is not None and on.dispatcher.listener is not None
