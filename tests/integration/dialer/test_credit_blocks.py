@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from aicall.accounts import flows, ledger
+from aicall.accounts import balance_view, flows, ledger
 from aicall.accounts.models import Account, CreditBlock, LedgerEntry
 from aicall.calls.models import CallAttempt
 from aicall.campaigns.models import Campaign
@@ -43,7 +43,20 @@ def check_money(db, account_id: str, topped_up: int) -> ledger.Figures:
             or 0
         )
         figures = ledger.summary_of(session=session, account_id=account_id)
-    assert account is not None
+        api = ledger.summary(session=session, account_id=account_id)  # GET /balance, aicall balance show
+        page = balance_view.summary(session=session, account_id=account_id)  # the dashboard
+    assert account is not None and page is not None
+    # The API and the dashboard show the same figures, blocks counted in.
+    assert (api["balance"], api["reserved"], api["available"]) == (
+        figures.balance,
+        figures.reserved,
+        figures.available,
+    )
+    assert (page.balance, page.reserved, page.available) == (
+        figures.balance,
+        figures.reserved,
+        figures.available,
+    )
     assert account.balance >= account.reserved >= 0
     assert account.reserved == sum(b.amount for b in blocks)
     assert all(b.charged >= 0 and b.in_flight >= 0 and b.charged + b.in_flight <= b.amount for b in blocks)
