@@ -339,7 +339,8 @@ class Checked:
     by_status: dict[str, int]
     charged: int  # đồng, the sum of the attempts' costs = the ledger's charges = balance moved
     charges: int  # ledger charge entries
-    events: int  # outbox rows = deliveries received = distinct webhook ids
+    events: int  # outbox rows = distinct webhook ids received = successful deliveries
+    redelivered: int  # events received again after a send logged as failed (a late answer)
     first_claim: float  # epoch seconds: the first attempt claimed
     last_end: float  # epoch seconds: the last attempt ended
     first_delivery: float
@@ -370,9 +371,10 @@ def check_exact(
     * every contact final (`done` when answered, `failed` otherwise);
     * one ledger charge per charged attempt, their sum = the attempts' costs = what the balance
       moved; nothing left reserved;
-    * every outbox event delivered exactly once (ids received = outbox ids, no duplicate, one
-      successful delivery logged each) and each contact's events in order: attempt 1, 2, ...,
-      then contact.finished.
+    * every outbox event delivered exactly once: ids received = outbox ids, one successful
+      delivery logged each, none received more often than it was sent (a second receipt only
+      after a send logged as failed: the receiver answered too late); each contact's events
+      in order: attempt 1, 2, ..., then contact.finished.
     """
     with db.reading() as session:
         rules = {c.id: queries.settings_of(session, c).retry for c in session.scalars(select(Campaign))}
@@ -408,6 +410,7 @@ def check_exact(
         successes = Counter(
             session.scalars(select(WebhookDelivery.event_id).where(WebhookDelivery.succeeded.is_(True)))
         )
+        sends = Counter(session.scalars(select(WebhookDelivery.event_id)))  # every attempt, logged
 
     # Contacts: all there, once each, all final.
     assert len(contact_rows) == contacts, (len(contact_rows), contacts)
@@ -444,15 +447,25 @@ def check_exact(
     assert balance_before - balance == charged, (balance_before, balance, charged)
     assert reserved == 0
 
-    # Webhooks: every outbox event delivered once; per contact in order.
+    # Webhooks: every outbox event delivered once (one send answered 2xx in time, logged);
+    # per contact in order. A receiver gets an event a second time only after a send the
+    # platform logged as failed: it answered after the sender's 10 s timeout (a starved
+    # receiver on a loaded machine does), so the event was sent again, as docs/webhooks.md
+    # says (at least once; the `webhook-id` is the receiver's dedupe key). Never more often
+    # than it was sent.
     ids = [r.webhook_id for r in received]
-    duplicates = [i for i, n in Counter(ids).items() if n > 1]
-    assert not duplicates, f"{len(duplicates)} events delivered more than once, e.g. {duplicates[:3]}"
+    times = Counter(ids)
     assert set(ids) == set(events), (len(set(ids) - set(events)), len(set(events) - set(ids)))
     assert set(events.values()) == {"delivered"}
     assert all(successes[i] == 1 for i in events), "one successful delivery logged per event"
-    sequences: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    unlogged = [i for i, n in times.items() if n > sends[i]]
+    assert not unlogged, f"{len(unlogged)} events received more often than sent, e.g. {unlogged[:3]}"
+    redelivered = [i for i, n in times.items() if n > 1]
+    first: dict[str, Received] = {}
     for request in received:
+        first.setdefault(request.webhook_id, request)
+    sequences: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for request in first.values():
         body = json.loads(request.body)
         data = body["data"]
         if body["type"] == "call.attempt.finished":
@@ -477,6 +490,7 @@ def check_exact(
         charged=charged,
         charges=len(charges),
         events=len(events),
+        redelivered=len(redelivered),
         first_claim=min(a.claimed_at for a in attempt_rows).timestamp(),
         last_end=max(a.ended_at for a in attempt_rows).timestamp(),
         first_delivery=delivered_at[0].timestamp(),
