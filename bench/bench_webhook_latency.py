@@ -325,7 +325,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--contacts", type=int, default=300, help="contacts per round (two events each)")
-    parser.add_argument("--rate", type=float, default=10.0, help="calls per second (the contacts fall due at this pace)")
+    parser.add_argument(
+        "--rate", type=float, default=10.0, help="calls per second (the contacts fall due at this pace)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each mode, alternating")
     parser.add_argument("--idle-delay", type=float, default=0.5, help="the dispatcher's poll interval, s")
     parser.add_argument("--quick", action="store_true", help="100 contacts, one round of each mode")
