@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     audio_cache_mb: float = Field(default=1024.0, ge=0)  # synthesised audio on disk (LRU)
     archive_after_days: float = Field(default=0.0, ge=0)  # closed campaigns archived (0: by hand only)
     dialer_tick: float = 0.5  # seconds between scheduler passes
+    # Most calls one dialer process holds at once (0: no cap but the campaigns' and lines'). A
+    # process past what its cores can carry delays every call's audio; docs/deploy.md gives the
+    # figures (SIP with answering-machine detection: about 400 calls fill a core).
+    dialer_max_calls: int = Field(default=0, ge=0)
     dialer_heartbeat: float = 2.0  # seconds between a dialer's heartbeats
     dialer_stale_after: float = 10.0  # a dialer silent this long is dead: its calls are reconciled
     # Seconds calls in progress may go on after SIGTERM/SIGINT before they are hung up (a

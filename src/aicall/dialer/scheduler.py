@@ -257,7 +257,9 @@ class Dialer:
                 return jobs
             by_campaign, by_line, by_trunk = claims.live_counts(session)
             budget = MAX_CLAIM_PER_PASS
-            for view in views:
+            if self.settings.dialer_max_calls:  # this process's own cap (AICALL_DIALER_MAX_CALLS)
+                budget = min(budget, self.settings.dialer_max_calls - len(self._calls))
+            for view in views if budget > 0 else ():
                 outcome = claims.ClaimOutcome()
                 if claims.complete_if_over(session, view, now, outcome):
                     events.extend(outcome.events)
