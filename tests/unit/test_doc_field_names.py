@@ -31,6 +31,9 @@ NOT_FIELDS = {
     "call_back_later", "stop_calling", "wrong_person",  # example intents of a listening menu
     "idle_delay",  # a delivery loop parameter
     "webhook_deliveries",  # a table
+    "aicall_answer_to_first_audio_seconds",  # a Prometheus metric
+    "application_name", "pg_stat_activity", "pg_notify", "pg_terminate_backend",  # PostgreSQL's names
+    "before_commit",  # an SQLAlchemy session event
 }  # fmt: skip
 
 
