@@ -19,6 +19,8 @@ def emit(session: Session, *, application_id: str, event_type: EventType, payloa
 
 
 def emit_all(session: Session, events: Iterable[Event]) -> None:
-    """Append `events` to the outbox, in order, in `session`'s transaction."""
-    for application_id, event_type, data in events:
-        emit(session, application_id=application_id, event_type=event_type, payload=data)
+    """Append `events` to the outbox, in order, in `session`'s transaction: one INSERT for all
+    of them (`outbox.emit_many`)."""
+    outbox.emit_many(
+        session, [(application_id, str(event_type), data) for application_id, event_type, data in events]
+    )
