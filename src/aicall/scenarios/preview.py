@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -171,6 +172,30 @@ def warm_approved(*, settings: Settings, db: Database, box: SecretBox, scenario_
             else {}
         )
     return asyncio.run(warm(settings, script, credentials=credentials))
+
+
+def warm_in_background(
+    *, settings: Settings, db: Database, box: SecretBox, scenario_id: str
+) -> threading.Thread:
+    """`warm_approved` in a thread of its own, for an approval made over HTTP (the dashboard's
+    review, the API's submit of an account that approves its own scenarios): the reviewer or the
+    client never waits for a slow neural voice (a whole scenario can take a vendor tens of
+    seconds), and not even the next request on the same connection does, as it would after a
+    Starlette background task. A daemon thread, so a server stopping does not wait for it: what
+    is not cached yet is synthesised by the first call that says it. A failure is logged, never
+    the approval's, which is committed before the thread starts. The thread is returned for tests."""
+
+    def run() -> None:
+        try:
+            new = warm_approved(settings=settings, db=db, box=box, scenario_id=scenario_id)
+        except Exception:  # a background thread: nothing above it would report the failure
+            log.exception("scenario %s approved; its fixed prompt parts were not synthesised", scenario_id)
+            return
+        log.info("scenario %s approved: %d fixed prompt parts synthesised ahead", scenario_id, new)
+
+    thread = threading.Thread(target=run, name=f"aicall-warm-{scenario_id}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _signing_key(settings: Settings) -> bytes:

@@ -270,6 +270,10 @@ async def submit_scenario(state: StateDep, app: CurrentApp, scenario_id: str) ->
         return scenario.status
 
     status = await run_in_threadpool(_in_transaction, state, work)
+    if status == ScenarioStatus.ACTIVE.value:  # approved at once: its fixed parts into the cache
+        preview.warm_in_background(
+            settings=state.settings, db=state.db, box=state.box, scenario_id=scenario_id
+        )
     # AICall's exact answer; `scenario_status` is ours (ACTIVE at once for self-approving accounts).
     return {"message": "success", "status": 1, "scenario_status": status}
 

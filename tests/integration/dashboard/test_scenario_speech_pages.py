@@ -14,9 +14,11 @@ import time
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 
+import httpx
 import pytest
 
 from aicall.accounts import voice_credentials
+from aicall.accounts.models import Account
 from aicall.accounts.secrets_box import SecretBox
 from aicall.scenarios import actions as action_service
 from aicall.scenarios import preview
@@ -95,8 +97,9 @@ def drawn_edges(page: str) -> list[tuple[str, str, str, str, str]]:
     return reader.edges
 
 
-def submitted(people: People, question: str, goodbye: str, **scenario: object) -> str:
-    """A runnable scenario (a speech menu, then goodbye), waiting for review."""
+def submitted(people: People, question: str, goodbye: str, *, submit: bool = True, **scenario: object) -> str:
+    """A runnable scenario (a speech menu, then goodbye), waiting for review (a draft when not
+    `submit`)."""
     scenario_id = people.scenario(**scenario)
     start = people.actions(scenario_id)["start"]
     app = people.tenant.application_id
@@ -113,7 +116,8 @@ def submitted(people: People, question: str, goodbye: str, **scenario: object) -
         action_service.update_action(
             session=session, application_id=app, action_id=start.id, data=ActionUpdate.model_validate(menu)
         )
-        scenario_service.submit(session=session, application_id=app, scenario_id=scenario_id)
+        if submit:
+            scenario_service.submit(session=session, application_id=app, scenario_id=scenario_id)
     return scenario_id
 
 
@@ -246,7 +250,7 @@ def test_an_approval_does_not_wait_for_the_synthesis_and_stands_when_it_fails(
         raise RuntimeError("the vendor fell over")
 
     monkeypatch.setattr(preview, "warm_approved", slow_failure)
-    caplog.set_level(logging.ERROR, logger="aicall.dashboard.pages.scenarios")
+    caplog.set_level(logging.ERROR, logger="aicall.scenarios.preview")
 
     answer = people.admin.post(f"/scenarios/{scenario_id}/approve")
 
@@ -259,3 +263,30 @@ def test_an_approval_does_not_wait_for_the_synthesis_and_stands_when_it_fails(
         "the failure logged",
     )
     assert people.status(scenario_id) == ScenarioStatus.ACTIVE.value
+
+
+def test_a_scenario_approved_at_once_by_the_api_submit_synthesises_its_fixed_parts(
+    people: People, fpt: VendorServer, live_server: LiveServer
+) -> None:
+    """An account that approves its own scenarios gets them approved by `POST .../submit`: the
+    fixed parts go into the cache then, as after a review (issue 16: slow engines must not make
+    callees wait)."""
+    own_fpt_voice(people, fpt)
+    with people.db.transaction() as session:
+        account = session.get(Account, people.tenant.account_id)
+        assert account is not None
+        account.auto_approve_scenarios = True
+    question, goodbye = "Thưa {{ho_ten}}, quý khách muốn nhận hàng hôm nay không?", "Dạ, em chào anh chị."
+    scenario_id = submitted(people, question, goodbye, submit=False, ttsConfig={"voiceCode": FPT_VOICE})
+
+    answer = httpx.post(
+        f"{live_server.url}/api/v1/public-api/scenarios/{scenario_id}/submit",
+        headers=people.tenant.headers(),
+        timeout=30,
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["scenario_status"] == ScenarioStatus.ACTIVE.value
+    fixed = {"Thưa", ", quý khách muốn nhận hàng hôm nay không?", goodbye}
+    wait_for(lambda: fixed <= set(spoken(fpt)), f"the stand-in asked for {fixed}", lambda: spoken(fpt))
+    assert sorted(spoken(fpt)) == sorted(fixed)

@@ -254,27 +254,11 @@ async def submit(request: Request, state: StateDep, user: CurrentUser, scenario_
 
 
 def warm_in_background(state: AppState, scenario_id: str) -> threading.Thread:
-    """Synthesise the fixed parts of a just-approved scenario into the audio cache, as `aicall
-    scenario approve` does (`preview.warm_approved`), in a thread of its own: the reviewer's page
-    never waits for a slow neural voice (a whole scenario can take a vendor tens of seconds), and
-    not even the next request on the same connection does, as it would after a Starlette
-    background task. A daemon thread, so a server stopping does not wait for it either: what is
-    not cached yet is synthesised by the first call that says it. A failure is logged, never the
-    approval's: that is committed before the thread starts. The thread is returned for tests."""
-
-    def warm() -> None:
-        try:
-            new = preview.warm_approved(
-                settings=state.settings, db=state.db, box=state.box, scenario_id=scenario_id
-            )
-        except Exception:  # a background thread: nothing above it would report the failure
-            log.exception("scenario %s approved; its fixed prompt parts were not synthesised", scenario_id)
-            return
-        log.info("scenario %s approved: %d fixed prompt parts synthesised ahead", scenario_id, new)
-
-    thread = threading.Thread(target=warm, name=f"aicall-warm-{scenario_id}", daemon=True)
-    thread.start()
-    return thread
+    """The approved scenario's fixed prompt parts into the audio cache, off the request
+    (`preview.warm_in_background`, shared with the API's submit)."""
+    return preview.warm_in_background(
+        settings=state.settings, db=state.db, box=state.box, scenario_id=scenario_id
+    )
 
 
 def _require_admin(state: AppState, user: CurrentUser, scenario_id: str) -> None:
