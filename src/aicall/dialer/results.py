@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
@@ -50,6 +50,7 @@ def record_results(
     with session.no_autoflush:
         for result in results:
             _record_one(session, result, batch, out, now=now, base_url=base_url)
+        _write_stored(session, batch.stored)
         # The credit block last: a claim locks its contacts before the block, so storing must
         # take them in the same order, or a claim and a store could deadlock (PostgreSQL).
         session.flush()
@@ -67,6 +68,7 @@ class _Batch:
     campaigns: dict[str, Campaign]
     balance: list[ledger.Settlement] = field(default_factory=list)  # applied last, per block
     starts: list[gate.CallStart] = field(default_factory=list)  # advertising calls' real starts
+    stored: list[tuple[CallAttempt, Contact]] = field(default_factory=list)  # written by _write_stored
 
 
 def _load(session: Session, results: Sequence[CallResult]) -> _Batch:
@@ -118,6 +120,7 @@ def _record_one(
         min(billing.cost(billable, job.price_per_minute), attempt.reserved) if attempt.reserved else 0
     )
     batch.balance.append(ledger.Settlement(job.account_id, attempt.reserved, attempt.cost, attempt.id))
+    batch.stored.append((attempt, contact))
     next_step = _advance_contact(contact, campaign, result.outcome, job, now)
     if result.not_dialled and contact.status != ContactStatus.CANCELLED.value:
         # Its prompts cannot be spoken to it: dialling again would not change that.
@@ -144,6 +147,79 @@ def _record_one(
                 application_id=job.application_id, contact=contact, finished_at=now, reason=result.not_dialled
             )
         )
+
+
+_ATTEMPTS = cast(Table, CallAttempt.__table__)
+_CONTACTS = cast(Table, Contact.__table__)
+# The columns a stored result changes, as `_fill_attempt` and `_advance_contact` (and the
+# opt-out and not-dialled rules) set them on the ORM objects.
+_ATTEMPT_COLUMNS = (
+    "status",
+    "outcome",
+    "sip_code",
+    "sip_reason",
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "duration",
+    "recording_path",
+    "error",
+    "amd",
+    "keys_pressed",
+    "opt_out",
+    "path",
+    "end_reason",
+    "billable_seconds",
+    "cost",
+)
+_CONTACT_COLUMNS = (
+    "status",
+    "next_attempt_at",
+    "last_outcome",
+    "claimed_by",
+    "updated_at",
+    "compliance_reason",
+    "compliance_rule",
+)
+_STORE_ATTEMPT = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("b_id"))
+    .values({name: bindparam(name) for name in _ATTEMPT_COLUMNS})
+)
+_STORE_CONTACT = (
+    update(_CONTACTS)
+    .where(_CONTACTS.c.id == bindparam("b_id"))
+    .values({name: bindparam(name) for name in _CONTACT_COLUMNS})
+)
+
+
+def _write_stored(session: Session, stored: Sequence[tuple[CallAttempt, Contact]]) -> None:
+    """Write the batch's attempts and contacts as two executemany UPDATEs (Core), the shape of
+    the bare writes (bench/common_engine.bare_batch), not by the ORM's unit of work: its flush
+    was a tenth of a dialer's time (docs/benchmarks.md, issue 13). The objects, read for this
+    batch and filled in Python, then leave the session, so its flush writes only the rare
+    paths' rows (Do-Not-Call entries, audit, a deleted attempt, contacts stopped by an opt-out)."""
+    if not stored:
+        return
+    connection = session.connection()
+    attempts = {attempt.id: attempt for attempt, _ in stored}
+    contacts = {contact.id: contact for _, contact in stored}
+    connection.execute(
+        _STORE_ATTEMPT,
+        [
+            {"b_id": key, **{name: getattr(obj, name) for name in _ATTEMPT_COLUMNS}}
+            for key, obj in attempts.items()
+        ],
+    )
+    connection.execute(
+        _STORE_CONTACT,
+        [
+            {"b_id": key, **{name: getattr(obj, name) for name in _CONTACT_COLUMNS}}
+            for key, obj in contacts.items()
+        ],
+    )
+    for obj in (*attempts.values(), *contacts.values()):
+        session.expunge(obj)
 
 
 def _fill_attempt(attempt: CallAttempt, result: CallResult) -> None:
