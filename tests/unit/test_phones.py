@@ -54,3 +54,28 @@ def test_a_number_still_invalid_after_cleaning_is_refused_saying_why(raw: str, r
 def test_a_number_sent_as_a_json_integer_has_at_most_fifteen_digits(raw: int, reason: str) -> None:
     with pytest.raises(PhoneError, match=reason):
         normalise(raw)
+
+
+def test_normalising_ever_new_numbers_does_not_grow_memory_without_bound() -> None:
+    """An API importing fresh numbers for weeks keeps a bounded cache of them (the soak,
+    bench/bench_soak.py): once full, another 20,000 new numbers add next to nothing."""
+    import tracemalloc
+
+    from aicall.phones import NORMALISED_CACHE
+
+    def batch(start: int) -> None:
+        for n in range(start, start + 20_000):
+            assert normalise(f"09{n:08d}") == f"+849{n:08d}"
+
+    # Traced from before the first batch, so the entries it evicts count as freed.
+    tracemalloc.start()
+    try:
+        batch(10_000_000)  # fills the cache (16,384 entries)
+        full = tracemalloc.get_traced_memory()[0]
+        batch(20_000_000)
+        grown = tracemalloc.get_traced_memory()[0] - full
+    finally:
+        tracemalloc.stop()
+    assert NORMALISED_CACHE >= 10_000  # a re-sent import of the largest request still hits
+    # 20,000 entries kept would be about 5 MB; the cache's own table may still resize (< 1 MB).
+    assert grown < 2 * 2**20, f"{grown:,} bytes more kept after 20,000 more new numbers"
