@@ -13,14 +13,22 @@ real HTTP webhook receiver on the loopback (tests/acceptance/scale.py). For `--m
   webhooks per contact);
 * a reader asks `GET /campaigns/{id}` (live counts) 10 times a second, as a dashboard would;
 * every 10 s a sample: p99 of the API requests that ended in the window (both kinds), attempts
-  finished per second, webhooks received per second, and VmRSS of each server process
-  (/proc/<pid>/status).
+  finished per second, webhooks received per second, and for each server process its VmRSS
+  (/proc/<pid>/status) and tracemalloc's traced memory: the Python objects still alive that were
+  allocated since the process's probe began tracing (`--trace-after`, default 60 s after its
+  start, so start-up imports are not slowed), written every 10 s by the probe that
+  bench/soak_probe/sitecustomize.py puts into each server (PYTHONPATH; nothing in src/ knows).
+  RSS also holds the allocator's free arenas and grows with the peak; a leak shows in traced
+  memory. Tracing one frame per allocation costs the servers some CPU (`--frames 25
+  --snapshots 90,240 --probe-dir DIR` dumps snapshots to compare by traceback, far slower).
 
 Then the importer stops, the backlog is dialled and delivered, and the exactness checks of the
 scale-out test are asserted (scale.check_exact). Memory "levels off" when, for every process,
-the least-squares slope of its RSS over the second half of the run is at most `--slope-bound`
-MiB per minute (default 1.0): a leak of a few hundred bytes per call at this rate would show
-as several MiB per minute.
+the least-squares slopes of its RSS and of its traced memory over the last third of the run
+(`--judge-last`) are at most `--slope-bound` MiB per minute (default 1.0). The first minutes are
+warm-up, not judged: pymalloc's arenas, SQLAlchemy's compiled-statement caches and the phone
+cache (aicall/phones.py, 16,384 numbers) fill then. A leak of a few hundred bytes per call or
+per contact at this rate would show as about 1 MiB per minute.
 
     .venv/bin/python bench/bench_soak.py [--minutes 10] [--rate 50] [--workers 2]
 """
@@ -28,6 +36,7 @@ as several MiB per minute.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import threading
@@ -65,6 +74,30 @@ def rss_mib(pid: int) -> float:
         if row.startswith("VmRSS:"):
             return int(row.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+PROBE = Path(__file__).resolve().parent / "soak_probe"
+
+
+def probe_dir(asked: str, tmp: str) -> str:
+    path = Path(asked) if asked else Path(tmp) / "probe"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+class Traced:
+    """tracemalloc's traced memory of a server process, in MiB, as its probe last wrote it
+    (bench/soak_probe/sitecustomize.py); NaN before the first line."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+
+    def __call__(self, pid: int) -> float:
+        path = self.directory / f"{pid}.jsonl"
+        if not path.exists():
+            return float("nan")
+        rows = path.read_text().splitlines()
+        return json.loads(rows[-1])["traced"] / 2**20 if rows else float("nan")
 
 
 def slope_per_minute(points: list[tuple[float, float]]) -> float:
@@ -165,6 +198,17 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="contacts imported per second")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--slope-bound", type=float, default=1.0, help="MiB per minute, per process")
+    parser.add_argument(
+        "--judge-last", type=float, default=1 / 3, help="part of the run the slopes are judged on"
+    )
+    parser.add_argument("--frames", type=int, default=1, help="tracemalloc frames per allocation")
+    parser.add_argument(
+        "--snapshots", default="", help="seconds (comma separated) at which each server dumps a snapshot"
+    )
+    parser.add_argument(
+        "--trace-after", type=float, default=60.0, help="each server starts tracemalloc then (s)"
+    )
+    parser.add_argument("--probe-dir", default="", help="where the probe writes (default: a temporary one)")
     args = parser.parse_args()
     print(machine_note(), flush=True)
     print(
@@ -178,6 +222,16 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="aicall-soak-") as tmp,
         Cluster.init(Path(tmp), server.url, hook.url) as cluster,
     ):
+        # The probe goes into the server processes only (not the set-up commands before them).
+        cluster.env = {
+            **cluster.env,
+            "PYTHONPATH": str(PROBE),
+            "SOAK_PROBE_DIR": probe_dir(args.probe_dir, tmp),
+            "SOAK_PROBE_FRAMES": str(args.frames),
+            "SOAK_PROBE_SNAPSHOTS": args.snapshots,
+            "SOAK_PROBE_DELAY": str(args.trace_after),
+        }
+        traced_of = Traced(cluster.env["SOAK_PROBE_DIR"])
         cluster.start_apis(1)
         campaign = cluster.configure_demo_campaign()
         account_id = cluster.demo.keys["account_id"]
@@ -205,12 +259,15 @@ def main() -> None:
                     "calls_s": (calls - last_calls) / (now - last_at),
                     "hooks_s": (hooks - last_hooks) / (now - last_at),
                     **{name: rss_mib(pid) for name, pid in processes.items()},
+                    **{f"{name}_py": traced_of(pid) for name, pid in processes.items()},
                 }
                 samples.append(sample)
                 print(
                     f"  {sample['t']:5.0f} s  p99 {sample['p99_ms']:6.1f} ms ({len(window)} requests)  "
                     f"{sample['calls_s']:6.1f} calls/s  {sample['hooks_s']:6.1f} webhooks/s  "
-                    + "  ".join(f"{name} {sample[name]:.1f} MiB" for name in processes),
+                    + "  ".join(
+                        f"{name} {sample[name]:.1f} MiB ({sample[name + '_py']:.1f} py)" for name in processes
+                    ),
                     flush=True,
                 )
                 last_calls, last_hooks, last_at = calls, hooks, now
@@ -230,10 +287,25 @@ def main() -> None:
         )
         cluster.demo.db.dispose()
 
-    half = [s for s in samples if s["t"] > samples[-1]["t"] / 2]
-    slopes = {name: slope_per_minute([(s["t"], s[name]) for s in half]) for name in processes}
+    # Judged on the last third: the first minutes fill the allocator's arenas and the bounded
+    # caches (SQLAlchemy's compiled statements, the phone cache), which is warm-up, not a leak.
+    tail = [s for s in samples if s["t"] > samples[-1]["t"] * (1 - args.judge_last)]
+    rss_slopes = {name: slope_per_minute([(s["t"], s[name]) for s in tail]) for name in processes}
+    py_slopes = {
+        name: slope_per_minute(
+            [(s["t"], s[name + "_py"]) for s in tail if s[name + "_py"] == s[name + "_py"]]
+        )
+        for name in processes
+    }
     print_table(
-        ["t (s)", "API p99 (ms)", "calls/s", "webhooks/s", *[f"{n} RSS (MiB)" for n in processes]],
+        [
+            "t (s)",
+            "API p99 (ms)",
+            "calls/s",
+            "webhooks/s",
+            *[f"{n} RSS (MiB)" for n in processes],
+            *[f"{n} traced (MiB)" for n in processes],
+        ],
         [
             [
                 f"{s['t']:.0f}",
@@ -241,6 +313,7 @@ def main() -> None:
                 f"{s['calls_s']:.0f}",
                 f"{s['hooks_s']:.0f}",
                 *[f"{s[n]:.1f}" for n in processes],
+                *[f"{s[n + '_py']:.1f}" for n in processes],
             ]
             for s in samples
         ],
@@ -253,11 +326,13 @@ def main() -> None:
         f"{1000 * percentile(latencies, 0.99):.1f} ms "
         f"({len(latencies):,} requests)"
     )
-    level = all(abs(v) <= args.slope_bound for v in slopes.values())
+    level = all(abs(v) <= args.slope_bound for v in [*rss_slopes.values(), *py_slopes.values()])
     print(
-        "RSS slope over the second half: "
-        + ", ".join(f"{name} {v:+.2f} MiB/min" for name, v in slopes.items())
-        + f" -> {'levelled off' if level else 'STILL GROWING'} (bound {args.slope_bound:g} MiB/min)"
+        f"slopes over the last {args.judge_last:.0%} of the run ({len(tail)} samples): RSS "
+        + ", ".join(f"{name} {v:+.2f}" for name, v in rss_slopes.items())
+        + "; traced (Python objects) "
+        + ", ".join(f"{name} {v:+.2f}" for name, v in py_slopes.items())
+        + f" MiB/min -> {'levelled off' if level else 'STILL GROWING'} (bound {args.slope_bound:g} MiB/min)"
     )
 
 
