@@ -411,7 +411,10 @@ class Dialer:
         finally:
             self._storing -= 1
             for result in batch:  # stored, or left to the crash rule: no longer this dialer's
-                self._held[result.job.account_id] -= 1
+                account_id = result.job.account_id
+                self._held[account_id] -= 1
+                if self._held[account_id] <= 0:  # else one entry per account ever dialled, for weeks
+                    del self._held[account_id]
         self._wake.set()  # capacity was freed: claim again without waiting a whole tick
 
     def _store_sync(self, batch: list[CallResult]) -> None:
