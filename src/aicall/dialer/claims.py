@@ -305,7 +305,8 @@ def _write_claims(
         row["claimed_by"] = worker_id
         row["claimed_at"] = now
     connection = session.connection()
-    connection.execute(_CLAIM_CONTACT, claimed)
+    # In primary-key order, as the ORM's flush wrote them: one lock order for every writer.
+    connection.execute(_CLAIM_CONTACT, sorted(claimed, key=lambda row: str(row["b_id"])))
     connection.execute(insert(_ATTEMPTS), attempts)
     for contact in contacts[: len(claimed)]:
         session.expunge(contact)

@@ -202,8 +202,10 @@ def _write_stored(session: Session, stored: Sequence[tuple[CallAttempt, Contact]
     if not stored:
         return
     connection = session.connection()
-    attempts = {attempt.id: attempt for attempt, _ in stored}
-    contacts = {contact.id: contact for _, contact in stored}
+    # In primary-key order, as the ORM's flush wrote them: one lock order for every writer of
+    # these rows (PostgreSQL), as `stop_listed` takes them.
+    attempts = {attempt.id: attempt for attempt, _ in sorted(stored, key=lambda pair: pair[0].id)}
+    contacts = {contact.id: contact for _, contact in sorted(stored, key=lambda pair: pair[1].id)}
     connection.execute(
         _STORE_ATTEMPT,
         [
