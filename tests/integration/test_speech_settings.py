@@ -70,6 +70,21 @@ def test_setting_again_without_a_key_keeps_the_stored_one_and_an_empty_key_remov
     assert not removed.api_key_set and removed.api_key_hint == ""
 
 
+def test_a_stored_key_never_goes_to_another_engine_or_server(db: Database, tenant: Tenant) -> None:
+    """A key given for one vendor's server is forgotten when the engine or the URL changes
+    without a new key: kept, it would be sent, with the callers' audio, to the other server."""
+    _set(db, tenant.account_id, engine="openai", base_url="https://asr.example.com/v1", api_key=KEY)
+    with pytest.raises(ValidationFailed) as refused:  # FPT.AI needs a key of its own
+        _set(db, tenant.account_id, engine="fpt")
+    assert refused.value.details[0]["field"] == "api_key"
+    assert _set(db, tenant.account_id, engine="openai", base_url="https://asr.example.com/v1").api_key_set
+    moved = _set(db, tenant.account_id, engine="openai", base_url="https://other.example.net/v1")
+    assert not moved.api_key_set
+    with db.reading() as session:
+        own = speech_settings.for_account(session=session, box=BOX, account_id=tenant.account_id)
+    assert own is not None and own.api_key == ""
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [

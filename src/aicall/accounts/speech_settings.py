@@ -163,9 +163,11 @@ def set_asr(
 ) -> SpeechSettingsRead:
     """Store an account's recogniser settings (all of them, as given).
 
-    `engine`: openai | fpt | none | "" (the platform's). `api_key`: None keeps the stored key,
-    "" removes it, anything else replaces it (sealed). `timeout`: seconds, 1-60, None for the
-    platform's. `allow_private`: False from the dashboard (`check_vendor_url`). Raises
+    `engine`: openai | fpt | none | "" (the platform's). `api_key`: None keeps the stored key
+    while the engine and base URL stay the same (a new engine or URL forgets it: a key belongs to
+    the server it was given for), "" removes it, anything else replaces it (sealed).
+    `timeout`: seconds, 1-60, None for the platform's. `allow_private`: False from the
+    dashboard (`check_vendor_url`). Raises
     `ValidationFailed` naming the field (`engine`, `base_url`, `api_key`, `model`, `timeout`):
     openai needs a base URL, fpt a key of the account's own."""
     chosen = _engine(engine)
@@ -189,6 +191,10 @@ def set_asr(
             )
     row = session.get(AccountSpeechSettings, account_id)
     sealed = row.asr_api_key_encrypted if row is not None else ""
+    if row is not None and (row.asr_engine, row.asr_base_url) != (chosen, url):
+        # A key was given for one vendor's server: kept across a change of engine or URL, it
+        # would go, with the callers' audio, to a server it was never meant for.
+        sealed = ""
     if api_key is not None:
         sealed = box.seal(api_key) if api_key else ""
     if chosen == "openai" and not url:
