@@ -57,6 +57,15 @@ def test_pool_identity_and_campaign_detection_from_the_command_line(tmp_path: Pa
         tmp_path, env, "pool", "identity", "--key", "TRUSTED", "--asserted-identity", "", "--privacy", "none"
     )
     assert (changed["asserted_identity"], changed["privacy"]) == (None, "none")
+    # An option left out keeps the pool's value: a new number does not drop the Privacy.
+    renumbered = ok(
+        tmp_path, env, "pool", "identity", "--key", "TRUSTED", "--asserted-identity", "tel:+842873009999"
+    )
+    assert (renumbered["asserted_identity"], renumbered["privacy"]) == ("tel:+842873009999", "none")
+    nothing = run(tmp_path, env, "pool", "identity", "--key", "TRUSTED")
+    assert nothing.returncode == 2 and "--asserted-identity, --privacy or both" in nothing.stderr
+    elsewhere = run(tmp_path, env, "pool", "identity", "--key", "NO-SUCH", "--privacy", "id")
+    assert elsewhere.returncode == 1 and "--app API_KEY" in elsewhere.stderr, elsewhere.stderr
     refused = run(tmp_path, env, "pool", "identity", "--key", "TRUSTED", "--asserted-identity", "sip:a@b c")
     assert refused.returncode == 1 and "asserted_identity" in refused.stderr, refused.stderr
 

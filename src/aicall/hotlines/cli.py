@@ -80,21 +80,29 @@ def list_trunks(app: AppFilter = None, as_json: JsonFlag = False) -> None:
 def set_identity(
     key: Annotated[str, typer.Option("--key", help="The pool's key.")],
     asserted_identity: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--asserted-identity", help="P-Asserted-Identity: a sip: or tel: URI ('' to send none)."
+            "--asserted-identity",
+            help="P-Asserted-Identity: a sip: or tel: URI ('' to send none; left out: kept).",
         ),
-    ],
+    ] = None,
     privacy: Annotated[
-        str,
-        typer.Option("--privacy", help="Privacy: id, header, session, user, critical or none ('' for none)."),
-    ] = "",
+        str | None,
+        typer.Option(
+            "--privacy",
+            help="Privacy: id, header, session, user, critical or none ('' to send none; left out: kept).",
+        ),
+    ] = None,
     app: Annotated[
         str | None, typer.Option("--app", help="Owner application's API key (none: shared).")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Set what every INVITE of a pool asserts, for a trunk that asks (RFC 3325 §9.1, RFC 3323 §4.2)."""
+    """Set what every INVITE of a pool asserts, for a trunk that asks (RFC 3325 §9.1, RFC 3323 §4.2).
+    An option left out keeps the pool's value, so changing the number never drops its Privacy."""
+    if asserted_identity is None and privacy is None:
+        typer.echo("error: give --asserted-identity, --privacy or both ('' sends none)", err=True)
+        raise typer.Exit(2)
     platform = open_platform(get_settings())
     try:
         with platform.db.transaction() as session:
@@ -108,14 +116,21 @@ def set_identity(
                 None,
             )
             if pool is None:
-                typer.echo(
-                    f"error: no pool has key {key!r}" + (" for that application" if app else " (shared)"),
-                    err=True,
+                where = (
+                    " for that application"
+                    if app
+                    else " among the shared pools (a pool of an application is found with --app API_KEY)"
                 )
+                typer.echo(f"error: no pool has key {key!r}{where}", err=True)
                 raise typer.Exit(1)
             try:
                 hotline_service.set_identity(
-                    session=session, pool=pool, asserted_identity=asserted_identity, privacy=privacy
+                    session=session,
+                    pool=pool,
+                    asserted_identity=pool.asserted_identity
+                    if asserted_identity is None
+                    else asserted_identity,
+                    privacy=pool.privacy if privacy is None else privacy,
                 )
             except hotline_service.HotlineError as exc:
                 typer.echo(f"error: {exc}", err=True)
