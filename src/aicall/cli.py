@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import jwt
 import typer
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from aicall.accounts import cli as account_cli
@@ -443,7 +444,13 @@ def read(
 
 
 def main() -> None:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # a bad AICALL_* value: name the variable, not a traceback
+        for error in exc.errors():
+            name = "AICALL_" + "_".join(str(part) for part in error["loc"]).upper()
+            typer.echo(f"error: {name}={error.get('input')!r}: {error['msg']}", err=True)
+        sys.exit(2)
     logs.configure(fmt=settings.log_format, level=settings.log_level, show_phones=settings.log_show_phones)
     try:
         cli()

@@ -81,3 +81,19 @@ def test_database_url_setting_selects_the_database(tmp_path, dialect):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "elsewhere.db").exists()
     assert json.loads(done.stdout)["database"] == dialect
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("AICALL_DIALER_MAX_CALLS", "abc", "valid integer"),
+        ("AICALL_DIALER_MAX_CALLS", "-1", "greater than or equal to 0"),
+        ("AICALL_PG_NOTIFY", "maybe", "valid boolean"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_the_variable_not_a_traceback(tmp_path, setting, value, says):
+    done = aicall(tmp_path, "user", "list", env={setting: value})
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {setting}={value!r}: "), done.stderr
+    assert says in done.stderr and "Traceback" not in done.stderr
