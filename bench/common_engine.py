@@ -42,6 +42,7 @@ from aicall.ids import object_id
 from aicall.interpreter.prompter import TextPrompter
 from aicall.interpreter.script import Action, ActionType, FieldSpec, KeyResponse
 from aicall.interpreter.testing import script_of
+from aicall.observability import logging as logs
 from aicall.telephony.sim import SimBackend
 
 __all__ = [
@@ -234,7 +235,16 @@ def make_dialer(
         stale_after=settings.dialer_stale_after,
     )
     dialer.paced = paced
+    _log_as_the_worker_does(data_dir)
     return dialer
+
+
+def _log_as_the_worker_does(data_dir: Path) -> None:
+    """Log as `aicall worker` does by default (aicall.cli: console format, level info, the phone
+    scrubber), into a file as a service manager's journal would take it: the `call finished`
+    line of every call costs here what it costs in production, not structlog's unconfigured
+    default printing to the terminal."""
+    logs.configure(fmt="console", level="info", stream=(data_dir / "worker.log").open("a", encoding="utf-8"))
 
 
 def rss_kib() -> int:

@@ -131,7 +131,7 @@ def spy_parts(path: Path) -> tuple[collections.Counter[str], int]:
 
 
 async def window(
-    db: Database, data_dir: Path, seconds: float, statements: Statements, spy: str | None
+    db: Database, data_dir: Path, seconds: float, statements: Statements, spy: str | None, keep: str | None
 ) -> None:
     dialer = make_dialer(db, data_dir, paced=False)
     await dialer.start()
@@ -166,6 +166,8 @@ async def window(
         print(f"\n| part of the work | share of busy samples ({total:,}) |\n|---|---:|")
         for part, count in sorted(parts.items()):
             print(f"| {part} | {100 * count / total:.1f}% |")
+        if keep:
+            Path(keep).write_text(out.read_text())  # noqa: ASYNC240 - after the window, nothing else runs
 
 
 def main() -> None:
@@ -174,13 +176,14 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=60_000)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--spy", help="py-spy's executable: sample this process while it dials")
+    parser.add_argument("--keep", help="with --spy: copy py-spy's raw samples to this file")
     args = parser.parse_args()
     print(machine_note())
     with temp_database(args.db) as db, tempfile.TemporaryDirectory(prefix="aicall-profile-") as data_dir:
         campaign = new_campaign(db, max_concurrent=2000, calls_per_second=200)
         insert_contacts(db, campaign, args.contacts)
         statements = Statements(db)
-        asyncio.run(window(db, Path(data_dir), args.seconds, statements, args.spy))
+        asyncio.run(window(db, Path(data_dir), args.seconds, statements, args.spy, args.keep))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from aicall.clock import utc_now
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.dialer.backends import BackendRouter
+from aicall.dialer.outbox import EventSink
 from aicall.dialer.scheduler import Dialer
 from aicall.dialer.shutdown import Shutdown
 from aicall.housekeeping import Housekeeping
@@ -187,7 +188,9 @@ class Engine:
                 load_script=load_approved_script,
                 load_call_config=scenario_service.stored_call_config,
                 prompter_for=self._prompters,
-                emit=notify.emit,
+                # One INSERT per batch of results, and no payloads built for applications
+                # without a webhook URL (issue 13's engine throughput).
+                emit=EventSink(notify.emit_checked, notify.listening),
                 heartbeat_every=settings.dialer_heartbeat,
                 stale_after=settings.dialer_stale_after,
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -37,9 +37,16 @@ def recording_url(base_url: str, attempt: CallAttempt) -> str | None:
 
 
 def record_results(
-    session: Session, results: Sequence[CallResult], *, now: datetime, base_url: str, worker_id: str
+    session: Session,
+    results: Sequence[CallResult],
+    *,
+    now: datetime,
+    base_url: str,
+    worker_id: str,
+    notify_for: Container[str],
 ) -> list[Event]:
-    """Store each result (skipping attempts that recovery already closed); return the events.
+    """Store each result (skipping attempts that recovery already closed); return the events
+    of the calls whose application is in `notify_for` (the others' payloads are not built).
 
     The calls are settled against the credit block of `worker_id`, the dialer that claimed them
     (accounts.ledger.settle_many): the account row every dialer shares is not touched."""
@@ -49,7 +56,15 @@ def record_results(
     # (executemany batches), not one by one before each balance update.
     with session.no_autoflush:
         for result in results:
-            _record_one(session, result, batch, out, now=now, base_url=base_url)
+            _record_one(
+                session,
+                result,
+                batch,
+                out,
+                now=now,
+                base_url=base_url,
+                notify=result.job.application_id in notify_for,
+            )
         _write_stored(session, batch.stored)
         # The credit block last: a claim locks its contacts before the block, so storing must
         # take them in the same order, or a claim and a store could deadlock (PostgreSQL).
@@ -93,6 +108,7 @@ def _record_one(
     *,
     now: datetime,
     base_url: str,
+    notify: bool,
 ) -> None:
     job = result.job
     attempt = batch.attempts.get(job.attempt_id)
@@ -132,6 +148,8 @@ def _record_one(
     if job.settings.advertising and result.started_at is not None:
         # Art. 13 cl. 5 counts 24 hours from the call's start, a moment after the claim.
         batch.starts.append(gate.CallStart(job.account_id, job.phone, result.started_at))
+    if not notify:
+        return
     out.append(
         events.attempt_finished(
             application_id=job.application_id,

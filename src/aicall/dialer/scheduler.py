@@ -30,7 +30,7 @@ from aicall.dialer import claims, recovery, results, window
 from aicall.dialer.backends import BackendRouter
 from aicall.dialer.call_task import place_call
 from aicall.dialer.jobs import CallJob, CallResult
-from aicall.dialer.outbox import Emit, emit_all
+from aicall.dialer.outbox import Emit, EventSink, emit_all, sink_of
 from aicall.dialer.pacing import CallPacing, Pace
 from aicall.events import Event
 from aicall.interpreter.prompter import Prompter
@@ -66,7 +66,7 @@ class Dialer:
         load_script: claims.ScriptLoader,
         load_call_config: claims.CallConfigLoader,
         prompter_for: Callable[[Script, bool], Prompter],
-        emit: Emit | None = None,
+        emit: Emit | EventSink | None = None,
         clock: Clock = utc_now,
         worker_id: str | None = None,
         heartbeat_every: float = 2.0,
@@ -83,7 +83,8 @@ class Dialer:
         # Each call's recogniser: its account's settings over AICALL_ASR_*; a bad platform setting
         # fails here.
         self.asr = AsrResolver(db=db, box=box, settings=settings)
-        self.emit = emit
+        # Where events go (None: nowhere, and a call's events are not even built).
+        self.emit = sink_of(emit)
         self.clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.heartbeat_every = heartbeat_every
@@ -419,8 +420,14 @@ class Dialer:
 
     def _store_sync(self, batch: list[CallResult]) -> None:
         with self.db.transaction() as session:
+            applications = {result.job.application_id for result in batch}
             events = results.record_results(
-                session, batch, now=self.clock(), base_url=self.settings.base_url, worker_id=self.worker_id
+                session,
+                batch,
+                now=self.clock(),
+                base_url=self.settings.base_url,
+                worker_id=self.worker_id,
+                notify_for=self.emit.wanted(session, applications) if self.emit else (),
             )
             emit_all(session, events, self.emit)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -28,6 +28,7 @@ __all__ = [
     "add_waker",
     "emit",
     "emit_many",
+    "listening",
     "remove_waker",
     "render_body",
     "set_notify",
@@ -77,6 +78,7 @@ def emit_many(
     events: Iterable[tuple[str, str, dict[str, Any]]],
     *,
     occurred_at: datetime | None = None,
+    checked: bool = False,
 ) -> list[str | None]:
     """Queue `events` (application id, event type, payload) in the caller's transaction, in
     order; return each one's id, or None for one not stored (as `emit`).
@@ -88,6 +90,9 @@ def emit_many(
     before it, so a contact's events keep the order they were emitted in (their delivery order,
     migration 0015's `ordering_key`, `created_at`). Raises UnknownEventType before storing any
     event of the batch if one names an undocumented type.
+
+    `checked`: each payload is the `model_dump(mode="json")` of its type's model in `payloads`
+    (the dialer's, `calls/events`), so it is not validated or round-tripped through JSON again.
     """
     batch = list(events)
     for _, event_type, _ in batch:
@@ -105,7 +110,7 @@ def emit_many(
         if not url or (wanted is not None and event_type not in wanted):
             ids.append(None)
             continue
-        rows.append(_row(application_id, event_type, payload, occurred_at))
+        rows.append(_row(application_id, event_type, payload, occurred_at, checked=checked))
         ids.append(rows[-1]["id"])
     if rows:
         # Core, not ORM objects: the rows are written as they are (no unit of work per event),
@@ -116,17 +121,24 @@ def emit_many(
 
 
 def _row(
-    application_id: str, event_type: str, payload: dict[str, Any], occurred_at: datetime | None
+    application_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    occurred_at: datetime | None,
+    *,
+    checked: bool,
 ) -> dict[str, Any]:
-    # A round trip through JSON: datetimes become ISO strings and the stored payload is exactly
-    # what will be sent, whatever the emitter handed us.
-    data = json.loads(json.dumps(payload, default=_json_default, ensure_ascii=False))
-    try:
-        payloads.validate_data(event_type, data)
-    except ValueError as exc:
-        # Never lose a result (or roll back the caller's work) over its description: send it
-        # as it is and make the mismatch loud for whoever owns the emitter.
-        log.error("webhook payload does not match its schema; sent anyway: %s", exc)
+    data: Any = payload
+    if not checked:
+        # A round trip through JSON: datetimes become ISO strings and the stored payload is
+        # exactly what will be sent, whatever the emitter handed us.
+        data = json.loads(json.dumps(payload, default=_json_default, ensure_ascii=False))
+        try:
+            payloads.validate_data(event_type, data)
+        except ValueError as exc:
+            # Never lose a result (or roll back the caller's work) over its description: send
+            # it as it is and make the mismatch loud for whoever owns the emitter.
+            log.error("webhook payload does not match its schema; sent anyway: %s", exc)
     now = occurred_at or _after_last(utc_now())
     key = data.get("contact_id") if isinstance(data, dict) else None
     # Every column the ORM would fill by default, as `WebhookEvent` declares them.
@@ -146,6 +158,13 @@ def _row(
         "delivered_at": None,
         "ordering_key": key if isinstance(key, str) else None,
     }
+
+
+def listening(session: Session, application_ids: Collection[str]) -> set[str]:
+    """The applications of `application_ids` with a webhook URL: the only ones whose events
+    `emit` stores (read once per transaction, with the lookup `emit_many` does anyway)."""
+    targets = _targets(session, set(application_ids))
+    return {application_id for application_id, (url, _) in targets.items() if url}
 
 
 _TARGETS = "aicall.webhooks.targets"  # in session.info: (transaction, {application id: target})
