@@ -12,6 +12,7 @@ from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.clock import Clock, utc_now
 from aicall.dialer.amd_screen import ScreenedCall
 from aicall.dialer.jobs import CallJob, CallResult
+from aicall.dialer.shutdown import HangUp
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.runner import run_script
 from aicall.interpreter.script import Script
@@ -32,7 +33,7 @@ async def place_call(
     backend: TelephonyBackend,
     prompter_for: Callable[[Script, bool], Prompter],
     clock: Clock = utc_now,
-    interrupt: asyncio.Event | None = None,
+    interrupt: HangUp | None = None,
     asr: AsrEngine | None = None,
     asr_timeout: float = 10.0,
 ) -> CallResult:
@@ -189,49 +190,61 @@ def _unspeakable(job: CallJob, clock: Clock) -> CallResult | None:
 
 
 async def _originate(
-    backend: TelephonyBackend, request: DialRequest, interrupt: asyncio.Event | None
+    backend: TelephonyBackend, request: DialRequest, interrupt: HangUp | None
 ) -> DialResult | None:
     """The dial's result, or None when `interrupt` came first: the dial is cancelled (a SIP
     backend sends CANCEL). A dial that ends anyway meanwhile keeps its result."""
     if interrupt is None:
         return await backend.originate(request)
     dialing = asyncio.ensure_future(backend.originate(request))
-    waiting = asyncio.ensure_future(interrupt.wait())
-    try:
-        done, _ = await asyncio.wait({dialing, waiting}, return_when=asyncio.FIRST_COMPLETED)
-        if dialing not in done:
+    cut: list[bool] = []
+
+    def abandon() -> None:
+        if not dialing.done():
+            cut.append(True)
             dialing.cancel()
-            await asyncio.wait({dialing})  # let it send its CANCEL; its own error is not ours
-            if dialing.cancelled() or dialing.exception() is not None:
-                return None
-        return dialing.result()
+
+    unsubscribe = interrupt.subscribe(abandon)
+    try:
+        return await dialing
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if cut and (task is None or not task.cancelling()):
+            return None  # abandoned by the shutdown, not our own task cancelled
+        raise
+    except Exception:
+        if cut:
+            return None  # its CANCEL failed; the dial is abandoned all the same
+        raise
     finally:
-        waiting.cancel()
+        unsubscribe()
         dialing.cancel()  # our own task cancelled: the dial goes with it (no-op once done)
 
 
 async def _until_interrupted(
-    script: Coroutine[Any, Any, CallTrace], session: CallSession, interrupt: asyncio.Event | None
+    script: Coroutine[Any, Any, CallTrace], session: CallSession, interrupt: HangUp | None
 ) -> CallTrace:
     """Run the script; if `interrupt` is set first, hang up: the interpreter meets the end of
     the call as it meets a callee's hang-up, and returns its trace, marked `SHUTDOWN`."""
     if interrupt is None:
         return await script
-    running = asyncio.ensure_future(script)
-    waiting = asyncio.ensure_future(interrupt.wait())
+    hang_ups: list[asyncio.Future[None]] = []
+    cut: list[bool] = []
+
+    def hang_up() -> None:
+        cut.append(not session.ended)
+        hang_ups.append(asyncio.ensure_future(session.hangup()))
+
+    unsubscribe = interrupt.subscribe(hang_up)
     try:
-        done, _ = await asyncio.wait({running, waiting}, return_when=asyncio.FIRST_COMPLETED)
-        if running in done:
-            return running.result()
-        cut = not session.ended
-        await session.hangup()
-        trace = await running
-        if cut:
-            trace.end_reason = EndReason.SHUTDOWN
-        return trace
+        trace = await script
     finally:
-        waiting.cancel()
-        running.cancel()  # our own task cancelled: the interpreter hangs up and unwinds
+        unsubscribe()
+    if hang_ups:
+        await asyncio.gather(*hang_ups, return_exceptions=True)
+    if cut and cut[0]:
+        trace.end_reason = EndReason.SHUTDOWN
+    return trace
 
 
 async def _prefetch(job: CallJob, prompter_for: Callable[[Script, bool], Prompter]) -> None:

@@ -32,6 +32,7 @@ from aicall.dialer.call_task import place_call
 from aicall.dialer.jobs import CallJob, CallResult
 from aicall.dialer.outbox import Emit, EventSink, emit_all, sink_of
 from aicall.dialer.pacing import CallPacing, Pace
+from aicall.dialer.shutdown import HangUp
 from aicall.events import Event
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
@@ -96,7 +97,7 @@ class Dialer:
         self._writer: asyncio.Task[None] | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()  # no more claims
-        self._hang_up_now = asyncio.Event()  # a shutdown's grace is over: end live calls
+        self._hang_up_now = HangUp()  # a shutdown's grace is over: end live calls
         self._stopped = asyncio.Event()  # calls over, results stored
         self._wake = asyncio.Event()
         self._live_workers = 1

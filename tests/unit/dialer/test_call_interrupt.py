@@ -10,6 +10,7 @@ from aicall.calls.outcomes import CallOutcome, EndReason
 from aicall.campaigns.settings import CampaignSettings
 from aicall.dialer.call_task import SHUTDOWN_WHILE_RINGING, place_call
 from aicall.dialer.jobs import CallJob
+from aicall.dialer.shutdown import HangUp
 from aicall.interpreter.prompter import TextPrompter
 from aicall.interpreter.script import Action, ActionType, KeyResponse
 from aicall.interpreter.testing import script_of
@@ -60,7 +61,7 @@ async def until(predicate, timeout: float = 5.0) -> None:
 
 async def test_a_live_call_interrupted_is_hung_up_as_shutdown_with_its_connected_time() -> None:
     backend = SimBackend(time_scale=0.01, rules=RULES)  # 100 call seconds are 1 s here
-    interrupt = asyncio.Event()
+    interrupt = HangUp()
     call = asyncio.create_task(
         place_call(JOB, backend=backend, prompter_for=lambda *_: TextPrompter(), interrupt=interrupt)
     )
@@ -78,7 +79,7 @@ async def test_a_live_call_interrupted_is_hung_up_as_shutdown_with_its_connected
 
 async def test_a_ringing_call_interrupted_is_abandoned_as_shutdown_and_not_answered() -> None:
     backend = SimBackend(time_scale=0.01, rules=RULES)
-    interrupt = asyncio.Event()
+    interrupt = HangUp()
     call = asyncio.create_task(
         place_call(
             replace(JOB, phone="+84900000002"),
@@ -103,8 +104,26 @@ async def test_a_call_that_ends_by_itself_keeps_its_own_end_reason() -> None:
         replace(JOB, script=script_of(replace(MENU, timeout=1))),
         backend=backend,
         prompter_for=lambda *_: TextPrompter(),
-        interrupt=asyncio.Event(),
+        interrupt=HangUp(),
     )
     assert result.outcome is CallOutcome.ANSWERED
     assert result.trace is not None and result.trace.end_reason is EndReason.COMPLETED
     assert result.end_reason is None
+
+
+async def test_a_dial_begun_after_the_hang_up_is_abandoned_at_once() -> None:
+    backend = SimBackend(time_scale=0.01, rules=RULES)
+    interrupt = HangUp()
+    interrupt.set()  # the grace ended while this call was being prepared
+    result = await asyncio.wait_for(
+        place_call(
+            replace(JOB, phone="+84900000002"),
+            backend=backend,
+            prompter_for=lambda *_: TextPrompter(),
+            interrupt=interrupt,
+        ),
+        timeout=5,
+    )
+    assert result.outcome is CallOutcome.FAILED
+    assert result.end_reason is EndReason.SHUTDOWN
+    assert not backend.live
