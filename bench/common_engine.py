@@ -240,11 +240,11 @@ def make_dialer(
 
 
 def _log_as_the_worker_does(data_dir: Path) -> None:
-    """Log as `aicall worker` does by default (aicall.cli: console format, level info, the phone
-    scrubber), into a file as a service manager's journal would take it: the `call finished`
-    line of every call costs here what it costs in production, not structlog's unconfigured
-    default printing to the terminal."""
-    logs.configure(fmt="console", level="info", stream=(data_dir / "worker.log").open("a", encoding="utf-8"))
+    """Log as a deployed `aicall worker` does (aicall.cli's pipeline, level info, the phone
+    scrubber, JSON lines as deploy/aicall.env.example sets), into a file as a service manager's
+    journal would take it: the `call finished` line of every call costs here what it costs in
+    production, not structlog's unconfigured default printing to the terminal."""
+    logs.configure(fmt="json", level="info", stream=(data_dir / "worker.log").open("a", encoding="utf-8"))
 
 
 def rss_kib() -> int:

@@ -67,6 +67,17 @@ def test_secrets_and_tokens_are_never_written(json_lines):
     assert token not in json.dumps(line)
 
 
+def test_a_bearer_credential_inside_any_text_is_redacted_whatever_its_case(json_lines):
+    for word in ("Bearer", "bearer", "BEARER", "BeArEr"):
+        logs.get_logger("t").info(
+            "retrying", detail=f"upstream said: Authorization: {word} abc.def-123 refused"
+        )
+    lines = json_lines()
+    assert [line["detail"].split(": ", 1)[1] for line in lines] == [
+        f"Authorization: {word} [redacted] refused" for word in ("Bearer", "bearer", "BEARER", "BeArEr")
+    ]
+
+
 def test_the_setting_shows_full_numbers_for_debugging():
     stream = io.StringIO()
     logs.configure(fmt="json", stream=stream, show_phones=True)
