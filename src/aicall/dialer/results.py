@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
@@ -30,7 +30,8 @@ from aicall.dialer.jobs import CallResult
 from aicall.events import Event
 
 
-def recording_url(base_url: str, attempt: CallAttempt) -> str | None:
+def recording_url(base_url: str, attempt: Any) -> str | None:
+    """The public URL of the attempt's recording (None: not recorded)."""
     if not attempt.recording_path:
         return None
     return f"{base_url}/api/v1/public-api/recordings/{attempt.id}.wav"
@@ -74,29 +75,42 @@ def record_results(
     return out
 
 
+class _Row:
+    """A row read for a batch, as plain attributes the result rules fill in (`_fill_attempt`,
+    `_advance_contact`) and `_write_stored` writes back. Core rows, not ORM objects: building
+    and tracking ORM objects for every read row was most of reading a batch (docs/benchmarks.md,
+    issue 13). The attribute names are the columns' names, so `calls/events` reads them as it
+    reads the ORM classes."""
+
+    def __init__(self, values: Mapping[Any, Any]) -> None:
+        self.__dict__.update(values)
+
+
 @dataclass
 class _Batch:
     """The rows a batch of results touches, read with one query per table."""
 
-    attempts: dict[str, CallAttempt]
-    contacts: dict[str, Contact]
-    campaigns: dict[str, Campaign]
+    attempts: dict[str, Any]  # _Row of call_attempts
+    contacts: dict[str, Any]  # _Row of contacts
+    campaign_status: dict[str, str]
     balance: list[ledger.Settlement] = field(default_factory=list)  # applied last, per block
     starts: list[gate.CallStart] = field(default_factory=list)  # advertising calls' real starts
-    stored: list[tuple[CallAttempt, Contact]] = field(default_factory=list)  # written by _write_stored
+    stored: list[tuple[Any, Any]] = field(
+        default_factory=list
+    )  # (attempt, contact), written by _write_stored
 
 
 def _load(session: Session, results: Sequence[CallResult]) -> _Batch:
     attempt_ids = {result.job.attempt_id for result in results}
     contact_ids = {result.job.contact_id for result in results}
     campaign_ids = {result.job.campaign_id for result in results}
-    attempts = session.scalars(select(CallAttempt).where(CallAttempt.id.in_(attempt_ids))).all()
-    contacts = session.scalars(select(Contact).where(Contact.id.in_(contact_ids))).all()
-    campaigns = session.scalars(select(Campaign).where(Campaign.id.in_(campaign_ids))).all()
+    attempts = session.execute(select(*_ATTEMPT_READ).where(_ATTEMPTS.c.id.in_(attempt_ids))).mappings()
+    contacts = session.execute(select(*_CONTACT_READ).where(_CONTACTS.c.id.in_(contact_ids))).mappings()
+    campaigns = session.execute(select(Campaign.id, Campaign.status).where(Campaign.id.in_(campaign_ids)))
     return _Batch(
-        attempts={attempt.id: attempt for attempt in attempts},
-        contacts={contact.id: contact for contact in contacts},
-        campaigns={campaign.id: campaign for campaign in campaigns},
+        attempts={row["id"]: _Row(row) for row in attempts},
+        contacts={row["id"]: _Row(row) for row in contacts},
+        campaign_status={row.id: row.status for row in campaigns},
     )
 
 
@@ -117,10 +131,10 @@ def _record_one(
         # there; settling again would charge twice.
         return
     contact = batch.contacts.get(job.contact_id)
-    campaign = batch.campaigns.get(job.campaign_id)
-    if contact is None or campaign is None:
+    campaign_status = batch.campaign_status.get(job.campaign_id)
+    if contact is None or campaign_status is None:
         batch.balance.append(ledger.Settlement(job.account_id, attempt.reserved, 0, None))
-        session.delete(attempt)
+        session.execute(delete(_ATTEMPTS).where(_ATTEMPTS.c.id == attempt.id))
         return
     _fill_attempt(attempt, result)
     billable = 0
@@ -137,7 +151,7 @@ def _record_one(
     )
     batch.balance.append(ledger.Settlement(job.account_id, attempt.reserved, attempt.cost, attempt.id))
     batch.stored.append((attempt, contact))
-    next_step = _advance_contact(contact, campaign, result.outcome, job, now)
+    next_step = _advance_contact(contact, campaign_status, result.outcome, job, now)
     if result.not_dialled and contact.status != ContactStatus.CANCELLED.value:
         # Its prompts cannot be spoken to it: dialling again would not change that.
         next_step = retry.NextStep(ContactStatus.FAILED)
@@ -199,6 +213,17 @@ _CONTACT_COLUMNS = (
     "compliance_reason",
     "compliance_rule",
 )
+# What a batch reads: the columns written back, and those the rules and events read.
+_ATTEMPT_READ = [
+    _ATTEMPTS.c[name]
+    for name in dict.fromkeys(("id", "reserved", "number", "hotline", "claimed_at", *_ATTEMPT_COLUMNS))
+]
+_CONTACT_READ = [
+    _CONTACTS.c[name]
+    for name in dict.fromkeys(
+        ("id", "campaign_id", "application_id", "phone", "tags", "attempts", *_CONTACT_COLUMNS)
+    )
+]
 _STORE_ATTEMPT = (
     update(_ATTEMPTS)
     .where(_ATTEMPTS.c.id == bindparam("b_id"))
@@ -211,38 +236,28 @@ _STORE_CONTACT = (
 )
 
 
-def _write_stored(session: Session, stored: Sequence[tuple[CallAttempt, Contact]]) -> None:
+def _write_stored(session: Session, stored: Sequence[tuple[Any, Any]]) -> None:
     """Write the batch's attempts and contacts as two executemany UPDATEs (Core), the shape of
     the bare writes (bench/common_engine.bare_batch), not by the ORM's unit of work: its flush
-    was a tenth of a dialer's time (docs/benchmarks.md, issue 13). The objects, read for this
-    batch and filled in Python, then leave the session, so its flush writes only the rare
-    paths' rows (Do-Not-Call entries, audit, a deleted attempt, contacts stopped by an opt-out)."""
+    was a tenth of a dialer's time (docs/benchmarks.md, issue 13)."""
     if not stored:
         return
     connection = session.connection()
     # In primary-key order, as the ORM's flush wrote them: one lock order for every writer of
     # these rows (PostgreSQL), as `stop_listed` takes them.
-    attempts = {attempt.id: attempt for attempt, _ in sorted(stored, key=lambda pair: pair[0].id)}
-    contacts = {contact.id: contact for _, contact in sorted(stored, key=lambda pair: pair[1].id)}
+    attempts = sorted((attempt for attempt, _ in stored), key=lambda row: row.id)
+    contacts = sorted({contact.id: contact for _, contact in stored}.values(), key=lambda row: row.id)
     connection.execute(
         _STORE_ATTEMPT,
-        [
-            {"b_id": key, **{name: getattr(obj, name) for name in _ATTEMPT_COLUMNS}}
-            for key, obj in attempts.items()
-        ],
+        [{"b_id": row.id, **{name: row.__dict__[name] for name in _ATTEMPT_COLUMNS}} for row in attempts],
     )
     connection.execute(
         _STORE_CONTACT,
-        [
-            {"b_id": key, **{name: getattr(obj, name) for name in _CONTACT_COLUMNS}}
-            for key, obj in contacts.items()
-        ],
+        [{"b_id": row.id, **{name: row.__dict__[name] for name in _CONTACT_COLUMNS}} for row in contacts],
     )
-    for obj in (*attempts.values(), *contacts.values()):
-        session.expunge(obj)
 
 
-def _fill_attempt(attempt: CallAttempt, result: CallResult) -> None:
+def _fill_attempt(attempt: Any, result: CallResult) -> None:
     attempt.status = AttemptStatus.FINISHED.value
     attempt.outcome = result.outcome.value
     attempt.sip_code = result.sip_code
@@ -267,7 +282,7 @@ def _fill_attempt(attempt: CallAttempt, result: CallResult) -> None:
 
 
 def _advance_contact(
-    contact: Contact, campaign: Campaign, outcome: CallOutcome, job: Any, now: datetime
+    contact: Any, campaign_status: str, outcome: CallOutcome, job: Any, now: datetime
 ) -> retry.NextStep:
     contact.last_outcome = outcome.value
     contact.claimed_by = None
@@ -275,16 +290,14 @@ def _advance_contact(
     if contact.status == ContactStatus.CANCELLED.value:
         return retry.NextStep(ContactStatus.CANCELLED)  # cancelled while the call was live
     next_step = retry.after_attempt(outcome, attempts_made=contact.attempts, settings=job.settings, now=now)
-    if next_step.retry_scheduled and campaign.status in CLOSED_CAMPAIGN_STATUSES:
+    if next_step.retry_scheduled and campaign_status in CLOSED_CAMPAIGN_STATUSES:
         next_step = retry.NextStep(ContactStatus.CANCELLED)
     contact.status = next_step.status.value
     contact.next_attempt_at = next_step.next_attempt_at
     return next_step
 
 
-def _opted_out(
-    session: Session, contact: Contact, job: Any, now: datetime, out: list[Event]
-) -> retry.NextStep:
+def _opted_out(session: Session, contact: Any, job: Any, now: datetime, out: list[Event]) -> retry.NextStep:
     """The callee pressed the opt-out key (Decree 91/2020/ND-CP Art. 13 cl. 4: stop at once on
     refusal): the number goes on the account's Do-Not-Call list in this transaction, the contact
     finishes as `do_not_call` (reason opt_out), and the account's other contacts waiting with the
