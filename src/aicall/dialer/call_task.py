@@ -193,32 +193,37 @@ async def _originate(
     backend: TelephonyBackend, request: DialRequest, interrupt: HangUp | None
 ) -> DialResult | None:
     """The dial's result, or None when `interrupt` came first: the dial is cancelled (a SIP
-    backend sends CANCEL). A dial that ends anyway meanwhile keeps its result."""
+    backend sends CANCEL). A dial that ends anyway meanwhile keeps its result.
+
+    The dial runs in the call's own task, which the hang-up cancels (and this function
+    un-cancels): no second task per call."""
     if interrupt is None:
         return await backend.originate(request)
-    dialing = asyncio.ensure_future(backend.originate(request))
+    task = asyncio.current_task()
+    assert task is not None  # called from a call's task
     cut: list[bool] = []
 
     def abandon() -> None:
-        if not dialing.done():
-            cut.append(True)
-            dialing.cancel()
+        cut.append(True)
+        task.cancel()
 
     unsubscribe = interrupt.subscribe(abandon)
     try:
-        return await dialing
+        dial = await backend.originate(request)
     except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if cut and (task is None or not task.cancelling()):
+        if cut and task.uncancel() == 0:
             return None  # abandoned by the shutdown, not our own task cancelled
         raise
     except Exception:
         if cut:
+            task.uncancel()
             return None  # its CANCEL failed; the dial is abandoned all the same
         raise
     finally:
         unsubscribe()
-        dialing.cancel()  # our own task cancelled: the dial goes with it (no-op once done)
+    if cut:
+        task.uncancel()  # the dial ended by itself as the hang-up came: it keeps its result
+    return dial
 
 
 async def _until_interrupted(
