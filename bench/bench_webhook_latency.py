@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,8 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.dml import Insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -49,6 +51,7 @@ from aicall.accounts.models import Application
 from aicall.accounts.secrets_box import SecretBox
 from aicall.campaigns.models import FINAL_CONTACT_STATUSES, Contact
 from aicall.db.engine import Database
+from aicall.dialer.outbox import EventSink
 from aicall.webhooks import outbox
 from aicall.webhooks.dispatcher import Dispatcher
 from aicall.webhooks.models import WebhookEvent
@@ -60,24 +63,77 @@ MODES = ("notify", "polling")
 # --- the two engine processes ------------------------------------------------------------------
 
 
-async def _dispatch(db: Database, notify_on: bool, idle_delay: float) -> None:
-    """Run a dispatcher until stdin closes; say "ready" once it listens (or polls)."""
+async def _dispatch(db: Database, notify_on: bool, idle_delay: float, stats_file: Path) -> None:
+    """Run a dispatcher until stdin closes; say "ready" once it listens (or polls). Then write
+    to `stats_file` its CPU seconds from "ready" to the end, its sends, and when each event was
+    claimed, sent and recorded (wall clock), for the breakdown of the latency."""
     stop = asyncio.Event()
     async with Dispatcher(db, SecretBox(SECRET_KEY), allow_private=True, listen=notify_on) as dispatcher:
+        trace = _Trace(dispatcher)
         task = asyncio.create_task(dispatcher.run(stop, idle_delay=idle_delay))
         if dispatcher.listener is not None:
             await asyncio.wait_for(dispatcher.listener.listening.wait(), timeout=30)
+        cpu = time.process_time()
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.read)  # until the parent closes it
         stop.set()
         await task
+        trace.cpu = time.process_time() - cpu
         if dispatcher.listener is not None:
-            print(f"notifications received: {dispatcher.listener.notifications}", file=sys.stderr)
+            trace.notifications = dispatcher.listener.notifications
+    await asyncio.to_thread(stats_file.write_text, json.dumps(trace.__dict__, default=list))
+
+
+class _Trace:
+    """Wall times of the dispatcher's steps, by wrapping its store and sender (bench only).
+    `events`: id -> [claim began, claimed, send began, send ended, recorded];
+    `claims`: [began, ended, results recorded, events claimed] per store transaction."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.cpu = 0.0
+        self.notifications = 0
+        self.sends = 0
+        self.events: dict[str, list[float]] = {}
+        self.claims: list[tuple[float, float, int, int]] = []
+        store, sender = dispatcher.store, dispatcher.sender
+        record, send = store.record, sender.send
+
+        async def traced_record(outcomes: Any, *, claim: int = 0) -> Any:
+            began = time.time()
+            jobs = await record(outcomes, claim=claim)
+            ended = time.time()
+            self.claims.append((began, ended, len(outcomes), len(jobs)))
+            for outcome in outcomes:
+                self.events.setdefault(outcome.job.event_id, [0.0] * 5)[4] = ended
+            for job in jobs:
+                self.events.setdefault(job.event_id, [0.0] * 5)[0:2] = [began, ended]
+            return jobs
+
+        async def traced_send(job: Any) -> Any:
+            times = self.events.setdefault(job.event_id, [0.0] * 5)
+            times[2] = time.time()
+            outcome = await send(job)
+            times[3] = time.time()
+            self.sends += 1
+            return outcome
+
+        store.record = traced_record  # type: ignore[method-assign]
+        sender.send = traced_send  # type: ignore[method-assign]
 
 
 def _stamp_commits() -> dict[str, float]:
-    """Event id -> wall time its transaction committed, for every event this process appends."""
+    """Event id -> wall time its transaction committed, for every event this process appends
+    (as ORM objects or as the outbox's Core INSERT, whichever the emitter uses)."""
     committed: dict[str, float] = {}
+    table = WebhookEvent.__tablename__
+
+    @sa_event.listens_for(Session, "do_orm_execute")
+    def _inserted(state: ORMExecuteState) -> None:
+        statement = state.statement
+        if isinstance(statement, Insert) and getattr(statement.table, "name", None) == table:
+            params = state.parameters
+            rows = params if isinstance(params, list) else [params] if params else []
+            state.session.info.setdefault("bench_event_ids", []).extend(row["id"] for row in rows)
 
     @sa_event.listens_for(Session, "after_flush")
     def _added(session: Session, _context: object) -> None:
@@ -103,7 +159,8 @@ async def _dial(db: Database, campaign_id: str, contacts: int, commits_file: Pat
     committed = _stamp_commits()
     with tempfile.TemporaryDirectory(prefix="aicall-bench-data-") as data_dir:
         dialer = make_dialer(db, Path(data_dir), time_scale=0.0, paced=False)
-        dialer.emit = notify.emit  # as the engine does: results commit with their events
+        # As the engine does (engine.py): results commit with their events.
+        dialer.emit = EventSink(notify.emit_checked, notify.listening)
         await dialer.start()
         try:
             for _ in range(6000):  # bounded: 10 minutes
@@ -134,7 +191,7 @@ def role_main(args: argparse.Namespace) -> None:
     outbox.set_notify(db, args.notify == 1)  # AICALL_PG_NOTIFY, as bootstrap applies it
     try:
         if args.role == "dispatcher":
-            asyncio.run(_dispatch(db, args.notify == 1, args.idle_delay))
+            asyncio.run(_dispatch(db, args.notify == 1, args.idle_delay, Path(args.stats_file)))
         else:
             asyncio.run(_dial(db, args.campaign, args.contacts, Path(args.commits_file)))
     finally:
@@ -144,7 +201,9 @@ def role_main(args: argparse.Namespace) -> None:
 # --- one round ---------------------------------------------------------------------------------
 
 
-def _spawn(role: str, db: Database, notify_on: bool, *extra: str) -> subprocess.Popen[str]:
+def _spawn(role: str, db: Database, notify_on: bool, *extra: str, src: str = "") -> subprocess.Popen[str]:
+    """Run this script in `role`; `src`: a directory whose aicall package it imports instead."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (src, os.environ.get("PYTHONPATH"))))}
     return subprocess.Popen(
         [
             sys.executable,
@@ -158,13 +217,16 @@ def _spawn(role: str, db: Database, notify_on: bool, *extra: str) -> subprocess.
             *extra,
         ],
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
+        # The dispatcher says "ready" on stdout (then its log, drained); the dialer's log is
+        # not read, and a pipe nobody reads would stall it once full.
+        stdout=subprocess.PIPE if role == "dispatcher" else subprocess.DEVNULL,
         text=True,
+        env=env,
     )
 
 
 def one_round(
-    db: Database, receiver: RemoteReceiver, mode: str, first: int, args: argparse.Namespace
+    db: Database, receiver: RemoteReceiver, mode: str, first: int, args: argparse.Namespace, src: str = ""
 ) -> dict[str, list[float]]:
     """Dial `args.contacts` contacts with the dispatcher in `mode`; milliseconds from each
     event's outbox row's creation (`created`) and its commit (`committed`) to its receipt;
@@ -180,7 +242,18 @@ def one_round(
         )
     insert_contacts(db, campaign, args.contacts, first=first)
     receiver.reset()
-    dispatcher = _spawn("dispatcher", db, notify_on, "--idle-delay", str(args.idle_delay))
+    work = Path(tempfile.mkdtemp(prefix="aicall-bench-"))
+    commits_file, stats_file = work / "commits.json", work / "stats.json"
+    dispatcher = _spawn(
+        "dispatcher",
+        db,
+        notify_on,
+        "--idle-delay",
+        str(args.idle_delay),
+        "--stats-file",
+        str(stats_file),
+        src=src,
+    )
     dialer: subprocess.Popen[str] | None = None
     try:
         assert dispatcher.stdout is not None
@@ -189,7 +262,6 @@ def one_round(
         # Its log goes to stdout: keep the pipe drained, or a full pipe would stall it.
         threading.Thread(target=dispatcher.stdout.read, daemon=True).start()
         _stagger(db, campaign, args.rate)
-        commits_file = Path(tempfile.mkdtemp(prefix="aicall-bench-")) / "commits.json"
         dialer = _spawn(
             "dialer",
             db,
@@ -216,9 +288,11 @@ def one_round(
             dispatcher.stdin.close()
         dispatcher.wait(timeout=60)
     committed = json.loads(commits_file.read_text())
+    stats = json.loads(stats_file.read_text())
     commits_file.unlink()
-    commits_file.parent.rmdir()
-    return _latencies(db, campaign, receiver.collect(), committed)
+    stats_file.unlink()
+    work.rmdir()
+    return _latencies(db, campaign, receiver.collect(), committed, stats)
 
 
 def _stagger(db: Database, campaign: BenchCampaign, rate: float) -> None:
@@ -236,15 +310,21 @@ def _stagger(db: Database, campaign: BenchCampaign, rate: float) -> None:
 
 
 def _latencies(
-    db: Database, campaign: BenchCampaign, received: dict[str, float], committed: dict[str, float]
+    db: Database,
+    campaign: BenchCampaign,
+    received: dict[str, float],
+    committed: dict[str, float],
+    stats: dict[str, Any],
 ) -> dict[str, list[float]]:
+    """The latencies (ms) of `one_round`, the dispatcher's CPU (`cpu`, `sends`: one value each),
+    and where each event's time went (`stage:…`, ms; see STAGES)."""
     with db.reading() as session:
         events = session.execute(
-            select(WebhookEvent.id, WebhookEvent.type, WebhookEvent.created_at).where(
-                WebhookEvent.application_id == campaign.application_id
-            )
+            select(WebhookEvent.id, WebhookEvent.type, WebhookEvent.created_at, WebhookEvent.ordering_key)
+            .where(WebhookEvent.application_id == campaign.application_id)
+            .order_by(WebhookEvent.created_at)
         ).all()
-    return {
+    found: dict[str, list[float]] = {
         "created": [(received[event.id] - event.created_at.timestamp()) * 1000 for event in events],
         "committed": [(received[event.id] - committed[event.id]) * 1000 for event in events],
         # A contact's first event: it waits for no other (contact.finished waits for it).
@@ -253,7 +333,42 @@ def _latencies(
             for event in events
             if event.type == "call.attempt.finished"
         ],
+        "cpu": [stats["cpu"]],
+        "sends": [stats["sends"]],
+        "claims": [len(stats["claims"])],
     }
+    traced: dict[str, list[float]] = stats["events"]
+    before: dict[str, str] = {}  # event id -> the id of its contact's event before it
+    last_of: dict[str, str] = {}
+    for event in events:
+        if event.ordering_key in last_of:
+            before[event.id] = last_of[event.ordering_key]
+        last_of[event.ordering_key] = event.id
+    for event in events:
+        claim_began, claimed, send_began, _sent, _recorded = traced[event.id]
+        commit = committed[event.id]
+        total = (received[event.id] - commit) * 1000
+        stages = {
+            "total": total,
+            "commit → claim begins": (claim_began - commit) * 1000,
+            "claim transaction": (claimed - claim_began) * 1000,
+            "claimed → send begins": (send_began - claimed) * 1000,
+            "send begins → received": (received[event.id] - send_began) * 1000,
+        }
+        if event.id in before:
+            previous = traced[before[event.id]]
+            stages["previous received → recorded"] = (previous[4] - received[before[event.id]]) * 1000
+            stages["previous recorded → claim begins"] = (claim_began - previous[4]) * 1000
+        for name, value in stages.items():
+            found.setdefault(f"stage:{name}", []).append(value)
+            found.setdefault(f"tail:{name}", [])
+        if total >= TAIL_MS:
+            for name, value in stages.items():
+                found[f"tail:{name}"].append(value)
+    return found
+
+
+TAIL_MS = 100.0  # events slower than this, commit to receipt, are broken down on their own
 
 
 # --- what NOTIFY costs a commit -----------------------------------------------------------------
@@ -338,6 +453,15 @@ def main() -> None:
     parser.add_argument("--notify", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--campaign", help=argparse.SUPPRESS)
     parser.add_argument("--commits-file", help=argparse.SUPPRESS)
+    parser.add_argument("--stats-file", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="run the dispatcher from the aicall package in DIR (e.g. a before/after pair, "
+        "alternating round by round); repeat for each",
+    )
     args = parser.parse_args()
     if args.role:
         role_main(args)
@@ -345,54 +469,93 @@ def main() -> None:
     if args.quick:
         args.contacts, args.rounds, args.commit_seconds = 100, 1, 1.0
 
+    variants = dict(_variant(text) for text in args.variant) or {"this checkout": ""}
     note = machine_note().split("; server =")[0]
-    found: dict[str, dict[str, list[float]]] = {
-        mode: {"created": [], "committed": [], "first": []} for mode in MODES
-    }
+    found: dict[tuple[str, str], dict[str, list[float]]] = {}
+    loads = [os.getloadavg()]
     receiver = RemoteReceiver()
     try:
         with temp_database("postgresql") as db:
             costs = commit_costs(db, args)
             first = 0
             for round_number in range(args.rounds):
-                for mode in MODES if round_number % 2 == 0 else tuple(reversed(MODES)):
+                order = [(variant, mode) for mode in MODES for variant in variants]
+                for variant, mode in order if round_number % 2 == 0 else reversed(order):
                     began = time.monotonic()
-                    got = one_round(db, receiver, mode, first, args)
+                    got = one_round(db, receiver, mode, first, args, variants[variant])
+                    loads.append(os.getloadavg())
                     print(
-                        f"round {round_number + 1} {mode}: {time.monotonic() - began:.0f} s", file=sys.stderr
+                        f"round {round_number + 1} {variant} {mode}: {time.monotonic() - began:.0f} s, "
+                        f"p99 {percentile(got['committed'], 0.99):.0f} ms, load {loads[-1][0]:.1f}",
+                        file=sys.stderr,
                     )
                     first += args.contacts
                     for key, values in got.items():
-                        found[mode][key].extend(values)
+                        found.setdefault((variant, mode), {}).setdefault(key, []).extend(values)
     finally:
         receiver.close()
 
     rows: list[list[Any]] = []
-    for mode in MODES:
+    for (variant, mode), got in found.items():
         label = "NOTIFY + LISTEN" if mode == "notify" else f"polling only ({args.idle_delay:g} s)"
+        if len(variants) > 1:
+            label = f"{variant}: {label}"
         for key, what in (
             ("created", "outbox row created → received"),
             ("committed", "committed → received"),
             ("first", "committed → received, attempt events"),
         ):
-            values = found[mode][key]
+            values = got[key]
             rows.append(
                 [label, what, len(values)]
                 + [f"{percentile(values, q):.1f} ms" for q in (0.5, 0.95, 0.99)]
                 + [f"{max(values):.1f} ms"]
             )
+        cpu_ms = 1000 * sum(got["cpu"]) / sum(got["sends"])
+        rows.append(
+            [label, "dispatcher CPU per delivery", int(sum(got["sends"])), f"{cpu_ms:.2f} ms", "", "", ""]
+        )
     print(note)
+    one_minute = [load[0] for load in loads]
+    print(
+        f"load average (1 min) during the run: {min(one_minute):.1f}-{max(one_minute):.1f} "
+        f"(median {median(one_minute):.1f}) on {os.cpu_count()} cores"
+    )
     print(
         f"PostgreSQL; dialer, dispatcher and receiver in three processes; {args.contacts} contacts x "
         f"{args.rounds} rounds per mode (alternating), {args.rate:g} calls/s, 2 events per call\n"
     )
     print_table(["dispatcher wakes by", "latency", "events", "p50", "p95", "p99", "max"], rows)
+    for (variant, mode), got in found.items():
+        if mode != "notify":
+            continue
+        print(
+            f"\nWhere the time goes, {variant}, NOTIFY (ms; 'slow' = events over {TAIL_MS:g} ms "
+            f"commit → received: {len(got['tail:total'])} of {len(got['stage:total'])}; "
+            f"claims: {int(sum(got['claims']))} transactions)\n"
+        )
+        stage_rows = []
+        for key in got:
+            if key.startswith("stage:"):
+                name = key.removeprefix("stage:")
+                values, slow = got[key], got[f"tail:{name}"]
+                stage_rows.append(
+                    [name, f"{percentile(values, 0.5):.1f}", f"{percentile(values, 0.99):.1f}"]
+                    + ([f"{median(slow):.1f}", f"{max(slow):.1f}"] if slow else ["", ""])
+                )
+        print_table(["stage", "p50", "p99", "slow: median", "slow: max"], stage_rows)
     print(
         f"\nWhat NOTIFY costs a commit: {args.threads} threads, one event per transaction, "
         f"{args.commit_seconds:g} s x {args.rounds} samples each (median)\n"
     )
     print_table(["commits", "transactions/s", "vs"], costs)
-    print(json.dumps({mode: {k: len(v) for k, v in found[mode].items()} for mode in MODES}), file=sys.stderr)
+
+
+def _variant(text: str) -> tuple[str, str]:
+    name, _, src = text.partition("=")
+    if not src or not (Path(src) / "aicall").is_dir():
+        raise SystemExit(f"--variant {text!r}: expected NAME=DIR, DIR holding the aicall package")
+    return name, str(Path(src).resolve())
 
 
 if __name__ == "__main__":
