@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,6 +84,12 @@ class Database:
             else self.engine
         )
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        # SQLite has one writer at a time. A writer that finds the lock taken sleeps in SQLite's
+        # busy handler, in steps of up to 100 ms whenever the lock is freed meanwhile: the dialer's
+        # claims and result stores (two threads) lost half their rate to those sleeps
+        # (docs/benchmarks.md, issue 13). Writers of this process queue on this lock instead and
+        # start the moment it is free; other processes still meet the busy handler.
+        self._write_lock = threading.RLock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -91,7 +98,11 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits at the end of the block, or rolls back on error."""
-        with self.sessions() as session, session.begin():
+        if self._write_lock is None:
+            with self.sessions() as session, session.begin():
+                yield session
+            return
+        with self._write_lock, self.sessions() as session, session.begin():
             yield session
 
     @contextmanager

@@ -110,6 +110,7 @@ class Dialer:
         self._rng = random.Random()
         self._skip_locked = db.dialect == "postgresql"
         self._storing = 0
+        self._pass_was_full = False  # the last pass claimed its whole budget (more may be due)
         self._beat_task: asyncio.Task[None] | None = None
         path = faults.sqlite_path(db.url)
         self._claims_down = faults.Outage("dialer claims", path=path, logger="aicall.dialer")
@@ -207,8 +208,12 @@ class Dialer:
                 if not self._claims_down.failed(exc):  # a storage fault is said once, not each pass
                     log.exception("dialer pass failed; retrying")
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.dialer_tick)
+            if not self._pass_was_full:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.settings.dialer_tick)
+            # else: the pass claimed all it may claim at once and more may be due: claim again
+            # while the calls just started run and earlier results are stored, not after (the
+            # claim and the store then overlap; one after the other they halved a dialer's rate).
             rest = MIN_PASS_INTERVAL - (loop.time() - began)
             if rest > 0:
                 with contextlib.suppress(TimeoutError):
@@ -244,6 +249,7 @@ class Dialer:
     def _claim(self) -> list[CallJob]:
         now = self.clock()
         jobs: list[CallJob] = []
+        self._pass_was_full = False
         with self.db.transaction() as session:
             events: list[Event] = []
             views = claims.running_campaigns(
@@ -300,6 +306,9 @@ class Dialer:
                     break
             self._return_idle_credit(session, jobs)
             emit_all(session, events, self.emit)
+        # Only a pass that started calls: at this process's call cap (AICALL_DIALER_MAX_CALLS)
+        # the budget is 0 with nothing started, and only an ended call frees room (a wake).
+        self._pass_was_full = budget <= 0 and bool(jobs)
         return jobs
 
     def _return_idle_credit(self, session: Session, jobs: list[CallJob]) -> None:
