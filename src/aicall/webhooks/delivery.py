@@ -29,7 +29,13 @@ LEASE_EXPIRED = (
 @dataclass(frozen=True, slots=True)
 class Job:
     """One claimed event, ready to send. `attempt` is 1-based; `claim_token` names the claim
-    whose lease covers it (a result is recorded only while that claim stands)."""
+    whose lease covers it (a result is recorded only while that claim stands).
+
+    `follow_ups`: the same contact's next pending events, claimed with this one under the same
+    token, to be sent in order right after it is delivered (each only once the one before is),
+    instead of waiting for its result to be recorded and a claim to find them. Those not sent
+    (one before them failed, or the dispatcher stopped) are handed back when the results of
+    the chain are recorded: due at once, no attempt spent, still behind the failed one."""
 
     event_id: str
     application_id: str
@@ -39,6 +45,12 @@ class Job:
     body: str  # the exact text POSTed and signed, identical on every attempt
     signer: Webhook
     claim_token: str
+    follow_ups: tuple[Job, ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Events this job carries: itself and its follow-ups."""
+        return 1 + len(self.follow_ups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +96,19 @@ class OutboxStore(Protocol):
     claim stands; the next claim of an event whose lease ran out logs the lost attempt."""
 
     async def claim(self, limit: int) -> list[Job]:
-        """Lease up to `limit` due events, oldest due first; give up on those that cannot be sent."""
+        """Lease up to `limit` due events (follow-ups included), oldest due first; give up on
+        those that cannot be sent."""
         ...
 
     async def record(self, outcomes: Sequence[Outcome], *, claim: int = 0) -> list[Job]:
         """Record `outcomes` (log each attempt; move each event on by `after_attempt` while its
-        claim stands), then claim up to `claim` more, all in one transaction."""
+        claim stands; hand back the follow-ups of their jobs that have no outcome among them),
+        then claim up to `claim` more, all in one transaction."""
         ...
 
     async def release(self, outcomes: Sequence[Outcome], unstarted: Sequence[Job]) -> None:
-        """Record `outcomes` and hand back `unstarted` jobs: due at once, no attempt spent."""
+        """Record `outcomes` and hand back `unstarted` jobs (with their follow-ups): due at
+        once, no attempt spent."""
         ...
 
     def listen(self, waker: Callable[[], None]) -> Callable[[], None]:

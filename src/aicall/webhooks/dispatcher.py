@@ -21,7 +21,7 @@ from aicall.webhooks.listener import PgListener, conninfo
 from aicall.webhooks.loop import DeliveryLoop
 from aicall.webhooks.schedule import DEFAULT_SCHEDULE, RetrySchedule
 from aicall.webhooks.sender import HttpSender
-from aicall.webhooks.store import SqlOutboxStore
+from aicall.webhooks.store import MAX_FOLLOW_UPS, SqlOutboxStore
 
 __all__ = ["Dispatcher"]
 
@@ -49,14 +49,17 @@ class Dispatcher(DeliveryLoop):
         listen: bool = True,
     ) -> None:
         """`timeout`: seconds a receiver has to answer, all in. `lease`: seconds a claim lasts;
-        by default long enough for a whole batch at `concurrency`, plus a margin. `client`: an
+        by default long enough for a whole batch at `concurrency` and a chain of follow-ups,
+        plus a margin. `client`: an
         httpx client to send with (left open); by default one is made and closed by `aclose()`.
         `listen`: on PostgreSQL, wake on NOTIFY from other processes (polling stays the safety net).
         Raises ValueError when batch or concurrency is below 1 or timeout is not positive."""
         if batch < 1 or concurrency < 1 or timeout <= 0:
             raise ValueError("batch and concurrency must be at least 1, timeout positive")
         if lease is None:
-            lease = timeout * (math.ceil(batch / concurrency) + 1) + 30
+            # A batch's sends spread over the slots, plus the longest chain (a job and its
+            # follow-ups, sent one after another in one slot), plus a margin.
+            lease = timeout * (math.ceil(batch / concurrency) + 1 + MAX_FOLLOW_UPS) + 30
         self.clock = clock
         super().__init__(
             SqlOutboxStore(db, box, lease=lease, clock=clock, schedule=schedule),

@@ -39,14 +39,14 @@ class DeliveryLoop:
         self._slots = asyncio.Semaphore(concurrency)
 
     async def run_once(self) -> int:
-        """Claim one batch of due events, deliver them, record the results; return how many.
-        Store errors propagate (unlike in `run`)."""
+        """Claim one batch of due events, deliver them (each job's follow-ups after it), record
+        the results; return how many events were claimed. Store errors propagate (unlike in `run`)."""
         jobs = await self.store.claim(self.batch)
         if not jobs:
             return 0
-        outcomes = await asyncio.gather(*(self._send(job) for job in jobs))
-        await self.store.record(outcomes)
-        return len(jobs)
+        chains = await asyncio.gather(*(self._send(job) for job in jobs))
+        await self.store.record([outcome for chain in chains for outcome in chain])
+        return sum(job.size for job in jobs)
 
     async def run(self, stop: asyncio.Event, idle_delay: float = 0.5) -> None:
         """Deliver until `stop` is set, then finish the deliveries in flight and return.
@@ -68,9 +68,19 @@ class DeliveryLoop:
     async def __aexit__(self, *_exc: object) -> None:
         await self.aclose()
 
-    async def _send(self, job: Job) -> Outcome:
+    async def _send(self, job: Job) -> list[Outcome]:
+        """Send `job`, then its follow-ups in order, each once the one before was delivered;
+        one slot for the chain. The outcomes of those sent, in order."""
         async with self._slots:
-            outcome = await self.sender.send(job)
+            outcomes = [await self._send_one(job)]
+            for follow_up in job.follow_ups:
+                if not outcomes[-1].succeeded:
+                    break  # the rest wait behind it, handed back when these are recorded
+                outcomes.append(await self._send_one(follow_up))
+        return outcomes
+
+    async def _send_one(self, job: Job) -> Outcome:
+        outcome = await self.sender.send(job)
         metrics.webhook_delivered(succeeded=outcome.succeeded, latency_ms=outcome.latency_ms)
         if not outcome.succeeded:
             slog.warning(
@@ -94,7 +104,7 @@ class _Run:
     def __init__(
         self,
         store: OutboxStore,
-        send: Callable[[Job], Coroutine[Any, Any, Outcome]],
+        send: Callable[[Job], Coroutine[Any, Any, list[Outcome]]],
         batch: int,
         concurrency: int,
         stop: asyncio.Event,
@@ -109,7 +119,7 @@ class _Run:
         self.loop = asyncio.get_running_loop()
         self.wake = asyncio.Event()
         self.queue: deque[Job] = deque()
-        self.in_flight: set[asyncio.Task[Outcome]] = set()
+        self.in_flight: set[asyncio.Task[list[Outcome]]] = set()
         self.unrecorded: list[Outcome] = []
         self.record_by = 0.0
         self.poll_at = 0.0
@@ -145,7 +155,8 @@ class _Run:
             self.in_flight -= finished
             if not self.unrecorded:
                 self.record_by = self.loop.time() + RECORD_WITHIN
-            self.unrecorded.extend(task.result() for task in finished)
+            for task in finished:
+                self.unrecorded.extend(task.result())
 
     async def _wind_down(self) -> bool:
         """Record what finished and hand back what was claimed but not started (due again now,
@@ -178,7 +189,7 @@ class _Run:
         self.unrecorded = []  # written, or lost with a failed transaction: leases bring those back
         self.queue.extend(jobs or [])
         if want:
-            full = jobs is not None and len(jobs) == want
+            full = jobs is not None and sum(job.size for job in jobs) >= want
             self.poll_at = 0.0 if full else self.loop.time() + self.idle_delay
 
     async def _wait(self) -> None:

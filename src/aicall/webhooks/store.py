@@ -13,7 +13,7 @@ import functools
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -33,11 +33,24 @@ from aicall.webhooks.delivery import LEASE_EXPIRED, Job, Outcome, after_attempt
 from aicall.webhooks.models import EventStatus, WebhookDelivery, WebhookEvent
 from aicall.webhooks.schedule import DEFAULT_SCHEDULE, RetrySchedule
 
-__all__ = ["SqlOutboxStore", "prune"]
+__all__ = ["MAX_FOLLOW_UPS", "SqlOutboxStore", "prune"]
 
 log = logging.getLogger("aicall.webhooks")
 slog = get_logger("aicall.webhooks")
 SIGNER_CACHE = 10_000  # signing secrets kept opened
+MAX_FOLLOW_UPS = 3  # a contact's later events claimed with its first (Job.follow_ups)
+_CLAIMED_COLUMNS = (
+    WebhookEvent.id,
+    WebhookEvent.application_id,
+    WebhookEvent.type,
+    WebhookEvent.payload,
+    WebhookEvent.created_at,
+    WebhookEvent.attempts,
+    WebhookEvent.claimed_until,
+    WebhookEvent.ordering_key,
+    Application.webhook_url,
+    Application.webhook_secret_encrypted,
+)
 UNCLAIMED: dict[str, Any] = {"claimed_until": None, "claim_token": None}  # no lease holds the event
 
 
@@ -139,33 +152,27 @@ class SqlOutboxStore:
             return self._claim_in(session, limit) if limit else []
 
     def _release(self, outcomes: Sequence[Outcome], unstarted: Sequence[Job]) -> None:
-        now = self.clock()
         with self.db.transaction() as session:
             self._record_in(session, outcomes)
-            for job in unstarted:
-                session.execute(
-                    update(WebhookEvent)
-                    .where(WebhookEvent.id == job.event_id, WebhookEvent.claim_token == job.claim_token)
-                    .values(next_attempt_at=now, attempts=WebhookEvent.attempts - 1, **UNCLAIMED)
-                    .execution_options(synchronize_session=False)
-                )
+            self._hand_back(session, [each for job in unstarted for each in (job, *job.follow_ups)])
+
+    def _hand_back(self, session: Session, jobs: Sequence[Job]) -> None:
+        """Un-claim `jobs` never sent: due now, the attempt their claim counted not spent."""
+        now = self.clock()
+        for job in jobs:
+            session.execute(
+                update(WebhookEvent)
+                .where(WebhookEvent.id == job.event_id, WebhookEvent.claim_token == job.claim_token)
+                .values(next_attempt_at=now, attempts=WebhookEvent.attempts - 1, **UNCLAIMED)
+                .execution_options(synchronize_session=False)
+            )
 
     def _claim_in(self, session: Session, limit: int) -> list[Job]:
         now = self.clock()
         lease_end = now + timedelta(seconds=self.lease)
         event = WebhookEvent
         rows = session.execute(
-            select(
-                event.id,
-                event.application_id,
-                event.type,
-                event.payload,
-                event.created_at,
-                event.attempts,
-                event.claimed_until,
-                Application.webhook_url,
-                Application.webhook_secret_encrypted,
-            )
+            select(*_CLAIMED_COLUMNS)
             .join(Application, Application.id == event.application_id)
             .where(
                 event.status == EventStatus.PENDING.value,
@@ -180,46 +187,21 @@ class SqlOutboxStore:
         jobs: list[Job] = []
         lost: list[dict[str, Any]] = []
         for row in rows:
-            if row.claimed_until is not None:
-                # The previous claim's lease ran out with no result recorded: its dispatcher
-                # died mid-delivery. The receiver may have the event already; it gets it
-                # again, under the same webhook-id.
-                lost.append(
-                    {
-                        "id": object_id(),
-                        "event_id": row.id,
-                        "application_id": row.application_id,
-                        "event_type": row.type,
-                        "attempt": row.attempts,
-                        "url": row.webhook_url,
-                        "succeeded": False,
-                        "error": LEASE_EXPIRED,
-                        "created_at": row.claimed_until,
-                    }
-                )
+            self._note_lost(row, lost)
             if not row.webhook_url or not row.webhook_secret_encrypted:
                 self._give_up(session, row.id, "the application has no webhook URL")
             elif row.attempts >= self.schedule.max_attempts:
                 self._give_up(session, row.id, f"gave up after {row.attempts} attempts")
             elif (signer := self._open_signer(session, row.id, row.webhook_secret_encrypted)) is not None:
-                jobs.append(
-                    Job(
-                        event_id=row.id,
-                        application_id=row.application_id,
-                        event_type=row.type,
-                        attempt=row.attempts + 1,
-                        url=row.webhook_url,
-                        body=outbox.render_body(row.type, row.created_at, row.payload),
-                        signer=signer,
-                        claim_token=token,
-                    )
-                )
+                jobs.append(self._job(row, signer, token))
+        jobs = self._with_follow_ups(session, jobs, rows, limit - len(rows), now, token, lost)
         if lost:
             session.execute(insert(WebhookDelivery), lost)
-        if jobs:
+        claimed = [each.event_id for job in jobs for each in (job, *job.follow_ups)]
+        if claimed:
             session.execute(
                 update(event)
-                .where(event.id.in_([job.event_id for job in jobs]))
+                .where(event.id.in_(claimed))
                 .values(
                     attempts=event.attempts + 1,
                     claim_token=token,
@@ -230,9 +212,115 @@ class SqlOutboxStore:
             )
         return jobs
 
+    def _with_follow_ups(
+        self,
+        session: Session,
+        jobs: list[Job],
+        rows: Sequence[Any],
+        room: int,
+        now: datetime,
+        token: str,
+        lost: list[dict[str, Any]],
+    ) -> list[Job]:
+        """`jobs` with each one's follow-ups (`Job.follow_ups`): the next pending events of its
+        contact, in order, up to `room` in all and `MAX_FOLLOW_UPS` each. A contact's second
+        event (`contact.finished` after `call.attempt.finished`, committed together) then goes
+        out right after the first is delivered, not a record and a claim later. A chain stops
+        at the first event not plainly sendable now (not due yet, given up on, its secret
+        unreadable): that one waits for a claim of its own, as before."""
+        keys = {row.id: row.ordering_key for row in rows if row.ordering_key is not None}
+        if room <= 0 or not keys:
+            return jobs
+        wanted = {keys[job.event_id] for job in jobs if job.event_id in keys}
+        if not wanted:
+            return jobs
+        event = WebhookEvent
+        # No SKIP LOCKED: nobody else claims these (their head is pending, and ours), and a
+        # row skipped would be a gap in the contact's order. The head's lock came first.
+        later = session.execute(
+            select(*_CLAIMED_COLUMNS, event.next_attempt_at)
+            .join(Application, Application.id == event.application_id)
+            .where(
+                event.ordering_key.in_(sorted(wanted)),
+                event.status == EventStatus.PENDING.value,
+                event.id.not_in(list(keys)),
+            )
+            .order_by(event.ordering_key, event.created_at, event.id)
+            .with_for_update(of=event)
+        ).all()
+        by_key: dict[str, list[Any]] = {}
+        for row in later:
+            by_key.setdefault(row.ordering_key, []).append(row)
+        chained: list[Job] = []
+        for job in jobs:
+            follow_ups: list[Job] = []
+            for row in by_key.get(keys.get(job.event_id, ""), ()):
+                if room <= 0 or len(follow_ups) >= MAX_FOLLOW_UPS:
+                    break
+                signer = self._sendable_signer(row, now)
+                if signer is None:
+                    break
+                self._note_lost(row, lost)
+                follow_ups.append(self._job(row, signer, token))
+                room -= 1
+            chained.append(replace(job, follow_ups=tuple(follow_ups)) if follow_ups else job)
+        return chained
+
+    def _sendable_signer(self, row: Any, now: datetime) -> Webhook | None:
+        """The signer of a follow-up that can go out now; None if it must wait for a claim."""
+        if (
+            row.next_attempt_at is None
+            or row.next_attempt_at > now
+            or not row.webhook_url
+            or not row.webhook_secret_encrypted
+            or row.attempts >= self.schedule.max_attempts
+        ):
+            return None
+        try:
+            return self._signer(row.webhook_secret_encrypted)
+        except Exception:  # its own claim gives up on it, with the reason logged
+            return None
+
+    @staticmethod
+    def _note_lost(row: Any, lost: list[dict[str, Any]]) -> None:
+        """Log the attempt of a claim whose lease ran out with no result recorded: its
+        dispatcher died mid-delivery. The receiver may have the event already; it gets it
+        again, under the same webhook-id."""
+        if row.claimed_until is not None:
+            lost.append(
+                {
+                    "id": object_id(),
+                    "event_id": row.id,
+                    "application_id": row.application_id,
+                    "event_type": row.type,
+                    "attempt": row.attempts,
+                    "url": row.webhook_url,
+                    "succeeded": False,
+                    "error": LEASE_EXPIRED,
+                    "created_at": row.claimed_until,
+                }
+            )
+
+    @staticmethod
+    def _job(row: Any, signer: Webhook, token: str) -> Job:
+        return Job(
+            event_id=row.id,
+            application_id=row.application_id,
+            event_type=row.type,
+            attempt=row.attempts + 1,
+            url=row.webhook_url,
+            body=outbox.render_body(row.type, row.created_at, row.payload),
+            signer=signer,
+            claim_token=token,
+        )
+
     def _record_in(self, session: Session, outcomes: Sequence[Outcome]) -> None:
         if not outcomes:
             return
+        sent = {outcome.job.event_id for outcome in outcomes}
+        # A chain's outcomes are recorded together: a follow-up without one was never sent
+        # (one before it failed, or the dispatcher stopped), and is handed back.
+        unsent = [job for outcome in outcomes for job in outcome.job.follow_ups if job.event_id not in sent]
         now = self.clock()
         log_rows: list[dict[str, Any]] = []
         changes: list[dict[str, Any]] = []
@@ -292,6 +380,8 @@ class SqlOutboxStore:
             ),
             changes,
         )
+        if unsent:
+            self._hand_back(session, unsent)
 
     def _open_signer(self, session: Session, event_id: str, sealed_secret: str) -> Webhook | None:
         """The signer of the event's application; None, the event failed, when it cannot be opened."""

@@ -7,9 +7,12 @@ from datetime import datetime, timedelta
 
 from aicall.clock import utc_now
 from aicall.db.engine import Database
+from aicall.webhooks import outbox
 from aicall.webhooks.delivery import LEASE_EXPIRED, Job, Outcome
+from aicall.webhooks.fakes import FakeSender
+from aicall.webhooks.loop import DeliveryLoop
 from aicall.webhooks.store import SqlOutboxStore
-from tests.integration.webhooks.helpers import BOX, FAST, deliveries, emit, event
+from tests.integration.webhooks.helpers import BOX, FAST, deliveries, emit, event, example
 
 LEASE = 60.0
 
@@ -158,3 +161,86 @@ async def test_listeners_are_woken_by_commits_of_new_events_until_they_stop_list
     stop_listening()
     emit(db, hooked.application_id)
     assert woken == [1]
+
+
+def _emit_for_contact(db: Database, application_id: str, contact_id: str, count: int) -> list[str]:
+    """`count` events of one contact, committed together (as a call's result commits
+    `call.attempt.finished` and `contact.finished`); their ids in order."""
+    body = example("contact.finished")
+    with db.transaction() as session:
+        ids = [
+            outbox.emit(
+                session,
+                application_id=application_id,
+                event_type=body["type"],
+                payload={**body["data"], "contact_id": contact_id},
+            )
+            for _ in range(count)
+        ]
+    assert None not in ids
+    return [str(event_id) for event_id in ids]
+
+
+async def test_a_contacts_later_events_are_claimed_with_its_first_as_follow_ups_in_order(db, hooked):
+    chain = _emit_for_contact(db, hooked.application_id, "contact-a", 3)
+    other = _emit_for_contact(db, hooked.application_id, "contact-b", 1)
+    clock = Clock()
+    jobs = await _store(db, clock).claim(10)
+
+    by_id = {job.event_id: job for job in jobs}
+    assert set(by_id) == {chain[0], other[0]}
+    assert [job.event_id for job in by_id[chain[0]].follow_ups] == chain[1:]
+    assert by_id[other[0]].follow_ups == ()
+    for event_id in chain:  # the whole chain is leased by the one claim, an attempt spent each
+        leased = event(db, event_id)
+        assert (leased.attempts, leased.claim_token) == (1, by_id[chain[0]].claim_token)
+
+
+async def test_follow_ups_count_against_the_claims_limit(db, hooked):
+    chain = _emit_for_contact(db, hooked.application_id, "contact-a", 3)
+    [job] = await _store(db, Clock()).claim(2)
+    assert [job.event_id, *(f.event_id for f in job.follow_ups)] == chain[:2]
+    assert event(db, chain[2]).attempts == 0
+
+
+async def test_follow_ups_left_unsent_after_a_failure_are_handed_back_and_wait_behind_it(db, hooked):
+    first, second, third = _emit_for_contact(db, hooked.application_id, "contact-a", 3)
+    clock = Clock()
+    store = _store(db, clock)
+    [job] = await store.claim(10)
+    clock.advance(1)
+    # The first was delivered, the second failed: the third was never sent.
+    await store.record([_outcome(job, clock.now, 200), _outcome(job.follow_ups[0], clock.now, 500)])
+
+    assert event(db, first).status == "delivered"
+    assert (event(db, second).status, event(db, second).attempts) == ("pending", 1)
+    unsent = event(db, third)
+    assert (unsent.status, unsent.attempts, unsent.claim_token) == ("pending", 0, None)
+    assert deliveries(db, third) == []
+    assert await store.claim(10) == []  # the second's back-off holds the third behind it
+    clock.advance(FAST.delays[0] + 1)
+    [again] = await store.claim(10)
+    assert (again.event_id, again.attempt) == (second, 2)
+    assert [(f.event_id, f.attempt) for f in again.follow_ups] == [(third, 1)]
+
+
+async def test_releasing_a_job_hands_back_its_follow_ups_too(db, hooked):
+    chain = _emit_for_contact(db, hooked.application_id, "contact-a", 2)
+    clock = Clock()
+    store = _store(db, clock)
+    [job] = await store.claim(10)
+    await store.release([], [job])
+    assert [(event(db, i).attempts, event(db, i).claim_token) for i in chain] == [(0, None), (0, None)]
+    [again] = await store.claim(10)
+    assert [again.event_id, *(f.event_id for f in again.follow_ups)] == chain
+
+
+async def test_a_contacts_events_go_out_in_order_from_one_claim_and_stop_at_a_failure(db, hooked):
+    chain = _emit_for_contact(db, hooked.application_id, "contact-a", 3)
+    store = _store(db, Clock())
+    sender = FakeSender(lambda job: 500 if job.event_id == chain[1] else 200)
+    assert await DeliveryLoop(store, sender).run_once() == 3
+
+    assert [job.event_id for job in sender.sent] == chain[:2]  # the third waits behind the failure
+    assert [event(db, i).status for i in chain] == ["delivered", "pending", "pending"]
+    assert event(db, chain[2]).attempts == 0

@@ -4,8 +4,9 @@ without a database or a socket."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
+from aicall.webhooks.delivery import Job, Outcome
 from aicall.webhooks.fakes import FakeSender, InMemoryOutbox
 from aicall.webhooks.loop import DeliveryLoop
 from aicall.webhooks.models import EventStatus
@@ -164,3 +165,28 @@ async def test_closing_the_loop_closes_its_sender():
     async with DeliveryLoop(InMemoryOutbox(), sender):
         pass
     assert sender.closed
+
+
+class _CommitDuringClaim(InMemoryOutbox):
+    """Another process commits an event (and wakes the loop) while the loop's first claim is
+    running, too late to be in it: the wake-up must lead to another claim."""
+
+    arrived: str | None = None
+
+    async def record(self, outcomes: Sequence[Outcome], *, claim: int = 0) -> list[Job]:
+        jobs = await super().record(outcomes, claim=claim)
+        if claim and self.arrived is None:
+            self.arrived = self.add()
+        return jobs
+
+
+async def test_a_wake_up_during_a_claim_is_not_lost_until_the_next_poll():
+    store, sender = _CommitDuringClaim(), FakeSender(200)
+    store.add()
+
+    async def body() -> None:
+        await _until(lambda: store.arrived is not None and len(sender.sent) == 2)
+
+    await _running(DeliveryLoop(store, sender), 3600, body)  # no poll within the test
+    assert {job.event_id for job in sender.sent} == set(store.events)
+    assert [call[2] for call in store.calls if call[0] == "record" and call[2]] == [1, 1]
