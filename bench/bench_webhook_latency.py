@@ -106,7 +106,8 @@ class _Trace:
             for outcome in outcomes:
                 self.events.setdefault(outcome.job.event_id, [0.0] * 5)[4] = ended
             for job in jobs:
-                self.events.setdefault(job.event_id, [0.0] * 5)[0:2] = [began, ended]
+                for each in (job, *getattr(job, "follow_ups", ())):
+                    self.events.setdefault(each.event_id, [0.0] * 5)[0:2] = [began, ended]
             return jobs
 
         async def traced_send(job: Any) -> Any:
@@ -337,6 +338,13 @@ def _latencies(
         "sends": [stats["sends"]],
         "claims": [len(stats["claims"])],
     }
+    slow_claims = [
+        f"#{index} {1000 * (ended - began):.0f} ms ({recorded} recorded, {claimed} claimed)"
+        for index, (began, ended, recorded, claimed) in enumerate(stats["claims"])
+        if ended - began > 0.05
+    ]
+    if slow_claims:
+        print(f"store transactions over 50 ms: {', '.join(slow_claims)}", file=sys.stderr)
     traced: dict[str, list[float]] = stats["events"]
     before: dict[str, str] = {}  # event id -> the id of its contact's event before it
     last_of: dict[str, str] = {}
@@ -448,6 +456,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 contacts, one round of each mode")
     parser.add_argument("--threads", type=int, default=4, help="committing threads in the commit-cost part")
     parser.add_argument("--commit-seconds", type=float, default=3.0, help="seconds per commit-cost sample")
+    parser.add_argument(
+        "--modes", nargs="+", choices=MODES, default=list(MODES), help="the modes to run (default both)"
+    )
     parser.add_argument("--role", choices=("dispatcher", "dialer"), help=argparse.SUPPRESS)
     parser.add_argument("--db-url", help=argparse.SUPPRESS)
     parser.add_argument("--notify", type=int, default=1, help=argparse.SUPPRESS)
@@ -479,7 +490,7 @@ def main() -> None:
             costs = commit_costs(db, args)
             first = 0
             for round_number in range(args.rounds):
-                order = [(variant, mode) for mode in MODES for variant in variants]
+                order = [(variant, mode) for mode in args.modes for variant in variants]
                 for variant, mode in order if round_number % 2 == 0 else reversed(order):
                     began = time.monotonic()
                     got = one_round(db, receiver, mode, first, args, variants[variant])
