@@ -131,9 +131,15 @@ def spy_parts(path: Path) -> tuple[collections.Counter[str], int]:
 
 
 async def window(
-    db: Database, data_dir: Path, seconds: float, statements: Statements, spy: str | None, keep: str | None
+    db: Database,
+    data_dir: Path,
+    seconds: float,
+    statements: Statements,
+    spy: str | None,
+    keep: str | None,
+    paced: bool = False,
 ) -> None:
-    dialer = make_dialer(db, data_dir, paced=False)
+    dialer = make_dialer(db, data_dir, paced=paced)
     await dialer.start()
     try:
         await asyncio.sleep(2.0)
@@ -177,13 +183,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--spy", help="py-spy's executable: sample this process while it dials")
     parser.add_argument("--keep", help="with --spy: copy py-spy's raw samples to this file")
+    parser.add_argument(
+        "--paced", action="store_true", help="keep the campaign's 200 calls/s (as a carrier's limit)"
+    )
     args = parser.parse_args()
     print(machine_note())
     with temp_database(args.db) as db, tempfile.TemporaryDirectory(prefix="aicall-profile-") as data_dir:
         campaign = new_campaign(db, max_concurrent=2000, calls_per_second=200)
         insert_contacts(db, campaign, args.contacts)
         statements = Statements(db)
-        asyncio.run(window(db, Path(data_dir), args.seconds, statements, args.spy, args.keep))
+        asyncio.run(window(db, Path(data_dir), args.seconds, statements, args.spy, args.keep, args.paced))
 
 
 if __name__ == "__main__":
