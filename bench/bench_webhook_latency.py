@@ -118,6 +118,19 @@ class _Trace:
             self.sends += 1
             return outcome
 
+        self.slow_statements: list[tuple[float, str]] = []  # (ms, statement) over 20 ms
+        started: dict[int, float] = {}
+
+        @sa_event.listens_for(dispatcher.store.db.engine, "before_cursor_execute")
+        def _before(_conn: Any, cursor: Any, *_args: Any) -> None:
+            started[id(cursor)] = time.perf_counter()
+
+        @sa_event.listens_for(dispatcher.store.db.engine, "after_cursor_execute")
+        def _after(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+            took = (time.perf_counter() - started.pop(id(cursor), time.perf_counter())) * 1000
+            if took > 20:
+                self.slow_statements.append((round(took, 1), " ".join(statement.split())[:90]))
+
         store.record = traced_record  # type: ignore[method-assign]
         sender.send = traced_send  # type: ignore[method-assign]
 
@@ -343,6 +356,8 @@ def _latencies(
         for index, (began, ended, recorded, claimed) in enumerate(stats["claims"])
         if ended - began > 0.05
     ]
+    for took, statement in stats.get("slow_statements", []):
+        print(f"statement {took} ms: {statement}", file=sys.stderr)
     if slow_claims:
         print(f"store transactions over 50 ms: {', '.join(slow_claims)}", file=sys.stderr)
     traced: dict[str, list[float]] = stats["events"]
