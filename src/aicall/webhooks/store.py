@@ -17,7 +17,7 @@ from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Integer, Table, and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from standardwebhooks import Webhook
 
@@ -96,6 +96,26 @@ def _earlier_pending(event: type[WebhookEvent]) -> Any:
     )
 
 
+@functools.cache
+def _due_heads() -> Any:
+    """The claim's query, built once (building it was a tenth of a claim's CPU): up to
+    `:limit` due pending events, oldest due first, each the oldest pending of its contact,
+    locked, skipping those another claim holds. Parameters `now` and `limit`."""
+    event = WebhookEvent
+    return (
+        select(*_CLAIMED_COLUMNS)
+        .join(Application, Application.id == event.application_id)
+        .where(
+            event.status == EventStatus.PENDING.value,
+            event.next_attempt_at <= bindparam("now"),
+            or_(event.ordering_key.is_(None), ~_earlier_pending(event)),
+        )
+        .order_by(event.next_attempt_at)
+        .limit(bindparam("limit", type_=Integer))
+        .with_for_update(of=event, skip_locked=True)
+    )
+
+
 def _bound(session: Session, column: Any, where: list[Any], limit: int) -> datetime | None:
     """The `limit`-th oldest `column` value among rows matching `where` (the newest of them
     when fewer match); None when none do. Deleting `column <= bound` takes about a batch."""
@@ -171,18 +191,7 @@ class SqlOutboxStore:
         now = self.clock()
         lease_end = now + timedelta(seconds=self.lease)
         event = WebhookEvent
-        rows = session.execute(
-            select(*_CLAIMED_COLUMNS)
-            .join(Application, Application.id == event.application_id)
-            .where(
-                event.status == EventStatus.PENDING.value,
-                event.next_attempt_at <= now,
-                or_(event.ordering_key.is_(None), ~_earlier_pending(event)),
-            )
-            .order_by(event.next_attempt_at)
-            .limit(limit)
-            .with_for_update(of=event, skip_locked=True)
-        ).all()
+        rows = session.execute(_due_heads(), {"now": now, "limit": limit}).all()
         token = secrets.token_hex(16)  # one per claim: it names this claim's lease
         jobs: list[Job] = []
         lost: list[dict[str, Any]] = []
