@@ -27,14 +27,19 @@ ENGINE_SINK = EventSink(notify.emit_checked, notify.listening)
 PHONES = [f"+8498765432{d}" for d in range(10)]  # the simulator's mixed outcomes, by last digit
 
 
-async def test_an_application_with_a_webhook_url_gets_every_event_valid_and_once(db, tenant, tmp_path):
-    configure(db, tenant.application_id, "http://127.0.0.1:9/hook")
-    prepare_campaign(db, tenant, retry={**NO_RETRY, "busy": {"max_attempts": 1, "interval": 0}})
+async def dial_all(db, tenant, tmp_path, *, retry: dict) -> None:
+    """Dial PHONES on the simulator with the engine's sink until nothing is left to do."""
+    prepare_campaign(db, tenant, retry=retry)
     add_contacts(db, tenant, PHONES)
     dialer = make_dialer(db, tmp_path, emit=ENGINE_SINK)
     await dialer.router.start()
     await run_until_idle(dialer)
     await dialer.router.close()
+
+
+async def test_an_application_with_a_webhook_url_gets_every_event_valid_and_once(db, tenant, tmp_path):
+    configure(db, tenant.application_id, "http://127.0.0.1:9/hook")
+    await dial_all(db, tenant, tmp_path, retry={**NO_RETRY, "busy": {"max_attempts": 1, "interval": 0}})
 
     with db.reading() as session:
         attempts = session.scalar(select(func.count()).select_from(CallAttempt))
@@ -53,12 +58,7 @@ async def test_an_application_with_a_webhook_url_gets_every_event_valid_and_once
 
 
 async def test_an_application_without_a_webhook_url_stores_results_and_no_events(db, tenant, tmp_path):
-    prepare_campaign(db, tenant, retry=NO_RETRY)
-    add_contacts(db, tenant, PHONES)
-    dialer = make_dialer(db, tmp_path, emit=ENGINE_SINK)
-    await dialer.router.start()
-    await run_until_idle(dialer)
-    await dialer.router.close()
+    await dial_all(db, tenant, tmp_path, retry=NO_RETRY)
 
     with db.reading() as session:
         statuses = Counter(session.scalars(select(Contact.status)))
