@@ -499,6 +499,7 @@ def main() -> None:
     note = machine_note().split("; server =")[0]
     found: dict[tuple[str, str], dict[str, list[float]]] = {}
     loads = [os.getloadavg()]
+    rounds: list[str] = []
     receiver = RemoteReceiver()
     try:
         with temp_database("postgresql") as db:
@@ -510,11 +511,13 @@ def main() -> None:
                     began = time.monotonic()
                     got = one_round(db, receiver, mode, first, args, variants[variant])
                     loads.append(os.getloadavg())
-                    print(
+                    summary = (
                         f"round {round_number + 1} {variant} {mode}: {time.monotonic() - began:.0f} s, "
-                        f"p99 {percentile(got['committed'], 0.99):.0f} ms, load {loads[-1][0]:.1f}",
-                        file=sys.stderr,
+                        f"committed → received p50 {percentile(got['committed'], 0.5):.0f} ms, "
+                        f"p99 {percentile(got['committed'], 0.99):.0f} ms, load {loads[-1][0]:.1f}"
                     )
+                    rounds.append(summary)
+                    print(summary, file=sys.stderr)
                     first += args.contacts
                     for key, values in got.items():
                         found.setdefault((variant, mode), {}).setdefault(key, []).extend(values)
@@ -570,6 +573,8 @@ def main() -> None:
                     + ([f"{median(slow):.1f}", f"{max(slow):.1f}"] if slow else ["", ""])
                 )
         print_table(["stage", "p50", "p99", "slow: median", "slow: max"], stage_rows)
+    print("\nEach round (the load average is the 1-minute one at its end):\n")
+    print("\n".join(rounds))
     print(
         f"\nWhat NOTIFY costs a commit: {args.threads} threads, one event per transaction, "
         f"{args.commit_seconds:g} s x {args.rounds} samples each (median)\n"

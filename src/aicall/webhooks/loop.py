@@ -22,7 +22,7 @@ __all__ = ["RECORD_WITHIN", "DeliveryLoop"]
 log = logging.getLogger("aicall.webhooks")
 slog = get_logger("aicall.webhooks")
 T = TypeVar("T")
-RECORD_WITHIN = 0.1  # seconds a delivery's result may wait to be written with others (or a claim)
+RECORD_WITHIN = 0.1  # seconds a delivery's result may wait to be written with others
 
 
 class DeliveryLoop:
@@ -52,10 +52,9 @@ class DeliveryLoop:
         """Deliver until `stop` is set, then finish the deliveries in flight and return.
 
         Keeps `concurrency` deliveries going from a local queue of claimed events, topped up a
-        batch at a time; a slow receiver holds one slot, not a batch. Results are recorded
-        within `RECORD_WITHIN`, in the same transaction as the next claim if one comes first.
-        When nothing is due it sleeps up to `idle_delay` seconds; the store's wake-up (new
-        events committed) ends the sleep at once.
+        batch at a time; a slow receiver holds one slot, not a batch. Results are recorded as
+        they come, in the same transaction as the next claim. When nothing is due it sleeps up
+        to `idle_delay` seconds; the store's wake-up (new events committed) ends the sleep at once.
         A failing store is logged and retried on the next pass: leases cover what it lost.
         """
         await _Run(self.store, self._send, self.batch, self.concurrency, stop, idle_delay).until_stopped()
@@ -171,13 +170,13 @@ class _Run:
 
     async def _exchange(self) -> None:
         """Claim when there is room and something may be due (woken, polled, or results to
-        write); write results with the next claim, or on their own once enough have gathered
-        or the oldest has waited `RECORD_WITHIN`. One transaction for both: fewer commits
-        (a claim and a record per call were most of the dispatcher's CPU), and only a moment
-        more of at-least-once. Nobody waits for a result to be written: a contact's next
-        events committed with it go out as its follow-ups (`Job.follow_ups`)."""
+        write); write results once enough have gathered, the oldest has waited
+        `RECORD_WITHIN`, or no send is left in flight to wait for. Both go in one transaction:
+        fewer commits, and only a moment more of at-least-once."""
         now = self.loop.time()
-        record = len(self.unrecorded) >= self.concurrency or (bool(self.unrecorded) and now >= self.record_by)
+        record = len(self.unrecorded) >= self.concurrency or (
+            bool(self.unrecorded) and (now >= self.record_by or not self.in_flight)
+        )
         # A result recorded may free a contact's next event (they go one at a time, in order,
         # and are often committed together): claim with it, rather than at the next poll.
         due = len(self.queue) < self.concurrency and (self.wake.is_set() or now >= self.poll_at or record)
