@@ -167,7 +167,7 @@ def _stamp_commits() -> dict[str, float]:
     return committed
 
 
-async def _dial(db: Database, campaign_id: str, contacts: int, commits_file: Path) -> None:
+async def _dial(db: Database, campaign_id: str, contacts: int, rate: float, commits_file: Path) -> None:
     """Dial the campaign on the simulator, webhooks on, until every contact is final; write
     each event's commit time to `commits_file`."""
     committed = _stamp_commits()
@@ -176,6 +176,10 @@ async def _dial(db: Database, campaign_id: str, contacts: int, commits_file: Pat
         # As the engine does (engine.py): results commit with their events.
         dialer.emit = EventSink(notify.emit_checked, notify.listening)
         await dialer.start()
+        # The flow of calls starts now that the dialer runs: due times set before its process
+        # was up (a second or two of imports) made a burst of the first calls, which is not
+        # the steady flow this measures.
+        await asyncio.to_thread(_stagger, db, campaign_id, rate)
         try:
             for _ in range(6000):  # bounded: 10 minutes
                 if _final(db, campaign_id) >= contacts:
@@ -207,7 +211,7 @@ def role_main(args: argparse.Namespace) -> None:
         if args.role == "dispatcher":
             asyncio.run(_dispatch(db, args.notify == 1, args.idle_delay, Path(args.stats_file)))
         else:
-            asyncio.run(_dial(db, args.campaign, args.contacts, Path(args.commits_file)))
+            asyncio.run(_dial(db, args.campaign, args.contacts, args.rate, Path(args.commits_file)))
     finally:
         db.dispose()
 
@@ -275,7 +279,7 @@ def one_round(
             raise RuntimeError("the dispatcher process did not start")
         # Its log goes to stdout: keep the pipe drained, or a full pipe would stall it.
         threading.Thread(target=dispatcher.stdout.read, daemon=True).start()
-        _stagger(db, campaign, args.rate)
+        _stagger(db, campaign.campaign_id, args.rate, start_in=3600)  # the dialer sets them going
         dialer = _spawn(
             "dialer",
             db,
@@ -286,6 +290,8 @@ def one_round(
             str(args.contacts),
             "--commits-file",
             str(commits_file),
+            "--rate",
+            str(args.rate),
         )
         if dialer.wait(timeout=900) != 0:
             raise RuntimeError(f"the dialer process exited with {dialer.returncode}")
@@ -309,17 +315,18 @@ def one_round(
     return _latencies(db, campaign, receiver.collect(), committed, stats)
 
 
-def _stagger(db: Database, campaign: BenchCampaign, rate: float) -> None:
-    """Make the contacts due one after another, `rate` a second from now: a steady flow of
-    calls, whatever the dialer's own pacing does with a burst."""
+def _stagger(db: Database, campaign_id: str, rate: float, start_in: float = 0.0) -> None:
+    """Make the contacts due one after another, `rate` a second from `start_in` seconds from
+    now: a steady flow of calls, whatever the dialer's own pacing does with a burst."""
     with db.transaction() as session:
         session.execute(
             text(
-                "UPDATE contacts SET next_attempt_at = now() + (ordered.n / :rate) * interval '1 second' "
+                "UPDATE contacts SET next_attempt_at = "
+                "now() + (:start + ordered.n / :rate) * interval '1 second' "
                 "FROM (SELECT id, row_number() OVER (ORDER BY phone) - 1 AS n FROM contacts "
                 "WHERE campaign_id = :campaign) AS ordered WHERE contacts.id = ordered.id"
             ),
-            {"rate": rate, "campaign": campaign.campaign_id},
+            {"rate": rate, "campaign": campaign_id, "start": start_in},
         )
 
 
