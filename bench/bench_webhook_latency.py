@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy import event as sa_event
@@ -55,6 +55,7 @@ from aicall.dialer.outbox import EventSink
 from aicall.webhooks import outbox
 from aicall.webhooks.dispatcher import Dispatcher
 from aicall.webhooks.models import WebhookEvent
+from aicall.webhooks.store import SqlOutboxStore
 
 SECRET_KEY = "bench-secret-key-not-for-production"  # common_engine's: it sealed the signing secrets
 MODES = ("notify", "polling")
@@ -120,12 +121,13 @@ class _Trace:
 
         self.slow_statements: list[tuple[float, str]] = []  # (ms, statement) over 20 ms
         started: dict[int, float] = {}
+        engine = cast(SqlOutboxStore, dispatcher.store).db.engine
 
-        @sa_event.listens_for(dispatcher.store.db.engine, "before_cursor_execute")
+        @sa_event.listens_for(engine, "before_cursor_execute")
         def _before(_conn: Any, cursor: Any, *_args: Any) -> None:
             started[id(cursor)] = time.perf_counter()
 
-        @sa_event.listens_for(dispatcher.store.db.engine, "after_cursor_execute")
+        @sa_event.listens_for(engine, "after_cursor_execute")
         def _after(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
             took = (time.perf_counter() - started.pop(id(cursor), time.perf_counter())) * 1000
             if took > 20:
@@ -145,8 +147,8 @@ def _stamp_commits() -> dict[str, float]:
     def _inserted(state: ORMExecuteState) -> None:
         statement = state.statement
         if isinstance(statement, Insert) and getattr(statement.table, "name", None) == table:
-            params = state.parameters
-            rows = params if isinstance(params, list) else [params] if params else []
+            params: Any = state.parameters
+            rows: list[Any] = params if isinstance(params, list) else [params] if params else []
             state.session.info.setdefault("bench_event_ids", []).extend(row["id"] for row in rows)
 
     @sa_event.listens_for(Session, "after_flush")
