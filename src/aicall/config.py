@@ -8,8 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 class Settings(BaseSettings):
@@ -42,7 +44,7 @@ class Settings(BaseSettings):
     # Pools without a trunk dial the simulator (`sim`); with `sip` they are refused, so a
     # production install can never "call" a customer on the simulator by mistake.
     telephony: Literal["sim", "sip"] = "sim"
-    sim_time_scale: float = 1.0
+    sim_time_scale: float = Field(default=1.0, ge=0, allow_inf_nan=False)  # 0: calls take no time
     sim_rules: Path | None = None
     recording_retention_days: float = 30.0  # 0 keeps recordings forever
     # Housekeeping (aicall.housekeeping, docs/reliability.md): each at 0 turns its part off.
@@ -51,16 +53,18 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: float = Field(default=24.0, ge=0)  # stored Idempotency-Key answers
     audio_cache_mb: float = Field(default=1024.0, ge=0)  # synthesised audio on disk (LRU)
     archive_after_days: float = Field(default=0.0, ge=0)  # closed campaigns archived (0: by hand only)
-    dialer_tick: float = 0.5  # seconds between scheduler passes
+    dialer_tick: float = Field(default=0.5, gt=0, le=60)  # seconds between scheduler passes
     # Most calls one dialer process holds at once (0: no cap but the campaigns' and lines'). A
     # process past what its cores can carry delays every call's audio; docs/deploy.md gives the
     # figures (SIP with answering-machine detection: about 400 calls fill a core).
     dialer_max_calls: int = Field(default=0, ge=0)
-    dialer_heartbeat: float = 2.0  # seconds between a dialer's heartbeats
-    dialer_stale_after: float = 10.0  # a dialer silent this long is dead: its calls are reconciled
+    dialer_heartbeat: float = Field(default=2.0, gt=0, le=600)  # seconds between a dialer's heartbeats
+    # A dialer silent this long is dead: its calls are reconciled. At least 3 heartbeats (see
+    # _stale_after_heartbeats): a live dialer whose beat is late must not lose its calls.
+    dialer_stale_after: float = Field(default=10.0, gt=0, le=3600)
     # Seconds calls in progress may go on after SIGTERM/SIGINT before they are hung up (a
     # second signal ends it at once); docs/reliability.md, docs/deploy.md (TimeoutStopSec).
-    shutdown_grace: float = Field(default=30.0, ge=0)
+    shutdown_grace: float = Field(default=30.0, ge=0, le=86_400)
     webhook_allow_private: bool = False
     # PostgreSQL: commits of webhook events NOTIFY, and each dispatcher LISTENs on one more
     # connection, so another process's events leave at once, not at the next poll
@@ -102,6 +106,41 @@ class Settings(BaseSettings):
     log_show_phones: bool = False  # full phone numbers in logs, for debugging only
     # `aicall worker` serves GET /metrics on this port (0: none); the API serves it on its own.
     metrics_port: int = Field(default=0, ge=0, le=65535)
+
+    @field_validator("sim_rules")
+    @classmethod
+    def _rules_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("no such file (a TOML file of simulated phones, docs/simulator.md)")
+        return value
+
+    @field_validator("dialer_stale_after")
+    @classmethod
+    def _stale_after_heartbeats(cls, value: float, info: ValidationInfo) -> float:
+        # A dialer declared dead while it lives has its live calls closed as crashed, and
+        # its contacts dialled again while the first call goes on (found by a trial at 4/2).
+        heartbeat = info.data.get("dialer_heartbeat")
+        if heartbeat is not None and value < 3 * heartbeat:
+            raise ValueError(
+                f"must be at least 3 x AICALL_DIALER_HEARTBEAT ({3 * heartbeat:g} s): a live dialer "
+                "whose heartbeat is late would be taken for dead and its calls made again"
+            )
+        return value
+
+    @field_validator("rtp_port_max")
+    @classmethod
+    def _rtp_range(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("rtp_port_min")
+        if low is not None and value <= low:
+            raise ValueError(f"must be above AICALL_RTP_PORT_MIN ({low})")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in _LOG_LEVELS:
+            raise ValueError(f"unknown level; use one of {', '.join(_LOG_LEVELS)}")
+        return value.lower()
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,51 @@
+"""Settings that would start a broken engine are refused, naming the variable (the CLI prints it
+as one line, exit code 2): found by a fresh-user trial, each had started silently or ended in a
+traceback."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from aicall.config import Settings
+
+
+@pytest.mark.parametrize(
+    ("environment", "variable"),
+    [
+        # A live dialer taken for dead: its calls closed as crashed and dialled again.
+        ({"AICALL_DIALER_HEARTBEAT": "4", "AICALL_DIALER_STALE_AFTER": "2"}, "dialer_stale_after"),
+        ({"AICALL_DIALER_HEARTBEAT": "1", "AICALL_DIALER_STALE_AFTER": "2.9"}, "dialer_stale_after"),
+        ({"AICALL_DIALER_HEARTBEAT": "0"}, "dialer_heartbeat"),  # a busy loop against the database
+        ({"AICALL_DIALER_TICK": "0"}, "dialer_tick"),
+        ({"AICALL_DIALER_TICK": "-1"}, "dialer_tick"),
+        ({"AICALL_LOG_LEVEL": "loud"}, "log_level"),
+        ({"AICALL_SIM_TIME_SCALE": "-1"}, "sim_time_scale"),
+        ({"AICALL_SIM_TIME_SCALE": "nan"}, "sim_time_scale"),
+        ({"AICALL_SHUTDOWN_GRACE": "inf"}, "shutdown_grace"),
+        ({"AICALL_SIM_RULES": "/nonexistent/phones.toml"}, "sim_rules"),
+        ({"AICALL_RTP_PORT_MIN": "50000"}, "rtp_port_max"),  # above the default maximum
+    ],
+)
+def test_a_setting_that_would_break_the_engine_is_refused_by_name(monkeypatch, environment, variable):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert [error["loc"] for error in refused.value.errors()] == [(variable,)]
+
+
+def test_the_defaults_and_a_consistent_liveness_pair_are_accepted(monkeypatch, tmp_path):
+    rules = tmp_path / "phones.toml"
+    rules.write_text("")
+    monkeypatch.setenv("AICALL_DIALER_HEARTBEAT", "0.3")
+    monkeypatch.setenv("AICALL_DIALER_STALE_AFTER", "2")
+    monkeypatch.setenv("AICALL_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("AICALL_SIM_RULES", str(rules))
+    settings = Settings()
+    assert (settings.dialer_heartbeat, settings.dialer_stale_after) == (0.3, 2.0)
+    assert settings.log_level == "warning" and settings.sim_rules == rules
+    assert (
+        Settings.model_fields["dialer_stale_after"].default
+        >= 3 * Settings.model_fields["dialer_heartbeat"].default
+    )
