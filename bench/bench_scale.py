@@ -209,7 +209,9 @@ def main() -> None:
         )
         ms = 1000 / checked.attempts
         print(
-            f"  {workers} worker(s): {checked.attempts:,} attempts in {took:.0f} s, exact "
+            f"  {workers} worker(s): {checked.attempts:,} attempts in {took:.0f} s, "
+            f"{checked.calls_per_second:.0f} calls/s, {checked.deliveries_per_second:.0f} webhooks/s, "
+            f"bare {bare:.0f} calls/s, exact "
             f"({checked.by_attempts} attempts per contact, {checked.charges:,} charges = "
             f"{checked.charged:,} đồng, {checked.events:,} webhooks once each, in order, "
             f"{checked.redelivered} received again after a send logged as failed); "
