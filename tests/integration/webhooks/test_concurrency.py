@@ -10,26 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from aicall.db.engine import Database
-from aicall.webhooks import outbox
 from aicall.webhooks.models import WebhookDelivery, WebhookEvent
 from aicall.webhooks.testing import Reply
-from tests.integration.webhooks.helpers import dispatcher, example
+from tests.integration.webhooks.helpers import dispatcher, emit_contact_events
 
 
 def _emit_many(db: Database, application_id: str, count: int) -> list[str]:
     """`count` events of as many contacts (a contact's own events go out one at a time)."""
-    body = example("contact.finished")
-    with db.transaction() as session:
-        ids = [
-            outbox.emit(
-                session,
-                application_id=application_id,
-                event_type=body["type"],
-                payload={**body["data"], "contact_id": str(uuid.uuid4())},
-            )
-            for _ in range(count)
-        ]
-    return [i for i in ids if i is not None]
+    return emit_contact_events(db, application_id, [str(uuid.uuid4()) for _ in range(count)])
 
 
 async def test_two_dispatchers_never_deliver_the_same_event_twice(db, hooked, receiver):

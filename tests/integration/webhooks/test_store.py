@@ -7,12 +7,18 @@ from datetime import datetime, timedelta
 
 from aicall.clock import utc_now
 from aicall.db.engine import Database
-from aicall.webhooks import outbox
 from aicall.webhooks.delivery import LEASE_EXPIRED, Job, Outcome
 from aicall.webhooks.fakes import FakeSender
 from aicall.webhooks.loop import DeliveryLoop
 from aicall.webhooks.store import SqlOutboxStore
-from tests.integration.webhooks.helpers import BOX, FAST, deliveries, emit, event, example
+from tests.integration.webhooks.helpers import (
+    BOX,
+    FAST,
+    deliveries,
+    emit,
+    emit_contact_events,
+    event,
+)
 
 LEASE = 60.0
 
@@ -164,21 +170,8 @@ async def test_listeners_are_woken_by_commits_of_new_events_until_they_stop_list
 
 
 def _emit_for_contact(db: Database, application_id: str, contact_id: str, count: int) -> list[str]:
-    """`count` events of one contact, committed together (as a call's result commits
-    `call.attempt.finished` and `contact.finished`); their ids in order."""
-    body = example("contact.finished")
-    with db.transaction() as session:
-        ids = [
-            outbox.emit(
-                session,
-                application_id=application_id,
-                event_type=body["type"],
-                payload={**body["data"], "contact_id": contact_id},
-            )
-            for _ in range(count)
-        ]
-    assert None not in ids
-    return [str(event_id) for event_id in ids]
+    """`count` events of one contact, committed together; their ids in order."""
+    return emit_contact_events(db, application_id, [contact_id] * count)
 
 
 async def test_a_contacts_later_events_are_claimed_with_its_first_as_follow_ups_in_order(db, hooked):
