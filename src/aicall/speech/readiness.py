@@ -7,16 +7,28 @@ scenario may have changed since the import), renders every prompt the call can r
 (`first_unspeakable`); if one cannot be rendered, the contact is not dialled.
 
 A field's `default`, when the scenario gives one, stands in for a missing value.
+
+Only the placeholders can fail (fixed text always renders), and a field read once reads the
+same in every prompt: so the check is planned once per script (the placeholders of every
+reachable prompt, in order, each field once) and each contact's check reads only its values,
+never whole prompts. A dialer runs it before every call.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aicall.interpreter.script import Action, ActionType, FieldSpec, Script
 from aicall.speech.errors import ReadingError, TemplateError
-from aicall.speech.template import placeholder_fields, render_text
+from aicall.speech.template import (
+    find_field,
+    placeholder_fields,
+    placeholders,
+    read_placeholder,
+    values_by_key,
+)
 
 __all__ = ["Unspeakable", "first_unspeakable", "reachable_actions", "required_fields"]
 
@@ -68,12 +80,44 @@ def required_fields(script: Script) -> list[FieldSpec]:
 
 
 def first_unspeakable(script: Script, values: Mapping[str, str]) -> Unspeakable | None:
-    """None when every reachable prompt renders with `values`, else the first problem."""
-    for action in _prompts(script):
+    """None when every reachable prompt renders with `values`, else the first problem met in
+    the order the prompts would be rendered (the breadth-first order of `reachable_actions`,
+    each prompt's placeholders left to right): a placeholder naming no field, a field with no
+    value and no default, or a value its reading type cannot read."""
+    checks = _plan(script)
+    if not checks:
+        return None
+    by_key = values_by_key(values, script.fields)
+    for name, field in checks:
         try:
-            render_text(action.content_text, script.fields, values, script.dialect)
+            read_placeholder(name, field, by_key, script.dialect)
         except TemplateError as exc:
             return Unspeakable(exc.field, str(exc))
         except ReadingError as exc:
             return Unspeakable(exc.field, exc.message)
     return None
+
+
+_PLANS_KEPT = 64  # scripts whose plan is kept (a dialer holds one per running scenario version)
+_plans: dict[int, tuple[Script, tuple[tuple[str, FieldSpec | None], ...]]] = {}
+_plans_lock = threading.Lock()
+
+
+def _plan(script: Script) -> tuple[tuple[str, FieldSpec | None], ...]:
+    """(placeholder as written, its field or None) for every placeholder of every reachable
+    prompt, in rendering order; a field (or an unknown name) only at its first use. Cached by
+    the script object, which the entry holds so that its id is not reused while cached."""
+    kept = _plans.get(id(script))
+    if kept is not None and kept[0] is script:
+        return kept[1]
+    checks: dict[object, tuple[str, FieldSpec | None]] = {}
+    for action in _prompts(script):
+        for name in placeholders(action.content_text):
+            field = find_field(name, script.fields)
+            checks.setdefault(field if field is not None else ("unknown", name), (name, field))
+    plan = tuple(checks.values())
+    with _plans_lock:
+        if len(_plans) >= _PLANS_KEPT:
+            _plans.clear()  # scenario versions come and go slowly: starting over is cheap
+        _plans[id(script)] = (script, plan)
+    return plan

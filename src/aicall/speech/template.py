@@ -29,10 +29,12 @@ __all__ = [
     "placeholder_fields",
     "placeholders",
     "read_field",
+    "read_placeholder",
     "render_text",
     "split_template",
     "unknown_placeholders",
     "validate_value",
+    "values_by_key",
 ]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -110,20 +112,32 @@ def fill_segments(
     dialect: str | Dialect = Dialect.NORTH,
 ) -> list[SpokenPart]:
     """The template as spoken parts: fixed text as is, each placeholder read by its field's type."""
-    by_key = _values_by_key(values, fields)
+    by_key = values_by_key(values, fields)
     parts: list[SpokenPart] = []
     for segment in split_template(template):
         if isinstance(segment, FixedText):
             parts.append(SpokenPart(segment.text, personal=False))
             continue
         field = find_field(segment.name, fields)
-        if field is None:
-            raise TemplateError(f"placeholder {{{{{segment.name}}}}} names no field", field=segment.name)
-        value = by_key.get(field.key)
-        if value is None:
-            raise TemplateError(f"no value for field {_label(field)}", field=field.name)
-        parts.append(SpokenPart(read_field(field, value, dialect), personal=True))
+        parts.append(SpokenPart(read_placeholder(segment.name, field, by_key, dialect), personal=True))
     return parts
+
+
+def read_placeholder(
+    name: str,
+    field: FieldSpec | None,
+    by_key: Mapping[str, str],
+    dialect: str | Dialect = Dialect.NORTH,
+) -> str:
+    """The words for placeholder `name`, whose field is `field` (`find_field`; None: it names
+    none), from values by field key (`values_by_key`). `TemplateError` when it names no field
+    or the value is missing, `ReadingError` when the value cannot be read by its type."""
+    if field is None:
+        raise TemplateError(f"placeholder {{{{{name}}}}} names no field", field=name)
+    value = by_key.get(field.key)
+    if value is None:
+        raise TemplateError(f"no value for field {_label(field)}", field=field.name)
+    return read_field(field, value, dialect)
 
 
 def render_text(
@@ -165,7 +179,7 @@ def check_values(
     Fits the contacts importer's `check_tags` hook:
     `functools.partial(check_values, script.fields, dialect=script.dialect)`.
     """
-    by_key = _values_by_key(values, fields)
+    by_key = values_by_key(values, fields)
     for field in fields:
         value = by_key.get(field.key)
         if value is None:
@@ -178,8 +192,10 @@ def check_values(
     return None
 
 
-def _values_by_key(values: Mapping[str, str], fields: Sequence[FieldSpec]) -> dict[str, str]:
-    # Contacts may send values under the key form or the display name; an exact key wins.
+def values_by_key(values: Mapping[str, str], fields: Sequence[FieldSpec]) -> dict[str, str]:
+    """A contact's values by field key. Contacts may send a value under the key form or the
+    display name (an exact key wins); a field's default stands in for a missing value; keys
+    naming no field are left out."""
     by_key: dict[str, str] = {}
     for name, value in values.items():
         field = find_field(name, fields)

@@ -3,11 +3,14 @@ the call can reach, rendered with the contact's values, a field's default standi
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
-from aicall.interpreter.script import Action, ActionType, FieldSpec, KeyResponse
+from aicall.interpreter.script import Action, ActionType, FieldSpec, KeyResponse, Script
 from aicall.interpreter.testing import script_of
+from aicall.speech.errors import ReadingError, TemplateError
 from aicall.speech.readiness import first_unspeakable, reachable_actions, required_fields
+from aicall.speech.template import render_text
 
 NAME = FieldSpec("Họ tên", "ho_ten")
 AMOUNT = FieldSpec("Số tiền", "so_tien", "CURRENCY")
@@ -60,3 +63,51 @@ def test_a_default_stands_in_for_a_missing_value():
     assert problem is not None and problem.field == "Hạn"
     fine = replace(defaulted, fields=(NAME, replace(AMOUNT, default="0"), replace(DUE, default="01/01/2025")))
     assert first_unspeakable(fine, {"ho_ten": "Lan"}) is None
+
+
+def _by_rendering(script: Script, values: dict[str, str]) -> tuple[str | None, str] | None:
+    """The rule as first written: render every reachable prompt in turn, the first error wins."""
+    for action in reachable_actions(script):
+        if action.type is ActionType.OUTBOUND_CALL or not action.content_text:
+            continue
+        try:
+            render_text(action.content_text, script.fields, values, script.dialect)
+        except TemplateError as exc:
+            return exc.field, str(exc)
+        except ReadingError as exc:
+            return exc.field, exc.message
+    return None
+
+
+def test_the_planned_check_finds_what_rendering_every_prompt_finds():
+    # The check is planned once per script and reads only the values; for every mix of
+    # missing, bad and good values (and keys by display name) it must name the same first
+    # problem, with the same words, as rendering every prompt does.
+    unknown = replace(
+        SCRIPT, actions={**SCRIPT.actions, "bye": replace(BYE, content_text="{{ai}} tạm biệt.")}
+    )
+    choices = {
+        "ho_ten": [None, "Lan"],
+        "Số tiền": [None, "150000", "12a"],
+        "han": [None, "01/02/2025", "mai"],
+    }
+    checked = 0
+    for script in (SCRIPT, unknown, replace(SCRIPT, fields=(NAME, replace(AMOUNT, default="0"), DUE))):
+        for name, amount, due in itertools.product(*choices.values()):
+            values = {k: v for k, v in zip(choices, (name, amount, due), strict=True) if v is not None}
+            problem = first_unspeakable(script, values)
+            found = None if problem is None else (problem.field, problem.reason)
+            assert found == _by_rendering(script, values), (values, found)
+            checked += 1
+    assert checked == 54
+
+
+def test_a_changed_script_is_planned_anew():
+    # The dialer loads a new Script object when the scenario changes: a prompt added there
+    # must be checked, whatever was planned for the old one.
+    values = {"ho_ten": "Lan", "so_tien": "150000", "han": "01/02/2025"}
+    assert first_unspeakable(SCRIPT, values) is None
+    changed = replace(SCRIPT, actions={**SCRIPT.actions, "bye": replace(BYE, content_text="Mã {{ma}}.")})
+    problem = first_unspeakable(changed, values)
+    assert problem is not None and problem.field == "Mã"
+    assert first_unspeakable(SCRIPT, values) is None
