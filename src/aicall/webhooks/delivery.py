@@ -9,12 +9,13 @@ The delivery loop (`loop.py`) sees only these: the SQL store (`store.py`) and th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from standardwebhooks import Webhook
 
+from aicall.ids import object_id
 from aicall.webhooks.models import EventStatus
 from aicall.webhooks.schedule import RetrySchedule
 
@@ -56,7 +57,8 @@ class Job:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What one attempt came to. `error` is None only on success; `response_body` holds at most
-    the beginning of the receiver's answer."""
+    the beginning of the receiver's answer. `log_id`: the id of its delivery-log entry, chosen
+    once, so recording it twice (a retry after a commit whose result was lost) logs it once."""
 
     job: Job
     started_at: datetime
@@ -65,6 +67,7 @@ class Outcome:
     latency_ms: int
     error: str | None
     response_body: str | None
+    log_id: str = field(default_factory=object_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,13 @@ class OutboxStore(Protocol):
     dispatcher that dies in between (kill -9, power loss) records nothing, so when the lease
     runs out the event is due again and goes out again with the same `webhook-id` — never
     lost, sometimes repeated, which is what the id is for. A result is recorded only while its
-    claim stands; the next claim of an event whose lease ran out logs the lost attempt."""
+    claim stands; the next claim of an event whose lease ran out logs the lost attempt.
+
+    `lease`: seconds a claim lasts. Recording is idempotent: outcomes recorded again after a
+    transaction whose outcome the caller could not know (it failed at its commit) log each
+    attempt once (`Outcome.log_id`) and change nothing more."""
+
+    lease: float
 
     async def claim(self, limit: int) -> list[Job]:
         """Lease up to `limit` due events (follow-ups included), oldest due first; give up on

@@ -164,7 +164,10 @@ class InMemoryOutbox:
 
     def _record(self, outcomes: Sequence[Outcome]) -> None:
         now = self.clock()
+        logged = {attempt.log_id for attempt in self.attempts}
         for outcome in outcomes:
+            if outcome.log_id in logged:
+                continue  # recorded already (`OutboxStore`: recording is idempotent)
             self.attempts.append(outcome)
             event = self.events[outcome.job.event_id]
             if event.claim_token != outcome.job.claim_token:

@@ -17,12 +17,14 @@ from aicall.observability import metrics
 from aicall.observability.logging import get_logger
 from aicall.webhooks.delivery import Job, OutboxStore, Outcome, Sender
 
-__all__ = ["RECORD_WITHIN", "DeliveryLoop"]
+__all__ = ["RECORD_WITHIN", "STORE_RETRY", "WIND_DOWN_TRIES", "DeliveryLoop"]
 
 log = logging.getLogger("aicall.webhooks")
 slog = get_logger("aicall.webhooks")
 T = TypeVar("T")
 RECORD_WITHIN = 0.1  # seconds a delivery's result may wait to be written with others
+STORE_RETRY = 0.5  # seconds between a failed store transaction and the next try
+WIND_DOWN_TRIES = 3  # tries to write the last results when stopping, the store failing
 
 
 class DeliveryLoop:
@@ -55,7 +57,11 @@ class DeliveryLoop:
         batch at a time; a slow receiver holds one slot, not a batch. Results are recorded as
         they come, in the same transaction as the next claim. When nothing is due it sleeps up
         to `idle_delay` seconds; the store's wake-up (new events committed) ends the sleep at once.
-        A failing store is logged and retried on the next pass: leases cover what it lost.
+        A failing store is logged and tried again `STORE_RETRY` seconds later with the same
+        results: a transaction that failed wrote nothing, and a result dropped would have its
+        event sent again when its lease ran out. Results are kept until written or until the
+        store's lease has passed since the store began failing (their claims have all expired
+        by then: the next claim logs those attempts as lost and sends the events again).
         """
         await _Run(self.store, self._send, self.batch, self.concurrency, stop, idle_delay).until_stopped()
 
@@ -98,8 +104,9 @@ class DeliveryLoop:
 class _Run:
     """The state of one `DeliveryLoop.run`. `queue`: claimed jobs not started; `in_flight`: at
     most `concurrency` sends; `unrecorded`: finished results, to be written by `record_by`;
-    `poll_at`: when to claim again (0: at once, the last claim was a full batch). Times are the
-    event loop's clock."""
+    `poll_at`: when to claim again (0: at once, the last claim was a full batch); `retry_at`:
+    nothing goes to the store before it (the store failed just now); `failing_since`: when the
+    store began failing, None while it works. Times are the event loop's clock."""
 
     def __init__(
         self,
@@ -123,6 +130,9 @@ class _Run:
         self.unrecorded: list[Outcome] = []
         self.record_by = 0.0
         self.poll_at = 0.0
+        self.retry_at = 0.0
+        self.failing_since: float | None = None
+        self.failures = 0  # store transactions failed in a row
         self.stop_task = asyncio.ensure_future(stop.wait())
         self.wake_task = asyncio.ensure_future(self.wake.wait())
 
@@ -160,12 +170,24 @@ class _Run:
 
     async def _wind_down(self) -> bool:
         """Record what finished and hand back what was claimed but not started (due again now,
-        not at the lease's end); True once nothing is in flight."""
-        await self._guarded(self.store.release(self.unrecorded, list(self.queue)))
-        self.unrecorded, self.queue = [], deque()
-        if not self.in_flight:
+        not at the lease's end); True once nothing is in flight and nothing is left to write.
+        A failed write is tried again `STORE_RETRY` seconds later, up to `WIND_DOWN_TRIES`
+        failures in a row; then what is left is given up to the leases (logged)."""
+        if (self.unrecorded or self.queue) and self.loop.time() >= self.retry_at:
+            written, _ = await self._attempt(self.store.release(self.unrecorded, list(self.queue)))
+            if written:
+                self.unrecorded, self.queue = [], deque()
+            elif self.failures >= WIND_DOWN_TRIES:
+                self._give_up_results("the dispatcher is stopping")
+                self.queue = deque()  # their leases bring them back
+        left = bool(self.unrecorded or self.queue)
+        if not self.in_flight and not left:
             return True
-        await asyncio.wait(self.in_flight)
+        until_retry = max(self.retry_at - self.loop.time(), 0.0)
+        if self.in_flight:  # until they finish; with writes left over, at most until the next try
+            await asyncio.wait(self.in_flight, timeout=until_retry if left else None)
+        else:
+            await asyncio.sleep(until_retry)
         return False
 
     async def _exchange(self) -> None:
@@ -174,6 +196,8 @@ class _Run:
         `RECORD_WITHIN`, or no send is left in flight to wait for. Both go in one transaction:
         fewer commits, and only a moment more of at-least-once."""
         now = self.loop.time()
+        if now < self.retry_at:
+            return  # the store failed a moment ago
         record = len(self.unrecorded) >= self.concurrency or (
             bool(self.unrecorded) and (now >= self.record_by or not self.in_flight)
         )
@@ -185,11 +209,16 @@ class _Run:
             return
         if want:
             self.wake.clear()
-        jobs = await self._guarded(self.store.record(self.unrecorded, claim=want))
-        self.unrecorded = []  # written, or lost with a failed transaction: leases bring those back
-        self.queue.extend(jobs or [])
+        written, jobs = await self._attempt(self.store.record(self.unrecorded, claim=want))
+        if not written or jobs is None:
+            # Rolled back: nothing written, nothing claimed. The results stay, for the next try.
+            if want:
+                self.poll_at = self.retry_at
+            return
+        self.unrecorded = []
+        self.queue.extend(jobs)
         if want:
-            full = jobs is not None and sum(job.size for job in jobs) >= want
+            full = sum(job.size for job in jobs) >= want
             self.poll_at = 0.0 if full else self.loop.time() + self.idle_delay
 
     async def _wait(self) -> None:
@@ -198,19 +227,44 @@ class _Run:
         deadlines = [self.record_by] if self.unrecorded else []
         if len(self.queue) < self.concurrency:  # room for more: a poll or a wake-up may fill it
             deadlines.append(self.poll_at)
-            if self.wake_task.done():
-                self.wake_task = asyncio.ensure_future(self.wake.wait())
-            waiters.add(self.wake_task)
-        timeout = min(deadlines) - self.loop.time() if deadlines else None
+            if self.loop.time() >= self.retry_at:  # a wake-up counts only once the store may be tried
+                if self.wake_task.done():
+                    self.wake_task = asyncio.ensure_future(self.wake.wait())
+                waiters.add(self.wake_task)
+        timeout = max(min(deadlines), self.retry_at) - self.loop.time() if deadlines else None
         if timeout is not None and timeout <= 0:
             return  # something is due right now
         await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
 
-    @staticmethod
-    async def _guarded(work: Awaitable[T]) -> T | None:
-        """Store work whose failure is logged and survived (leases cover what it lost)."""
+    async def _attempt(self, work: Awaitable[T]) -> tuple[bool, T | None]:
+        """Await store work (one transaction): (True, its value), or (False, None) if it
+        failed. A failure is logged, and nothing goes to the store for `STORE_RETRY` seconds;
+        once the store has failed for as long as its lease, the results kept for it are given
+        up (`_give_up_results`)."""
         try:
-            return await work
+            done = await work
         except Exception:
             log.exception("webhook dispatcher: database work failed; retrying on the next pass")
-            return None
+            now = self.loop.time()
+            self.failures += 1
+            self.retry_at = now + STORE_RETRY
+            if self.failing_since is None:
+                self.failing_since = now
+            elif now - self.failing_since >= self.store.lease:
+                self._give_up_results(f"the store has failed for {now - self.failing_since:.0f} s")
+            return False, None
+        self.failures, self.failing_since = 0, None
+        return True, done
+
+    def _give_up_results(self, why: str) -> None:
+        """Drop the results not written: their leases end (or have ended), then those events
+        are claimed again, their attempts logged as lost, and sent again (at least once)."""
+        if self.unrecorded:
+            log.error(
+                "webhook dispatcher: %d delivery results not written (%s); their events go out "
+                "again when their leases run out",
+                len(self.unrecorded),
+                why,
+            )
+        self.unrecorded = []
+        self.failing_since = None

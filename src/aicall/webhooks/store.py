@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from standardwebhooks import Webhook
 
@@ -121,6 +122,13 @@ def _bound(session: Session, column: Any, where: list[Any], limit: int) -> datet
     when fewer match); None when none do. Deleting `column <= bound` takes about a batch."""
     oldest = select(column).where(*where).order_by(column).limit(limit).subquery()
     return cast(datetime | None, session.scalar(select(func.max(oldest.c[0]))))
+
+
+def _insert_once(session: Session) -> Any:
+    """An INSERT into the delivery log that skips a row whose id is logged already."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(WebhookDelivery).on_conflict_do_nothing(index_elements=["id"])
+    return sqlite.insert(WebhookDelivery).on_conflict_do_nothing(index_elements=["id"])
 
 
 def _rowcount(result: Any) -> int:
@@ -337,7 +345,7 @@ class SqlOutboxStore:
             job = outcome.job
             log_rows.append(
                 {
-                    "id": object_id(),
+                    "id": outcome.log_id,
                     "event_id": job.event_id,
                     "application_id": job.application_id,
                     "event_type": job.event_type,
@@ -372,7 +380,8 @@ class SqlOutboxStore:
                     "b_error": outcome.error,
                 }
             )
-        session.execute(insert(WebhookDelivery), log_rows)
+        # Once each, however often the same outcomes are recorded (`delivery.OutboxStore`).
+        session.execute(_insert_once(session), log_rows)
         table = cast(Table, WebhookEvent.__table__)
         # Only while our claim stands: after a lease expiry or a replay, the event's state
         # belongs to whoever holds it now; our attempt stays in the log.

@@ -93,6 +93,28 @@ async def test_recording_a_success_delivers_the_event_and_logs_the_attempt(db, h
     assert (attempt.created_at, attempt.url, attempt.response_body) == (started, hooked.receiver.url, "ok")
 
 
+async def test_outcomes_recorded_again_are_logged_once_and_change_nothing_more(db, hooked):
+    # A dispatcher that cannot tell whether its commit went through records the same outcomes
+    # again (loop.py keeps them until written): one log entry each, the event delivered once.
+    first, second = emit_contact_events(db, hooked.application_id, ["c1", "c1"])
+    clock = Clock()
+    store = _store(db, clock)
+    [job] = await store.claim(10)
+    assert [each.event_id for each in job.follow_ups] == [second]
+    delivered = _outcome(job, clock.now, 204)  # the follow-up not sent: handed back
+    await store.record([delivered])
+    clock.advance(2)
+    [again] = await store.claim(10)  # the follow-up, claimed on its own
+    assert again.event_id == second
+    await store.record([delivered])
+
+    assert [(d.attempt, d.succeeded) for d in deliveries(db, first)] == [(1, True)]
+    stored = event(db, first)
+    assert (stored.status, stored.delivered_at) == ("delivered", clock.now - timedelta(seconds=2))
+    claimed = event(db, second)  # the second record handed back nothing: the new claim stands
+    assert (claimed.claim_token, claimed.attempts) == (again.claim_token, 1)
+
+
 async def test_recording_a_failure_makes_the_event_due_after_its_back_off_until_the_last_attempt(db, hooked):
     event_id = emit(db, hooked.application_id)
     clock = Clock()

@@ -190,3 +190,64 @@ async def test_a_wake_up_during_a_claim_is_not_lost_until_the_next_poll():
     await _running(DeliveryLoop(store, sender), 3600, body)  # no poll within the test
     assert {job.event_id for job in sender.sent} == set(store.events)
     assert [call[2] for call in store.calls if call[0] == "record" and call[2]] == [1, 1]
+
+
+async def test_results_whose_write_failed_are_written_on_the_next_pass_not_sent_again(caplog):
+    store, sender = InMemoryOutbox(lease=3600), FakeSender(200)
+    sender.hold = lambda _job: True
+    event_id = store.add()
+
+    async def body() -> None:
+        await sender.wait_for(1)
+        store.failures = 1  # the transaction that would write the result (with the next claim)
+        sender.release()
+        await _until(lambda: store.events[event_id].status == EventStatus.DELIVERED)
+
+    await _running(DeliveryLoop(store, sender), 3600, body)
+    assert "database work failed" in caplog.text
+    assert [job.event_id for job in sender.sent] == [event_id]  # not sent again at the lease's end
+    assert [(a.job.event_id, a.succeeded) for a in store.attempts] == [(event_id, True)]
+    recorded = [call for call in store.calls if call[0] == "record" and call[1]]
+    assert [call[1] for call in recorded] == [1]  # written once, on the pass after the failure
+
+
+async def test_results_recorded_twice_are_logged_once():
+    store, sender = InMemoryOutbox(), FakeSender(200)
+    store.add()
+    [job] = await store.claim(1)
+    outcome = await sender.send(job)
+    await store.record([outcome])
+    await store.record([outcome])  # a retry after a commit that succeeded but seemed to fail
+    assert store.attempts == [outcome]
+
+
+async def test_stopping_writes_results_the_store_failed_to_write_once():
+    store, sender = InMemoryOutbox(lease=3600), FakeSender(200)
+    sender.hold = lambda _job: True
+    event_id = store.add()
+    stop = asyncio.Event()
+    task = asyncio.create_task(DeliveryLoop(store, sender).run(stop, idle_delay=3600))
+    await sender.wait_for(1)
+    store.failures = 1
+    stop.set()
+    sender.release()
+    async with asyncio.timeout(5):
+        await task
+    assert store.events[event_id].status == EventStatus.DELIVERED
+    assert [(a.job.event_id, a.succeeded) for a in store.attempts] == [(event_id, True)]
+
+
+async def test_stopping_gives_up_on_results_after_a_few_failed_writes(caplog):
+    store, sender = InMemoryOutbox(lease=3600), FakeSender(200)
+    sender.hold = lambda _job: True
+    store.add()
+    stop = asyncio.Event()
+    task = asyncio.create_task(DeliveryLoop(store, sender).run(stop, idle_delay=3600))
+    await sender.wait_for(1)
+    store.failures = 100  # the database is gone for good
+    stop.set()
+    sender.release()
+    async with asyncio.timeout(10):
+        await task  # returns: the lease brings the event back to another dispatcher
+    assert "1 delivery results not written" in caplog.text
+    assert store.failures == 100 - 3
