@@ -33,13 +33,15 @@ At the end of each run the exactness checks of tests/acceptance/test_scale_out.p
 lost or doubled anything.
 
     .venv/bin/python bench/bench_scale.py [--contacts N] [--workers 1,2,4] [--campaigns 5]
-        [--bare-seconds 10]
+        [--bare-seconds 10] [--keep-logs DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -142,17 +144,30 @@ def bare_rate(server_url: str, contacts: int, seconds: float) -> float:
         db.dispose()
 
 
+def keep_logs(tmp: Path, server: Server, into: Path | None) -> None:
+    """Copy the run's process logs (api*.log, worker*.log) and the PostgreSQL server's log
+    into `into` (nothing when None): they go with the run's temporary directories."""
+    if into is None:
+        return
+    into.mkdir(parents=True, exist_ok=True)
+    for log in [*sorted(tmp.glob("*.log")), server.data / "log"]:
+        if log.exists():
+            shutil.copyfile(log, into / ("postgresql.log" if log.name == "log" else log.name))
+
+
 def one_run(
-    workers: int, contacts: int, campaigns: int, bare_seconds: float
+    workers: int, contacts: int, campaigns: int, bare_seconds: float, logs: Path | None = None
 ) -> tuple[Checked, float, float, float, Cpu]:
     """(checked, seconds from the resume to all settled, import contacts/s, bare calls/s,
-    CPU seconds spent from the resume to all settled)."""
+    CPU seconds spent from the resume to all settled). `logs`: a directory to keep the run's
+    logs in (kept whether the run passes or fails its checks)."""
     with (
         tuned_postgres() as server,
         receiver() as hook,
         tempfile.TemporaryDirectory(prefix="aicall-scale-") as tmp,
     ):
-        with Cluster.init(Path(tmp), server.url, hook.url) as cluster:
+        with contextlib.ExitStack() as keeping, Cluster.init(Path(tmp), server.url, hook.url) as cluster:
+            keeping.callback(keep_logs, Path(tmp), server, logs)
             cluster.start_apis(1)
             ids = [cluster.configure_demo_campaign()]
             ids += [cluster.new_campaign(f"Scale {n}", SETTINGS) for n in range(1, campaigns)]
@@ -195,6 +210,12 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="worker counts to run, comma-separated")
     parser.add_argument("--campaigns", type=int, default=5)
     parser.add_argument("--bare-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--keep-logs",
+        type=Path,
+        default=None,
+        help="keep each run's worker, API and PostgreSQL logs in DIR/<workers>-workers",
+    )
     args = parser.parse_args()
     print(machine_note(), flush=True)
     print(
@@ -204,8 +225,9 @@ def main() -> None:
     rows = []
     for workers in [int(w) for w in args.workers.split(",")]:
         load = os.getloadavg()
+        logs = args.keep_logs / f"{workers}-workers" if args.keep_logs else None
         checked, took, imported, bare, cpu = one_run(
-            workers, args.contacts, args.campaigns, args.bare_seconds
+            workers, args.contacts, args.campaigns, args.bare_seconds, logs
         )
         ms = 1000 / checked.attempts
         print(

@@ -72,6 +72,12 @@ def tuned_postgres(max_connections: int = 300) -> Iterator[Server]:
             "psql", "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", "-c",
             f"ALTER SYSTEM SET max_connections = {max_connections}",
         )  # fmt: skip
+        # A lock waited on for more than deadlock_timeout (1 s) is logged (deadlocks always
+        # are): the server's log (`Server.data`/log) says what a slow or failed run waited for.
+        server._run(
+            "psql", "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", "-c",
+            "ALTER SYSTEM SET log_lock_waits = on",
+        )  # fmt: skip
         server.stop()
         server.start()
         yield server
