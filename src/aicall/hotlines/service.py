@@ -40,9 +40,10 @@ _TEXT_LIMITS = {"host": 255, "username": 255, "from_domain": 255, "name": 200}  
 
 
 class Keep(Enum):
-    """`update_trunk(password=KEEP_PASSWORD)`: the stored password stays as it is."""
+    """A value left as stored: `update_trunk(password=KEEP_PASSWORD)`, `PoolChanges`' fields."""
 
     PASSWORD = "keep"
+    UNCHANGED = "unchanged"
 
 
 KEEP_PASSWORD = Keep.PASSWORD
@@ -252,15 +253,8 @@ def create_pool(
         raise HotlineError("pool key is required", field="key")
     if len(key) > 100:  # the column's size
         raise HotlineError("pool key is longer than 100 characters", field="key")
-    if not numbers:
-        raise HotlineError("a pool needs at least one number", field="numbers")
-    if len(numbers) > MAX_POOL_NUMBERS:
-        raise HotlineError(f"a pool holds at most {MAX_POOL_NUMBERS} numbers", field="numbers")
-    if not 1 <= per_number_concurrency <= MAX_NUMBER_CONCURRENT:
-        raise HotlineError(
-            f"per-number concurrency must be between 1 and {MAX_NUMBER_CONCURRENT}",
-            field="per_number_concurrency",
-        )
+    normalised = _checked_numbers(numbers)
+    _check_concurrency(per_number_concurrency)
     if trunk_id is not None and session.get(SipTrunk, trunk_id) is None:
         raise HotlineError(f"no SIP trunk has id {trunk_id}", field="trunk_id")
     asserted_identity, privacy = _checked_identity(asserted_identity, privacy)
@@ -272,12 +266,6 @@ def create_pool(
     ).first()
     if existing is not None:
         raise HotlineError(f"a pool with key {key!r} exists already", field="key")
-    normalised = []
-    for raw in numbers:
-        try:
-            normalised.append(normalise(raw.strip()))
-        except PhoneError as exc:
-            raise HotlineError(f"{raw!r}: {exc}", field="numbers") from exc
     pool = HotlinePool(
         key=key,
         trunk_id=trunk_id,
@@ -288,10 +276,105 @@ def create_pool(
     )
     session.add(pool)
     session.flush()
-    for number in dict.fromkeys(normalised):
+    for number in normalised:
         session.add(Hotline(pool_id=pool.id, number=number, max_concurrent=per_number_concurrency))
     session.flush()
     return pool
+
+
+@dataclass(frozen=True, slots=True)
+class PoolChanges:
+    """What `update_pool` changes; a field left `UNCHANGED` keeps its value.
+
+    `numbers`: the pool's whole new list (raw, normalised to E.164 here; duplicates dropped);
+    `per_number_concurrency`: calls at once per number, for every number of the pool;
+    `trunk_id`: None routes the pool to the simulator; `asserted_identity`, `privacy`: None or
+    '' sends none (hotlines/identity.py)."""
+
+    numbers: list[str] | Keep = Keep.UNCHANGED
+    per_number_concurrency: int | Keep = Keep.UNCHANGED
+    trunk_id: str | Keep | None = Keep.UNCHANGED
+    advertising_registered: bool | Keep = Keep.UNCHANGED
+    asserted_identity: str | Keep | None = Keep.UNCHANGED
+    privacy: str | Keep | None = Keep.UNCHANGED
+
+
+def update_pool(*, session: Session, pool: HotlinePool, changes: PoolChanges) -> HotlinePool:
+    """Apply `changes` to `pool` under `create_pool`'s rules, all or nothing (every value is
+    checked before any is written). The next claims dial with them; calls in flight on a
+    number taken out finish as they are (numbers are counted by value, not by row).
+
+    Withdrawing `advertising_registered` stops the pool's advertising campaigns at their next
+    claim (dialer/claims.py checks it before each dial, Decree 91/2020/ND-CP). Raises
+    HotlineError naming the field at fault."""
+    numbers: list[str] | None = None
+    if not isinstance(changes.numbers, Keep):
+        numbers = _checked_numbers(changes.numbers)
+    concurrency = changes.per_number_concurrency
+    if not isinstance(concurrency, Keep):
+        _check_concurrency(concurrency)
+    if (
+        isinstance(changes.trunk_id, str)
+        and _visible_trunk(session, changes.trunk_id, pool.account_id) is None
+    ):
+        raise HotlineError(f"no SIP trunk has id {changes.trunk_id}", field="trunk_id")
+    identity_value = (
+        pool.asserted_identity if isinstance(changes.asserted_identity, Keep) else changes.asserted_identity
+    )
+    privacy_value = pool.privacy if isinstance(changes.privacy, Keep) else changes.privacy
+    asserted_identity, privacy = _checked_identity(identity_value, privacy_value)
+
+    pool.asserted_identity, pool.privacy = asserted_identity, privacy
+    if not isinstance(changes.trunk_id, Keep):
+        pool.trunk_id = changes.trunk_id
+    if not isinstance(changes.advertising_registered, Keep):
+        pool.advertising_registered = changes.advertising_registered
+    lines = {h.number: h for h in session.scalars(select(Hotline).where(Hotline.pool_id == pool.id))}
+    if isinstance(concurrency, Keep):
+        # New numbers take what the pool's numbers have (the API sets one value for all).
+        concurrency = max((h.max_concurrent for h in lines.values()), default=10)
+    for number in numbers if numbers is not None else list(lines):
+        line = lines.pop(number, None)
+        if line is None:
+            session.add(Hotline(pool_id=pool.id, number=number, max_concurrent=concurrency))
+        else:
+            line.max_concurrent = concurrency
+    if numbers is not None:
+        for line in lines.values():  # the numbers not in the new list
+            session.delete(line)
+    session.flush()
+    return pool
+
+
+def _checked_numbers(numbers: list[str]) -> list[str]:
+    """A pool's numbers in E.164, first seen first, duplicates dropped; or HotlineError."""
+    if not numbers:
+        raise HotlineError("a pool needs at least one number", field="numbers")
+    if len(numbers) > MAX_POOL_NUMBERS:
+        raise HotlineError(f"a pool holds at most {MAX_POOL_NUMBERS} numbers", field="numbers")
+    normalised = []
+    for raw in numbers:
+        try:
+            normalised.append(normalise(raw.strip()))
+        except PhoneError as exc:
+            raise HotlineError(f"{raw!r}: {exc}", field="numbers") from exc
+    return list(dict.fromkeys(normalised))
+
+
+def _check_concurrency(per_number_concurrency: int) -> None:
+    if not 1 <= per_number_concurrency <= MAX_NUMBER_CONCURRENT:
+        raise HotlineError(
+            f"per-number concurrency must be between 1 and {MAX_NUMBER_CONCURRENT}",
+            field="per_number_concurrency",
+        )
+
+
+def _visible_trunk(session: Session, trunk_id: str, account_id: str | None) -> SipTrunk | None:
+    """The trunk if the pool's owner may route through it (its own or a shared one)."""
+    trunk = session.get(SipTrunk, trunk_id)
+    if trunk is None or trunk.account_id not in (None, account_id):
+        return None
+    return trunk
 
 
 def set_identity(

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from aicall.errors import ValidationFailed
+from aicall.errors import Conflict, NotFound, ValidationFailed
 from aicall.hotlines import service as hotline_service
 from aicall.hotlines.api_models import PoolList, PoolRead, TrunkList, TrunkRead
-from aicall.hotlines.models import SipTrunk
+from aicall.hotlines.models import HotlinePool, SipTrunk
 from aicall.jsontypes import JsonModel
 from aicall.telephony.session import TRUNK_TRANSPORTS
 from aicall.web.deps import CurrentApp, StateDep
@@ -53,6 +53,46 @@ class PoolCreate(_Body):
         "several joined by ';'",
         examples=["id"],
     )
+
+
+class PoolUpdate(_Body):
+    """Changes to a pool; a field left out keeps its value, `null` clears a nullable one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"numbers": ["02473001234", "02473001235"], "privacy": None}]}
+    )
+
+    # Not nullable: a value left out keeps what is stored (the defaults are never applied).
+    numbers: list[str] = Field(
+        default_factory=list,
+        min_length=1,
+        max_length=1000,
+        description="the pool's whole new list of numbers",
+    )
+    trunk_id: str | None = Field(default=None, description="null: the simulator")
+    per_number_concurrency: int = Field(
+        default=10, ge=1, le=1000, description="calls at once per number, for every number"
+    )
+    advertising_registered: bool = False
+    asserted_identity: str | None = Field(
+        default=None,
+        max_length=257,
+        description="P-Asserted-Identity of every INVITE: a sip:, sips: or global tel: URI; null: none",
+    )
+    privacy: str | None = Field(default=None, max_length=64, description="Privacy header; null: none")
+
+    def changes(self) -> hotline_service.PoolChanges:
+        """The fields the request named, as the service takes them."""
+        given = self.model_fields_set
+        keep = hotline_service.Keep.UNCHANGED
+        return hotline_service.PoolChanges(
+            numbers=self.numbers if "numbers" in given else keep,
+            per_number_concurrency=self.per_number_concurrency if "per_number_concurrency" in given else keep,
+            advertising_registered=self.advertising_registered if "advertising_registered" in given else keep,
+            trunk_id=self.trunk_id if "trunk_id" in given else keep,
+            asserted_identity=self.asserted_identity if "asserted_identity" in given else keep,
+            privacy=self.privacy if "privacy" in given else keep,
+        )
 
 
 class TrunkCreate(_Body):
@@ -102,6 +142,30 @@ def create_pool(state: StateDep, app: CurrentApp, body: PoolCreate) -> dict[str,
                 asserted_identity=body.asserted_identity,
                 privacy=body.privacy,
             )
+        except hotline_service.HotlineError as exc:
+            raise ValidationFailed(str(exc), field=to_camel(exc.field) if exc.field else None) from exc
+        return ok(hotline_service.pool_dict(session, pool))
+
+
+@router.patch(
+    "/hotline-pools/{pool_id}",
+    summary="Change a pool: its numbers, trunk, concurrency, caller identity",
+    **answers(Envelope[PoolRead], 404, 409),
+)
+def update_pool(state: StateDep, app: CurrentApp, pool_id: str, body: PoolUpdate) -> dict[str, Any]:
+    """A field left out keeps its value. Only the account's own pools: a shared pool belongs to
+    the platform's operator (`aicall pool`), and another account's pool is not found."""
+    changes = body.changes()
+    with state.db.transaction() as session:
+        pool = session.get(HotlinePool, pool_id)
+        if pool is None or pool.account_id not in (None, app.account_id):
+            raise NotFound("Hotline pool not found")
+        if pool.account_id is None:
+            raise Conflict(
+                "a shared pool is changed by the platform's operator (aicall pool), not by the API"
+            )
+        try:
+            hotline_service.update_pool(session=session, pool=pool, changes=changes)
         except hotline_service.HotlineError as exc:
             raise ValidationFailed(str(exc), field=to_camel(exc.field) if exc.field else None) from exc
         return ok(hotline_service.pool_dict(session, pool))
