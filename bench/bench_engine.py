@@ -14,7 +14,7 @@ Three parts, each against throw-away databases and the simulator (no network):
   twice without pressing, at a time scale that makes each call last 20-23 s); CPU and resident
   memory (VmRSS) per call while the 1,000 are live. Each run in a fresh process, so memory
   freed by an earlier run cannot hide what a call costs.
-* workers: PostgreSQL, one and then two dialer processes on the same campaign; combined
+* workers: one and then two dialer processes on the same campaign (each database); combined
   calls/s, and a check that no contact was dialled twice (attempts per contact).
 * recorded: SQLite, one dialer with the engine's own prompts (espeak-ng, the audio cache) on a
   campaign that records its simulated calls, beside one that does not: what a recording costs
@@ -388,8 +388,12 @@ def run_dialers(db: Database, count: int, seconds: float) -> list[dict[str, Any]
                 process.kill()
 
 
-def workers(*, contacts: int, runs: int, seconds: float) -> tuple[list[list[object]], list[list[object]]]:
-    with temp_database("postgresql") as db:
+def workers(
+    backend: str, *, contacts: int, runs: int, seconds: float
+) -> tuple[list[list[object]], list[list[object]]]:
+    """One and two dialer processes on one campaign, alternating; (rates table, exactness checks).
+    On SQLite the processes share the file: their writes queue for its one write lock."""
+    with temp_database(backend) as db:
         campaign = new_campaign(db, max_concurrent=2000, calls_per_second=PACED_RATE)
         insert_contacts(db, campaign, contacts)
         run_dialers(db, 1, 2.0)  # not counted: the attempts and ledger tables start empty
@@ -402,7 +406,7 @@ def workers(*, contacts: int, runs: int, seconds: float) -> tuple[list[list[obje
                 rates[count].append(sum(f["calls"] for f in found) / seconds)
                 cores[count].append(sum(f["cpu"] for f in found) / seconds)
                 print(
-                    f"  postgresql run {run + 1}, {count} dialer(s): {rates[count][-1]:,.0f} calls/s",
+                    f"  {backend} run {run + 1}, {count} dialer(s): {rates[count][-1]:,.0f} calls/s",
                     flush=True,
                 )
             if not due_left(db, campaign):
@@ -572,9 +576,10 @@ def main() -> None:
             rows,
         )
         print()
-    if "workers" in parts and "postgresql" in backends:
-        table, checks = workers(contacts=contacts, runs=runs, seconds=seconds)
-        print("\nPostgreSQL, dialer processes on one campaign (pacing lifted; median)\n")
+    for backend in backends if "workers" in parts else ():
+        table, checks = workers(backend, contacts=contacts, runs=runs, seconds=seconds)
+        name = "PostgreSQL" if backend == "postgresql" else "SQLite"
+        print(f"\n{name}, dialer processes on one campaign (pacing lifted; median)\n")
         print_table(["dialers", "calls/s together", "CPU cores (dialers)", "vs one dialer"], table)
         print()
         print_table(
