@@ -187,7 +187,7 @@ class SqlOutboxStore:
     def _hand_back(self, session: Session, jobs: Sequence[Job]) -> None:
         """Un-claim `jobs` never sent: due now, the attempt their claim counted not spent."""
         now = self.clock()
-        for job in jobs:
+        for job in sorted(jobs, key=lambda each: each.event_id):  # rows in one order (ids) everywhere
             session.execute(
                 update(WebhookEvent)
                 .where(WebhookEvent.id == job.event_id, WebhookEvent.claim_token == job.claim_token)
@@ -244,7 +244,13 @@ class SqlOutboxStore:
         event (`contact.finished` after `call.attempt.finished`, committed together) then goes
         out right after the first is delivered, not a record and a claim later. A chain stops
         at the first event not plainly sendable now (not due yet, given up on, its secret
-        unreadable): that one waits for a claim of its own, as before."""
+        unreadable) or locked by another transaction: that one waits for a claim of its own.
+
+        A claim never waits for another transaction's lock (SKIP LOCKED, here as for the
+        heads): the contact's later events are listed in order first, then locked, and a
+        chain is the part of that list before the first one not locked. Waiting (FOR UPDATE
+        without SKIP LOCKED, as before) let a claim queue behind a late or stuck transaction
+        holding one of those rows, its lease running meanwhile, and join lock cycles."""
         keys = {row.id: row.ordering_key for row in rows if row.ordering_key is not None}
         if room <= 0 or not keys:
             return jobs
@@ -252,27 +258,32 @@ class SqlOutboxStore:
         if not wanted:
             return jobs
         event = WebhookEvent
-        # No SKIP LOCKED: nobody else claims these (their head is pending, and ours), and a
-        # row skipped would be a gap in the contact's order. The head's lock came first.
-        later = session.execute(
-            select(*_CLAIMED_COLUMNS, event.next_attempt_at)
-            .join(Application, Application.id == event.application_id)
-            .where(
-                event.ordering_key.in_(sorted(wanted)),
-                event.status == EventStatus.PENDING.value,
-                event.id.not_in(list(keys)),
-            )
+        pending = event.status == EventStatus.PENDING.value
+        listed = session.execute(
+            select(event.id, event.ordering_key)
+            .where(event.ordering_key.in_(sorted(wanted)), pending, event.id.not_in(list(keys)))
             .order_by(event.ordering_key, event.created_at, event.id)
-            .with_for_update(of=event)
         ).all()
-        by_key: dict[str, list[Any]] = {}
-        for row in later:
-            by_key.setdefault(row.ordering_key, []).append(row)
+        if not listed:
+            return jobs
+        locked = {
+            row.id: row
+            for row in session.execute(
+                select(*_CLAIMED_COLUMNS, event.next_attempt_at)
+                .join(Application, Application.id == event.application_id)
+                .where(event.id.in_([each.id for each in listed]), pending)
+                .order_by(event.id)
+                .with_for_update(of=event, skip_locked=True)
+            )
+        }
+        by_key: dict[str, list[Any]] = {}  # in order; None where a row could not be locked
+        for each in listed:
+            by_key.setdefault(each.ordering_key, []).append(locked.get(each.id))
         chained: list[Job] = []
         for job in jobs:
             follow_ups: list[Job] = []
             for row in by_key.get(keys.get(job.event_id, ""), ()):
-                if room <= 0 or len(follow_ups) >= MAX_FOLLOW_UPS:
+                if room <= 0 or len(follow_ups) >= MAX_FOLLOW_UPS or row is None:
                     break
                 signer = self._sendable_signer(row, now)
                 if signer is None:
@@ -341,7 +352,9 @@ class SqlOutboxStore:
         now = self.clock()
         log_rows: list[dict[str, Any]] = []
         changes: list[dict[str, Any]] = []
-        for outcome in outcomes:
+        # Rows locked in one order (event ids), as the claim's UPDATE does: two transactions
+        # that touch the same events wait for each other in turn, never in a cycle.
+        for outcome in sorted(outcomes, key=lambda each: each.job.event_id):
             job = outcome.job
             log_rows.append(
                 {

@@ -72,3 +72,28 @@ async def test_a_claim_on_postgresql_skips_events_another_worker_has_locked(db, 
     finally:
         release.set()
         holder.join()
+
+
+async def test_a_claim_on_postgresql_does_not_wait_for_a_follow_up_another_transaction_has_locked(db, hooked):
+    if db.dialect != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises claims with its write lock")
+    head, second, third = emit_contact_events(db, hooked.application_id, ["c1", "c1", "c1"])
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:  # a late or stuck transaction holding the contact's third event
+        with db.transaction() as session:
+            session.execute(select(WebhookEvent).where(WebhookEvent.id == third).with_for_update())
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        # Waiting for the other transaction would hold this claim (and its lease) up; the
+        # chain stops before the locked event instead, which waits for a claim of its own.
+        [job] = await asyncio.wait_for(dispatcher(db).store.claim(10), timeout=5)
+        assert (job.event_id, [f.event_id for f in job.follow_ups]) == (head, [second])
+    finally:
+        release.set()
+        holder.join()
