@@ -504,7 +504,8 @@ def check_exact(
     logged = Counter(successes[i] for i in events)  # successful sends logged -> events
     assert set(logged) == {1}, (
         f"one successful delivery logged per event: {dict(logged)} (sends logged -> events); "
-        f"received twice: {sum(1 for n in Counter(r.webhook_id for r in received).values() if n > 1)}"
+        f"received twice: {sum(1 for n in Counter(r.webhook_id for r in received).values() if n > 1)}; "
+        f"{delivery_log(db, [i for i in events if successes[i] != 1][:3], received)}"
     )
     unlogged = [i for i, n in times.items() if n > sends[i]]
     assert not unlogged, f"{len(unlogged)} events received more often than sent, e.g. {unlogged[:3]}"
@@ -545,6 +546,43 @@ def check_exact(
         first_delivery=call_events[1].timestamp(),
         last_delivery=call_events[2].timestamp(),
     )
+
+
+def delivery_log(db: Database, event_ids: Sequence[str], received: list[Received]) -> str:
+    """What a failed webhook check needs to be explained: for each of `event_ids`, its type,
+    its attempts logged (attempt, succeeded, error, started at, status code) and when the
+    receiver got it."""
+    with db.reading() as session:
+        rows = session.execute(
+            select(
+                WebhookDelivery.event_id,
+                WebhookDelivery.event_type,
+                WebhookDelivery.attempt,
+                WebhookDelivery.succeeded,
+                WebhookDelivery.error,
+                WebhookDelivery.created_at,
+                WebhookDelivery.status_code,
+            )
+            .where(WebhookDelivery.event_id.in_(event_ids))
+            .order_by(WebhookDelivery.created_at)
+        ).all()
+    lines = []
+    for event_id in event_ids:
+        attempts = [
+            (
+                r.event_type,
+                r.attempt,
+                r.succeeded,
+                (r.error or "")[:60],
+                r.created_at.isoformat(),
+                r.status_code,
+            )
+            for r in rows
+            if r.event_id == event_id
+        ]
+        got = [time.strftime("%H:%M:%S", time.gmtime(r.at)) for r in received if r.webhook_id == event_id]
+        lines.append(f"{event_id}: logged {attempts}, received at {got}")
+    return "; ".join(lines)
 
 
 def balance_of(db: Database, account_id: str) -> int:
