@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import requests
+
+from aicall.dialer import recovery
+from aicall.dialer.models import DialerWorker
+from tests.integration.dialer.support import add_contacts, prepare_campaign
 
 API = "/api/v1/public-api"
 
@@ -32,3 +38,45 @@ def test_contacts_of_a_draft_campaign_say_why_they_wait_in_list_and_detail(live_
     assert listed["waiting_reason"] == "not_started"
     detail = call("GET", f"/contacts/{listed['id']}").json()["result"]
     assert (detail["waiting_reason"], detail["waiting_until"]) == ("not_started", None)
+
+
+def _campaign_and_contacts(live_server, tenant) -> tuple[dict, list[dict]]:
+    def get(path: str) -> dict:
+        response = requests.get(live_server.url + API + path, headers=tenant.headers(), timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()["result"]
+
+    campaign = get(f"/campaigns/{tenant.campaign_id}")
+    return campaign, get(f"/campaigns/{tenant.campaign_id}/contacts")["contacts"]
+
+
+def test_a_running_campaign_with_contacts_due_and_no_dialer_says_no_dialer(live_server, db, tenant):
+    prepare_campaign(db, tenant)
+    add_contacts(db, tenant, ["+84987654321"])
+    campaign, [contact] = _campaign_and_contacts(live_server, tenant)
+    assert (campaign["waiting_reason"], campaign["waiting_until"]) == ("no_dialer", None)
+    assert contact["waiting_reason"] == "no_dialer"
+
+
+def test_with_a_live_dialer_the_same_campaign_is_not_waiting_for_one(live_server, db, tenant):
+    prepare_campaign(db, tenant)
+    add_contacts(db, tenant, ["+84987654321"])
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        recovery.heartbeat(session, "dialer-test", now)
+        # A dialer silent for longer than the stale window does not count as live.
+        stale = now - timedelta(seconds=live_server.settings.dialer_stale_after + 60)
+        session.add(DialerWorker(id="dialer-dead", started_at=stale, heartbeat_at=stale))
+    campaign, [contact] = _campaign_and_contacts(live_server, tenant)
+    assert campaign["waiting_reason"] is None, campaign
+    assert contact["waiting_reason"] is None, contact
+
+
+def test_a_dialer_whose_heartbeat_is_stale_is_no_dialer(live_server, db, tenant):
+    prepare_campaign(db, tenant)
+    add_contacts(db, tenant, ["+84987654321"])
+    stale = datetime.now(UTC) - timedelta(seconds=live_server.settings.dialer_stale_after + 60)
+    with db.transaction() as session:
+        session.add(DialerWorker(id="dialer-dead", started_at=stale, heartbeat_at=stale))
+    campaign, _ = _campaign_and_contacts(live_server, tenant)
+    assert campaign["waiting_reason"] == "no_dialer"

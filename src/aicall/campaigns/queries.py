@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, column, func, select, table
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
@@ -17,6 +17,8 @@ from aicall.campaigns.models import Campaign, Contact
 from aicall.campaigns.settings import CampaignSettings, effective
 from aicall.clock import utc_now
 from aicall.compliance import rules
+from aicall.config import get_settings
+from aicall.db.base import UTCDateTime
 from aicall.errors import CampaignNotFound, ContactNotFound
 from aicall.scenarios.models import Scenario
 
@@ -78,8 +80,28 @@ def counts(session: Session, campaign_id: str) -> dict[str, Any]:
     }
 
 
-def waiting_of(session: Session, campaign: Campaign, *, now: datetime) -> waiting.Waiting | None:
-    """Why the campaign dials nobody now (see campaigns.waiting), read from the database."""
+# The dialers' heartbeat rows (aicall.dialer.models.DialerWorker, written by dialer.recovery only),
+# named here as a plain table: a domain does not import the dialer (the floors of ARCHITECTURE.md).
+_DIALERS = table("dialer_workers", column("id"), column("heartbeat_at", UTCDateTime))
+
+
+def live_dialers(session: Session, *, now: datetime, stale_after: timedelta | None = None) -> int:
+    """How many dialer processes sent a heartbeat within `stale_after` of `now` (default: this
+    deployment's AICALL_DIALER_STALE_AFTER, the window after which the dialers themselves take a
+    silent dialer for dead, dialer.recovery)."""
+    if stale_after is None:
+        stale_after = timedelta(seconds=get_settings().dialer_stale_after)
+    count = session.scalar(
+        select(func.count()).select_from(_DIALERS).where(_DIALERS.c.heartbeat_at >= now - stale_after)
+    )
+    return int(count or 0)
+
+
+def waiting_of(
+    session: Session, campaign: Campaign, *, now: datetime, dialers: int | None = None
+) -> waiting.Waiting | None:
+    """Why the campaign dials nobody now (see campaigns.waiting), read from the database.
+    `dialers`: the live dialers, when the caller counted them already (`live_dialers`)."""
     try:
         settings = settings_of(session, campaign)
     except ValueError:
@@ -105,6 +127,7 @@ def waiting_of(session: Session, campaign: Campaign, *, now: datetime) -> waitin
             price_per_minute=account.price_per_minute,
         ),
         live_calls=int(live or 0),
+        live_dialers=live_dialers(session, now=now) if dialers is None else dialers,
     )
 
 
@@ -116,8 +139,9 @@ def waiting_by_reason(session: Session, *, now: datetime) -> Counter[str]:
     """Contacts not yet final of every open campaign, by why they wait (`campaigns.waiting`'s
     reasons; `ready`: may be dialled now). One grouped count per open campaign."""
     totals: Counter[str] = Counter()
+    dialers = live_dialers(session, now=now)
     for campaign in session.scalars(select(Campaign).where(Campaign.status.in_(_OPEN))):
-        held = waiting_of(session, campaign, now=now)
+        held = waiting_of(session, campaign, now=now, dialers=dialers)
         until = held.until if held is not None else None
         groups: list[ColumnElement[Any]] = [Contact.status.expression, Contact.next_attempt_at > now]
         if until is not None:

@@ -36,6 +36,9 @@ class WaitingReason(StrEnum):
     # until: 24 h (advertising_interval) after the number's last advertising call of the account
     # (Decree 91/2020/ND-CP Art. 13 cl. 5)
     FREQUENCY_LIMIT = "frequency_limit"
+    # No dialer process (`aicall worker`, or `aicall serve` with its engine) has sent a heartbeat
+    # within AICALL_DIALER_STALE_AFTER: nothing dials until one runs.
+    NO_DIALER = "no_dialer"
 
 
 # Reasons that hold every contact of the campaign, whatever the contact's own time says.
@@ -74,12 +77,18 @@ def for_campaign(
     available_balance: int,
     call_reservation: int,
     live_calls: int,
+    live_dialers: int | None = None,
 ) -> Waiting | None:
     """Why the campaign dials nobody now, or None when it may dial (or is closed).
 
     `available_balance` and `call_reservation` are whole đồng: the account's balance less what
     calls in flight hold, and the worst case one more call reserves (the dialer's own test).
-    `live_calls` counts the campaign's calls in flight across every dialer.
+    `live_calls` counts the campaign's calls in flight across every dialer. `live_dialers`: the
+    dialer processes whose heartbeat is within the stale window (None: not counted).
+
+    Order: the campaign's status, then its calling window (a reason with an end), then a missing
+    dialer — before the balance and concurrency, which a dialer alone acts on (it pauses the
+    campaign, and a dead dialer's calls in flight stay counted until a live one reconciles them).
     """
     status = campaign.status
     if status == CampaignStatus.DRAFT.value:
@@ -102,6 +111,8 @@ def for_campaign(
         if kind is window.Closure.ADVERTISING_HOURS:
             return Waiting(WaitingReason.OUTSIDE_WINDOW, until=opens, detail=_advertising_hours(settings))
         return Waiting(WaitingReason.OUTSIDE_WINDOW, until=opens)
+    if live_dialers == 0:
+        return Waiting(WaitingReason.NO_DIALER, detail="no dialer process is running")
     if call_reservation > 0 and available_balance < call_reservation:
         return Waiting(
             WaitingReason.INSUFFICIENT_BALANCE,
@@ -130,7 +141,7 @@ def for_contact(
 
     A campaign-wide hold (draft, paused, balance) comes first; then whichever ends later of the
     contact's own time (a retry, or a first dial scheduled later) and the campaign's window;
-    then the campaign's concurrency.
+    then, for a contact due now, the campaign's reason (its concurrency, or no dialer running).
     """
     if status not in (ContactStatus.PENDING.value, ContactStatus.RETRY_WAIT.value):
         return None

@@ -40,7 +40,8 @@ async def test_after_the_calls_nothing_waits_and_the_webhook_backlog_is_counted(
     configure(db, tenant.application_id, "https://hooks.example.com/aicall")
     prepare_campaign(db, tenant)
     add_contacts(db, tenant, ["+84987654320"])
-    assert scrape(db)[("aicall_contacts_waiting", (("reason", "ready"),))] == 1
+    # No dialer has started yet: the contact due now waits for one.
+    assert scrape(db)[("aicall_contacts_waiting", (("reason", "no_dialer"),))] == 1
     dialer = make_dialer(db, tmp_path, emit=notify.emit)
     await dialer.router.start()
     try:

@@ -119,3 +119,26 @@ def test_to_dict_gives_the_api_fields():
         "waiting_until": "2026-03-09T01:00:00+00:00",
         "waiting_detail": None,
     }
+
+
+def test_with_no_live_dialer_a_running_campaign_in_its_window_says_no_dialer():
+    held = _why(_campaign(), live_dialers=0)
+    assert held is not None and held.reason is WaitingReason.NO_DIALER and held.until is None
+    assert _why(_campaign(), live_dialers=1) is None
+
+
+def test_with_no_live_dialer_the_window_and_the_status_still_come_first():
+    friday_evening = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)  # 19:00 local: the window says when
+    outside = _why(_campaign(), now=friday_evening, live_dialers=0)
+    assert outside is not None and outside.reason is WaitingReason.OUTSIDE_WINDOW
+    draft = _why(_campaign("draft"), live_dialers=0)
+    assert draft is not None and draft.reason is WaitingReason.NOT_STARTED
+
+
+def test_with_no_live_dialer_a_due_contact_waits_for_one_and_a_later_retry_for_its_time():
+    held = _why(_campaign(), live_dialers=0)
+    due = waiting.for_contact(status="pending", next_attempt_at=None, campaign=held, now=MONDAY_9AM)
+    assert due is not None and due.reason is WaitingReason.NO_DIALER
+    later = MONDAY_9AM + timedelta(hours=1)
+    retry = waiting.for_contact(status="retry_wait", next_attempt_at=later, campaign=held, now=MONDAY_9AM)
+    assert retry is not None and (retry.reason, retry.until) == (WaitingReason.RETRY_WAIT, later)
