@@ -65,6 +65,14 @@ class ValidationFailed(ApiError):
         super().__init__(message, details=details)
 
     @classmethod
+    def sentence(cls, field: str, reason: str) -> ValidationFailed:
+        """`Validation Failed: <field> <reason>` ("campaign_id is required": a message clients
+        already match), with the same `details: [{field, message: reason}]` as every other
+        validation error. `field` "" names the whole body."""
+        message = f"{field} {reason}" if field else f"the request body {reason}"
+        return cls(message, details=[{"field": field, "message": reason}])
+
+    @classmethod
     def from_errors(
         cls, errors: Sequence[Mapping[str, Any]], *, prefix: Sequence[str | int] = ()
     ) -> ValidationFailed:

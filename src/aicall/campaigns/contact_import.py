@@ -72,25 +72,25 @@ def contacts_of(payload: dict[str, Any]) -> list[Any]:
     """The request's `contacts`: a non-empty list, or ValidationFailed saying what is wrong."""
     contacts = payload.get("contacts")
     if contacts is None:
-        raise ValidationFailed("contacts is required")
+        raise ValidationFailed.sentence("contacts", "is required")
     if not isinstance(contacts, list):
-        raise ValidationFailed("contacts must be a list")
+        raise ValidationFailed.sentence("contacts", "must be a list")
     if not contacts:
-        raise ValidationFailed("contacts is empty")
+        raise ValidationFailed.sentence("contacts", "is empty")
     return contacts
 
 
 def parse_request(payload: Any, *, max_contacts: int, region: str) -> ImportRequest:
     """Check the request's shape (errors are ValidationFailed) and each contact (rejections)."""
     if not isinstance(payload, dict):
-        raise ValidationFailed("the request body must be a JSON object")
+        raise ValidationFailed.sentence("", "must be a JSON object")
     campaign_id = payload.get("campaign_id")
     if campaign_id is None:
-        raise ValidationFailed("campaign_id is required")
+        raise ValidationFailed.sentence("campaign_id", "is required")
     if not isinstance(campaign_id, str):
-        raise ValidationFailed("campaign_id must be a string")
+        raise ValidationFailed.sentence("campaign_id", "must be a string")
     if not campaign_id.strip():
-        raise ValidationFailed("campaign_id is empty")
+        raise ValidationFailed.sentence("campaign_id", "is empty")
     contacts = contacts_of(payload)
     if len(contacts) > max_contacts:
         raise ImportFailed(
