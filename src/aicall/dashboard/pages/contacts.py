@@ -69,7 +69,8 @@ def contacts(
 
 @router.get("/contacts/{contact_id}")
 def contact_page(request: Request, state: StateDep, user: CurrentUser, contact_id: str) -> HTMLResponse:
-    """A contact: its tags, why it waits, and each attempt as a timeline with its recording."""
+    """A contact: its tags, why it waits, and each attempt as a timeline (keys pressed, words
+    heard and their intent) with its answering-machine verdict and its recording."""
     now = utc_now()
     with state.db.reading() as session:
         contact = contact_detail.contact_of_account(
@@ -101,6 +102,7 @@ def contact_page(request: Request, state: StateDep, user: CurrentUser, contact_i
                 "attempt": a,
                 "steps": contact_detail.timeline(a),
                 "path": contact_detail.path_labels(a),
+                "amd": contact_detail.detection(a),
             }
             for a in reversed(attempts)  # the latest first: what a person opens the page for
         ],
