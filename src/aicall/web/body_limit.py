@@ -14,12 +14,10 @@ than a JSON request should be; `web/uploads.py` streams them to disk.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aicall.errors import PayloadTooLarge
-from aicall.web.envelope import error_body
+from aicall.web.envelope import error_bytes
 
 __all__ = ["UPLOAD_FRAMING_BYTES", "BodyLimit", "is_upload_path"]
 
@@ -92,7 +90,7 @@ def _message(limit: int, upload: bool) -> str:
 
 
 async def _refuse(send: Send, limit: int, upload: bool) -> None:
-    body = json.dumps(error_body(PayloadTooLarge.code, _message(limit, upload))).encode()
+    body = error_bytes(PayloadTooLarge.code, _message(limit, upload))
     await send(
         {
             "type": "http.response.start",

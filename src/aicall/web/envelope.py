@@ -67,6 +67,13 @@ def error_body(code: int, message: str, details: Any = None) -> dict[str, Any]:
     return body
 
 
+def error_bytes(code: int, message: str, details: Any = None) -> bytes:
+    """An error envelope as the bytes every handler's response carries (Starlette's compact,
+    UTF-8 JSON), for the ASGI middleware that answer before the app (413, 415, a bad body):
+    a client comparing bodies, or parsing them strictly, sees one format."""
+    return bytes(SafeJSONResponse(error_body(code, message, details)).body)
+
+
 # After a fault on our side the connection's state is unknown: close it, and say so
 # (RFC 9112 §9.6), rather than let the client find a reset keep-alive connection.
 _CLOSE = {"Connection": "close"}

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aicall.errors import ApiError, ValidationFailed, field_path
 from aicall.storable import FieldPath, first_unstorable, unstorable_reason
 from aicall.web.body_limit import is_upload_path
-from aicall.web.envelope import error_body
+from aicall.web.envelope import error_bytes
 
 __all__ = ["API_PREFIX", "MAX_JSON_DEPTH", "RequestGate", "UnsupportedMediaType"]
 
@@ -242,7 +242,7 @@ def _name(where: FieldPath) -> str:
 
 
 async def _answer(send: Send, exc: ApiError, *, close: bool) -> None:
-    body = json.dumps(error_body(exc.code, exc.message, _safe(exc.details))).encode()
+    body = error_bytes(exc.code, exc.message, _safe(exc.details))
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if close:
         # The body was left unread: the connection cannot carry another request (RFC 9112 §9.6).
