@@ -182,9 +182,14 @@ def serve(
         )
     platform.db.dispose()
     shutdown = Shutdown(settings.shutdown_grace)
-    serve_http(
-        create_app(settings, shutdown=shutdown), host=settings.host, port=settings.port, shutdown=shutdown
-    )
+    # Where it listens, for `aicall token --export` run in another shell (Settings.client_url).
+    settings.record_serving()
+    try:
+        serve_http(
+            create_app(settings, shutdown=shutdown), host=settings.host, port=settings.port, shutdown=shutdown
+        )
+    finally:
+        settings.forget_serving()
 
 
 @app_cli.command("create")

@@ -152,6 +152,37 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
+    @property
+    def client_url(self) -> str:
+        """The API's root for a client on this machine (`aicall token --export`'s BASE):
+        AICALL_PUBLIC_URL when set; else where a running `aicall serve` of this data_dir listens
+        (it records its --host/--port, `record_serving`); else AICALL_HOST:AICALL_PORT. A
+        wildcard listening address (0.0.0.0, ::) is reached on the loopback."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        try:
+            pid_text, url = (self.data_dir / SERVING_FILE).read_text().split(maxsplit=1)
+            if _running(int(pid_text)):
+                return url.strip()
+        except (OSError, ValueError):
+            pass  # no server recorded (or an unreadable record): the settings say where
+        return _reachable(self.host, self.port)
+
+    def record_serving(self) -> None:
+        """Write where this process's API listens (`<pid> <url>`) for `client_url`;
+        `forget_serving` removes it when it stops (a crashed server's is ignored: its pid no
+        longer runs). With several servers on one data_dir, the last started is recorded."""
+        (self.data_dir / SERVING_FILE).write_text(f"{os.getpid()} {_reachable(self.host, self.port)}\n")
+
+    def forget_serving(self) -> None:
+        """Remove this process's record, not another server's written since."""
+        path = self.data_dir / SERVING_FILE
+        try:
+            if path.read_text().split()[:1] == [str(os.getpid())]:
+                path.unlink()
+        except OSError:
+            pass  # already gone
+
     def ensure_secret_key(self) -> str:
         """The key that encrypts application secrets at rest; generated on first use."""
         if self.secret_key:
@@ -169,6 +200,25 @@ class Settings(BaseSettings):
         with os.fdopen(fd, "w") as handle:
             handle.write(key + "\n")
         return key
+
+
+SERVING_FILE = "serving"  # in data_dir: `<pid> <url>` of a running `aicall serve`
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, run by another user
+    return True
+
+
+def _reachable(host: str, port: int) -> str:
+    # A server listening on every address is reached on the loopback; IPv6 literals in brackets.
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 @lru_cache(maxsize=1)

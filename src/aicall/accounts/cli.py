@@ -161,9 +161,10 @@ def token(
     if not export:
         typer.echo(bearer)
         return
-    # `BASE` is the server's root, as the README and docs write `$BASE/api/v1/public-api/...`.
+    # `BASE` is the server's root, as the README and docs write `$BASE/api/v1/public-api/...`:
+    # the running server's own address when `aicall serve --port` moved it off AICALL_PORT.
     typer.echo(f"export TOKEN={shlex.quote(bearer)}")
-    typer.echo(f"export BASE={shlex.quote(settings.base_url)}")
+    typer.echo(f"export BASE={shlex.quote(settings.client_url)}")
 
 
 def list_apps(as_json: JsonFlag = False) -> None:
