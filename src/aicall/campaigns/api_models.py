@@ -247,8 +247,8 @@ class SettingsIn(BaseModel):
     )
     voicemail_action: Literal["hangup", "leave_message"] = Field(
         default=defaults.VOICEMAIL_ACTION,
-        description="hangup, or leave_message: wait for the greeting to end (the beep), play "
-        "voicemail_message_action_id, hang up",
+        description="hangup, or leave_message (needs amd true, else refused with 400): wait for the "
+        "greeting to end (the beep), play voicemail_message_action_id, hang up",
     )
     voicemail_message_action_id: str | None = Field(
         default=None,

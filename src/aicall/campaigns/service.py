@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +12,7 @@ from aicall import notify
 from aicall.calls import events
 from aicall.campaigns import contact_import, lifecycle, queries, scenario_rules, voicemail
 from aicall.campaigns.models import Campaign, CampaignStatus, ContactStatus
-from aicall.campaigns.settings import CampaignSettings
+from aicall.campaigns.settings import VOICEMAIL_NEEDS_AMD_FIELDS, CampaignSettings, voicemail_needs_amd
 from aicall.clock import utc_now
 from aicall.db.engine import Database
 from aicall.errors import CampaignStateError, ScenarioNotFound, ValidationFailed
@@ -148,14 +149,23 @@ def create_from_api(
     return campaign
 
 
-def _validate_effective(session: Session, campaign: Campaign) -> None:
+def _validate_effective(
+    session: Session, campaign: Campaign, *, written: Collection[str] | None = None
+) -> None:
+    """The campaign's settings as they would be dialled. `written`: the settings a change set
+    (None: all of them, a new campaign); rules across fields are checked when they are written."""
     try:
         settings = queries.settings_of(session, campaign)
     except ValueError as exc:
         raise _settings_failed(exc) from exc
-    problem = voicemail.message_problem(session, campaign, settings)
-    if problem is not None:
-        raise ValidationFailed(problem, field=voicemail.FIELD)
+    problems = []
+    if (problem := voicemail.message_problem(session, campaign, settings)) is not None:
+        problems.append({"field": voicemail.FIELD, "message": problem})
+    checked = written is None or not VOICEMAIL_NEEDS_AMD_FIELDS.isdisjoint(written)
+    if checked and (reason := voicemail_needs_amd(settings)) is not None:
+        problems.append({"field": "settings.voicemail_action", "message": reason})
+    if problems:  # every one in `details`, the first in the message
+        raise ValidationFailed(problems[0]["message"], field=problems[0]["field"], details=problems)
 
 
 def update_from_api(
@@ -173,9 +183,10 @@ def update_from_api(
     if scenario_id is not None:
         check_scenario(session, campaign.application_id, scenario_id)
         campaign.scenario_id = scenario_id
+    patch = normalise_overrides(settings) if settings is not None else {}
     if settings is not None:
-        campaign.settings = {**(campaign.settings or {}), **normalise_overrides(settings)}
-    _validate_effective(session, campaign)
+        campaign.settings = {**(campaign.settings or {}), **patch}
+    _validate_effective(session, campaign, written=patch.keys())
     return campaign
 
 

@@ -189,6 +189,27 @@ class CampaignSettings(_Model):
         return self.model_dump(mode="json")
 
 
+# Asked of the effective settings when a campaign is created or its `amd`/`voicemail_action` is
+# written, not by the model: stored settings are validated on every dialler pass
+# (`effective`), and a campaign saved before this rule must stay readable (it hangs up on
+# machines it never detects, as it always did). CONTRACT.md names neither field; both default
+# off (`amd` false, `voicemail_action` hangup), so a client that sends neither is never refused.
+VOICEMAIL_NEEDS_AMD = (
+    "voicemail_action leave_message needs amd true: without answering-machine detection no call "
+    "is known to reach a voicemail, so the message would never be left"
+)
+VOICEMAIL_NEEDS_AMD_FIELDS = frozenset({"amd", "voicemail_action", "voicemail_message_action_id"})
+
+
+def voicemail_needs_amd(settings: CampaignSettings) -> str | None:
+    """Why the settings ask for something that can never happen, or None: a voicemail message
+    (`voicemail_action` leave_message) with answering-machine detection off (`amd` false), the
+    only thing that tells a voicemail from a person (dialer.amd_screen)."""
+    if settings.voicemail_action == "leave_message" and not settings.amd:
+        return VOICEMAIL_NEEDS_AMD
+    return None
+
+
 def voicemail_message_problem(settings: CampaignSettings, actions: dict[str, str]) -> str | None:
     """Why the campaign's voicemail message cannot be left, or None. `actions`: the scenario's
     action ids and their types. The message is an action of the campaign's scenario, of type

@@ -215,6 +215,10 @@ _VALUE_ERRORS = [  # the settings model's own messages (campaigns.settings), by 
     ("hour range ends", "Giờ kết thúc phải sau giờ bắt đầu."),
     ("end_date is before start_date", "Ngày kết thúc trước ngày bắt đầu."),
     ("hours must hold at least one range", "Nhập ít nhất một khung giờ."),
+    (
+        "voicemail_action leave_message needs amd true",
+        "Để lại lời nhắn cần bật phát hiện máy trả lời tự động.",
+    ),
 ]
 # A model-level error (no field in its location) placed next to the field it is about.
 _MODEL_ERROR_FIELDS = {"end_date is before start_date": "end_date", "hours must hold": "hours"}
@@ -259,6 +263,8 @@ def _field(location: Sequence[str | int], message: str, known: set[str]) -> str 
         name = f"retry.{parts[1]}.{parts[2]}"
     elif parts[0] in ("scenario_id", "scenarioId"):
         name = "scenario_id"
+    elif parts[0] in ("voicemail_action", "voicemailAction"):
+        name = "voicemail_message_action_id"  # the form's one voicemail input: hang up, or a message
     else:
         name = parts[0]
     return name if name in known else None
@@ -307,7 +313,8 @@ def api_errors(exc: ApiError, _: Translator, known: set[str]) -> tuple[dict[str,
     if isinstance(exc.details, list):
         for detail in exc.details:
             if isinstance(detail, dict):
-                text = str(detail.get("message", ""))
-                items.append((tuple(str(detail.get("field", "")).split(".")), text, text))
+                raw = str(detail.get("message", ""))
+                text = next((_(vi) for start, vi in _VALUE_ERRORS if raw.startswith(start)), raw)
+                items.append((tuple(str(detail.get("field", "")).split(".")), text, raw))
     fields, leftovers = _place(items, known)
     return fields, "; ".join(leftovers) or (None if fields else exc.message)
