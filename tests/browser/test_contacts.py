@@ -44,7 +44,7 @@ def test_a_contact_page_shows_the_path_the_keys_and_a_recording_that_plays(
     audio.evaluate("a => { a.muted = true; return a.play(); }")
     page.wait_for_function("a => a.currentTime > 0", arg=audio.element_handle(), timeout=15_000)
     assert audio.evaluate("a => a.duration") > 1
-    page.screenshot(path=str(SCREENSHOTS / "contact.png"), full_page=True)
+    # docs/screenshots/contact.png is test_contact_speech's: a spoken answer and the AMD verdict.
 
 
 def test_the_contacts_table_pages_by_keyset_and_searches_numbers_and_names(
