@@ -186,10 +186,14 @@ def serve(
     settings.record_serving()
     try:
         serve_http(
-            create_app(settings, shutdown=shutdown), host=settings.host, port=settings.port, shutdown=shutdown
+            create_app(settings, shutdown=shutdown),
+            host=settings.host,
+            port=settings.port,
+            shutdown=shutdown,
+            stopped=settings.forget_serving,
         )
     finally:
-        settings.forget_serving()
+        settings.forget_serving()  # a server that failed to start
 
 
 @app_cli.command("create")

@@ -37,7 +37,8 @@ def test_base_is_where_serve_listens_then_the_settings_once_it_stops(tmp_path):
     with running(["serve", "--host", "0.0.0.0", "--port", str(port)], tmp_path, env, "serve.log"):
         wait_for_http(f"http://127.0.0.1:{port}/healthz")
         assert exported_base(tmp_path, demo["api_key"], env) == f"http://127.0.0.1:{port}"
-    # Stopped: nothing listens there any more; the settings say where the next one will.
+    # Stopped (SIGTERM): its record is gone; the settings say where the next one will listen.
+    assert not (tmp_path / "var" / "serving").exists()
     assert exported_base(tmp_path, demo["api_key"], env) == "http://127.0.0.1:8000"
     other = free_port()
     assert exported_base(tmp_path, demo["api_key"], {**env, "AICALL_PORT": str(other)}) == (

@@ -16,20 +16,50 @@ from __future__ import annotations
 import asyncio
 import math
 import socket
+from collections.abc import Callable
 from types import FrameType
 
+import h11
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from aicall.dialer.shutdown import Shutdown
+from aicall.web.envelope import error_bytes
 
-__all__ = ["serve"]
+__all__ = ["MALFORMED_HTTP", "EnvelopeH11Protocol", "serve"]
+
+MALFORMED_HTTP = "Bad Request: the request is not valid HTTP/1.1 (RFC 9112)"
+
+
+class EnvelopeH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, answering a request it cannot parse (a broken request line or
+    header, a header block past h11's limit) with the API's JSON envelope instead of uvicorn's
+    plain text "Invalid HTTP request received.": no ASGI app sees such a request, so this is
+    the one place it can be said in the envelope. The connection is closed after it, as before.
+    """
+
+    def send_400_response(self, msg: str) -> None:
+        body = error_bytes(400, MALFORMED_HTTP)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        for event in (
+            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+            h11.Data(data=body),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event) or b"")
+        self.transport.close()
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, shutdown: Shutdown) -> None:
+    def __init__(self, config: uvicorn.Config, shutdown: Shutdown, stopped: Callable[[], None]) -> None:
         super().__init__(config)
         self._shutdown = shutdown
+        self._stopped = stopped
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
@@ -41,17 +71,23 @@ class _Server(uvicorn.Server):
         ended = getattr(self.lifespan, "shutdown_event", None)
         if self.force_exit and isinstance(ended, asyncio.Event) and not ended.is_set():
             await self.lifespan.shutdown()
+        # Here, not after run(): uvicorn then raises the signal it caught again, which ends the
+        # process before the caller's code after run() (or its `finally`) runs.
+        self._stopped()
 
 
-def serve(app: FastAPI, *, host: str, port: int, shutdown: Shutdown) -> None:
+def serve(
+    app: FastAPI, *, host: str, port: int, shutdown: Shutdown, stopped: Callable[[], None] = lambda: None
+) -> None:
     """Serve `app` until SIGINT/SIGTERM, then stop within `shutdown.grace` (plus the hang-up
-    and the last webhooks, docs/deploy.md)."""
+    and the last webhooks, docs/deploy.md); `stopped` runs once the server has stopped."""
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_config=None,  # uvicorn's lines go through our pipeline (format, masking) like all others
+        http=EnvelopeH11Protocol,  # unparseable requests get the envelope too (h11: uvicorn's choice here)
         # Open HTTP connections may hold the stop no longer than the calls may.
         timeout_graceful_shutdown=math.ceil(shutdown.grace),
     )
-    _Server(config, shutdown).run()
+    _Server(config, shutdown, stopped).run()
