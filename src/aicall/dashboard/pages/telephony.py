@@ -1,7 +1,9 @@
 """Telephony: the account's SIP trunks and the hotline pools it may dial from.
 
-Trunks and pools are created (and trunks edited) through `hotlines.service`, under the rules
-the CLI and the public API apply. A trunk's password is write-only: no page ever carries it,
+Trunks and pools are created and edited through `hotlines.service`, under the rules the CLI
+and the public API apply. Only the account's own trunks and pools have an edit page: a shared
+one (the platform operator's, `aicall pool`) answers the same 404 as another account's, as the
+API's PATCH refuses it. A trunk's password is write-only: no page ever carries it,
 not even the edit form, whose password field stays empty ("leave empty to keep"). A form sent
 back with an error keeps everything typed except the password, for the same reason.
 """
@@ -9,10 +11,12 @@ back with an error keeps everything typed except the password, for the same reas
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from aicall.accounts.users import UserRead
 from aicall.dashboard.deps import Csrf, CurrentUser
@@ -22,6 +26,7 @@ from aicall.dashboard.templating import language_of, render
 from aicall.hotlines import account_view
 from aicall.hotlines import service as hotline_service
 from aicall.hotlines.account_view import TrunkRow
+from aicall.hotlines.models import HotlinePool
 from aicall.web.deps import AppState, StateDep
 
 router = APIRouter(dependencies=[Csrf], include_in_schema=False)
@@ -287,4 +292,141 @@ def create_pool(
     if errors:
         return _page(request, state, user, errors=errors, values=values, form="pool", status_code=400)
     request.session[NOTICE] = _("Đã thêm nhóm số {key}.", key=key.strip())
+    return RedirectResponse("/telephony#pools", status_code=303)
+
+
+@dataclass(frozen=True, slots=True)
+class _OwnPool:
+    """One of the account's own pools as its edit page shows it.
+
+    `numbers`: (E.164 number, calls at once) by number."""
+
+    id: str
+    key: str
+    trunk_id: str | None
+    trunk_name: str | None  # None: the simulator, or a shared trunk (`trunk_shared`)
+    trunk_shared: bool
+    advertising_registered: bool
+    asserted_identity: str | None
+    privacy: str | None
+    numbers: tuple[tuple[str, int], ...]
+
+    @property
+    def concurrency(self) -> int:
+        """What the form offers: the highest of its numbers' limits (10 with no numbers)."""
+        return max((limit for _, limit in self.numbers), default=10)
+
+    @property
+    def mixed_limits(self) -> bool:
+        """Its numbers have different limits (set apart by the CLI); a save sets one for all."""
+        return len({limit for _, limit in self.numbers}) > 1
+
+
+def _pool(state: AppState, user: UserRead, pool_id: str) -> _OwnPool:
+    """The account's own pool, or PageNotFound (missing, shared or another account's)."""
+    with state.db.reading() as session:
+        pool = session.scalars(
+            select(HotlinePool).where(HotlinePool.id == pool_id, HotlinePool.account_id == user.account_id)
+        ).first()
+        if pool is None:
+            raise PageNotFound()
+        row = next(
+            p for p in account_view.pools(session=session, account_id=user.account_id) if p.id == pool.id
+        )
+        return _OwnPool(
+            id=pool.id,
+            key=pool.key,
+            trunk_id=pool.trunk_id,
+            trunk_name=row.trunk_name,
+            trunk_shared=row.trunk_shared,
+            advertising_registered=pool.advertising_registered,
+            asserted_identity=pool.asserted_identity,
+            privacy=pool.privacy,
+            numbers=row.numbers,
+        )
+
+
+def _pool_page(
+    request: Request,
+    state: AppState,
+    user: UserRead,
+    pool: _OwnPool,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, object] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if values is None:
+        values = {
+            "numbers": "\n".join(number for number, _ in pool.numbers),
+            "trunk_id": pool.trunk_id or "",
+            "per_number_concurrency": str(pool.concurrency),
+            "advertising_registered": pool.advertising_registered,
+            "asserted_identity": pool.asserted_identity or "",
+            "privacy": pool.privacy or "",
+        }
+    with state.db.reading() as session:
+        trunks = account_view.trunks(session=session, account_id=user.account_id)
+    context = {"pool": pool, "trunks": trunks, "errors": errors or {}, "values": values}
+    return render(request, "telephony/pool.html", context, status_code=status_code)
+
+
+@router.get("/telephony/pools/{pool_id}")
+def pool_page(request: Request, state: StateDep, user: CurrentUser, pool_id: str) -> HTMLResponse:
+    """One of the account's own pools; admins edit it here, members see its settings."""
+    return _pool_page(request, state, user, _pool(state, user, pool_id))
+
+
+@router.post("/telephony/pools/{pool_id}")
+def update_pool(
+    request: Request,
+    state: StateDep,
+    user: CurrentUser,
+    pool_id: str,
+    numbers: Text = "",
+    trunk_id: Text = "",
+    per_number_concurrency: Text = "",
+    advertising_registered: Flag = False,
+    asserted_identity: Text = "",
+    privacy: Text = "",
+) -> Response:
+    """Change a pool in place under the creation rules (`hotline_service.update_pool`, as the
+    API's `PATCH /hotline-pools/{id}`), all or nothing. Numbers: the whole new list, one per line
+    (commas and semicolons also split); the concurrency is set for every number; an empty
+    identity or privacy sends none. The key is not changed: campaigns name the pool by it."""
+    _require_admin(user)
+    _ = Translator(language_of(request))
+    pool = _pool(state, user, pool_id)
+    values: dict[str, object] = {
+        "numbers": numbers,
+        "trunk_id": trunk_id,
+        "per_number_concurrency": per_number_concurrency,
+        "advertising_registered": advertising_registered,
+        "asserted_identity": asserted_identity,
+        "privacy": privacy,
+    }
+    errors: dict[str, str] = {}
+    concurrency = _whole(per_number_concurrency)
+    if concurrency is None:
+        errors["per_number_concurrency"] = _("Hãy nhập một số nguyên.")
+    else:
+        changes = hotline_service.PoolChanges(
+            numbers=[part.strip() for part in _NUMBER_SEPARATORS.split(numbers) if part.strip()],
+            per_number_concurrency=concurrency,
+            trunk_id=trunk_id.strip() or None,
+            advertising_registered=advertising_registered,
+            asserted_identity=asserted_identity.strip() or None,
+            privacy=privacy.strip() or None,
+        )
+        try:
+            with state.db.transaction() as session:
+                stored = session.get(HotlinePool, pool.id)
+                if stored is None or stored.account_id != user.account_id:  # removed meanwhile
+                    raise PageNotFound()
+                hotline_service.update_pool(session=session, pool=stored, changes=changes)
+        except hotline_service.HotlineError as exc:
+            errors = _service_error(_, exc, "numbers")
+    if errors:
+        return _pool_page(request, state, user, pool, errors=errors, values=values, status_code=400)
+    request.session[NOTICE] = _("Đã lưu nhóm số {key}.", key=pool.key)
     return RedirectResponse("/telephony#pools", status_code=303)
