@@ -1,5 +1,6 @@
 """Telephony in the browser: a SIP trunk added with a password that no page ever shows back (not
-even the edit form), and a pool of caller numbers on it."""
+even the edit form), a pool of caller numbers on it, and the pool's numbers changed through its
+edit form (a bad number refused next to the input first, nothing saved)."""
 
 from __future__ import annotations
 
@@ -56,5 +57,23 @@ def test_a_trunk_password_never_reaches_a_page_and_a_pool_dials_through_the_trun
     expect(pool_row).to_contain_text("+842873001234")
     expect(pool_row).to_contain_text(f"Viettel {suffix}")
     expect(page.locator("table.pools tr", has_text="POOL_SYSTEM")).to_contain_text("Dùng chung")
+    expect(page.locator("table.pools tr", has_text="POOL_SYSTEM").locator("a")).to_have_count(0)
     assert password not in page.content()
+
+    pool_row.locator("a.edit-pool").click()
+    expect(page).to_have_url(re.compile(r"/telephony/pools/[0-9a-f]{24}$"))
+    numbers = page.locator("#pool-form textarea[name=numbers]")
+    expect(numbers).to_have_value("+842873001234\n+842873001235")
+    numbers.fill("+842873001234\n028 7300 12xx")
+    page.locator("#pool-form button[type=submit]").click()
+    expect(page.locator("#e-numbers")).to_contain_text("Không hợp lệ: '028 7300 12xx'")
+    expect(numbers).to_have_value("+842873001234\n028 7300 12xx")
+    numbers.fill("+842873001234\n028 7300 1236")
+    page.locator("#pool-form input[name=per_number_concurrency]").fill("3")
+    page.locator("#pool-form button[type=submit]").click()
+    expect(page.locator(".notice")).to_have_text(f"Đã lưu nhóm số CSKH_{suffix}.")
+    pool_row = page.locator("table.pools tr", has_text=f"CSKH_{suffix}")
+    expect(pool_row).to_contain_text("+842873001236")
+    expect(pool_row).to_contain_text("\u00d73")  # calls at once: 3
+    expect(pool_row).not_to_contain_text("+842873001235")
     page.screenshot(path=str(SCREENSHOTS / "telephony.png"), full_page=True)
