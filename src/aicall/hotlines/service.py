@@ -330,14 +330,18 @@ def update_pool(*, session: Session, pool: HotlinePool, changes: PoolChanges) ->
     if not isinstance(changes.advertising_registered, Keep):
         pool.advertising_registered = changes.advertising_registered
     lines = {h.number: h for h in session.scalars(select(Hotline).where(Hotline.pool_id == pool.id))}
-    if isinstance(concurrency, Keep):
-        # New numbers take what the pool's numbers have (the API sets one value for all).
-        concurrency = max((h.max_concurrent for h in lines.values()), default=10)
+    # Left unchanged, each kept number keeps its own limit, and a new one takes the pool's
+    # highest (create_pool gives every number the same).
+    added = (
+        concurrency
+        if not isinstance(concurrency, Keep)
+        else max((h.max_concurrent for h in lines.values()), default=10)
+    )
     for number in numbers if numbers is not None else list(lines):
         line = lines.pop(number, None)
         if line is None:
-            session.add(Hotline(pool_id=pool.id, number=number, max_concurrent=concurrency))
-        else:
+            session.add(Hotline(pool_id=pool.id, number=number, max_concurrent=added))
+        elif not isinstance(concurrency, Keep):
             line.max_concurrent = concurrency
     if numbers is not None:
         for line in lines.values():  # the numbers not in the new list

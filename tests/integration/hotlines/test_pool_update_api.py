@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from sqlalchemy import select
 
 from aicall.hotlines import service as hotline_service
-from aicall.hotlines.models import SYSTEM_POOL_KEY, HotlinePool
+from aicall.hotlines.models import SYSTEM_POOL_KEY, Hotline, HotlinePool
 from tests.integration.support import LiveServer, Tenant, make_tenant
 
 API = "/api/v1/public-api"
@@ -118,3 +119,40 @@ def test_only_the_accounts_own_pools(live_server: LiveServer, tenant: Tenant, db
         assert session.get(HotlinePool, shared_id).privacy is None
         assert session.get(HotlinePool, shared_id).key == SYSTEM_POOL_KEY
         assert session.get(HotlinePool, pool["id"]).privacy is None
+
+
+def test_numbers_keep_their_own_limits_when_concurrency_is_left_out(
+    live_server: LiveServer, tenant: Tenant, db
+):
+    pool = _create(live_server, tenant)
+    with db.transaction() as session:  # an operator gave one number more room (CLI, dashboard)
+        hotline_service.update_pool(
+            session=session,
+            pool=session.get(HotlinePool, pool["id"]),
+            changes=hotline_service.PoolChanges(numbers=["02873001234"], per_number_concurrency=7),
+        )
+        hotline_service.update_pool(
+            session=session,
+            pool=session.get(HotlinePool, pool["id"]),
+            changes=hotline_service.PoolChanges(numbers=["02873001234", "02873001235"]),
+        )
+    answer = _patch(
+        live_server, tenant, pool["id"], {"numbers": ["02873001235", "02873001234", "02873001236"]}
+    )
+    assert answer.status_code == 200, answer.text
+    assert _numbers(answer.json()["result"]) == [
+        ("+842873001234", 7),
+        ("+842873001235", 7),
+        ("+842873001236", 7),
+    ]
+    with db.transaction() as session:
+        line = session.scalars(
+            select(Hotline).where(Hotline.pool_id == pool["id"], Hotline.number == "+842873001236")
+        ).one()
+        line.max_concurrent = 2
+    answer = _patch(live_server, tenant, pool["id"], {"privacy": "id"})
+    assert _numbers(answer.json()["result"]) == [
+        ("+842873001234", 7),
+        ("+842873001235", 7),
+        ("+842873001236", 2),
+    ]
