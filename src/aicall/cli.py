@@ -151,7 +151,7 @@ def init(
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (1-65535).", min=1, max=65535)] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Create the demo tenant and print its keys.")] = False,
 ) -> None:
     """Run the API (and, in embedded mode, the dialer and webhook dispatcher).
@@ -160,6 +160,7 @@ def serve(
     seconds (a second Ctrl-C ends that at once), then the process exits."""
     from aicall.app import create_app
     from aicall.dialer.shutdown import Shutdown
+    from aicall.web.server import ListenError, listen
     from aicall.web.server import serve as serve_http
 
     settings = get_settings()
@@ -167,6 +168,11 @@ def serve(
         settings.host = host
     if port is not None:
         settings.port = port
+    try:  # first: a port taken must stop us before the engine dials anyone
+        sock = listen(settings.host, settings.port)
+    except ListenError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     platform = open_platform(settings, create=True)
     if demo:
         with platform.db.transaction() as session:
@@ -191,6 +197,7 @@ def serve(
             port=settings.port,
             shutdown=shutdown,
             stopped=settings.forget_serving,
+            sock=sock,
         )
     finally:
         settings.forget_serving()  # a server that failed to start

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["normal", "full"] = "normal"
     secret_key: str = ""  # empty: generated once into data_dir/secret.key (0600)
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)  # a TCP port: bind() refuses anything else
     public_url: str = ""  # how customers reach us, for links (audio, recordings); default http://host:port
     # Import limits (documented in the README).
     max_contacts_per_request: int = Field(default=10_000, ge=1)

@@ -25,6 +25,9 @@ from aicall.config import Settings
         ({"AICALL_SHUTDOWN_GRACE": "inf"}, "shutdown_grace"),
         ({"AICALL_SIM_RULES": "/nonexistent/phones.toml"}, "sim_rules"),
         ({"AICALL_RTP_PORT_MIN": "50000"}, "rtp_port_max"),  # above the default maximum
+        # bind() refuses these with an OverflowError traceback; `token --export` printed them.
+        ({"AICALL_PORT": "99999"}, "port"),
+        ({"AICALL_PORT": "0"}, "port"),
     ],
 )
 def test_a_setting_that_would_break_the_engine_is_refused_by_name(monkeypatch, environment, variable):

@@ -1,0 +1,34 @@
+"""Bad input to the CLI is refused in one clear line with a non-zero exit code, never a
+traceback: each case below ended in one in a fresh-user trial."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def aicall(workdir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AICALL_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "aicall", *args],
+        cwd=workdir,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_serve_refuses_a_port_out_of_range_naming_the_option_or_the_variable(tmp_path):
+    option = aicall(tmp_path, "serve", "--port", "99999")
+    assert option.returncode == 2 and "Traceback" not in option.stderr, option.stderr
+    assert "'--port'" in option.stderr and "65535" in option.stderr
+    setting = aicall(tmp_path, "serve", env={"AICALL_PORT": "99999"})
+    assert setting.returncode == 2
+    assert setting.stderr.strip().splitlines() == [
+        "error: AICALL_PORT='99999': Input should be less than or equal to 65535"
+    ]
+    assert not (tmp_path / "var").exists()  # refused before anything was created
