@@ -6,7 +6,9 @@ signal cuts the grace short. Simulated phones at real time with known call lengt
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,3 +141,36 @@ def test_a_second_sigint_cuts_the_grace_short(tmp_path, command):
     assert attempt.error is None
     assert demo.account().reserved == 0
     demo.db.dispose()
+
+
+def test_serve_on_a_port_taken_dials_nobody_and_says_why(tmp_path):
+    # uvicorn binds after the ASGI lifespan has started the engine: a restart onto a port
+    # still held used to dial (and charge) due contacts for the whole grace before it gave up.
+    demo = platform(tmp_path, grace=30)
+    demo.add_contacts([SHORT, LONG])
+    balance = demo.account().balance
+    port = int(demo.env["AICALL_PORT"])
+    with socket.create_server(("127.0.0.1", port)):  # another process holds the port
+        proc = subprocess.run(
+            [sys.executable, "-m", "aicall", "serve"],
+            cwd=demo.root,
+            env=demo.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert demo.attempts() == []
+    assert demo.account().balance == balance
+    out_of_range = subprocess.run(
+        [sys.executable, "-m", "aicall", "serve", "--port", "99999"],
+        cwd=demo.root,
+        env=demo.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out_of_range.returncode == 2 and "Traceback" not in out_of_range.stderr, out_of_range.stderr
+    assert demo.attempts() == []

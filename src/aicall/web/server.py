@@ -27,7 +27,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from aicall.dialer.shutdown import Shutdown
 from aicall.web.envelope import error_bytes
 
-__all__ = ["MALFORMED_HTTP", "EnvelopeH11Protocol", "serve"]
+__all__ = ["MALFORMED_HTTP", "EnvelopeH11Protocol", "ListenError", "listen", "serve"]
 
 MALFORMED_HTTP = "Bad Request: the request is not valid HTTP/1.1 (RFC 9112)"
 
@@ -76,11 +76,44 @@ class _Server(uvicorn.Server):
         self._stopped()
 
 
+class ListenError(Exception):
+    """The server cannot listen where it was told; the message says where and why."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (`host`, `port`), as uvicorn would bind it (SO_REUSEADDR, IPv6 for
+    an address with a colon), for `serve`. Bound before anything else starts: uvicorn binds
+    only after the ASGI lifespan has started, and the lifespan starts the engine, so a port
+    already taken used to leave a process that dialled (and charged) for its grace period
+    before it gave up. Raises ListenError (address in use, no such address, port out of range).
+    """
+    if not 0 < port < 65536:
+        raise ListenError(f"cannot listen on port {port}: a port is 1-65535")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def serve(
-    app: FastAPI, *, host: str, port: int, shutdown: Shutdown, stopped: Callable[[], None] = lambda: None
+    app: FastAPI,
+    *,
+    host: str,
+    port: int,
+    shutdown: Shutdown,
+    stopped: Callable[[], None] = lambda: None,
+    sock: socket.socket | None = None,
 ) -> None:
     """Serve `app` until SIGINT/SIGTERM, then stop within `shutdown.grace` (plus the hang-up
-    and the last webhooks, docs/deploy.md); `stopped` runs once the server has stopped."""
+    and the last webhooks, docs/deploy.md); `stopped` runs once the server has stopped.
+    `sock`: bound already (`listen`); else bound here (ListenError)."""
+    sock = sock if sock is not None else listen(host, port)
     config = uvicorn.Config(
         app,
         host=host,
@@ -90,4 +123,4 @@ def serve(
         # Open HTTP connections may hold the stop no longer than the calls may.
         timeout_graceful_shutdown=math.ceil(shutdown.grace),
     )
-    _Server(config, shutdown, stopped).run()
+    _Server(config, shutdown, stopped).run(sockets=[sock])
