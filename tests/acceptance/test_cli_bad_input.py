@@ -3,6 +3,7 @@ traceback: each case below ended in one in a fresh-user trial."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -32,3 +33,16 @@ def test_serve_refuses_a_port_out_of_range_naming_the_option_or_the_variable(tmp
         "error: AICALL_PORT='99999': Input should be less than or equal to 65535"
     ]
     assert not (tmp_path / "var").exists()  # refused before anything was created
+
+
+def test_a_top_up_too_large_for_the_ledger_is_one_line_and_credits_nothing(tmp_path):
+    demo = json.loads(aicall(tmp_path, "init", "--demo", "--json").stdout)
+    key = demo["api_key"]
+    before = json.loads(aicall(tmp_path, "balance", "show", "--app", key, "--json").stdout)
+    done = aicall(tmp_path, "balance", "topup", "--app", key, "--amount", "99999999999999999999999")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "error: a top-up may add at most 1,000,000,000,000 đồng at once (got 99,999,999,999,999,999,999,999)"
+    ]
+    after = json.loads(aicall(tmp_path, "balance", "show", "--app", key, "--json").stdout)
+    assert after == before

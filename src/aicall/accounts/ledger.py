@@ -329,10 +329,21 @@ def _balance_seen(session: Session, account_id: str) -> int:
     return int(session.scalar(select(Account.balance - in_blocks).where(Account.id == account_id)) or 0)
 
 
+# The most one top-up may add, in đồng: a guard against a typo's extra zeros, far above any real
+# top-up and far below the signed 64-bit columns (accounts.balance, ledger amounts: 9.2e18), so
+# even a million top-ups at the cap cannot overflow them. The CLI and the dashboard share it.
+MAX_TOPUP = 1_000_000_000_000
+
+
 def topup(*, session: Session, account_id: str, amount: int, note: str | None = None) -> int:
-    """Add prepaid credit; return the new balance."""
+    """Add prepaid credit (`amount` whole đồng, 1..MAX_TOPUP); return the new balance.
+
+    Raises ValueError (its message says the allowed range) for an amount outside it, before
+    anything is written; a larger int would not even fit the database's BIGINT."""
     if amount <= 0:
         raise ValueError("a top-up amount must be a positive whole number of đồng")
+    if amount > MAX_TOPUP:
+        raise ValueError(f"a top-up may add at most {MAX_TOPUP:,} đồng at once (got {amount:,})")
     session.execute(update(Account).where(Account.id == account_id).values(balance=Account.balance + amount))
     balance = _balance_seen(session, account_id)
     session.add(

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from aicall.accounts import balance_view
+from aicall.accounts import balance_view, ledger
 from aicall.accounts import flows as account_flows
 from aicall.accounts.users import UserRead
 from aicall.dashboard.deps import Csrf, CurrentUser
@@ -29,8 +29,7 @@ router = APIRouter(dependencies=[Csrf], include_in_schema=False)
 
 NOTICE = "balance.notice"
 LEDGER_PAGE_SIZE = 50
-# A guard against a typo's extra zeros, far above any real top-up (and far below BIGINT's limit).
-MAX_TOPUP = 1_000_000_000_000
+MAX_TOPUP = ledger.MAX_TOPUP  # the ledger refuses more; checked here too, to answer in the form
 # People write amounts with thousands separators: 1.500.000 (vi), 1,500,000 (en), 1 500 000.
 _SEPARATORS = re.compile(r"[.,\s_\u00a0]")
 
