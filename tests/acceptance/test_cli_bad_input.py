@@ -46,3 +46,33 @@ def test_a_top_up_too_large_for_the_ledger_is_one_line_and_credits_nothing(tmp_p
     ]
     after = json.loads(aicall(tmp_path, "balance", "show", "--app", key, "--json").stdout)
     assert after == before
+
+
+def test_an_export_or_a_report_into_a_missing_folder_is_one_line_and_stores_nothing(tmp_path):
+    campaign = json.loads(aicall(tmp_path, "init", "--demo", "--json").stdout)["campaign_id"]
+    missing = tmp_path / "no-such-folder"
+    for fmt in ("csv", "xlsx"):
+        done = aicall(
+            tmp_path, "contacts", "export", "--campaign", campaign, "--format", fmt, "-o", f"{missing}/x"
+        )
+        assert done.returncode == 1
+        assert done.stderr.strip().splitlines() == [
+            f"error: cannot write {missing}/x: there is no folder {missing}"
+        ]
+    folder = aicall(tmp_path, "contacts", "export", "--campaign", campaign, "-o", str(tmp_path))
+    assert (
+        folder.returncode == 1 and folder.stderr.strip() == f"error: cannot write {tmp_path}: it is a folder"
+    )
+    # The report is checked before the import: its rows must not be stored with the report lost.
+    (tmp_path / "list.csv").write_text("phone_number\n0912000001\nabc\n")
+    imported = aicall(
+        tmp_path, "contacts", "import", "list.csv", "--campaign", campaign, "--report", f"{missing}/r.csv"
+    )
+    assert imported.returncode == 1 and "Traceback" not in imported.stderr
+    assert (
+        imported.stderr.strip().splitlines()[-1]
+        == f"error: cannot write {missing}/r.csv: there is no folder {missing}"
+    )
+    listed = aicall(tmp_path, "contacts", "list", "--campaign", campaign, "--json")
+    assert json.loads(listed.stdout)["total_count"] == 0
+    assert not missing.exists()

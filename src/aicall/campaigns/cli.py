@@ -41,6 +41,25 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _cannot_write(path: Path, exc: OSError | None = None) -> str:
+    """Why `path` cannot be written, in words (a missing folder named as such, not as the
+    temporary file's `FileNotFoundError`)."""
+    folder = path.parent
+    if not folder.is_dir():
+        return f"cannot write {path}: there is no folder {folder}"
+    if path.is_dir():
+        return f"cannot write {path}: it is a folder"
+    reason = (exc.strerror or str(exc)) if exc is not None else "permission denied"
+    return f"cannot write {path}: {reason}"
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before any work, a file the command could not write at the end (raises typer.Exit)."""
+    folder = path.parent
+    if not folder.is_dir() or path.is_dir() or not os.access(folder, os.W_OK):
+        raise _fail(_cannot_write(path))
+
+
 @contacts_cli.command("import")
 def import_contacts(
     file: Annotated[
@@ -71,12 +90,14 @@ def import_contacts(
     as_json: JsonFlag = False,
 ) -> None:
     """Import contacts from a spreadsheet, with the add-contacts API's rules and messages."""
+    if report is not None:  # before the import: its rows would be stored and the report lost
+        _check_writable(report)
     platform = open_platform(get_settings())
     try:
         result = _import(platform, file, campaign, map_, dry_run)
     except AllContactsInvalid as exc:
         if report is not None:
-            file_import.write_rejected(report, exc.details or [])
+            _write_report(report, exc.details or [])
         _show_rejections(exc.details or [])
         raise _fail(exc.message) from None
     except ApiError as exc:
@@ -85,7 +106,7 @@ def import_contacts(
         platform.db.dispose()
     rejected = result.rejected_rows()
     if report is not None:
-        file_import.write_rejected(report, rejected)
+        _write_report(report, rejected, imported=0 if dry_run else result.imported)
     summary = result.summary()
     if as_json:
         typer.echo(json.dumps({**summary, "rejected_rows": rejected}, ensure_ascii=False))
@@ -132,6 +153,14 @@ def _import(
         )
 
 
+def _write_report(path: Path, rejected: list[dict[str, Any]], imported: int = 0) -> None:
+    try:
+        file_import.write_rejected(path, rejected)
+    except OSError as exc:  # e.g. the disk filled after the check
+        done = f" ({imported} contacts were imported)" if imported else ""
+        raise _fail(_cannot_write(path, exc) + done) from None
+
+
 def _show_rejections(rejected: list[dict[str, Any]]) -> None:
     for entry in rejected[:_SHOWN_REJECTIONS]:
         typer.echo(f"  row {entry['row']}: {entry['phone_number']!s}: {entry['reason']}", err=True)
@@ -150,6 +179,8 @@ def export_contacts(
     """Export the campaign's contacts with their call results, streamed (any campaign size)."""
     if output is None and format == "xlsx" and sys.stdout.isatty():
         raise _fail("XLSX is binary: name a file with -o")
+    if output is not None:
+        _check_writable(output)
     platform = open_platform(get_settings())
     try:
         application_id = file_import.application_of(db=platform.db, campaign_id=campaign)
@@ -168,6 +199,8 @@ def export_contacts(
                 for chunk in download.chunks:
                     out.write(chunk)
             os.replace(partial, output)
+        except OSError as exc:  # the disk filled, the folder went away
+            raise _fail(_cannot_write(output, exc)) from None
         finally:
             partial.unlink(missing_ok=True)
         typer.echo(f"wrote {output} ({output.stat().st_size:,} bytes)", err=True)
