@@ -35,6 +35,7 @@ from aicall.scenarios.models import Scenario
 from aicall.webhooks import payloads
 
 __all__ = [
+    "NO_SCENARIO",
     "CloseReason",
     "PauseReason",
     "ResumeReason",
@@ -106,12 +107,27 @@ def _event(campaign: Campaign, event_type: EventType, now: datetime, reason: str
     return Event(campaign.application_id, event_type, data.model_dump(mode="json"))
 
 
+# Why a campaign without a scenario is refused at start, and paused by the dialer if one runs.
+NO_SCENARIO = (
+    "the campaign has no scenario (nothing to say to the people it calls): "
+    "give it an approved (ACTIVE) scenario"
+)
+
+
 def check_ready(session: Session, campaign: Campaign, account_id: str) -> None:
-    """Refuse to start a campaign that could not dial, with every reason."""
+    """Refuse to start a campaign that could not dial, with every reason.
+
+    Raises CampaignNotReady (1406) whose `details` list each reason as `{field, message}`: no
+    scenario (`NO_SCENARIO`: with nothing to say, every callee would be rung and hung up on), a
+    scenario missing, not approved or not valid, settings that do not validate, a missing pool or
+    an advertising campaign on an unregistered one (docs/campaigns.md, "Status").
+    """
     reasons: list[dict[str, str]] = []
     call_config = None
     script = None
-    if campaign.scenario_id:
+    if not campaign.scenario_id:
+        reasons.append({"field": "scenario_id", "message": NO_SCENARIO})
+    else:
         scenario = session.get(Scenario, campaign.scenario_id)
         if scenario is None or scenario.application_id != campaign.application_id:
             reasons.append({"field": "scenario_id", "message": "the scenario does not exist"})

@@ -25,6 +25,7 @@ from aicall.telephony.session import CallSession, DialRequest, DialResult, Heard
 
 log = logging.getLogger("aicall.dialer")
 SHUTDOWN_WHILE_RINGING = "the platform stopped while the call was ringing (grace over); not charged"
+NO_SCRIPT = "the campaign has no scenario: nothing to say"
 
 
 async def place_call(
@@ -40,9 +41,14 @@ async def place_call(
     """Dial, run the script, hang up. `interrupt` set (a shutdown's grace is over) abandons a
     ringing dial (CANCEL) or hangs up a live call (BYE), which ends with `EndReason.SHUTDOWN`.
 
-    Nobody is dialled whom the call cannot speak to: every prompt it can reach is rendered
-    with the contact's values first (the scenario may have changed since the import)."""
-    unspeakable = _unspeakable(job, clock)
+    Nobody is dialled whom the call cannot speak to: a job with no script (its campaign has no
+    scenario; the claim pauses such a campaign, this is the second guard) fails at once, and
+    every prompt it can reach is rendered with the contact's values first (the scenario may
+    have changed since the import). Either way the result is `not_dialled`: failed, uncharged."""
+    if job.script is None:
+        return _not_dialled(job, clock, NO_SCRIPT)
+    script = job.script
+    unspeakable = _unspeakable(job, script, clock)
     if unspeakable is not None:
         return unspeakable
     request = DialRequest(
@@ -94,42 +100,37 @@ async def place_call(
         return result
     if result.answered_at is None:
         result.answered_at = clock()
-    if job.script is None:
-        await session.hangup()
+    # The simulator keeps its own (scaled) call clock; use it so step times match the call.
+    call_clock = getattr(session, "now", clock)
+    timed = _FirstAudio(session)
+    prompter = _prompter(job, script, prompter_for)
+
+    def run(what: Script, on: CallSession) -> Coroutine[Any, Any, CallTrace]:
+        return run_script(
+            what,
+            on,
+            values=job.tags,
+            prompter=prompter,
+            clock=call_clock,
+            asr=asr,
+            asr_timeout=asr_timeout,
+        )
+
+    if job.settings.amd:
+        screened = ScreenedCall(
+            cast(CallSession, timed),
+            script=script,
+            run_script=run,
+            mode=job.settings.amd_mode,
+            voicemail_action=job.settings.voicemail_action,
+            message_action_id=job.settings.voicemail_message_action_id,
+            clock=call_clock,
+        )
+        result.trace = await _until_interrupted(screened.run(), session, interrupt)
+        _screened(result, screened)
     else:
-        # The simulator keeps its own (scaled) call clock; use it so step times match the call.
-        call_clock = getattr(session, "now", clock)
-        timed = _FirstAudio(session)
-        prompter = _prompter(job, job.script, prompter_for)
-
-        def run(script: Script, on: CallSession) -> Coroutine[Any, Any, CallTrace]:
-            return run_script(
-                script,
-                on,
-                values=job.tags,
-                prompter=prompter,
-                clock=call_clock,
-                asr=asr,
-                asr_timeout=asr_timeout,
-            )
-
-        if job.settings.amd:
-            screened = ScreenedCall(
-                cast(CallSession, timed),
-                script=job.script,
-                run_script=run,
-                mode=job.settings.amd_mode,
-                voicemail_action=job.settings.voicemail_action,
-                message_action_id=job.settings.voicemail_message_action_id,
-                clock=call_clock,
-            )
-            result.trace = await _until_interrupted(screened.run(), session, interrupt)
-            _screened(result, screened)
-        else:
-            result.trace = await _until_interrupted(
-                run(job.script, cast(CallSession, timed)), session, interrupt
-            )
-        result.extra["first_audio_seconds"] = timed.seconds
+        result.trace = await _until_interrupted(run(script, cast(CallSession, timed)), session, interrupt)
+    result.extra["first_audio_seconds"] = timed.seconds
     result.ended_at = session.ended_at or clock()
     result.recording_path = session.recording_path
     return result
@@ -177,13 +178,16 @@ class _FirstAudio:
         return await self._session.listen(prompt, **options)
 
 
-def _unspeakable(job: CallJob, clock: Clock) -> CallResult | None:
-    if job.script is None:
-        return None
-    problem = readiness.first_unspeakable(job.script, job.tags)
+def _unspeakable(job: CallJob, script: Script, clock: Clock) -> CallResult | None:
+    problem = readiness.first_unspeakable(script, job.tags)
     if problem is None:
         return None
-    reason = f"not dialled: {problem.reason}"
+    return _not_dialled(job, clock, problem.reason)
+
+
+def _not_dialled(job: CallJob, clock: Clock, why: str) -> CallResult:
+    """The contact fails at once, uncharged, with `not dialled: <why>` as the attempt's error."""
+    reason = f"not dialled: {why}"
     log.warning(reason, extra={"contact_id": job.contact_id, "campaign_id": job.campaign_id})
     now = clock()
     return CallResult(job, CallOutcome.FAILED, started_at=now, ended_at=now, error=reason, not_dialled=reason)

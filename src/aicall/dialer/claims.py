@@ -46,7 +46,7 @@ class CampaignView:
     campaign: Campaign
     account: Account
     settings: CampaignSettings
-    script: Script | None
+    script: Script  # a campaign without one is paused, never dialled (running_campaigns)
 
 
 @dataclass
@@ -89,7 +89,9 @@ def running_campaigns(
     """The running campaigns, oldest start first, with what a pass needs to dial them.
 
     A campaign that can no longer be dialled is paused (`cannot_dial: …`) and left out; its
-    `campaign.paused` event is appended to `events`, for the caller's transaction.
+    `campaign.paused` event is appended to `events`, for the caller's transaction. So is one with
+    no scenario (`lifecycle.NO_SCENARIO`: started before `check_ready` refused that): its contacts
+    stay due, to be called once it has a scenario and is resumed, rather than rung and hung up on.
     """
     rows = session.execute(
         select(Campaign, Account)
@@ -100,9 +102,14 @@ def running_campaigns(
     ).all()
     views = []
     for campaign, account in rows:
+        if not campaign.scenario_id:
+            events += lifecycle.pause_for(
+                session, campaign, PauseReason.CANNOT_DIAL, now=now, detail=lifecycle.NO_SCENARIO
+            )
+            continue
         try:
-            call_config = load_call_config(session, campaign.scenario_id) if campaign.scenario_id else None
-            script = load_script(session, campaign.scenario_id) if campaign.scenario_id else None
+            call_config = load_call_config(session, campaign.scenario_id)
+            script = load_script(session, campaign.scenario_id)
             settings = effective(campaign.settings, call_config)
         except (ApiError, ValueError) as exc:
             # A scenario deleted or never approved, or settings that no longer validate: stop
@@ -229,7 +236,7 @@ def claim_for_campaign(
                 "trunk_id": lines.trunk.id if lines.trunk else None,
                 "reserved": reservation,
                 "claimed_at": now,
-                "scenario_version": view.script.version if view.script else None,
+                "scenario_version": view.script.version,
             }
         )
         outcome.jobs.append(

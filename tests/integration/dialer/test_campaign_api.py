@@ -13,6 +13,7 @@ from tests.integration.dialer.support import (
     prepare_campaign,
     run_until_idle,
 )
+from tests.integration.scenarios.helpers import Api
 from tests.integration.support import make_tenant
 
 API = "/api/v1/public-api"
@@ -90,6 +91,8 @@ def test_lifecycle_transitions_and_the_ones_refused(live_server, tenant, db):
 
         hotline_service.ensure_system_pool(session=session)
     cid = tenant.campaign_id
+    scenario = Api(live_server, tenant, db).approved_scenario()  # none: the start is refused (1406)
+    assert call(live_server, tenant, "PUT", f"/campaigns/{cid}", json={"scenarioId": scenario["id"]}).ok
     assert call(live_server, tenant, "POST", f"/campaigns/{cid}/pause").json()["code"] == 1404  # draft
     assert (
         call(live_server, tenant, "POST", f"/campaigns/{cid}/start").json()["result"]["status"] == "running"
@@ -101,7 +104,10 @@ def test_lifecycle_transitions_and_the_ones_refused(live_server, tenant, db):
         live_server.url + API + "/campaign",
         json={
             "campaign_id": cid,
-            "contacts": [{"phone_number": "0987654321"}, {"phone_number": "0912345678"}],
+            "contacts": [
+                {"phone_number": "0987654321", "ho_ten": "Lan", "so_tien": "150000"},
+                {"phone_number": "0912345678", "ho_ten": "Minh", "so_tien": "90000"},
+            ],
         },
         headers=tenant.headers(),
         timeout=30,
