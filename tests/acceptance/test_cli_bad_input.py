@@ -76,3 +76,17 @@ def test_an_export_or_a_report_into_a_missing_folder_is_one_line_and_stores_noth
     listed = aicall(tmp_path, "contacts", "list", "--campaign", campaign, "--json")
     assert json.loads(listed.stdout)["total_count"] == 0
     assert not missing.exists()
+
+
+def test_an_offset_past_a_64_bit_integer_is_refused_naming_the_option(tmp_path):
+    demo = json.loads(aicall(tmp_path, "init", "--demo", "--json").stdout)
+    for command in (
+        ["campaign", "list"],
+        ["contacts", "list", "--campaign", demo["campaign_id"]],
+        ["dnc", "list", "--app", demo["api_key"]],
+    ):
+        done = aicall(tmp_path, *command, "--offset", "99999999999999999999999")
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert "'--offset'" in done.stderr
+        largest = aicall(tmp_path, *command, "--offset", str(2**63 - 1))
+        assert largest.returncode == 0, largest.stderr

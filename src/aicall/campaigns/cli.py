@@ -215,7 +215,12 @@ def export_contacts(
 contact_cli = typer.Typer(help="One contact: its attempts, keys and path.", no_args_is_help=True)
 StatusOption = Annotated[str | None, typer.Option("--status", help="Only this status.")]
 LimitOption = Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most this many rows.")]
-OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="Skip this many rows first.")]
+# A signed 64-bit integer, as the API's lists accept (web.openapi.MAX_OFFSET): larger overflowed
+# the database driver with a traceback.
+MAX_OFFSET = 2**63 - 1
+OffsetOption = Annotated[
+    int, typer.Option("--offset", min=0, max=MAX_OFFSET, help="Skip this many rows first.")
+]
 
 
 def _waiting(body: dict[str, Any]) -> str:

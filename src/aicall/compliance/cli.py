@@ -128,7 +128,7 @@ def list_numbers(
     app: App,
     search: Annotated[str | None, typer.Option("--search", help="A number or its first digits.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 50,
-    offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
+    offset: Annotated[int, typer.Option("--offset", min=0, max=2**63 - 1)] = 0,  # a BIGINT, as the API
     as_json: JsonFlag = False,
 ) -> None:
     """The list in number order: number, who listed it, why, when."""
