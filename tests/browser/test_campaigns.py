@@ -128,6 +128,7 @@ def test_a_draft_without_a_scenario_cannot_start_and_the_page_says_why(
     page.click("#live button[value=start]")
     expect(page.locator(".action-error")).to_contain_text("Chiến dịch chưa thể bắt đầu.")
     expect(page.locator(".action-error")).to_contain_text("NOPE")
+    expect(page.locator(".action-error")).to_contain_text("scenario_id: the campaign has no scenario")
     expect(page.locator("#live .badge")).to_have_text("Nháp")
 
 
