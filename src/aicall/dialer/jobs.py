@@ -26,7 +26,7 @@ class CallJob:
     hotline: str
     trunk: TrunkConfig | None
     settings: CampaignSettings
-    script: Script | None  # None: the campaign has no scenario; the call just rings and hangs up
+    script: Script | None  # None: no scenario; the claim pauses such a campaign, place_call never dials
     reserved: int
     price_per_minute: int
     billing_increment: int
