@@ -24,7 +24,9 @@ from aicall.campaigns.api_models import (
 )
 from aicall.campaigns.models import CampaignStatus, ContactStatus
 from aicall.campaigns.schemas import CampaignCreate, CampaignUpdate
+from aicall.errors import ValidationFailed
 from aicall.idempotency import service as idempotency
+from aicall.phones import PhoneError, normalise
 from aicall.web.deps import CurrentApp, JsonBody, StateDep
 from aicall.web.envelope import ok
 from aicall.web.openapi import IDEMPOTENCY_KEY, MAX_OFFSET, Envelope, answers, body
@@ -262,10 +264,17 @@ def list_contacts(
     campaign_id: str,
     status: Annotated[ContactStatus | None, Query()] = None,
     outcome: Annotated[str | None, Query(description="last outcome, e.g. busy")] = None,
-    phone_number: Annotated[str | None, Query(alias="phoneNumber")] = None,
+    phone_number: Annotated[
+        str | None,
+        Query(
+            alias="phoneNumber",
+            description="the number as add-contacts takes it (0915000099, 84915000099, +84915000099)",
+        ),
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
+    phone = _phone_filter(phone_number, state.settings.default_region)
     with state.db.reading() as session:
         campaign = queries.get_campaign(session, application_id=app.application_id, campaign_id=campaign_id)
         rows, total = queries.list_contacts(
@@ -273,11 +282,24 @@ def list_contacts(
             campaign_id=campaign_id,
             status=status.value if status else None,
             outcome=outcome,
-            phone=phone_number,
+            phone=phone,
             limit=limit,
             offset=offset,
         )
         return ok({"contacts": queries.contact_dicts(session, campaign, rows), "total_count": total})
+
+
+def _phone_filter(raw: str | None, region: str) -> str | None:
+    """The stored (E.164) form of a `phoneNumber` filter, normalised as add-contacts normalises
+    the numbers it stores, so `0915000099` finds `+84915000099`; None for no filter. A value
+    that is no phone number is refused (ValidationFailed naming `phoneNumber`), as the audit
+    log's `phoneNumber` filter refuses it, rather than answered with an empty page."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return normalise(raw, region)
+    except PhoneError as exc:
+        raise ValidationFailed(str(exc), field="phoneNumber") from None
 
 
 @router.post(
