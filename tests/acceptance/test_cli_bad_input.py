@@ -90,3 +90,24 @@ def test_an_offset_past_a_64_bit_integer_is_refused_naming_the_option(tmp_path):
         assert "'--offset'" in done.stderr
         largest = aicall(tmp_path, *command, "--offset", str(2**63 - 1))
         assert largest.returncode == 0, largest.stderr
+
+
+def test_an_unknown_status_filter_is_refused_with_the_allowed_values(tmp_path):
+    # It printed "no campaigns" (exit 0), while the API answers 400 naming the allowed values.
+    demo = json.loads(aicall(tmp_path, "init", "--demo", "--json").stdout)
+    wide = {"COLUMNS": "300"}  # the usage error's box would wrap the list of values
+    for command, allowed in (
+        (["campaign", "list"], "'draft', 'running', 'paused', 'completed', 'cancelled'"),
+        (
+            ["contacts", "list", "--campaign", demo["campaign_id"]],
+            "'pending', 'calling', 'retry_wait', 'done', 'failed', 'cancelled', 'do_not_call'",
+        ),
+        (["scenario", "list"], "'draft', 'reviewing', 'active', 'reject'"),
+    ):
+        done = aicall(tmp_path, *command, "--status", "bogus", env=wide)
+        assert done.returncode == 2, done.stderr
+        assert "'--status'" in done.stderr and f"'bogus' is not one of {allowed}" in done.stderr
+    running = aicall(tmp_path, "campaign", "list", "--status", "RUNNING", "--json")
+    assert [c["id"] for c in json.loads(running.stdout)["campaigns"]] == [demo["campaign_id"]]
+    active = aicall(tmp_path, "scenario", "list", "--status", "active", "--json")
+    assert json.loads(active.stdout)["total_count"] == 1

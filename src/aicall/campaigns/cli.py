@@ -21,7 +21,7 @@ from aicall import console
 from aicall.accounts import service as account_service
 from aicall.bootstrap import Platform, open_platform
 from aicall.campaigns import column_mapping, export, file_import, lifecycle, queries
-from aicall.campaigns.models import FINAL_CONTACT_STATUSES
+from aicall.campaigns.models import FINAL_CONTACT_STATUSES, CampaignStatus, ContactStatus
 from aicall.clock import utc_now
 from aicall.config import get_settings
 from aicall.errors import AllContactsInvalid, ApiError
@@ -213,7 +213,13 @@ def export_contacts(
 # --- reading: `aicall campaign list|show`, `aicall contacts list`, `aicall contact show` ------
 
 contact_cli = typer.Typer(help="One contact: its attempts, keys and path.", no_args_is_help=True)
-StatusOption = Annotated[str | None, typer.Option("--status", help="Only this status.")]
+# Statuses are choices, as the API's 400 lists them: an unknown one printed an empty list.
+CampaignStatusOption = Annotated[
+    CampaignStatus | None, typer.Option("--status", case_sensitive=False, help="Only this status.")
+]
+ContactStatusOption = Annotated[
+    ContactStatus | None, typer.Option("--status", case_sensitive=False, help="Only this status.")
+]
 LimitOption = Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most this many rows.")]
 # A signed 64-bit integer, as the API's lists accept (web.openapi.MAX_OFFSET): larger overflowed
 # the database driver with a traceback.
@@ -233,7 +239,7 @@ def _waiting(body: dict[str, Any]) -> str:
 
 def list_campaigns(
     app: Annotated[str | None, typer.Option("--app", help="Only this application's (API key).")] = None,
-    status: StatusOption = None,
+    status: CampaignStatusOption = None,
     limit: LimitOption = 50,
     offset: OffsetOption = 0,
     archived: Annotated[bool, typer.Option("--archived", help="Archived campaigns too.")] = False,
@@ -367,7 +373,7 @@ def _window(settings: dict[str, Any]) -> str:
 @contacts_cli.command("list")
 def list_contacts(
     campaign: CampaignOption,
-    status: StatusOption = None,
+    status: ContactStatusOption = None,
     outcome: Annotated[str | None, typer.Option("--outcome", help="Only this last outcome.")] = None,
     limit: LimitOption = 100,
     offset: OffsetOption = 0,

@@ -17,7 +17,7 @@ from aicall.errors import ApiError, ScenarioNotFound, ValidationFailed
 from aicall.scenarios import actions as action_service
 from aicall.scenarios import preview
 from aicall.scenarios import service as scenario_service
-from aicall.scenarios.models import Scenario
+from aicall.scenarios.models import Scenario, ScenarioStatus
 from aicall.scenarios.schemas import ActionCreate, ActionUpdate, ScenarioCreate, parse, scenario_out
 from aicall.scenarios.service import START_LABEL
 
@@ -169,7 +169,7 @@ def reject(
 def list_(
     app: Annotated[str | None, typer.Option("--app", help="Only this application's (API key).")] = None,
     status: Annotated[
-        str | None, typer.Option("--status", help="DRAFT, REVIEWING, ACTIVE or REJECT.")
+        ScenarioStatus | None, typer.Option("--status", case_sensitive=False, help="Only this status.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 50,
     as_json: JsonFlag = False,
@@ -188,7 +188,7 @@ def list_(
             rows, total = scenario_service.list_scenarios(
                 session=session,
                 application_id=application_id,
-                status=status.upper() if status else None,
+                status=status.value if status else None,
                 limit=limit,
                 offset=0,
             )
