@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -88,6 +89,25 @@ def _platform() -> Platform:
     return open_platform(get_settings())
 
 
+def _make_data_dir(settings: Settings) -> None:
+    """Create the data directory `init` and `serve` write into, or say in one line why it
+    cannot be (exit 2): a path through a file or without permission ended in a traceback."""
+    folder = settings.data_dir
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(20, "it is a file, not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        typer.echo(
+            f"error: cannot use the data directory {folder} (--data-dir or AICALL_DATA_DIR): "
+            f"{exc.strerror or exc}",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+
+
 def _emit(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False))
@@ -133,6 +153,7 @@ def init(
     as_json: JsonFlag = False,
 ) -> None:
     """Create or migrate the database (and the secret key); optionally the demo tenant."""
+    _make_data_dir(get_settings())
     platform = open_platform(get_settings(), create=True)
     data: dict[str, Any] = {
         "database": platform.db.dialect,
@@ -173,6 +194,7 @@ def serve(
     except ListenError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    _make_data_dir(settings)
     platform = open_platform(settings, create=True)
     if demo:
         with platform.db.transaction() as session:

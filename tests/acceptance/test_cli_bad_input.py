@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.acceptance.support import free_port
+
 
 def aicall(workdir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("AICALL_")}
@@ -111,3 +113,23 @@ def test_an_unknown_status_filter_is_refused_with_the_allowed_values(tmp_path):
     assert [c["id"] for c in json.loads(running.stdout)["campaigns"]] == [demo["campaign_id"]]
     active = aicall(tmp_path, "scenario", "list", "--status", "active", "--json")
     assert json.loads(active.stdout)["total_count"] == 1
+
+
+def test_a_data_directory_that_cannot_be_made_is_one_line_naming_it(tmp_path):
+    (tmp_path / "afile").write_text("")
+    for args, env in (
+        (["--data-dir", "afile/sub", "init"], {}),
+        (["init", "--demo"], {"AICALL_DATA_DIR": "afile"}),
+        (["serve"], {"AICALL_DATA_DIR": "afile/sub", "AICALL_PORT": str(free_port())}),
+    ):
+        done = aicall(tmp_path, *args, env=env)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        line = done.stderr.strip().splitlines()[-1]
+        assert line.startswith("error: cannot use the data directory afile") and "AICALL_DATA_DIR" in line
+
+
+def test_a_token_lifetime_past_any_expiry_time_is_refused_naming_the_option(tmp_path):
+    key = json.loads(aicall(tmp_path, "init", "--demo", "--json").stdout)["api_key"]
+    done = aicall(tmp_path, "token", "--app", key, "--ttl", "99999999999999999999d", env={"COLUMNS": "300"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "--ttl" in done.stderr and "use 'never'" in done.stderr

@@ -134,7 +134,15 @@ def parse_ttl(raw: str) -> timedelta | None:
     match = _TTL.match(raw.strip().lower())
     if match is None or int(match.group(1)) == 0:
         raise typer.BadParameter("use a number and a unit (90s, 30m, 1h, 7d) or 'never'", param_hint="--ttl")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:  # a lifetime past year 9999 has no expiry time to write: `never` is that
+        lifetime = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        utc_now() + lifetime
+    except OverflowError:
+        raise typer.BadParameter(
+            "too long to have an expiry time; use 'never' for a token that does not expire",
+            param_hint="--ttl",
+        ) from None
+    return lifetime
 
 
 def token(
