@@ -4,25 +4,9 @@ traceback: each case below ended in one in a fresh-user trial."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from tests.acceptance.support import free_port
-
-
-def aicall(workdir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("AICALL_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "aicall", *args],
-        cwd=workdir,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.acceptance.test_cli import aicall
 
 
 def test_serve_refuses_a_port_out_of_range_naming_the_option_or_the_variable(tmp_path):
