@@ -77,6 +77,10 @@ class SippResult:
         return "\n".join(parts)
 
 
+class SippExitedAtStart(RuntimeError):
+    """SIPp ended before it listened (its output and error log in the message)."""
+
+
 @dataclass
 class Sipp:
     """One SIPp process playing a scenario; `port` is its SIP port, `media_port` its RTP port."""
@@ -88,7 +92,20 @@ class Sipp:
     process: asyncio.subprocess.Process | None = None
 
     async def start(self, scenario: str | Path, *args: str, calls: int = 1, timeout: float = 30.0) -> None:
-        """Run `scenario` (a file name in scenarios/, or a path) as SIPp's UAS, once it listens."""
+        """Run `scenario` (a file name in scenarios/, or a path) as SIPp's UAS, once it listens.
+
+        A port free when chosen may be taken before SIPp binds it (other processes on a shared
+        machine): SIPp then exits at once, and is started again on new ports, twice at most."""
+        for tries_left in (2, 1, 0):
+            try:
+                await self._start(scenario, *args, calls=calls, timeout=timeout)
+                return
+            except SippExitedAtStart:
+                if not tries_left:
+                    raise
+                self.port, self.media_port = free_udp_port(), free_udp_port(pairs=2)
+
+    async def _start(self, scenario: str | Path, *args: str, calls: int, timeout: float) -> None:
         scenario_path = scenario if isinstance(scenario, Path) else SCENARIOS / scenario
         command = [
             self.binary,
@@ -128,7 +145,11 @@ class Sipp:
             assert self.process is not None
             if self.process.returncode is not None:
                 output = await self.process.stdout.read() if self.process.stdout else b""
-                raise RuntimeError(f"SIPp exited at start: {output.decode(errors='replace')[-2000:]}")
+                errors = self.workdir / "errors.log"
+                why = errors.read_text(errors="replace")[-1000:] if errors.exists() else ""
+                raise SippExitedAtStart(
+                    f"SIPp exited at start: {output.decode(errors='replace')[-2000:]}{why}"
+                )
             await asyncio.sleep(0.05)
         raise RuntimeError("SIPp did not bind its port")
 
