@@ -20,6 +20,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
+from aicall.accounts import ledger
 from aicall.accounts.models import Account, LedgerEntry
 from aicall.calls.models import CallAttempt
 from aicall.calls.outcomes import CallOutcome
@@ -111,8 +112,9 @@ class Cluster:
         )
         demo = Demo.init(root, env)
         demo.cli("app", "update", "--app", demo.keys["api_key"], "--webhook-url", receiver_url)
-        # Enough that no call waits for credit: the balance is not what is measured.
-        demo.cli("balance", "topup", "--app", demo.keys["api_key"], "--amount", str(10**13))
+        # Enough that no call waits for credit (the balance is not what is measured): the most
+        # one top-up may add, far above 100,000 contacts' worst-case reservations.
+        demo.cli("balance", "topup", "--app", demo.keys["api_key"], "--amount", str(ledger.MAX_TOPUP))
         return cls(root, env, demo)
 
     @property
