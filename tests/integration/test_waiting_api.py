@@ -80,3 +80,45 @@ def test_a_dialer_whose_heartbeat_is_stale_is_no_dialer(live_server, db, tenant)
         session.add(DialerWorker(id="dialer-dead", started_at=stale, heartbeat_at=stale))
     campaign, _ = _campaign_and_contacts(live_server, tenant)
     assert campaign["waiting_reason"] == "no_dialer"
+
+
+def test_every_live_dialer_full_at_its_cap_says_dialer_capacity(live_server, db, tenant):
+    """AICALL_DIALER_MAX_CALLS reached on every live dialer: the contacts wait for a call to end."""
+    prepare_campaign(db, tenant)
+    add_contacts(db, tenant, ["+84987654321", "+84987654322"])
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        recovery.heartbeat(session, "dialer-full", now, max_calls=1)
+        session.add(_in_progress_attempt(session, tenant, worker_id="dialer-full", now=now))
+    campaign, contacts = _campaign_and_contacts(live_server, tenant)
+    assert (campaign["waiting_reason"], campaign["waiting_detail"]) == ("dialer_capacity", "1 of 1")
+    assert {c["waiting_reason"] for c in contacts if c["status"] == "pending"} == {"dialer_capacity"}
+
+    with db.transaction() as session:  # one more dialer, without a cap: room again
+        recovery.heartbeat(session, "dialer-free", now)
+    campaign, _ = _campaign_and_contacts(live_server, tenant)
+    assert campaign["waiting_reason"] is None, campaign
+
+
+def _in_progress_attempt(session, tenant, *, worker_id: str, now: datetime):
+    """The first contact's call in flight on `worker_id` (as a dialer's claim leaves it)."""
+    from sqlalchemy import select
+
+    from aicall.calls.models import CallAttempt
+    from aicall.campaigns.models import Contact
+
+    contact = session.scalars(
+        select(Contact).where(Contact.campaign_id == tenant.campaign_id).order_by(Contact.id)
+    ).first()
+    contact.status = "in_progress"
+    return CallAttempt(
+        id="a" * 24,
+        campaign_id=tenant.campaign_id,
+        contact_id=contact.id,
+        account_id=tenant.account_id,
+        number=1,
+        status="in_progress",
+        worker_id=worker_id,
+        started_at=now,
+        lease_until=now + timedelta(minutes=5),
+    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, column, func, select, table
+from sqlalchemy import ColumnElement, case, column, func, select, table
 from sqlalchemy.orm import Session
 
 from aicall.accounts import billing, ledger
@@ -82,26 +83,51 @@ def counts(session: Session, campaign_id: str) -> dict[str, Any]:
 
 # The dialers' heartbeat rows (aicall.dialer.models.DialerWorker, written by dialer.recovery only),
 # named here as a plain table: a domain does not import the dialer (the floors of ARCHITECTURE.md).
-_DIALERS = table("dialer_workers", column("id"), column("heartbeat_at", UTCDateTime))
+_DIALERS = table("dialer_workers", column("id"), column("heartbeat_at", UTCDateTime), column("max_calls"))
 
 
-def live_dialers(session: Session, *, now: datetime, stale_after: timedelta | None = None) -> int:
-    """How many dialer processes sent a heartbeat within `stale_after` of `now` (default: this
+@dataclass(frozen=True, slots=True)
+class DialerPool:
+    """The live dialer processes as one pool. `live`: how many sent a heartbeat within the stale
+    window; `calls`: (calls in flight on them, the sum of their AICALL_DIALER_MAX_CALLS caps) when
+    every one has a cap, else None (no cap bounds the pool)."""
+
+    live: int
+    calls: tuple[int, int] | None = None
+
+
+def live_dialers(session: Session, *, now: datetime, stale_after: timedelta | None = None) -> DialerPool:
+    """The dialer processes that sent a heartbeat within `stale_after` of `now` (default: this
     deployment's AICALL_DIALER_STALE_AFTER, the window after which the dialers themselves take a
-    silent dialer for dead, dialer.recovery)."""
+    silent dialer for dead, dialer.recovery), with their calls in flight when all have a cap."""
     if stale_after is None:
         stale_after = timedelta(seconds=get_settings().dialer_stale_after)
-    count = session.scalar(
-        select(func.count()).select_from(_DIALERS).where(_DIALERS.c.heartbeat_at >= now - stale_after)
+    alive = _DIALERS.c.heartbeat_at >= now - stale_after
+    live, capacity, uncapped = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(_DIALERS.c.max_calls), 0),
+            func.coalesce(func.sum(case((_DIALERS.c.max_calls <= 0, 1), else_=0)), 0),
+        )
+        .select_from(_DIALERS)
+        .where(alive)
+    ).one()
+    if not live or uncapped:
+        return DialerPool(int(live or 0))
+    in_flight = session.scalar(
+        select(func.count()).where(
+            CallAttempt.status == "in_progress",
+            CallAttempt.worker_id.in_(select(_DIALERS.c.id).where(alive)),
+        )
     )
-    return int(count or 0)
+    return DialerPool(int(live), (int(in_flight or 0), int(capacity)))
 
 
 def waiting_of(
-    session: Session, campaign: Campaign, *, now: datetime, dialers: int | None = None
+    session: Session, campaign: Campaign, *, now: datetime, dialers: DialerPool | None = None
 ) -> waiting.Waiting | None:
     """Why the campaign dials nobody now (see campaigns.waiting), read from the database.
-    `dialers`: the live dialers, when the caller counted them already (`live_dialers`)."""
+    `dialers`: the live dialers, when the caller read them already (`live_dialers`)."""
     try:
         settings = settings_of(session, campaign)
     except ValueError:
@@ -116,6 +142,7 @@ def waiting_of(
             CallAttempt.campaign_id == campaign.id, CallAttempt.status == "in_progress"
         )
     )
+    pool = live_dialers(session, now=now) if dialers is None else dialers
     return waiting.for_campaign(
         campaign=campaign,
         settings=settings,
@@ -127,7 +154,8 @@ def waiting_of(
             price_per_minute=account.price_per_minute,
         ),
         live_calls=int(live or 0),
-        live_dialers=live_dialers(session, now=now) if dialers is None else dialers,
+        live_dialers=pool.live,
+        dialer_calls=pool.calls,
     )
 
 

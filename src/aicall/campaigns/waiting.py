@@ -39,6 +39,9 @@ class WaitingReason(StrEnum):
     # No dialer process (`aicall worker`, or `aicall serve` with its engine) has sent a heartbeat
     # within AICALL_DIALER_STALE_AFTER: nothing dials until one runs.
     NO_DIALER = "no_dialer"
+    # Every live dialer has a cap (AICALL_DIALER_MAX_CALLS) and together they carry that many calls
+    # in flight: contacts wait for a call to end (detail: "<in flight> of <their caps' sum>").
+    DIALER_CAPACITY = "dialer_capacity"
 
 
 # Reasons that hold every contact of the campaign, whatever the contact's own time says.
@@ -78,6 +81,7 @@ def for_campaign(
     call_reservation: int,
     live_calls: int,
     live_dialers: int | None = None,
+    dialer_calls: tuple[int, int] | None = None,
 ) -> Waiting | None:
     """Why the campaign dials nobody now, or None when it may dial (or is closed).
 
@@ -85,10 +89,13 @@ def for_campaign(
     calls in flight hold, and the worst case one more call reserves (the dialer's own test).
     `live_calls` counts the campaign's calls in flight across every dialer. `live_dialers`: the
     dialer processes whose heartbeat is within the stale window (None: not counted).
+    `dialer_calls`: (calls in flight on those dialers, the sum of their caps), when every one of
+    them has a cap (AICALL_DIALER_MAX_CALLS); None when one has none or they were not counted.
 
     Order: the campaign's status, then its calling window (a reason with an end), then a missing
     dialer — before the balance and concurrency, which a dialer alone acts on (it pauses the
-    campaign, and a dead dialer's calls in flight stay counted until a live one reconciles them).
+    campaign, and a dead dialer's calls in flight stay counted until a live one reconciles them);
+    the campaign's own concurrency before the dialers' caps, the nearer cause an operator can change.
     """
     status = campaign.status
     if status == CampaignStatus.DRAFT.value:
@@ -120,6 +127,9 @@ def for_campaign(
         )
     if live_calls >= settings.max_concurrent:
         return Waiting(WaitingReason.CONCURRENCY_FULL, detail=f"{live_calls} of {settings.max_concurrent}")
+    if dialer_calls is not None and dialer_calls[0] >= dialer_calls[1]:
+        in_flight, capacity = dialer_calls
+        return Waiting(WaitingReason.DIALER_CAPACITY, detail=f"{in_flight} of {capacity}")
     return None
 
 

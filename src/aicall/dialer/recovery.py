@@ -38,16 +38,25 @@ log = get_logger("aicall.dialer")
 LOST_CALL_ERROR = "dialer stopped during the call (crash or kill); result unknown, not charged"
 
 
-def heartbeat(session: Session, worker_id: str, now: datetime) -> None:
+def heartbeat(session: Session, worker_id: str, now: datetime, *, max_calls: int = 0) -> None:
+    """Announce this dialer alive at `now` (its row made on the first beat). `max_calls`: its cap
+    on calls in flight (AICALL_DIALER_MAX_CALLS, 0: none), which others read to tell contacts
+    held by full dialers (waiting reason `dialer_capacity`)."""
     worker = session.get(DialerWorker, worker_id)
     if worker is None:
         session.add(
             DialerWorker(
-                id=worker_id, hostname=socket.gethostname(), pid=os.getpid(), started_at=now, heartbeat_at=now
+                id=worker_id,
+                hostname=socket.gethostname(),
+                pid=os.getpid(),
+                started_at=now,
+                heartbeat_at=now,
+                max_calls=max_calls,
             )
         )
     else:
         worker.heartbeat_at = now
+        worker.max_calls = max_calls
 
 
 def live_workers(session: Session, now: datetime, stale_after: timedelta) -> int:

@@ -446,7 +446,7 @@ class Dialer:
     def _heartbeat_and_recover(self) -> None:
         now = self.clock()
         with self.db.transaction() as session:
-            recovery.heartbeat(session, self.worker_id, now)
+            recovery.heartbeat(session, self.worker_id, now, max_calls=self.settings.dialer_max_calls)
             self._live_workers = recovery.live_workers(session, now, self.stale_after)
             if self._healthy_since is not None and now - self._healthy_since >= self.stale_after:
                 events = recovery.reconcile(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from aicall.campaigns import waiting, window
 from aicall.campaigns.models import Campaign
@@ -22,7 +23,7 @@ def _campaign(status: str = "running", pause_reason: str | None = None) -> Campa
     )
 
 
-def _why(campaign: Campaign, settings: CampaignSettings = OFFICE, *, now: datetime = MONDAY_9AM, **kw: int):
+def _why(campaign: Campaign, settings: CampaignSettings = OFFICE, *, now: datetime = MONDAY_9AM, **kw: Any):
     values = {"available_balance": 1_000_000, "call_reservation": 5_000, "live_calls": 0, **kw}
     return waiting.for_campaign(campaign=campaign, settings=settings, now=now, **values)
 
@@ -69,6 +70,20 @@ def test_a_paused_campaign_carries_its_pause_reason_as_detail():
 def test_as_many_calls_in_flight_as_allowed_is_concurrency_full():
     held = _why(_campaign(), live_calls=OFFICE.max_concurrent)
     assert held is not None and held.reason is WaitingReason.CONCURRENCY_FULL
+
+
+def test_every_live_dialer_at_its_cap_is_dialer_capacity_with_the_counts():
+    held = _why(_campaign(), live_dialers=2, dialer_calls=(40, 40))
+    assert held == waiting.Waiting(WaitingReason.DIALER_CAPACITY, detail="40 of 40")
+    assert _why(_campaign(), live_dialers=2, dialer_calls=(39, 40)) is None
+    assert _why(_campaign(), live_dialers=2, dialer_calls=None) is None  # a dialer without a cap
+
+
+def test_the_campaigns_own_concurrency_and_the_balance_come_before_the_dialers_caps():
+    full = _why(_campaign(), live_calls=OFFICE.max_concurrent, live_dialers=1, dialer_calls=(50, 50))
+    assert full is not None and full.reason is WaitingReason.CONCURRENCY_FULL
+    broke = _why(_campaign(), available_balance=0, live_dialers=1, dialer_calls=(50, 50))
+    assert broke is not None and broke.reason is WaitingReason.INSUFFICIENT_BALANCE
 
 
 def test_draft_is_not_started_and_closed_campaigns_wait_for_nothing():
