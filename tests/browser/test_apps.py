@@ -105,8 +105,9 @@ def test_an_invalid_webhook_url_is_shown_next_to_the_field_and_kept(page: Page, 
     page.goto(f"{dashboard.url}/apps/{dashboard.demo.application_id}")
     page.fill("#webhook-form input[name=webhook_url]", "ftp://shop.example.com/events")
     page.click("#webhook-form button[type=submit]")
-    expect(page.locator("#e-webhook_url")).to_contain_text("URL webhook không hợp lệ.")
-    expect(page.locator("#e-webhook_url")).to_contain_text("must use http or https")
+    expect(page.locator("#e-webhook_url")).to_have_text(
+        "URL webhook phải dùng http hoặc https (đang là 'ftp')."
+    )
     expect(page.locator("#webhook-form input[name=webhook_url]")).to_have_value(
         "ftp://shop.example.com/events"
     )

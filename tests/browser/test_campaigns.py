@@ -1,5 +1,6 @@
 """Campaign pages in Chromium: the list, a new campaign, the live campaign page, its buttons and
-its settings form, on the engine dialling the simulator at 20x."""
+its settings form, on the engine dialling the simulator at 20x; the services' refusals said in
+the page's language."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.campaign_support import add_contacts, api, contact, new_campaign, other_account, phone
 from tests.browser.conftest import SCREENSHOTS, Dashboard, login
+from tests.unit.dashboard.language import english_words
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -117,7 +119,7 @@ def test_pause_and_resume_go_through_the_same_rules_as_the_api(page: Page, dashb
     assert "Không thể tiếp tục chiến dịch ở trạng thái “Đang chạy”." in stale.text()
 
 
-def test_a_draft_without_a_scenario_cannot_start_and_the_page_says_why(
+def test_a_draft_without_a_scenario_cannot_start_and_the_page_says_why_in_its_language(
     page: Page, dashboard: Dashboard
 ) -> None:
     body = api(
@@ -126,10 +128,22 @@ def test_a_draft_without_a_scenario_cannot_start_and_the_page_says_why(
     campaign_id = body["result"]["id"]
     page.goto(f"{dashboard.url}/campaigns/{campaign_id}")
     page.click("#live button[value=start]")
-    expect(page.locator(".action-error")).to_contain_text("Chiến dịch chưa thể bắt đầu.")
-    expect(page.locator(".action-error")).to_contain_text("NOPE")
-    expect(page.locator(".action-error")).to_contain_text("scenario_id: the campaign has no scenario")
+    refusal = page.locator(".action-error")
+    expect(refusal).to_have_text(
+        "Chiến dịch chưa thể bắt đầu. Kịch bản của chiến dịch: Chiến dịch chưa có kịch bản (không có gì để "
+        "nói với người được gọi): hãy chọn một kịch bản đã duyệt. Nhóm số gọi ra: Không có nhóm số nào có "
+        "khóa 'NOPE'."
+    )
+    assert english_words(refusal.inner_text()) == []
     expect(page.locator("#live .badge")).to_have_text("Nháp")
+
+    page.goto(f"{dashboard.url}/lang/en?next=/campaigns/{campaign_id}")
+    page.click("#live button[value=start]")
+    expect(refusal).to_contain_text(
+        "The campaign cannot start yet. The campaign's scenario: The campaign has no scenario (nothing to "
+        "say to the people it calls): give it an approved scenario."
+    )
+    expect(refusal).to_contain_text("No hotline pool has the key 'NOPE'.")
 
 
 def test_a_settings_error_is_shown_next_to_its_field_and_keeps_the_value(

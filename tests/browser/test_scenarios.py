@@ -15,6 +15,7 @@ from aicall.accounts import users as user_service
 from aicall.accounts.secrets_box import SecretBox
 from tests.browser.conftest import SCREENSHOTS, Dashboard, login
 from tests.integration.support import SECRET_KEY
+from tests.unit.dashboard.language import english_words
 
 PASSWORD = "mat-khau-du-dai"
 
@@ -186,6 +187,22 @@ def test_an_unknown_tag_and_a_bad_key_are_shown_next_to_their_fields_with_the_ty
     expect(page.locator("#submit-errors")).to_contain_text("Lời thoại đang trống")
     prompt = page.locator('details.action-card[data-label="start"] textarea[name="contentText"]')
     expect(prompt).to_have_attribute("aria-invalid", "true")
+
+
+def test_a_sample_value_its_field_cannot_read_is_refused_in_vietnamese(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(f"{dashboard.url}/scenarios/{dashboard.demo.scenario_id}")
+    listen = page.locator("#listen")
+    listen.locator('input[name="values.ho_ten"]').fill("Lan")
+    listen.locator('input[name="values.so_tien"]').fill("12a")
+    listen.locator("button[type=submit]").click()
+    error = page.locator("#e-listen-values-so_tien")
+    expect(error).to_have_text(
+        "Không đọc được theo kiểu CURRENCY: '12a' không phải số tiền: có ký tự 'a'; chỉ được dùng chữ số "
+        "và dấu phân cách (. , hoặc khoảng trắng)."
+    )
+    assert english_words(error.inner_text()) == []
 
 
 def test_a_member_who_is_not_an_admin_cannot_approve(

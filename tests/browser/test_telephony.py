@@ -1,6 +1,7 @@
 """Telephony in the browser: a SIP trunk added with a password that no page ever shows back (not
 even the edit form), a pool of caller numbers on it, and the pool's numbers changed through its
-edit form (a bad number refused next to the input first, nothing saved)."""
+edit form (a bad number refused next to the input first, nothing saved); the services' refusals
+in Vietnamese."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SCREENSHOTS, Dashboard
+from tests.unit.dashboard.language import english_words
 
 
 def test_a_trunk_password_never_reaches_a_page_and_a_pool_dials_through_the_trunk(
@@ -50,6 +52,7 @@ def test_a_trunk_password_never_reaches_a_page_and_a_pool_dials_through_the_trun
     pool.locator("textarea[name=numbers]").fill("028 7300 1234\n0287300123x")
     pool.locator("button[type=submit]").click()
     expect(page.locator("#e-numbers")).to_contain_text("0287300123x")
+    assert english_words(page.locator("#e-numbers").inner_text()) == []
     expect(page.locator("#pool-form textarea[name=numbers]")).to_have_value("028 7300 1234\n0287300123x")
     page.locator("#pool-form textarea[name=numbers]").fill("028 7300 1234\n028 7300 1235")
     page.locator("#pool-form button[type=submit]").click()
@@ -66,7 +69,10 @@ def test_a_trunk_password_never_reaches_a_page_and_a_pool_dials_through_the_trun
     expect(numbers).to_have_value("+842873001234\n+842873001235")
     numbers.fill("+842873001234\n028 7300 12xx")
     page.locator("#pool-form button[type=submit]").click()
-    expect(page.locator("#e-numbers")).to_contain_text("Không hợp lệ: '028 7300 12xx'")
+    expect(page.locator("#e-numbers")).to_have_text(
+        "'028 7300 12xx': Số điện thoại chỉ được có chữ số, khoảng trắng và các ký tự + . - ( ) /, "
+        "không có 'x'."
+    )
     expect(numbers).to_have_value("+842873001234\n028 7300 12xx")
     numbers.fill("+842873001234\n028 7300 1236")
     page.locator("#pool-form input[name=per_number_concurrency]").fill("3")
@@ -77,3 +83,32 @@ def test_a_trunk_password_never_reaches_a_page_and_a_pool_dials_through_the_trun
     expect(pool_row).to_contain_text("\u00d73")  # calls at once: 3
     expect(pool_row).not_to_contain_text("+842873001235")
     page.screenshot(path=str(SCREENSHOTS / "telephony.png"), full_page=True)
+
+
+def test_a_trunk_the_service_refuses_is_told_why_in_vietnamese(page: Page, dashboard: Dashboard) -> None:
+    page.goto(f"{dashboard.url}/telephony")
+    page.click("#trunks summary")
+    form = page.locator("#trunk-form")
+    form.locator("input[name=host]").fill("127.0.0.1")
+    form.locator("input[name=port]").fill("5060")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#e-host")).to_have_text(
+        "Không dùng được 127.0.0.1 cho máy chủ trunk SIP: đây là địa chỉ loopback của chính máy chủ "
+        "(AICALL_SIP_ALLOW_PRIVATE trên máy chủ cho phép địa chỉ nội bộ)."
+    )
+    form.locator("input[name=host]").fill("sip.example.vn")
+    form.locator("input[name=port]").fill("70000")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#e-port")).to_have_text("Cổng 70000 nằm ngoài khoảng 1-65535.")
+    form.locator("input[name=port]").fill("5060")
+    form.locator("input[name=register]").check()
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#e-username")).to_have_text("Đăng ký (REGISTER) với trunk cần tên đăng nhập SIP.")
+
+    page.goto(f"{dashboard.url}/lang/en")
+    page.goto(f"{dashboard.url}/telephony")
+    page.click("#trunks summary")
+    form.locator("input[name=host]").fill("sip.example.vn")
+    form.locator("input[name=port]").fill("70000")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#e-port")).to_have_text("Port 70000 is out of range 1-65535.")

@@ -43,7 +43,10 @@ def test_an_admin_sets_the_accounts_recogniser_and_vbee_credentials_and_keys_sta
     form.locator("input[name=asr_api_key]").fill(ASR_KEY)
     form.locator("input[name=asr_timeout]").fill("8")
     form.locator("button[type=submit]").click()
-    expect(page.locator("#e-asr_base_url")).to_contain_text("aicall voice")
+    expect(page.locator("#e-asr_base_url")).to_have_text(
+        "Không dùng được 127.0.0.1 cho dịch vụ giọng nói: đây là địa chỉ loopback của chính máy chủ; "
+        "địa chỉ trong mạng nội bộ do người vận hành đặt bằng lệnh aicall voice."
+    )
     expect(page.locator("#asr-form input[name=asr_base_url]")).to_have_value("http://127.0.0.1:9000/v1")
     expect(page.locator("#asr-form input[name=asr_api_key]")).to_have_value("")  # never sent back
 

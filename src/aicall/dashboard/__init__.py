@@ -7,6 +7,7 @@ Layout (each page area is one module under `pages/`, with its templates under
 * `deps.py`        `CurrentUser` (redirects to /login when signed out), `Csrf` (checks every POST)
 * `templating.py`  `render(request, "area/page.html", {...})`: Jinja2 with `_()`, filters, csrf
 * `i18n.py`        Vietnamese is the source language; `locales/en/*.json` map it to English
+* `reasons/`       the services' (English, the API's) reasons said in the page's language
 * `formatting.py`  `1.500.000 đ`, `30/11/2026 14:05`, `45,3 %` (Vietnamese conventions)
 * `throttle.py`    login throttling per (email, address) and per address
 * `errors.py`      `PageNotFound` (another account's id looks exactly like a missing one)

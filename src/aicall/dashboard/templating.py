@@ -1,7 +1,8 @@
 """Rendering pages: one Jinja2 environment, the interface language, Vietnamese formats, CSRF.
 
 Every template gets `_` (translate), `lang`, `user`, `csrf_token`, `request`, and the functions
-`money()`, `number()`, `percent()`, `when()`, `duration()` bound to the page's language.
+`money()`, `number()`, `percent()`, `when()`, `duration()` bound to the page's language, and
+`reason()`: a service's (English) reason said in the page's language (`reasons.explain`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from aicall import __version__
-from aicall.dashboard import formatting
+from aicall.dashboard import formatting, reasons
 from aicall.dashboard.deps import CSRF_FIELD, CSRF_HEADER, csrf_token
 from aicall.dashboard.i18n import LANGUAGE_COOKIE, Translator, pick_language
 
@@ -43,10 +44,12 @@ def render(
 ) -> HTMLResponse:
     """Render `templates/<template>` with the page context every template may use."""
     lang = language_of(request)
+    translate = Translator(lang)
     values: dict[str, Any] = {
         "request": request,
         "lang": lang,
-        "_": Translator(lang),
+        "_": translate,
+        "reason": lambda text: reasons.explain(text, translate),
         "user": getattr(request.state, "user", None),
         "csrf_token": csrf_token(request),
         "csrf_field": CSRF_FIELD,

@@ -151,7 +151,7 @@ def test_an_empty_name_or_a_bad_webhook_url_is_refused_next_to_the_field_and_kep
     # The API server refuses private addresses (AICALL_WEBHOOK_ALLOW_PRIVATE is off).
     private = people.admin.post("/apps", {"name": "Shop", "webhook_url": "http://127.0.0.1:8080/hook"})
     assert private.status_code == 400
-    assert "127.0.0.1 is a loopback address" in field_error(private.text, "webhook_url")
+    assert "127.0.0.1 cho URL webhook: đây là địa chỉ loopback" in field_error(private.text, "webhook_url")
     assert input_value(private.text, "webhook_url") == "http://127.0.0.1:8080/hook"
     assert input_value(private.text, "name") == "Shop"
     with people.db.reading() as session:
@@ -201,7 +201,9 @@ def test_webhook_settings_are_saved_through_the_api_rules_and_read_back_by_the_a
         app_page + "/webhook", {"webhook_url": "ftp://example.com/x", "events_mode": "all"}
     )
     assert refused.status_code == 400
-    assert "must use http or https" in field_error(refused.text, "webhook_url")
+    assert (
+        field_error(refused.text, "webhook_url") == "URL webhook phải dùng http hoặc https (đang là 'ftp')."
+    )
     assert input_value(refused.text, "webhook_url") == "ftp://example.com/x"
 
     assert location(people.admin.post(app_page + "/webhook", {"webhook_url": "", "events_mode": "all"}))
@@ -388,7 +390,7 @@ def test_a_trunk_password_is_stored_sealed_and_never_shown_back(people: People) 
     edit = people.admin.get(f"/telephony/trunks/{trunk.id}").text
     refused = _trunk(people, port="99999", password="another-Pw-9")
     assert refused.status_code == 400
-    assert "port 99999 is out of range 1-65535" in field_error(refused.text, "port")
+    assert field_error(refused.text, "port") == "Cổng 99999 nằm ngoài khoảng 1-65535."
     assert input_value(refused.text, "host") == "sip.example.vn"
     for html in (listing, edit, refused.text):
         assert "s3cret-Trunk-pw" not in html and "another-Pw-9" not in html and sealed not in html
@@ -425,7 +427,7 @@ def test_editing_a_trunk_keeps_its_password_unless_a_new_one_is_given_or_it_is_r
     location(people.admin.post(edit, {**form, "clear_password": "true"}))
     assert password() is None
     bad = people.admin.post(edit, {**form, "register": "true", "username": ""})
-    assert bad.status_code == 400 and "needs a username" in field_error(bad.text, "username")
+    assert bad.status_code == 400 and "cần tên đăng nhập SIP" in field_error(bad.text, "username")
     with people.db.reading() as session:
         trunk = session.get(SipTrunk, trunk_id)
         assert trunk is not None and (trunk.host, trunk.port, trunk.max_concurrent) == (
@@ -456,7 +458,7 @@ def test_a_pool_is_created_with_normalised_numbers_and_bad_ones_are_refused_next
     assert "'12ab'" in field_error(bad.text, "numbers")
     assert "12ab" in bad.text and input_value(bad.text, "key") == "B"
     taken = people.admin.post("/telephony/pools", {**form, "per_number_concurrency": "4"})
-    assert "exists already" in field_error(taken.text, "key")
+    assert field_error(taken.text, "key") == "Đã có nhóm số với khóa 'CSKH'."
 
 
 def test_another_accounts_trunks_and_pools_are_invisible_and_unusable(people: People) -> None:
@@ -479,7 +481,7 @@ def test_another_accounts_trunks_and_pools_are_invisible_and_unusable(people: Pe
         "/telephony/pools",
         {"key": "MINE", "numbers": "+842873001111", "trunk_id": theirs_id, "per_number_concurrency": "1"},
     )
-    assert refused.status_code == 400 and "no such SIP trunk" in field_error(refused.text, "trunk_id")
+    assert refused.status_code == 400 and "Không có trunk SIP nào" in field_error(refused.text, "trunk_id")
     with people.db.reading() as session:
         assert session.scalars(select(HotlinePool).where(HotlinePool.key == "MINE")).first() is None
 

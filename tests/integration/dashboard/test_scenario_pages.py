@@ -476,7 +476,7 @@ def test_listen_shows_a_value_its_field_cannot_read_next_to_it(people: People) -
     )
     assert answer.status_code == 400
     assert field_error(answer.text, "listen-values-so_tien").startswith(
-        "Không đọc được theo kiểu CURRENCY: '12a' is not an amount of money"
+        "Không đọc được theo kiểu CURRENCY: '12a' không phải số tiền"
     )
     assert input_value(answer.text, "listen-values-so_tien") == "12a"
 

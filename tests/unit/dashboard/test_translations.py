@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import aicall.dashboard
+from aicall.dashboard import reasons
 from aicall.dashboard.i18n import Translator, catalogue
 
 ROOT = Path(aicall.dashboard.__file__).parent
@@ -22,6 +23,19 @@ def test_every_interface_text_has_an_english_translation() -> None:
     english = catalogue("en")
     missing = sorted(text for text in interface_texts() if text not in english)
     assert missing == [], f"add these to dashboard/locales/en/*.json: {missing}"
+
+
+def test_every_text_a_service_reason_is_said_with_has_an_english_translation() -> None:
+    english = catalogue("en")
+    missing = sorted(text for text in reasons.TEXTS if text not in english)
+    assert missing == [], f"add these to dashboard/locales/en/reasons.json: {missing}"
+
+
+def test_english_reasons_keep_the_values_their_vietnamese_fills_in() -> None:
+    english = catalogue("en")
+    names = re.compile(r"(?<!\{)\{(\w+)\}")
+    for text in reasons.TEXTS:
+        assert set(names.findall(english[text])) == set(names.findall(text)), text
 
 
 def test_vietnamese_is_shown_as_written_and_english_is_formatted() -> None:

@@ -19,6 +19,7 @@ from aicall.accounts import applications
 from aicall.accounts import service as account_service
 from aicall.accounts.applications import ApplicationRow
 from aicall.accounts.users import UserRead
+from aicall.dashboard import reasons
 from aicall.dashboard.deps import Csrf, CurrentUser
 from aicall.dashboard.errors import Forbidden, PageNotFound
 from aicall.dashboard.i18n import Translator
@@ -63,21 +64,21 @@ def _notice(request: Request, text: str, *, ok: bool = True) -> None:
 
 
 def _url_error(_: Translator, exc: InvalidWebhookUrl) -> str:
-    """The guard's reason (English, as the API and CLI give it) after a sentence in the page's language."""
+    """The guard's reason in the page's language (`reasons`), after a sentence saying the rule
+    for a refused address; one no rule knows in the API's and CLI's words, after that sentence."""
+    said = reasons.translate(str(exc), _)
     if isinstance(exc, BlockedAddress):
         lead = _("Webhook chỉ được gửi tới địa chỉ công khai, không vào mạng nội bộ.")
-    else:
-        lead = _("URL webhook không hợp lệ.")
-    return f"{lead} ({exc})"
+        return f"{lead} {said}" if said is not None else f"{lead} ({exc})"
+    return said if said is not None else f"{_('URL webhook không hợp lệ.')} ({exc})"
 
 
-def _reason(exc: ApiError) -> tuple[str | None, str]:
-    """`Validation Failed: <field>: <reason>` -> (field, reason); (None, message) otherwise."""
-    text = exc.message.removeprefix("Validation Failed").lstrip(": ")
-    field, separator, reason = text.partition(": ")
-    if separator and field and " " not in field:
-        return field, reason
-    return None, text
+def _service_error(_: Translator, exc: ApiError, known: set[str]) -> tuple[str | None, str]:
+    """The field the service's first problem names (None when the form has no such field) and
+    the problem in the page's language; one no rule knows after "Không hợp lệ"."""
+    field, reason = reasons.problems(exc)[0]
+    said = reasons.translate(reason, _)
+    return (field if field in known else None), said if said is not None else f"{_('Không hợp lệ')}: {reason}"
 
 
 # -- the list, and creating an application ------------------------------------------------------
@@ -129,8 +130,8 @@ def create_application(
             )
             application_id, secret = new.application.id, new.api_secret
     except ApiError as exc:
-        field, reason = _reason(exc)
-        errors = {field if field in values else "name": f"{_('Không hợp lệ')}: {reason}"}
+        field, message = _service_error(_, exc, set(values))
+        errors = {field or "name": message}
         return _list_page(request, state, user, errors=errors, values=values, status_code=400)
     request.session[SECRET_ONCE] = {
         "application_id": application_id,
@@ -250,10 +251,8 @@ def update_webhook(
         if isinstance(exc.__cause__, InvalidWebhookUrl):
             errors = {"webhook_url": _url_error(_, exc.__cause__)}
         else:
-            field, reason = _reason(exc)
-            errors = {
-                "events" if field == "webhook_events" else "webhook_url": f"{_('Không hợp lệ')}: {reason}"
-            }
+            field, message = _service_error(_, exc, {"webhook_events"})
+            errors = {"events" if field == "webhook_events" else "webhook_url": message}
         return _app_page(request, state, user, app, errors=errors, values=values, status_code=400)
     _notice(request, _("Đã lưu cài đặt webhook."))
     return RedirectResponse(f"/apps/{app.id}#webhook", status_code=303)

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 
 from aicall.campaigns.settings import DAY_NAMES, RETRYABLE, CampaignSettings
 from aicall.dashboard.i18n import Translator
+from aicall.dashboard.reasons import explain, field_label, problems
 from aicall.errors import ApiError, field_path
 
 __all__ = [
@@ -208,30 +209,20 @@ def settings_patch(form: FormData, current: CampaignSettings, _: Translator) -> 
 
 # --- errors coming back from the service -----------------------------------------------------
 
-_VALUE_ERRORS = [  # the settings model's own messages (campaigns.settings), by how they start
-    ("unknown time zone", "Múi giờ không tồn tại."),
-    ("unknown day", "Ngày không hợp lệ."),
-    ("days must name at least one day", "Chọn ít nhất một ngày."),
-    ("hour range ends", "Giờ kết thúc phải sau giờ bắt đầu."),
-    ("end_date is before start_date", "Ngày kết thúc trước ngày bắt đầu."),
-    ("hours must hold at least one range", "Nhập ít nhất một khung giờ."),
-    (
-        "voicemail_action leave_message needs amd true",
-        "Để lại lời nhắn cần bật phát hiện máy trả lời tự động.",
-    ),
-]
 # A model-level error (no field in its location) placed next to the field it is about.
 _MODEL_ERROR_FIELDS = {"end_date is before start_date": "end_date", "hours must hold": "hours"}
 
 
 def _message(error: Mapping[str, Any], _: Translator) -> str:
+    """A pydantic error in the page's language: by its type (with its limits), else by its
+    message (`reasons`: the settings model's own reasons)."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     raw = str(error.get("msg", "")).removeprefix("Value error, ")
     match kind:
         case "int_parsing" | "int_from_float" | "int_type":
             return _("Hãy nhập một số nguyên.")
-        case "float_parsing" | "float_type":
+        case "float_parsing" | "float_type" | "finite_number":
             return _("Hãy nhập một số.")
         case "greater_than_equal":
             return _("Phải lớn hơn hoặc bằng {limit}.", limit=ctx.get("ge"))
@@ -247,10 +238,7 @@ def _message(error: Mapping[str, Any], _: Translator) -> str:
             return _("Dài quá {limit} ký tự.", limit=ctx.get("max_length"))
         case "date_parsing" | "date_from_datetime_parsing" | "date_type":
             return _("Ngày không hợp lệ.")
-    for start, text in _VALUE_ERRORS:
-        if raw.startswith(start):
-            return _(text)
-    return raw
+    return explain(raw, _)
 
 
 def _field(location: Sequence[str | int], message: str, known: set[str]) -> str | None:
@@ -271,16 +259,20 @@ def _field(location: Sequence[str | int], message: str, known: set[str]) -> str 
 
 
 def _place(
-    items: Sequence[tuple[Sequence[str | int], str, str]], known: set[str]
+    items: Sequence[tuple[Sequence[str | int], str, str]], known: set[str], _: Translator
 ) -> tuple[dict[str, str], list[str]]:
+    """Each message next to its form field; the others (a field the form lacks) after the
+    field's label."""
     fields: dict[str, str] = {}
     leftovers: list[str] = []
     for location, text, raw in items:
         name = _field(location, raw, known)
-        if name is None:
-            leftovers.append(f"{field_path(location)}: {text}" if location else text)
-        else:
+        if name is not None:
             fields.setdefault(name, text)
+        elif location and (path := field_path(location)):
+            leftovers.append(f"{field_label(path, _)}: {text}")
+        else:
+            leftovers.append(text)
     return fields, leftovers
 
 
@@ -295,26 +287,30 @@ def model_errors(exc: ValidationError, _: Translator, known: set[str]) -> tuple[
         )
         for error in exc.errors()
     ]
-    fields, leftovers = _place(items, known)
-    return fields, "; ".join(leftovers) or None
+    fields, leftovers = _place(items, known, _)
+    return fields, _together(leftovers)
+
+
+def _together(messages: Sequence[str]) -> str | None:
+    """Several messages as one: sentences one after the other, else separated by `;`."""
+    if not messages:
+        return None
+    return " ".join(messages) if all(m.endswith(".") for m in messages) else "; ".join(messages)
 
 
 def api_errors(exc: ApiError, _: Translator, known: set[str]) -> tuple[dict[str, str], str | None]:
-    """The service's error as (messages by form field, a message for the whole form).
+    """The service's error as (messages by form field, a message for the whole form), in the
+    page's language.
 
     A ValidationFailed raised from pydantic carries the original errors as its cause: those
-    translate (model_errors); otherwise the `details` of the API's envelope are used, in the
-    API's words.
+    translate by type (model_errors); otherwise each of the envelope's `details` (or its
+    message) is said by `reasons`.
     """
     if isinstance(exc.__cause__, ValidationError):
         fields, rest = model_errors(exc.__cause__, _, known)
-        return fields, rest if (rest or fields) else exc.message
-    items: list[tuple[Sequence[str | int], str, str]] = []
-    if isinstance(exc.details, list):
-        for detail in exc.details:
-            if isinstance(detail, dict):
-                raw = str(detail.get("message", ""))
-                text = next((_(vi) for start, vi in _VALUE_ERRORS if raw.startswith(start)), raw)
-                items.append((tuple(str(detail.get("field", "")).split(".")), text, raw))
-    fields, leftovers = _place(items, known)
-    return fields, "; ".join(leftovers) or (None if fields else exc.message)
+        return fields, rest if (rest or fields) else explain(exc.message, _)
+    items: list[tuple[Sequence[str | int], str, str]] = [
+        (tuple(path.split(".")) if path else (), explain(raw, _), raw) for path, raw in problems(exc)
+    ]
+    fields, leftovers = _place(items, known, _)
+    return fields, _together(leftovers)

@@ -29,6 +29,7 @@ from aicall.accounts.users import UserRead
 from aicall.campaigns import export, file_import, import_jobs, overview
 from aicall.campaigns.contact_import import PHONE_KEY
 from aicall.campaigns.models import CLOSED_CAMPAIGN_STATUSES, Campaign
+from aicall.dashboard import reasons
 from aicall.dashboard.deps import Csrf, CurrentUser
 from aicall.dashboard.errors import PageNotFound
 from aicall.dashboard.i18n import Translator
@@ -78,9 +79,11 @@ def _upload_page(
 
 
 def _problem(request: Request, exc: ApiError) -> str:
-    """An error of the file, in the page's language, then the API's own words."""
+    """An error of the file, in the page's language (`reasons`; a reason no rule knows in the
+    API's own words)."""
     _ = Translator(language_of(request))
-    return f"{_('Không dùng được tệp này:')} {exc.message}"
+    said = " ".join(reasons.explain(reason, _) for _field, reason in reasons.problems(exc))
+    return f"{_('Không dùng được tệp này:')} {said}"
 
 
 @router.get("/campaigns/{campaign_id}/import")

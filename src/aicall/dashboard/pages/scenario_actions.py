@@ -29,8 +29,8 @@ from aicall.dashboard.pages.scenario_forms import (
     new_action_payload,
     on_response_inputs,
     place,
-    problems,
 )
+from aicall.dashboard.reasons import problems
 from aicall.dashboard.templating import language_of, render
 from aicall.errors import ApiError, ValidationFailed
 from aicall.interpreter.script import Script

@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from aicall.errors import VALIDATION_FAILED, ApiError
+from aicall.dashboard.reasons import explain, field_label
 from aicall.interpreter.script import ActionType
 from aicall.speech.intents import BUILTIN_INTENTS
 
@@ -37,7 +37,6 @@ RESPONSE_COLUMNS = ("keyPadMatch", "intent", "customIntent", "phrases", "nextAct
 # Not a possible intent name (those start with a letter: schemas.INTENT_PATTERN).
 CUSTOM_INTENT = "_custom"
 _PHRASE_SEPARATORS = re.compile(r"[,\n]")
-_OLD_STYLE = re.compile(rf"^{VALIDATION_FAILED}: (?:(?P<field>[\w.\[\]]+): )?(?P<reason>.*)$", re.DOTALL)
 
 
 def flat(form: FormData) -> dict[str, str]:
@@ -279,28 +278,18 @@ class FormErrors:
         return bool(self.fields or self.general)
 
 
-def problems(exc: ApiError) -> list[tuple[str | None, str]]:
-    """(field path or None, reason) of each problem an API error reports."""
-    details = exc.details
-    if isinstance(details, list) and details and all(isinstance(d, dict) and "message" in d for d in details):
-        return [(str(d.get("field") or "") or None, str(d["message"])) for d in details]
-    match = _OLD_STYLE.match(exc.message)
-    if match:
-        return [(match["field"], match["reason"])]
-    return [(None, exc.message)]
-
-
 def place(
     found: list[tuple[str | None, str]], inputs: set[str], groups: tuple[str, ...], _: Translate
 ) -> FormErrors:
-    """Each problem next to its input (or under its group of rows, e.g. `responses`), else general."""
+    """Each problem next to its input (or under its group of rows, e.g. `responses`), else general
+    (after the label of the field it names)."""
     errors = FormErrors()
     for path, reason in found:
         message = explain(reason, _)
         if path is not None and (path in inputs or path in groups):
             errors.fields.setdefault(path, message)
         else:
-            errors.general.append(f"{path}: {message}" if path else message)
+            errors.general.append(f"{field_label(path, _)}: {message}" if path else message)
     return errors
 
 
@@ -345,93 +334,3 @@ def split_by_action(
         else:
             rest.append((path, reason))
     return by_action, rest
-
-
-# The services' reasons are English (the API's language); the interface says them in its own.
-# Each pattern's Vietnamese text is translated back to English through the catalogue, with the
-# captured parts put in again.
-_REASONS: list[tuple[re.Pattern[str], Callable[[Translate, dict[str, str]], str]]] = [
-    (re.compile(r"^is empty: the action has nothing to say$"),
-     lambda _, m: _("Lời thoại đang trống: hành động này không có gì để nói.")),
-    (re.compile(r"^is empty: transfer to whom\?$"),
-     lambda _, m: _("Chưa có số điện thoại hoặc địa chỉ SIP để chuyển máy.")),
-    (re.compile(r"^is empty$|^String should have at least 1 character$|^Field required$"),
-     lambda _, m: _("Không được để trống.")),
-    (re.compile(r"^placeholder \{\{(?P<name>.*)\}\} names no personalised field of this scenario"
-                r" \(fields: (?P<known>.*)\)$"),
-     lambda _, m: _("Thẻ {{{{{name}}}}} không phải trường cá nhân hoá của kịch bản (có: {known}).", **m)),
-    (re.compile(r"^key '(?P<key>.*)' is used twice$"),
-     lambda _, m: _("Phím {key} được dùng hai lần.", **m)),
-    (re.compile(r"^'(?P<key>.*)' is not a keypad match: 1 to 8 of 0-9, \* and #$"),
-     lambda _, m: _("'{key}' không phải phím hợp lệ: từ 1 đến 8 ký tự 0-9, * và #.", **m)),
-    (re.compile(r"^phrase (?P<n>\d+): (?P<reason>.*)$", re.DOTALL),
-     lambda _, m: _("Cụm từ thứ {n}: {reason}", n=m["n"], reason=explain(m["reason"], _))),
-    (re.compile(r"^a phrase has no words$"),
-     lambda _, m: _("Có một cụm từ không có chữ nào: mỗi cụm từ phải là lời khách có thể nói.")),
-    (re.compile(r"^intent '(?P<intent>.*)' is not built in.*: give its phrases$"),
-     lambda _, m: _("Ý định '{intent}' không có sẵn: hãy nhập các cụm từ khách sẽ nói cho ý định này.", **m)),
-    (re.compile(r"^phrases belong to an intent: name it$"),
-     lambda _, m: _("Cụm từ phải thuộc một ý định: hãy chọn ý định có sẵn hoặc đặt tên ý định riêng.")),
-    (re.compile(r"^'(?P<name>.*)' is not an intent name: .*$"),
-     lambda _, m: _("'{name}' không dùng được làm tên ý định: chữ a-z không dấu, số và _, đầu là chữ.", **m)),
-    (re.compile(r"^intent '(?P<intent>.*)' is used twice$"),
-     lambda _, m: _("Ý định {intent} được dùng hai lần.", **m)),
-    (re.compile(r"^a response needs a (?:keyPadMatch \(keypad\)|key) or an intent(?: \(speech\))?$"),
-     lambda _, m: _("Mỗi dòng cần một phím hoặc một ý định.")),
-    (re.compile(r"^a KEYPAD menu's responses each need a keyPadMatch.*$"),
-     lambda _, m: _("Menu chỉ nghe phím: mỗi dòng cần một phím (hoặc chọn cách trả lời có giọng nói).")),
-    (re.compile(r"^a SPEECH menu's responses each need an intent$"),
-     lambda _, m: _("Menu chỉ nghe giọng nói: mỗi dòng cần một ý định.")),
-    (re.compile(r"^List should have at most (?P<n>\d+) items?.*$"),
-     lambda _, m: _("Nhiều nhất {n} mục.", **m)),
-    (re.compile(r"^'(?P<id>.*)' is not an action of this scenario$"),
-     lambda _, m: _("'{id}' không phải hành động của kịch bản này.", **m)),
-    (re.compile(r"^cannot lead back to the OUTBOUND_CALL root$"),
-     lambda _, m: _("Không thể quay lại điểm bắt đầu cuộc gọi.")),
-    (re.compile(r"^the root leads nowhere: set its first action$"),
-     lambda _, m: _("Điểm bắt đầu chưa dẫn tới đâu: hãy chọn hành động đầu tiên.")),
-    (re.compile(r"^no way to end the call: .*$"),
-     lambda _, m: _("Cuộc gọi không có đường kết thúc nào đi được từ điểm bắt đầu.")),
-    (re.compile(r"^the scenario has no OUTBOUND_CALL root action$"),
-     lambda _, m: _("Kịch bản thiếu điểm bắt đầu cuộc gọi.")),
-    (re.compile(r"^'(?P<a>.*)' and '(?P<b>.*)' have the same key '(?P<key>.*)'$"),
-     lambda _, m: _("'{a}' và '{b}' trùng mã trường '{key}'.", **m)),
-    (re.compile(r"^'(?P<b>.*)' has the same key '(?P<key>.*)' as '(?P<a>.*)'$"),
-     lambda _, m: _("'{a}' và '{b}' trùng mã trường '{key}'.", **m)),
-    (re.compile(r"^'(?P<name>.*)' has no letters or digits(?: to make a key of)?$"),
-     lambda _, m: _("'{name}' không có chữ hay số nào để làm mã trường.", **m)),
-    (re.compile(r"^field '(?P<name>.*)' \((?P<key>.*)\) cannot be read as (?P<type>\w+): (?P<reason>.*)$"),
-     lambda _, m: _("Trường '{name}' không đọc được theo kiểu {type}: {reason}", **m)),
-    (re.compile(r"^Input should be greater than (?P<n>[\d.]+)$"),
-     lambda _, m: _("Phải lớn hơn {n}.", **m)),
-    (re.compile(r"^Input should be greater than or equal to (?P<n>[\d.]+)$"),
-     lambda _, m: _("Phải từ {n} trở lên.", **m)),
-    (re.compile(r"^Input should be less than or equal to (?P<n>[\d.]+)$"),
-     lambda _, m: _("Không được quá {n}.", **m)),
-    (re.compile(r"^Input should be a valid (?:number|integer).*$"),
-     lambda _, m: _("Phải là một số.")),
-    (re.compile(r"^String should have at most (?P<n>\d+) characters?$"),
-     lambda _, m: _("Dài quá {n} ký tự.", **m)),
-    (re.compile(r"^a rejection needs a reason$"),
-     lambda _, m: _("Từ chối cần có lý do.")),
-    (re.compile(r"^the OUTBOUND_CALL root cannot be deleted$"),
-     lambda _, m: _("Không xoá được điểm bắt đầu cuộc gọi.")),
-    (re.compile(r"^Action is linked from (?P<names>.*): change those links first, then delete it$"),
-     lambda _, m: _("Hành động đang được {names} dẫn tới: đổi các liên kết đó rồi hãy xoá.", **m)),
-    (re.compile(r"^Status of scenario must be DRAFT to submit$"),
-     lambda _, m: _("Chỉ gửi duyệt được kịch bản ở trạng thái nháp.")),
-    (re.compile(r"^Status of scenario must be REVIEWING to review it, not (?P<status>\w+)$"),
-     lambda _, m: _("Chỉ duyệt được kịch bản đang chờ duyệt (hiện là {status}).", **m)),
-    (re.compile(r"^Scenario is in use: campaign (?P<ids>.*) is running or paused with it; .*$"),
-     lambda _, m: _("Chiến dịch {ids} đang chạy hoặc tạm dừng với kịch bản này: dừng nó trước.", **m)),
-]  # fmt: skip
-
-
-def explain(reason: str, _: Translate) -> str:
-    """A service's reason in the interface language (as it is when no pattern knows it)."""
-    reason = reason.strip()
-    for pattern, say in _REASONS:
-        match = pattern.match(reason)
-        if match:
-            return say(_, {k: v for k, v in match.groupdict().items() if v is not None})
-    return reason

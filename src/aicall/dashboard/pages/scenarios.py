@@ -28,16 +28,15 @@ from aicall.dashboard.pages.scenario_editor import (
 from aicall.dashboard.pages.scenario_forms import (
     FormErrors,
     action_values,
-    explain,
     flat,
     place,
-    problems,
     row_count,
     scenario_payload,
     split_by_action,
 )
+from aicall.dashboard.reasons import explain, problems
 from aicall.dashboard.templating import language_of, render
-from aicall.errors import ApiError, ValidationFailed
+from aicall.errors import ApiError
 from aicall.scenarios import actions as action_service
 from aicall.scenarios import overview, preview
 from aicall.scenarios import service as scenario_service
@@ -115,7 +114,8 @@ async def create_scenario(request: Request, state: StateDep, user: CurrentUser) 
                 choices = {a.id for a in overview.applications(session, account_id=user.account_id)}
                 application_id = values.get("applicationId", "")
                 if application_id not in choices:
-                    raise ValidationFailed("choose an application of your account", field="applicationId")
+                    errors = FormErrors(fields={"applicationId": _("Chọn một ứng dụng của tài khoản.")})
+                    return _list_page(request, state, user, values=shown, errors=errors, status_code=400)
                 scenario = scenario_service.create_scenario(
                     session=session, application_id=application_id, data=parse(ScenarioCreate, payload)
                 )

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from aicall.accounts.users import UserRead
+from aicall.dashboard import reasons
 from aicall.dashboard.deps import Csrf, CurrentUser
 from aicall.dashboard.errors import Forbidden, PageNotFound
 from aicall.dashboard.i18n import Translator
@@ -65,8 +66,10 @@ def _trunk_form(_: Translator, *, port: str, max_concurrent: str) -> tuple[dict[
 
 
 def _service_error(_: Translator, exc: hotline_service.HotlineError, default: str) -> dict[str, str]:
-    """The service's reason (as the CLI and API word it) next to the field it names."""
-    return {exc.field or default: f"{_('Không hợp lệ')}: {exc}"}
+    """The service's reason next to the field it names, in the page's language (`reasons`); one
+    no rule knows in the CLI's and API's words, after "Không hợp lệ"."""
+    said = reasons.translate(str(exc), _)
+    return {exc.field or default: said if said is not None else f"{_('Không hợp lệ')}: {exc}"}
 
 
 def _page(
@@ -278,7 +281,9 @@ def create_pool(
                 if chosen_trunk is not None and not account_view.usable_trunk(
                     session=session, account_id=user.account_id, trunk_id=chosen_trunk
                 ):
-                    raise hotline_service.HotlineError("no such SIP trunk", field="trunk_id")
+                    raise hotline_service.HotlineError(
+                        f"no SIP trunk has id {chosen_trunk}", field="trunk_id"
+                    )
                 hotline_service.create_pool(
                     session=session,
                     key=key,

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from aicall.accounts import speech_settings, voice_credentials
 from aicall.accounts.users import UserRead
+from aicall.dashboard import reasons
 from aicall.dashboard.deps import Csrf, CurrentUser
 from aicall.dashboard.errors import Forbidden
 from aicall.dashboard.i18n import Translator
@@ -46,13 +47,12 @@ def _require_admin(user: UserRead) -> None:
         raise Forbidden()
 
 
-def _reason(exc: ApiError) -> tuple[str | None, str]:
-    """`Validation Failed: <field>: <reason>` -> (field, reason); (None, message) otherwise."""
-    text = exc.message.removeprefix("Validation Failed").lstrip(": ")
-    field, separator, reason = text.partition(": ")
-    if separator and field and " " not in field:
-        return field, reason
-    return None, text
+def _service_error(_: Translator, exc: ApiError, inputs: dict[str, str], default: str) -> dict[str, str]:
+    """The service's reason next to the input of the field it names (`inputs`: service field ->
+    form input), in the page's language (`reasons`); one no rule knows after "Không hợp lệ"."""
+    field, reason = reasons.problems(exc)[0]
+    said = reasons.translate(reason, _)
+    return {inputs.get(field or "", default): said if said is not None else f"{_('Không hợp lệ')}: {reason}"}
 
 
 def _page(
@@ -124,8 +124,7 @@ def set_tts_credentials(
                 allow_private=False,
             )
     except ApiError as exc:
-        field, reason = _reason(exc)
-        errors = {TTS_FIELDS.get(field or "", "tts_engine"): f"{_('Không hợp lệ')}: {reason}"}
+        errors = _service_error(_, exc, TTS_FIELDS, "tts_engine")
         return _page(request, state, user=user, errors=errors, values=values, status_code=400)
     request.session[NOTICE] = _("Đã lưu thông tin xác thực {vendor}.", vendor=tts_engine.strip().lower())
     return RedirectResponse("/voice#tts", status_code=303)
@@ -198,8 +197,7 @@ def set_asr(
                 allow_private=False,
             )
     except ApiError as exc:
-        field, reason = _reason(exc)
-        errors = {ASR_FIELDS.get(field or "", "asr_engine"): f"{_('Không hợp lệ')}: {reason}"}
+        errors = _service_error(_, exc, ASR_FIELDS, "asr_engine")
         return _page(request, state, user=user, errors=errors, values=values, status_code=400)
     request.session[NOTICE] = _(
         "Đã lưu cài đặt nhận dạng giọng nói. Cuộc gọi mới dùng cài đặt này trong vòng 15 giây."
