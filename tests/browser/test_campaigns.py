@@ -1,6 +1,6 @@
-"""Campaign pages in Chromium: the list, a new campaign, the live campaign page, its buttons and
-its settings form, on the engine dialling the simulator at 20x; the services' refusals said in
-the page's language."""
+"""Campaign pages in Chromium: the list, a new campaign, the live campaign page, its buttons, its
+scenario picker and its settings form, on the engine dialling the simulator at 20x; the
+services' refusals said in the page's language."""
 
 from __future__ import annotations
 
@@ -144,6 +144,83 @@ def test_a_draft_without_a_scenario_cannot_start_and_the_page_says_why_in_its_la
         "say to the people it calls): give it an approved scenario."
     )
     expect(refusal).to_contain_text("No hotline pool has the key 'NOPE'.")
+
+
+def test_a_draft_made_without_a_scenario_gets_one_on_its_page_and_runs(
+    page: Page, dashboard: Dashboard
+) -> None:
+    page.goto(f"{dashboard.url}/campaigns/new")
+    page.fill("input[name=name]", "Chọn kịch bản sau")
+    page.select_option("select[name=application_id]", dashboard.demo.application_id)
+    page.fill("input[name=hours]", "00:00-24:00")
+    page.click("form.campaign-new button[type=submit]")
+    expect(page.locator("#live .badge")).to_have_text("Nháp")
+    campaign_id = page.url.rsplit("/", 1)[1]
+    picker = page.locator("#scenario select[name=scenario_id]")
+    expect(picker).to_have_value("")  # "— chưa chọn —"
+    # Only approved scenarios of the campaign's own application are offered.
+    offered = picker.locator("option").evaluate_all("options => options.map(o => o.value)")
+    assert offered[0] == "" and dashboard.demo.scenario_id in offered
+    for scenario_id in offered[1:]:
+        scenario = api(dashboard, "GET", f"/scenarios/{scenario_id}")["result"]
+        assert scenario["published_version"] is not None, scenario
+
+    page.click("#live button[value=start]")
+    expect(page.locator(".action-error")).to_contain_text("Chiến dịch chưa có kịch bản")
+
+    picker.select_option(dashboard.demo.scenario_id)
+    page.click("#scenario button[type=submit]")
+    expect(page.locator("#scenario .saved")).to_have_text("Đã đổi kịch bản.")
+    expect(page.locator(".page-head")).to_contain_text("Nhắc thanh toán (demo)")
+    assert (
+        api(dashboard, "GET", f"/campaigns/{campaign_id}")["result"]["scenario_id"]
+        == dashboard.demo.scenario_id
+    )
+    add_contacts(dashboard, campaign_id, contact(phone(1)))
+
+    page.click("#live button[value=start]")
+    expect(page.locator("#live .badge")).to_have_text("Đang chạy")
+    expect(page.locator("td[data-outcome=answered]")).to_have_text("1", timeout=30_000)
+    # Running: no picker, and a form from a page that fell behind is refused in words.
+    expect(page.locator("#scenario select")).to_have_count(0)
+    expect(page.locator("#scenario")).to_contain_text("Tạm dừng chiến dịch để đổi kịch bản.")
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    stale = page.request.post(
+        f"{dashboard.url}/campaigns/{campaign_id}/scenario",
+        form={"csrf_token": token, "scenario_id": dashboard.demo.scenario_id},
+    )
+    assert stale.status == 409
+    assert "Chiến dịch đang chạy: hãy tạm dừng trước khi đổi kịch bản." in stale.text()
+
+
+def test_a_scenario_the_campaign_cannot_take_is_refused_next_to_the_picker(
+    page: Page, dashboard: Dashboard
+) -> None:
+    body = api(dashboard, "POST", "/campaigns", {"name": "Picker refusals"})
+    campaign_id = body["result"]["id"]
+    page.goto(f"{dashboard.url}/campaigns/{campaign_id}")
+    token = page.locator("input[name=csrf_token]").first.input_value()
+    # A draft scenario (not offered) and another account's scenario are refused alike.
+    draft = api(dashboard, "POST", "/scenarios", {"name": "Chưa duyệt"})["result"]["id"]
+    for scenario_id in (draft, "000000000000000000000000"):
+        refused = page.request.post(
+            f"{dashboard.url}/campaigns/{campaign_id}/scenario",
+            form={"csrf_token": token, "scenario_id": scenario_id},
+        )
+        assert refused.status == 400
+        assert "Chọn một kịch bản đã duyệt của ứng dụng này." in refused.text()
+    assert api(dashboard, "GET", f"/campaigns/{campaign_id}")["result"]["scenario_id"] is None
+
+    api(dashboard, "POST", f"/campaigns/{campaign_id}/stop")
+    page.reload()
+    expect(page.locator("#scenario select")).to_have_count(0)
+    closed = page.request.post(
+        f"{dashboard.url}/campaigns/{campaign_id}/scenario",
+        form={"csrf_token": token, "scenario_id": dashboard.demo.scenario_id},
+    )
+    assert closed.status == 409
+    assert "Chiến dịch đã kết thúc: không thể đổi kịch bản." in closed.text()
+    assert api(dashboard, "GET", f"/campaigns/{campaign_id}")["result"]["scenario_id"] is None
 
 
 def test_a_settings_error_is_shown_next_to_its_field_and_keeps_the_value(

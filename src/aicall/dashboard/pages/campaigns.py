@@ -1,5 +1,5 @@
-"""Campaign pages: the list, a new campaign, one campaign with live figures, its buttons and its
-settings. Every change goes through campaigns.service, as the public API's does."""
+"""Campaign pages: the list, a new campaign, one campaign with live figures, its buttons, its
+scenario and its settings. Every change goes through campaigns.service, as the public API's does."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from aicall.accounts.users import UserRead
 from aicall.campaigns import board, overview, voicemail
 from aicall.campaigns import service as campaign_service
+from aicall.campaigns.models import Campaign, CampaignStatus
 from aicall.campaigns.schemas import CampaignCreate
 from aicall.campaigns.settings import CampaignSettings
 from aicall.clock import utc_now
@@ -23,6 +26,7 @@ from aicall.dashboard.i18n import Translator
 from aicall.dashboard.pages import campaign_forms as forms
 from aicall.dashboard.templating import language_of, render
 from aicall.errors import CampaignNotReady, CampaignStateError, ScenarioNotFound, ValidationFailed
+from aicall.scenarios.models import Scenario
 from aicall.web.deps import AppState, StateDep
 
 router = APIRouter(dependencies=[Csrf], include_in_schema=False)
@@ -172,11 +176,18 @@ def _page(
     errors: dict[str, str] | None = None,
     form_error: str | None = None,
     action_error: str | None = None,
+    scenario_value: str | None = None,
+    scenario_error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     view = _board(state, user, campaign_id)
     if values is None:
         values = forms.settings_values(view.settings) if view.settings else {}
+    changeable = view.campaign.status in SCENARIO_CHANGEABLE
+    scenarios = []
+    if changeable:
+        with state.db.reading() as session:
+            scenarios = scenario_choices(session, account_id=user.account_id, campaign=view.campaign)
     context = {
         "board": view,
         "values": values,
@@ -186,10 +197,30 @@ def _page(
         "days": forms.DAYS,
         "retry_outcomes": forms.RETRY_OUTCOMES,
         "voicemail_messages": _voicemail_messages(state, view.campaign),
+        "scenarios": scenarios,
+        "scenario_changeable": changeable,
+        "scenario_value": view.campaign.scenario_id if scenario_value is None else scenario_value,
+        "scenario_error": scenario_error,
+        "scenario_changed": request.query_params.get("scenario") == "changed",
         "saved": request.query_params.get("saved") == "1",
         "clock": clock,
     }
     return render(request, "campaigns/detail.html", context, status_code=status_code)
+
+
+# While its scenario may be chosen on its page (running: pause first; closed: the service refuses).
+SCENARIO_CHANGEABLE = (CampaignStatus.DRAFT.value, CampaignStatus.PAUSED.value)
+
+
+def scenario_choices(session: Session, *, account_id: str, campaign: Campaign) -> list[overview.Choice]:
+    """The scenarios a campaign may be given: those the new-campaign form offers (approved, of
+    the account) that belong to the campaign's own application, as the service requires."""
+    own = set(session.scalars(select(Scenario.id).where(Scenario.application_id == campaign.application_id)))
+    return [
+        choice
+        for choice in overview.dialable_scenarios(session, account_id=account_id)
+        if choice.value in own
+    ]
 
 
 def _voicemail_messages(state: AppState, campaign: Any) -> list[tuple[str, str]]:
@@ -270,6 +301,62 @@ def resume(request: Request, state: StateDep, user: CurrentUser, campaign_id: st
 @router.post("/campaigns/{campaign_id}/stop")
 def stop(request: Request, state: StateDep, user: CurrentUser, campaign_id: str) -> Response:
     return _transition(request, state, user, campaign_id, "stop")
+
+
+@router.post("/campaigns/{campaign_id}/scenario")
+async def change_scenario(request: Request, state: StateDep, user: CurrentUser, campaign_id: str) -> Response:
+    """Give a draft or paused campaign its scenario, or another one, through
+    campaigns.service.update_from_api (the API's `PUT /campaigns/{id}` with `scenarioId`).
+
+    Only an approved scenario of the campaign's application is taken (what the page offers). A
+    running campaign is refused here although the API would take it: its callees would hear
+    another script from one call to the next, so the page asks to pause it first. A closed one
+    is refused by the service."""
+    _ = Translator(language_of(request))
+    chosen = str((await request.form()).get("scenario_id") or "").strip()
+
+    def refused(message: str, status_code: int = 400) -> HTMLResponse:
+        return _page(
+            request,
+            state,
+            user,
+            campaign_id,
+            scenario_value=chosen,
+            scenario_error=message,
+            status_code=status_code,
+        )
+
+    not_offered = _("Chọn một kịch bản đã duyệt của ứng dụng này.")
+    with state.db.reading() as session:
+        campaign = overview.campaign_of_account(session, account_id=user.account_id, campaign_id=campaign_id)
+        if campaign is None:
+            raise PageNotFound()
+        offered = {c.value for c in scenario_choices(session, account_id=user.account_id, campaign=campaign)}
+    if chosen not in offered:
+        return refused(not_offered)
+    running = False
+    try:
+        with state.db.transaction() as session:
+            campaign = overview.campaign_of_account(
+                session, account_id=user.account_id, campaign_id=campaign_id, for_update=True
+            )
+            if campaign is None:
+                raise PageNotFound()
+            running = campaign.status == CampaignStatus.RUNNING.value
+            if not running:
+                campaign_service.update_from_api(
+                    session=session, campaign=campaign, name=None, scenario_id=chosen, settings=None
+                )
+    except CampaignStateError:
+        return refused(_("Chiến dịch đã kết thúc: không thể đổi kịch bản."), status_code=409)
+    except ScenarioNotFound:
+        return refused(not_offered)
+    except ValidationFailed as exc:
+        fields, rest = forms.api_errors(exc, _, {"scenario_id"})
+        return refused(" ".join(filter(None, (fields.get("scenario_id"), rest))))
+    if running:
+        return refused(_("Chiến dịch đang chạy: hãy tạm dừng trước khi đổi kịch bản."), status_code=409)
+    return RedirectResponse(f"/campaigns/{campaign_id}?scenario=changed#scenario", status_code=303)
 
 
 @router.post("/campaigns/{campaign_id}/settings")
