@@ -214,7 +214,10 @@ def test_malformed_requests_get_validation_failed(live_server, tenant, db, body,
 
 def test_malformed_json_is_refused(live_server, tenant, db):
     assert_error(
-        post_raw(live_server, tenant, b'{"campaign_id": "x", "contacts": [}'), 400, 400, "malformed JSON"
+        post_raw(live_server, tenant, b'{"campaign_id": "x", "contacts": [}'),
+        400,
+        400,
+        "the request body is not valid JSON at line 1 column 35: Expecting value",
     )
 
 

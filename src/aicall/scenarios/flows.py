@@ -32,7 +32,7 @@ def resume(
     readable tag values), so the two endpoints accept and refuse exactly the same contacts.
     """
     if not isinstance(payload, dict):
-        raise ValidationFailed("the request body must be a JSON object")
+        raise ValidationFailed.sentence("", "must be a JSON object")
     contacts = contact_import.contacts_of(payload)
     with db.transaction() as session:
         scenario = service.get_scenario(

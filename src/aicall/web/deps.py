@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -15,6 +14,8 @@ from aicall.accounts.secrets_box import SecretBox
 from aicall.config import Settings
 from aicall.db.engine import Database
 from aicall.errors import ApplicationNotFound, RateLimited, Unauthorized, ValidationFailed
+from aicall.web import json_input
+from aicall.web.json_input import PARSED_JSON
 from aicall.web.rate_limit import Limiter, RateLimiter
 
 
@@ -99,22 +100,14 @@ CurrentApp = Annotated[tokens.Credentials, Depends(current_application)]
 
 
 async def json_body(request: Request) -> Any:
-    """The request body as JSON, strict UTF-8, with clear errors. Its size, depth and text were
-    checked before routing (`web/body_limit.py`, `web/request_gate.py`)."""
+    """The request body's JSON value, read by `web/json_input.py` (by the request gate before
+    routing, which leaves it in the scope; its size was checked by `web/body_limit.py`)."""
+    if PARSED_JSON in request.scope:
+        return request.scope[PARSED_JSON]
     raw = await request.body()
     if not raw.strip():
-        raise ValidationFailed("the request body is empty")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed(f"the request body is not valid UTF-8 (byte {exc.start})") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
-    except ValueError as exc:
-        # An integer of more digits than Python converts (4,300 by default): no field takes one.
-        raise ValidationFailed(f"malformed JSON: {exc}") from exc
+        raise ValidationFailed.sentence("", "is empty")
+    return json_input.parse(raw, content_type=request.headers.get("content-type", ""))
 
 
 JsonBody = Annotated[Any, Depends(json_body)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -17,6 +18,7 @@ from starlette.routing import Match
 from aicall.db import faults
 from aicall.errors import ApiError, StorageUnavailable, ValidationFailed
 from aicall.observability.logging import get_logger
+from aicall.web import json_input
 
 log = logging.getLogger("aicall.web")
 slog = get_logger("aicall.web")
@@ -96,6 +98,29 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(allowed[min(allowed)]) if allowed else []
 
 
+# What pydantic says of a body that is not an object, and of no body at all: the message
+# add-contacts gives (`the request body must be a JSON object`) is said for every route.
+_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+
+
+def validation_failed(exc: RequestValidationError) -> ValidationFailed:
+    """FastAPI's validation errors as ours: fields named by their path (FastAPI's "body" or
+    "query" before it left out), a body that is no JSON, no object or nothing said as such."""
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        # Only the character offset is in the error; the text it points into is `exc.body`.
+        position = int(first["loc"][-1]) if isinstance(first["loc"][-1], int) else 0
+        reason = str(first.get("ctx", {}).get("error", "JSON decode error"))
+        return json_input.not_json(json.JSONDecodeError(reason, str(exc.body or ""), position))
+    if tuple(first.get("loc", ())) == ("body",):
+        if first.get("type") == "missing":
+            return ValidationFailed.sentence("", "is empty")
+        if first.get("type") in _NOT_AN_OBJECT:
+            return ValidationFailed.sentence("", "must be a JSON object")
+    return ValidationFailed.from_errors([{**err, "loc": tuple(err["loc"])[1:]} for err in errors])
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -110,9 +135,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI says where the value came from ("body", "query"); the field name is enough.
-        errors = [{**err, "loc": tuple(err["loc"])[1:]} for err in exc.errors()]
-        failed = ValidationFailed.from_errors(errors)
+        failed = validation_failed(exc)
         return SafeJSONResponse(error_body(failed.code, failed.message, failed.details), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)

@@ -3,11 +3,11 @@
 Pure ASGI, after the body limit (`web/body_limit.py`) and before routing and authentication:
 
 * Text no database can store (`aicall.storable`: NUL, lone surrogates) in the path, a query
-  parameter, a form field or anywhere in a JSON body: 400 naming the field, before any write.
-* JSON nested deeper than `MAX_JSON_DEPTH`: 400. Python's parser recurses, and so do pydantic
-  and the encoder; a body of a thousand `[` raised RecursionError (500).
-* `NaN`, `Infinity`, `-Infinity`: Python's parser reads them, JSON has no such numbers
-  (RFC 8259 §6) and no field takes one: 400 naming the field.
+  parameter or a form field: 400 naming the field, before any write.
+* A JSON body (any on the public API, one that says it is JSON elsewhere) is read by
+  `web/json_input.py`: not UTF-8, not JSON, nested too deep, a key given twice, `NaN`, text no
+  database can store...: 400 saying what and where. Its value is left in the scope
+  (`PARSED_JSON`) for the routes that read the body themselves.
 * On the public API, which takes JSON only, a body whose `Content-Type` says it is something
   else: 415 (RFC 9110 §15.5.16). A missing Content-Type is read as JSON, as the seed's
   clients expect. Contact files (multipart uploads) are the one exception.
@@ -19,10 +19,8 @@ stream past untouched.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from email.message import Message as MimeMessage
-from itertools import accumulate
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -30,27 +28,16 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aicall.errors import ApiError, ValidationFailed, field_path
-from aicall.storable import FieldPath, first_unstorable, unstorable_reason
+from aicall.errors import ApiError, ValidationFailed
+from aicall.storable import unstorable_reason
+from aicall.web import json_input
 from aicall.web.body_limit import is_upload_path
 from aicall.web.envelope import error_bytes
+from aicall.web.json_input import MAX_JSON_DEPTH, PARSED_JSON
 
 __all__ = ["API_PREFIX", "MAX_JSON_DEPTH", "RequestGate", "UnsupportedMediaType"]
 
 API_PREFIX = "/api/v1/public-api/"
-# Our deepest body is three levels (`settings.retry.busy`); customers' extra keys get room.
-MAX_JSON_DEPTH = 32
-
-# A JSON string, unrolled so the regex engine takes the common characters in one step.
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
-# NUL and lone surrogates can reach a JSON text only as escapes (RFC 8259 §7: raw control
-# characters are invalid, and UTF-8 has no surrogates); a body without these is decoded no
-# further here.
-_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
-# Python's extensions to JSON's numbers, looked for outside strings.
-_NOT_A_NUMBER = re.compile(rb"NaN|Infinity")
 
 
 class UnsupportedMediaType(ApiError):
@@ -85,7 +72,9 @@ class RequestGate:
             body = await _read_body(receive)
             unread = False
             if json_route or _is_json(content_type):
-                _check_json(body)
+                if body.strip():  # an empty body is the route's to refuse, or to ignore
+                    # Read once here; the routes that read the body themselves take this value.
+                    scope[PARSED_JSON] = json_input.parse(body, content_type=content_type)
             elif content_type.startswith("application/x-www-form-urlencoded"):
                 _check_pairs(_form_pairs(body))
         except ApiError as exc:
@@ -153,55 +142,6 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-def _check_json(body: bytes) -> None:
-    outside_strings = _JSON_STRING.sub(b"", body)
-    if _depth(outside_strings) > MAX_JSON_DEPTH:
-        raise ValidationFailed(f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep")
-    not_numbers = _NOT_A_NUMBER.search(outside_strings) is not None
-    if not not_numbers and not _SUSPECT_ESCAPE.search(body):
-        return
-    try:
-        value = json.loads(body, parse_constant=_Constant)
-    except ValueError:
-        return  # malformed: the route's parser says where
-    if not_numbers:
-        for where, item in _leaves(value):
-            if isinstance(item, _Constant):
-                raise ValidationFailed(f"{item.text} is not a JSON number (RFC 8259 §6)", field=_name(where))
-    found = first_unstorable(value)
-    if found is not None:
-        where, reason = found
-        raise ValidationFailed(reason, field=_name(where))
-
-
-class _Constant:
-    """`NaN` or `Infinity` where the parser met it, so the field can be named."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-def _leaves(value: Any) -> Iterator[tuple[FieldPath, Any]]:
-    stack: list[tuple[FieldPath, Any]] = [((), value)]
-    while stack:
-        where, item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(((*where, key), child) for key, child in reversed(item.items()))
-        elif isinstance(item, list):
-            stack.extend(((*where, index), child) for index, child in reversed(list(enumerate(item))))
-        else:
-            yield where, item
-
-
-def _depth(outside_strings: bytes) -> int:
-    """How deep the arrays and objects of a JSON text (its strings removed) nest, counted
-    without parsing it."""
-    brackets = outside_strings.translate(None, _NOT_BRACKETS)
-    if len(brackets) <= MAX_JSON_DEPTH:
-        return len(brackets)  # cannot nest deeper than it has brackets
-    return max(accumulate(_STEP[b] for b in brackets))
-
-
 def _check_query(scope: Scope) -> None:
     raw = scope.get("query_string", b"")
     if b"%00" in raw or b"\x00" in raw:
@@ -231,14 +171,6 @@ def _check_pairs(pairs: Iterable[tuple[str, str]]) -> None:
             reason = unstorable_reason(text)
             if reason is not None:
                 raise ValidationFailed(reason, field=name.replace("\x00", "\\0") or "query")
-
-
-def _name(where: FieldPath) -> str:
-    # A key that is itself the bad text is shown escaped, never echoed raw.
-    safe = [
-        part.encode("unicode_escape").decode("ascii") if isinstance(part, str) else part for part in where
-    ]
-    return field_path(safe) or "body"
 
 
 async def _answer(send: Send, exc: ApiError, *, close: bool) -> None:

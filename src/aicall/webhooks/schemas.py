@@ -60,7 +60,7 @@ def as_utc(value: datetime | None) -> datetime | None:
 def parse(model: type[Model], payload: Any) -> Model:
     """Validate a JSON body; errors become one `ValidationFailed` naming the first bad field."""
     if not isinstance(payload, dict):
-        raise ValidationFailed("the request body must be a JSON object")
+        raise ValidationFailed.sentence("", "must be a JSON object")
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
