@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import jwt
 import typer
@@ -35,6 +35,8 @@ from aicall.hotlines import service as hotline_service
 from aicall.observability import logging as logs
 from aicall.scenarios.cli import scenario_cli
 from aicall.speech import reading
+from aicall.speech.dialect import Dialect
+from aicall.speech.reading import ReadingType
 from aicall.webhooks import cli as webhook_cli
 from aicall.webhooks.guard import InvalidWebhookUrl, check_webhook_url
 
@@ -68,6 +70,12 @@ pool_cli.command("identity")(hotline_cli.set_identity)
 trunk_cli.command("list")(hotline_cli.list_trunks)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+# Options that name one of a fixed set are choices: an unknown value is refused before any work,
+# naming the allowed ones (exit 2). The sets are the domain's (a test holds them equal):
+Transport = Literal["udp", "tcp"]  # telephony.session.TRUNK_TRANSPORTS
+AmdMode = Literal["sync", "async"]  # campaigns.settings.CampaignSettings.amd_mode
+TRANSPORTS: tuple[str, ...] = get_args(Transport)
+AMD_MODES: tuple[str, ...] = get_args(AmdMode)
 
 
 @cli.callback()
@@ -269,9 +277,10 @@ def campaign_create(
     pool: Annotated[str | None, typer.Option("--pool", help="Hotline pool key (poolHotlineKey).")] = None,
     start: Annotated[bool, typer.Option("--start", help="Start calling right away.")] = False,
     amd: Annotated[
-        str | None,
+        AmdMode | None,
         typer.Option(
             "--amd",
+            case_sensitive=False,
             help="Answering-machine detection: sync (prompts wait for the verdict) or async "
             "(prompts at once, cut for a machine); a machine ends voicemail.",
         ),
@@ -402,7 +411,7 @@ def pool_create(
 def trunk_create(
     host: Annotated[str, typer.Option("--host")],
     port: Annotated[int, typer.Option("--port")] = 5060,
-    transport: Annotated[str, typer.Option("--transport", help="udp or tcp")] = "udp",
+    transport: Annotated[Transport, typer.Option("--transport", case_sensitive=False)] = "udp",
     username: Annotated[str | None, typer.Option("--username")] = None,
     password: Annotated[str | None, typer.Option("--password")] = None,
     register: Annotated[
@@ -470,9 +479,9 @@ def worker() -> None:
 def read(
     value: Annotated[str, typer.Argument(help="The raw value, e.g. 1500000 or 15/04/2024.")],
     reading_type: Annotated[
-        str, typer.Option("--type", help="TEXT, CURRENCY, DATE, SEQ2SEQ, NUMBER, TIME")
-    ] = "TEXT",
-    dialect: Annotated[str, typer.Option("--dialect", help="north or south")] = "north",
+        ReadingType, typer.Option("--type", case_sensitive=False, help="How the value is read.")
+    ] = ReadingType.TEXT,
+    dialect: Annotated[Dialect, typer.Option("--dialect", case_sensitive=False)] = Dialect.NORTH,
 ) -> None:
     """Print how a value is read aloud, in one line."""
     try:

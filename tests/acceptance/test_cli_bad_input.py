@@ -117,3 +117,47 @@ def test_a_token_lifetime_past_any_expiry_time_is_refused_naming_the_option(tmp_
     done = aicall(tmp_path, "token", "--app", key, "--ttl", "99999999999999999999d", env={"COLUMNS": "300"})
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "--ttl" in done.stderr and "use 'never'" in done.stderr
+
+
+def test_an_option_naming_one_of_a_fixed_set_refuses_any_other_value_naming_them(tmp_path):
+    # Each took any text: --outcome and --event-type printed an empty list (exit 0), --language
+    # fr made a user with Vietnamese pages, remove-credentials --engine said "none stored"; the
+    # others were refused only after opening the database, with exit code 1.
+    demo = json.loads(aicall(tmp_path, "init", "--demo", "--json").stdout)
+    key, campaign, account = demo["api_key"], demo["campaign_id"], demo["account_id"]
+    wide = {"COLUMNS": "300"}  # the usage error's box would wrap the list of values
+    for command, option, allowed in (
+        (
+            ["contacts", "list", "--campaign", campaign],
+            "--outcome",
+            "'answered', 'no_answer', 'busy', 'rejected', 'invalid_number', 'voicemail', 'failed'",
+        ),
+        (
+            ["webhook", "deliveries", "--app", key],
+            "--event-type",
+            "'call.attempt.finished', 'contact.finished'",
+        ),
+        (["user", "create", "--email", "a@b.vn", "--account", account], "--language", "'vi', 'en'"),
+        (["voice", "remove-credentials", "--account", account], "--engine", "'vbee', 'fpt'"),
+        (["voice", "set-credentials", "--account", account, "--token", "t"], "--engine", "'vbee', 'fpt'"),
+        (["contacts", "export", "--campaign", campaign], "--format", "'csv', 'xlsx'"),
+        (["trunk", "create", "--host", "sip.example.net"], "--transport", "'udp', 'tcp'"),
+        (["campaign", "create", "--app", key, "--name", "x"], "--amd", "'sync', 'async'"),
+        (["read", "123"], "--type", "'text', 'currency', 'date', 'seq2seq', 'number', 'time'"),
+        (["read", "123"], "--dialect", "'north', 'south'"),
+        (["dnc", "import", "var/aicall.db", "--app", key], "--source", "'import', 'national_register'"),
+    ):
+        done = aicall(tmp_path, *command, option, "bogus", env=wide)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, (option, done.stderr)
+        assert f"'{option}'" in done.stderr and f"'bogus' is not one of {allowed}" in done.stderr, done.stderr
+    users = aicall(tmp_path, "user", "list", "--json")
+    assert "a@b.vn" not in users.stdout
+    # Any case of an allowed value is taken, as --status takes it.
+    assert aicall(tmp_path, "contacts", "list", "--campaign", campaign, "--outcome", "BUSY").returncode == 0
+    assert aicall(tmp_path, "read", "--type", "currency", "--dialect", "SOUTH", "1000").stdout.strip()
+    made = aicall(tmp_path, "user", "create", "--email", "b@b.vn", "--account", account, "--language", "EN")
+    assert made.returncode == 0, made.stderr
+    listed = {
+        u["email"]: u["language"] for u in json.loads(aicall(tmp_path, "user", "list", "--json").stdout)
+    }
+    assert listed["b@b.vn"] == "en"

@@ -9,7 +9,7 @@ import re
 import shlex
 import sys
 from datetime import timedelta
-from typing import Annotated, NoReturn
+from typing import Annotated, Literal, NoReturn, get_args
 
 import typer
 
@@ -25,6 +25,17 @@ from aicall.errors import ApiError
 user_cli = typer.Typer(help="Dashboard users: create and list.", no_args_is_help=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+# Choices, so an unknown value is refused naming the allowed ones (exit 2): `--language fr` was
+# stored as vi without a word, `voice remove-credentials --engine Vbee` said "none stored".
+# The dashboard's languages (dashboard.i18n.LANGUAGES) and speech.selection.VENDORS; a test
+# holds them equal.
+Language = Literal["vi", "en"]
+VoiceVendor = Literal["vbee", "fpt"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
+VOICE_VENDORS: tuple[str, ...] = get_args(VoiceVendor)
+VendorOption = Annotated[
+    VoiceVendor, typer.Option("--engine", case_sensitive=False, help="The vendor: vbee or fpt.")
+]
 
 
 @user_cli.command("create")
@@ -36,7 +47,9 @@ def create(
         str | None,
         typer.Option("--password", help="At least 8 characters; generated and printed if omitted."),
     ] = None,
-    language: Annotated[str, typer.Option("--language", help="vi or en.")] = "vi",
+    language: Annotated[
+        Language, typer.Option("--language", case_sensitive=False, help="The dashboard's language.")
+    ] = "vi",
     as_json: JsonFlag = False,
 ) -> None:
     """Add a dashboard user to an account; prints the password when it was generated."""
@@ -53,7 +66,7 @@ def create(
                 email=email,
                 password=chosen,
                 is_admin=admin,
-                language=language if language in ("vi", "en") else "vi",
+                language=language,
             )
             data: dict[str, object] = {
                 "user_id": user.id,
@@ -229,7 +242,7 @@ voice_cli = typer.Typer(help="Neural voice vendors: an account's own credentials
 @voice_cli.command("set-credentials")
 def set_voice_credentials(
     account: Annotated[str, typer.Option("--account", help="The account's id or exact name.")],
-    engine: Annotated[str, typer.Option("--engine", help="vbee or fpt.")],
+    engine: VendorOption,
     token: Annotated[str, typer.Option("--token", help="Vbee's token or FPT.AI's API key.")],
     app_id: Annotated[str, typer.Option("--app-id", help="Vbee's app id (Vbee only).")] = "",
     url: Annotated[str, typer.Option("--url", help="The vendor's endpoint, if not its documented one.")] = "",
@@ -269,7 +282,7 @@ def set_voice_credentials(
 @voice_cli.command("remove-credentials")
 def remove_voice_credentials(
     account: Annotated[str, typer.Option("--account", help="The account's id or exact name.")],
-    engine: Annotated[str, typer.Option("--engine", help="vbee or fpt.")],
+    engine: VendorOption,
 ) -> None:
     """Forget an account's credentials for a vendor: the platform's apply again."""
     platform = open_platform(get_settings())

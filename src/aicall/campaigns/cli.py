@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import typer
 from rich.console import Console
@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from aicall import console
 from aicall.accounts import service as account_service
 from aicall.bootstrap import Platform, open_platform
+from aicall.calls.outcomes import CallOutcome
 from aicall.campaigns import column_mapping, export, file_import, lifecycle, queries
 from aicall.campaigns.models import FINAL_CONTACT_STATUSES, CampaignStatus, ContactStatus
 from aicall.clock import utc_now
@@ -34,6 +35,10 @@ contacts_cli = typer.Typer(
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CampaignOption = Annotated[str, typer.Option("--campaign", help="The campaign's id.")]
 _SHOWN_REJECTIONS = 10
+# A choice (exit 2 naming csv and xlsx, before any work): the keys of export.FORMATS (a test
+# holds them equal).
+ExportFormat = Literal["csv", "xlsx"]
+EXPORT_FORMATS: tuple[str, ...] = get_args(ExportFormat)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -171,7 +176,7 @@ def _show_rejections(rejected: list[dict[str, Any]]) -> None:
 @contacts_cli.command("export")
 def export_contacts(
     campaign: CampaignOption,
-    format: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
+    format: Annotated[ExportFormat, typer.Option("--format", case_sensitive=False)] = "csv",
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write here (default: standard output).")
     ] = None,
@@ -374,7 +379,9 @@ def _window(settings: dict[str, Any]) -> str:
 def list_contacts(
     campaign: CampaignOption,
     status: ContactStatusOption = None,
-    outcome: Annotated[str | None, typer.Option("--outcome", help="Only this last outcome.")] = None,
+    outcome: Annotated[
+        CallOutcome | None, typer.Option("--outcome", case_sensitive=False, help="Only this last outcome.")
+    ] = None,
     limit: LimitOption = 100,
     offset: OffsetOption = 0,
     as_json: JsonFlag = False,
@@ -390,7 +397,7 @@ def list_contacts(
                 session,
                 campaign_id=found.id,
                 status=status,
-                outcome=outcome,
+                outcome=outcome.value if outcome else None,
                 phone=None,
                 limit=limit,
                 offset=offset,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from aicall.calls.outcomes import CallOutcome
 from aicall.campaigns import column_mapping, export, file_import, queries
 from aicall.campaigns import service as campaign_service
 from aicall.campaigns.api_models import (
@@ -263,7 +264,8 @@ def list_contacts(
     app: CurrentApp,
     campaign_id: str,
     status: Annotated[ContactStatus | None, Query()] = None,
-    outcome: Annotated[str | None, Query(description="last outcome, e.g. busy")] = None,
+    # A choice, as `status` is: an unknown outcome answered an empty page, as if none had it.
+    outcome: Annotated[CallOutcome | None, Query(description="the contact's last outcome")] = None,
     phone_number: Annotated[
         str | None,
         Query(
@@ -281,7 +283,7 @@ def list_contacts(
             session,
             campaign_id=campaign_id,
             status=status.value if status else None,
-            outcome=outcome,
+            outcome=outcome.value if outcome else None,
             phone=phone,
             limit=limit,
             offset=offset,

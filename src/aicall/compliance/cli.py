@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
 import typer
 from sqlalchemy.orm import Session
@@ -82,13 +82,14 @@ def import_file(
     path: Annotated[Path, typer.Argument(help="One number per line (or the first column of a CSV).")],
     app: App,
     source: Annotated[
-        str, typer.Option("--source", help="import, or national_register for the national list.")
+        Literal["import", "national_register"],
+        typer.Option(
+            "--source", case_sensitive=False, help="import, or national_register for the national list."
+        ),
     ] = "import",
     reason: Reason = None,
 ) -> None:
     """Load a file of numbers: every line valid, or nothing is listed (bad lines are named)."""
-    if source not in (DncSource.IMPORT.value, DncSource.NATIONAL_REGISTER.value):
-        _fail("--source is import or national_register")
     began = time.perf_counter()
     try:
         with path.open("rb") as stream:

@@ -13,6 +13,7 @@ from aicall.accounts import service as account_service
 from aicall.bootstrap import open_platform
 from aicall.config import get_settings
 from aicall.errors import VALIDATION_FAILED, ApiError
+from aicall.events import EventType
 from aicall.webhooks import service as webhook_service
 from aicall.webhooks.guard import InvalidWebhookUrl, check_webhook_url
 from aicall.webhooks.schemas import delivery_out
@@ -103,7 +104,10 @@ def register(app_cli: typer.Typer) -> None:
 def deliveries(
     app: Annotated[str, typer.Option("--app", help="The application's API key.")],
     failed: Annotated[bool, typer.Option("--failed", help="Only failed attempts.")] = False,
-    event_type: Annotated[str | None, typer.Option("--event-type", help="Only this event type.")] = None,
+    # A choice: an unknown type printed "no webhook deliveries yet", as if none had been sent.
+    event_type: Annotated[
+        EventType | None, typer.Option("--event-type", case_sensitive=False, help="Only this event type.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -117,7 +121,7 @@ def deliveries(
             rows, total = webhook_service.list_deliveries(
                 session=session,
                 application_id=application.id,
-                event_type=event_type,
+                event_type=event_type.value if event_type else None,
                 succeeded=False if failed else None,
                 limit=limit,
             )
