@@ -13,6 +13,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from aicall.campaigns import defaults
 from aicall.campaigns.models import CampaignStatus, ContactStatus
@@ -274,12 +275,23 @@ class CampaignIn(_Body):
     start: bool = Field(default=False, description="start calling at once")
 
 
-class CampaignChange(_Body):
-    """`PUT /campaigns/{id}` as the document shows it (`campaigns.schemas.CampaignUpdate`)."""
+def _left_out(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # a field left out is kept: no default applies
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    scenario_id: str | None = None
-    settings: SettingsIn | None = Field(default=None, description="replaces the campaign's overrides")
+
+class CampaignChange(_Body):
+    """`PUT /campaigns/{id}` as the document shows it (`campaigns.schemas.CampaignUpdate`): a
+    field left out is kept; none may be `null` (none can be cleared: 400)."""
+
+    name: str | SkipJsonSchema[None] = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=_left_out
+    )
+    scenario_id: str | SkipJsonSchema[None] = Field(
+        default=None, description="the call script", json_schema_extra=_left_out
+    )
+    settings: SettingsIn | SkipJsonSchema[None] = Field(
+        default=None, description="replaces the campaign's overrides", json_schema_extra=_left_out
+    )
 
 
 class CampaignCounts(BaseModel):

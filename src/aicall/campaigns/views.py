@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic.alias_generators import to_camel
 from starlette.concurrency import run_in_threadpool
 
 from aicall.calls.outcomes import CallOutcome
@@ -186,6 +187,7 @@ def get_campaign(state: StateDep, app: CurrentApp, campaign_id: str) -> dict[str
 def update_campaign(
     state: StateDep, app: CurrentApp, campaign_id: str, body: CampaignUpdate
 ) -> dict[str, Any]:
+    _refuse_nulls(body)
     with state.db.transaction() as session:
         campaign = queries.get_campaign(
             session, application_id=app.application_id, campaign_id=campaign_id, for_update=True
@@ -198,6 +200,16 @@ def update_campaign(
             settings=body.settings,
         )
         return ok(queries.campaign_dict(session, campaign))
+
+
+def _refuse_nulls(body: CampaignUpdate) -> None:
+    """A field sent as `null` is refused: none of them can be cleared (a campaign keeps a name,
+    its settings, and a scenario once it has one), and `{"scenarioId": null}` answered 200 with
+    the scenario kept, as if it had been removed."""
+    for name in ("name", "scenario_id", "settings"):
+        if name in body.model_fields_set and getattr(body, name) is None:
+            field = to_camel(name)
+            raise ValidationFailed(f"cannot be null: leave {field} out to keep its value", field=field)
 
 
 def _transition(state: StateDep, app: CurrentApp, campaign_id: str, action: str) -> dict[str, Any]:
