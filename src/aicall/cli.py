@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from aicall.accounts import cli as account_cli
 from aicall.accounts import flows as account_flows
 from aicall.accounts import service as account_service
+from aicall.accounts import users as user_service
 from aicall.accounts.cli import user_cli
 from aicall.accounts.models import Application
 from aicall.bootstrap import Platform, StorageError, open_platform, why
@@ -25,6 +26,7 @@ from aicall.campaigns import queries
 from aicall.campaigns import service as campaign_service
 from aicall.campaigns.cli import contact_cli, contacts_cli
 from aicall.campaigns.models import Campaign
+from aicall.campaigns.schemas import CampaignCreate
 from aicall.compliance.cli import dnc_cli
 from aicall.config import Settings, get_settings
 from aicall.demo import DemoTenant, ensure_demo
@@ -239,7 +241,9 @@ def app_create(
     webhook_url: Annotated[
         str | None, typer.Option("--webhook-url", help="Where results are POSTed.")
     ] = None,
-    account: Annotated[str | None, typer.Option(help="Account id (default: a new account).")] = None,
+    account: Annotated[
+        str | None, typer.Option(help="The account's id or exact name (default: a new account).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create an application; prints its API key and secret (the secret is shown only here)."""
@@ -251,11 +255,23 @@ def app_create(
             )
         except InvalidWebhookUrl as exc:
             _fail(str(exc))
-    with platform.db.transaction() as session:
-        account_id = account or account_service.create_account(session=session, name=name).id
-        new = account_service.create_application(
-            session=session, box=platform.box, account_id=account_id, name=name, webhook_url=webhook_url
-        )
+    try:
+        with platform.db.transaction() as session:
+            if account is None:
+                account_id = account_service.create_account(session=session, name=name).id
+            else:  # an unknown one failed as "the database failed: FOREIGN KEY constraint failed"
+                found = user_service.find_account(session=session, ref=account)
+                if found is None:
+                    raise typer.BadParameter(
+                        f"no account with id or name {account!r}", param_hint="--account"
+                    )
+                account_id = found.id
+            new = account_service.create_application(
+                session=session, box=platform.box, account_id=account_id, name=name, webhook_url=webhook_url
+            )
+    except ApiError as exc:  # an empty or over-long name ended in a traceback
+        _fail(exc.message)
+        raise AssertionError from exc
     _emit(
         {
             "application_id": new.application.id,
@@ -295,6 +311,10 @@ def campaign_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create a campaign for an application."""
+    try:  # the API's rules for a name (an empty or over-long one was stored)
+        CampaignCreate(name=name)
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"], param_hint="--name") from None
     platform = _platform()
     application = _application(platform, app)
     try:
@@ -306,14 +326,15 @@ def campaign_create(
                 name=name,
                 scenario_id=scenario_id,
                 settings={
-                    **({"pool_hotline_key": pool} if pool else {}),
+                    # Given empty, they are refused as the API refuses them (they were left out).
+                    **({"pool_hotline_key": pool} if pool is not None else {}),
                     **({"amd": True, "amd_mode": amd} if amd else {}),
                     **(
                         {
                             "voicemail_action": "leave_message",
                             "voicemail_message_action_id": voicemail_message,
                         }
-                        if voicemail_message
+                        if voicemail_message is not None
                         else {}
                     ),
                 },

@@ -161,3 +161,39 @@ def test_an_option_naming_one_of_a_fixed_set_refuses_any_other_value_naming_them
         u["email"]: u["language"] for u in json.loads(aicall(tmp_path, "user", "list", "--json").stdout)
     }
     assert listed["b@b.vn"] == "en"
+
+
+def test_empty_or_unknown_values_for_an_app_or_a_campaign_are_refused_and_nothing_is_stored(tmp_path):
+    # campaign create stored an empty or 300-character name (the API takes 1-200) and left an
+    # empty --pool out; app update --events "" turned every event off; app create --name ""
+    # ended in a traceback, --account with an unknown id in "the database failed".
+    demo = json.loads(aicall(tmp_path, "init", "--demo", "--json").stdout)
+    key = demo["api_key"]
+    wide = {"COLUMNS": "300"}
+    for name, reason in (("", "at least 1 character"), ("x" * 201, "at most 200 characters")):
+        done = aicall(tmp_path, "campaign", "create", "--app", key, "--name", name, env=wide)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert "--name" in done.stderr and reason in done.stderr
+    pool = aicall(tmp_path, "campaign", "create", "--app", key, "--name", "c", "--pool", "")
+    assert pool.returncode == 1
+    assert pool.stderr.strip() == (
+        "error: Validation Failed: settings.pool_hotline_key: String should have at least 1 character"
+    )
+    campaigns = json.loads(aicall(tmp_path, "campaign", "list", "--json").stdout)
+    assert [c["id"] for c in campaigns["campaigns"]] == [demo["campaign_id"]]
+
+    events = aicall(tmp_path, "app", "update", "--app", key, "--events", " , ", env=wide)
+    assert events.returncode == 2 and "--events" in events.stderr and "'all' or 'none'" in events.stderr
+    kept = aicall(tmp_path, "app", "update", "--app", key, "--json")
+    assert json.loads(kept.stdout)["webhook_events"] is None  # still every event
+
+    unnamed = aicall(tmp_path, "app", "create", "--name", "")
+    assert (
+        unnamed.returncode == 1
+        and unnamed.stderr.strip() == "error: Validation Failed: name: must not be empty"
+    )
+    stranger = aicall(tmp_path, "app", "create", "--name", "a", "--account", "nope", env=wide)
+    assert stranger.returncode == 2 and "Traceback" not in stranger.stderr, stranger.stderr
+    assert "no account with id or name 'nope'" in stranger.stderr
+    apps = json.loads(aicall(tmp_path, "app", "list", "--json").stdout)
+    assert len(apps) == 1

@@ -35,7 +35,10 @@ def _events(raw: str | None) -> Any:
         return None
     if raw.strip().lower() == "none":
         return []
-    return [part.strip() for part in raw.split(",") if part.strip()]
+    events = [part.strip() for part in raw.split(",") if part.strip()]
+    if not events:  # it turned every event off, as 'none' does, without a word
+        raise typer.BadParameter("is empty: name event types, or 'all' or 'none'", param_hint="--events")
+    return events
 
 
 def register(app_cli: typer.Typer) -> None:
@@ -62,6 +65,7 @@ def register(app_cli: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Change an application's webhook settings; prints them with the signing secret."""
+        wanted = _events(events)
         settings = get_settings()
         platform = open_platform(settings)
         try:
@@ -77,7 +81,7 @@ def register(app_cli: typer.Typer) -> None:
                     application_id=application_id,
                     allow_private=settings.webhook_allow_private,
                     webhook_url=webhook_service.UNSET if webhook_url is None else webhook_url,
-                    webhook_events=_events(events),
+                    webhook_events=wanted,
                     rotate=rotate_secret,
                 )
             except ApiError as exc:
