@@ -385,7 +385,7 @@ async def audio(
 async def list_actions(state: StateDep, app: CurrentApp, request: Request) -> dict[str, Any]:
     scenario_id = request.query_params.get("scenarioId") or request.query_params.get("scenario_id")
     if not scenario_id:
-        raise ValidationFailed("scenarioId is required")
+        raise ValidationFailed.sentence("scenarioId", "is required")
     params = request.query_params
     page_size = _integer("limit", params.get("limit"), DEFAULT_ACTIONS_LIMIT, low=1, high=MAX_ACTIONS_LIMIT)
     skip = _integer("offset", params.get("offset"), 0, low=0, high=MAX_OFFSET)

@@ -98,7 +98,9 @@ def test_invalid_action_bodies_fail_naming_the_field(api: Api, body: dict[str, o
 
 def test_scenario_id_is_required_to_create_or_list_actions(api: Api) -> None:
     error(api.post("/scenario-actions", {"type": "END_CALL"}), 400, 400, "scenarioId")
-    error(api.get("/scenario-actions"), 400, 400, "scenarioId")
+    listed = error(api.get("/scenario-actions"), 400, 400, "scenarioId")
+    # Named in `details` too, as every other missing field is (it had none).
+    assert listed["details"] == [{"field": "scenarioId", "message": "is required"}]
 
 
 def test_the_root_cannot_be_deleted_and_only_its_first_action_can_change(api: Api) -> None:
