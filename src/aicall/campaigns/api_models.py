@@ -290,7 +290,7 @@ class CampaignChange(_Body):
         default=None, description="the call script", json_schema_extra=_left_out
     )
     settings: SettingsIn | SkipJsonSchema[None] = Field(
-        default=None, description="replaces the campaign's overrides", json_schema_extra=_left_out
+        default=None, description="merged over the campaign's overrides", json_schema_extra=_left_out
     )
 
 
