@@ -185,12 +185,20 @@ def test_a_draft_made_without_a_scenario_gets_one_on_its_page_and_runs(
     expect(page.locator("#scenario select")).to_have_count(0)
     expect(page.locator("#scenario")).to_contain_text("Tạm dừng chiến dịch để đổi kịch bản.")
     token = page.locator("input[name=csrf_token]").first.input_value()
+    other = api(dashboard, "POST", "/scenarios", {"name": "Khác", "ttsConfig": {"voiceCode": VOICE}})
+    actions = api(dashboard, "GET", f"/scenario-actions?scenarioId={other['result']['id']}")["result"]
+    start = next(action for action in actions if action["label"] == "start")
+    api(dashboard, "PUT", f"/scenario-actions/{start['id']}", {"contentText": "Xin chào."})
+    api(dashboard, "POST", f"/scenarios/{other['result']['id']}/submit")  # the demo account approves
     stale = page.request.post(
         f"{dashboard.url}/campaigns/{campaign_id}/scenario",
-        form={"csrf_token": token, "scenario_id": dashboard.demo.scenario_id},
+        form={"csrf_token": token, "scenario_id": other["result"]["id"]},
     )
     assert stale.status == 409
     assert "Chiến dịch đang chạy: hãy tạm dừng trước khi đổi kịch bản." in stale.text()
+
+
+VOICE = "hn_female_ngochuyen_full_48k-fhg"
 
 
 def test_a_scenario_the_campaign_cannot_take_is_refused_next_to_the_picker(

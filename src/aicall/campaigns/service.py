@@ -168,6 +168,9 @@ def _validate_effective(
         raise ValidationFailed(problems[0]["message"], field=problems[0]["field"], details=problems)
 
 
+RUNNING_SCENARIO_CHANGE = "A running campaign's scenario cannot be changed: pause it first"
+
+
 def update_from_api(
     *,
     session: Session,
@@ -176,8 +179,21 @@ def update_from_api(
     scenario_id: str | None,
     settings: dict[str, Any] | None,
 ) -> Campaign:
+    """Change what the API's `PUT /campaigns/{id}` names (None: left as it is); the dashboard's
+    forms write through here too. `settings` are merged over the campaign's own overrides.
+
+    Raises CampaignStateError (1404, 409) for a completed or cancelled campaign, and for another
+    scenario on a running one (pause it first); ScenarioNotFound (3001) for a scenario not of the
+    application; ValidationFailed for settings the effective whole would not validate."""
     if campaign.status in (CampaignStatus.COMPLETED.value, CampaignStatus.CANCELLED.value):
         raise CampaignStateError(f"A {campaign.status} campaign cannot be changed")
+    if (
+        scenario_id is not None
+        and scenario_id != campaign.scenario_id
+        and campaign.status == CampaignStatus.RUNNING.value
+    ):
+        # Its callees would hear one script, then another, from one call to the next: pause first.
+        raise CampaignStateError(RUNNING_SCENARIO_CHANGE)
     if name is not None:
         campaign.name = name
     if scenario_id is not None:

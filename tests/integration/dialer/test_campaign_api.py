@@ -197,3 +197,28 @@ def test_balance_pause_is_lifted_by_a_topup(db, tenant):
         flows.topup(session=session, account_id=tenant.account_id, amount=50_000)
     with db.reading() as session:
         assert session.get(Campaign, tenant.campaign_id).status == "running"
+
+
+def test_a_running_campaigns_scenario_changes_only_after_a_pause(live_server, tenant, db):
+    """Callees of one running campaign never hear two scripts: another scenario waits for a pause."""
+    with db.transaction() as session:
+        from aicall.hotlines import service as hotline_service
+
+        hotline_service.ensure_system_pool(session=session)
+    cid = tenant.campaign_id
+    api = Api(live_server, tenant, db)
+    first, second = api.approved_scenario(), api.approved_scenario()
+    assert call(live_server, tenant, "PUT", f"/campaigns/{cid}", json={"scenarioId": first["id"]}).ok
+    assert call(live_server, tenant, "POST", f"/campaigns/{cid}/start").ok
+
+    refused = call(live_server, tenant, "PUT", f"/campaigns/{cid}", json={"scenarioId": second["id"]})
+    assert (refused.status_code, refused.json()["code"]) == (409, 1404)
+    assert "pause it first" in refused.json()["message"] + str(refused.json().get("details"))
+    same = call(
+        live_server, tenant, "PUT", f"/campaigns/{cid}", json={"scenarioId": first["id"], "name": "y"}
+    )
+    assert same.ok and same.json()["result"]["name"] == "y"  # naming the scenario it has is no change
+
+    assert call(live_server, tenant, "POST", f"/campaigns/{cid}/pause").ok
+    changed = call(live_server, tenant, "PUT", f"/campaigns/{cid}", json={"scenarioId": second["id"]})
+    assert changed.ok and changed.json()["result"]["scenario_id"] == second["id"]

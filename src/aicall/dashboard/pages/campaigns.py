@@ -208,7 +208,7 @@ def _page(
     return render(request, "campaigns/detail.html", context, status_code=status_code)
 
 
-# While its scenario may be chosen on its page (running: pause first; closed: the service refuses).
+# While its scenario may be chosen on its page (running: pause first; closed: both refused by the service).
 SCENARIO_CHANGEABLE = (CampaignStatus.DRAFT.value, CampaignStatus.PAUSED.value)
 
 
@@ -309,9 +309,8 @@ async def change_scenario(request: Request, state: StateDep, user: CurrentUser, 
     campaigns.service.update_from_api (the API's `PUT /campaigns/{id}` with `scenarioId`).
 
     Only an approved scenario of the campaign's application is taken (what the page offers). A
-    running campaign is refused here although the API would take it: its callees would hear
-    another script from one call to the next, so the page asks to pause it first. A closed one
-    is refused by the service."""
+    running campaign (its callees would hear another script from one call to the next: pause it
+    first) and a closed one are refused by the service, the API's rule too."""
     _ = Translator(language_of(request))
     chosen = str((await request.form()).get("scenario_id") or "").strip()
 
@@ -343,19 +342,18 @@ async def change_scenario(request: Request, state: StateDep, user: CurrentUser, 
             if campaign is None:
                 raise PageNotFound()
             running = campaign.status == CampaignStatus.RUNNING.value
-            if not running:
-                campaign_service.update_from_api(
-                    session=session, campaign=campaign, name=None, scenario_id=chosen, settings=None
-                )
+            campaign_service.update_from_api(
+                session=session, campaign=campaign, name=None, scenario_id=chosen, settings=None
+            )
     except CampaignStateError:
+        if running:
+            return refused(_("Chiến dịch đang chạy: hãy tạm dừng trước khi đổi kịch bản."), status_code=409)
         return refused(_("Chiến dịch đã kết thúc: không thể đổi kịch bản."), status_code=409)
     except ScenarioNotFound:
         return refused(not_offered)
     except ValidationFailed as exc:
         fields, rest = forms.api_errors(exc, _, {"scenario_id"})
         return refused(" ".join(filter(None, (fields.get("scenario_id"), rest))))
-    if running:
-        return refused(_("Chiến dịch đang chạy: hãy tạm dừng trước khi đổi kịch bản."), status_code=409)
     return RedirectResponse(f"/campaigns/{campaign_id}?scenario=changed#scenario", status_code=303)
 
 

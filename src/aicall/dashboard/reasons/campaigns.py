@@ -46,4 +46,6 @@ RULES = (
     rule(r"A (?P<status>\w+) campaign cannot be (?P<action>started|paused|resumed|changed)",
          "Không thể {action} chiến dịch ở trạng thái “{status}”."),
     rule(r"The campaign is already (?P<status>\w+)", "Chiến dịch đã ở trạng thái “{status}”."),
+    rule(r"A running campaign's scenario cannot be changed: pause it first",
+         "Chiến dịch đang chạy: hãy tạm dừng trước khi đổi kịch bản."),
 )  # fmt: skip
