@@ -1,5 +1,6 @@
 """Every text of the interface has an English translation (Vietnamese is the source)."""
 
+import json
 import re
 from pathlib import Path
 
@@ -23,6 +24,17 @@ def test_every_interface_text_has_an_english_translation() -> None:
     english = catalogue("en")
     missing = sorted(text for text in interface_texts() if text not in english)
     assert missing == [], f"add these to dashboard/locales/en/*.json: {missing}"
+
+
+def test_a_text_in_two_locale_files_is_translated_the_same_in_both() -> None:
+    """The files merge into one catalogue (i18n.catalogue): a text translated two ways would take
+    whichever file loads last, on every page. Texts that mean two things need two Vietnamese texts."""
+    seen: dict[str, dict[str, str]] = {}
+    for path in sorted((ROOT / "locales" / "en").glob("*.json")):
+        for text, english in json.loads(path.read_text(encoding="utf-8")).items():
+            seen.setdefault(text, {})[path.name] = english
+    conflicting = {text: files for text, files in seen.items() if len(set(files.values())) > 1}
+    assert conflicting == {}
 
 
 def test_every_text_a_service_reason_is_said_with_has_an_english_translation() -> None:
