@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+import requests
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import create_engine, inspect, text
@@ -167,6 +168,16 @@ def make_tenant(db: Database, name: str = "Tenant", **campaign_settings: object)
             settings=dict(campaign_settings),
         )
     return Tenant(account.id, new.application.id, new.application.api_key, new.api_secret, campaign.id)
+
+
+def list_contacts(server: LiveServer, tenant: Tenant, **params: str) -> requests.Response:
+    """GET the tenant's campaign's contacts with these query parameters (the API's own names)."""
+    return requests.get(
+        f"{server.url}/api/v1/public-api/campaigns/{tenant.campaign_id}/contacts",
+        params=params,
+        headers=tenant.headers(),
+        timeout=30,
+    )
 
 
 @pytest.fixture

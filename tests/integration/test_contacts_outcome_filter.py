@@ -10,19 +10,10 @@ from sqlalchemy import select
 
 from aicall.campaigns.models import Contact
 from aicall.db.engine import Database
-from tests.integration.support import LiveServer, Tenant
+from tests.integration.support import LiveServer, Tenant, list_contacts
 
 BASE = "/api/v1/public-api"
 OUTCOMES = "'answered', 'no_answer', 'busy', 'rejected', 'invalid_number', 'voicemail' or 'failed'"
-
-
-def _contacts(server: LiveServer, tenant: Tenant, outcome: str) -> requests.Response:
-    return requests.get(
-        f"{server.url}{BASE}/campaigns/{tenant.campaign_id}/contacts",
-        params={"outcome": outcome},
-        headers=tenant.headers(),
-        timeout=30,
-    )
 
 
 @pytest.fixture
@@ -43,16 +34,16 @@ def busy(live_server: LiveServer, tenant: Tenant, db: Database) -> str:
 
 
 def test_the_outcome_filter_finds_the_contacts_last_heard_so(live_server, tenant, busy):
-    answer = _contacts(live_server, tenant, "busy")
+    answer = list_contacts(live_server, tenant, outcome="busy")
     assert answer.status_code == 200, answer.text
     result = answer.json()["result"]
     assert [c["id"] for c in result["contacts"]] == [busy] and result["total_count"] == 1
-    assert _contacts(live_server, tenant, "answered").json()["result"]["total_count"] == 0
+    assert list_contacts(live_server, tenant, outcome="answered").json()["result"]["total_count"] == 0
 
 
 @pytest.mark.parametrize("outcome", ["bussy", "BUSY", "done"])
 def test_an_outcome_no_call_can_have_is_refused_naming_the_outcomes(live_server, tenant, busy, outcome):
-    answer = _contacts(live_server, tenant, outcome)
+    answer = list_contacts(live_server, tenant, outcome=outcome)
     assert answer.status_code == 400, answer.text
     body = answer.json()
     assert (body["status"], body["code"]) == (0, 400)

@@ -7,18 +7,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.integration.support import LiveServer, Tenant
+from tests.integration.support import LiveServer, Tenant, list_contacts
 
 BASE = "/api/v1/public-api"
-
-
-def _contacts(server: LiveServer, tenant: Tenant, phone: str) -> requests.Response:
-    return requests.get(
-        f"{server.url}{BASE}/campaigns/{tenant.campaign_id}/contacts",
-        params={"phoneNumber": phone},
-        headers=tenant.headers(),
-        timeout=30,
-    )
 
 
 @pytest.fixture
@@ -41,7 +32,7 @@ def test_the_phone_filter_finds_the_contact_however_its_number_is_written(
     live_server, tenant, added, written
 ):
     # " 84915000099": a `+` not percent-encoded in a query string arrives as a space.
-    answer = _contacts(live_server, tenant, written)
+    answer = list_contacts(live_server, tenant, phoneNumber=written)
     assert answer.status_code == 200, answer.text
     result = answer.json()["result"]
     assert [c["id"] for c in result["contacts"]] == [added] and result["total_count"] == 1
@@ -49,7 +40,7 @@ def test_the_phone_filter_finds_the_contact_however_its_number_is_written(
 
 
 def test_a_valid_number_no_contact_has_is_an_empty_page(live_server, tenant, added):
-    answer = _contacts(live_server, tenant, "0915000098")
+    answer = list_contacts(live_server, tenant, phoneNumber="0915000098")
     assert answer.status_code == 200
     assert answer.json()["result"] == {"contacts": [], "total_count": 0}
 
@@ -58,7 +49,7 @@ def test_a_valid_number_no_contact_has_is_an_empty_page(live_server, tenant, add
 def test_a_value_that_is_no_phone_number_is_refused_naming_phone_number(
     live_server, tenant, added, written, reason
 ):
-    answer = _contacts(live_server, tenant, written)
+    answer = list_contacts(live_server, tenant, phoneNumber=written)
     assert answer.status_code == 400
     body = answer.json()
     assert body["status"] == 0 and body["code"] == 400

@@ -158,11 +158,22 @@ async def create_campaign(request: Request, state: StateDep, user: CurrentUser) 
 # --- one campaign -----------------------------------------------------------------------------
 
 
+def _own_campaign(
+    session: Session, user: UserRead, campaign_id: str, *, for_update: bool = False
+) -> Campaign:
+    """The signed-in account's campaign (locked for update when asked), or PageNotFound: another
+    account's campaign looks missing, as the API's does."""
+    campaign = overview.campaign_of_account(
+        session, account_id=user.account_id, campaign_id=campaign_id, for_update=for_update
+    )
+    if campaign is None:
+        raise PageNotFound()
+    return campaign
+
+
 def _board(state: AppState, user: UserRead, campaign_id: str) -> board.Board:
     with state.db.reading() as session:
-        campaign = overview.campaign_of_account(session, account_id=user.account_id, campaign_id=campaign_id)
-        if campaign is None:
-            raise PageNotFound()
+        campaign = _own_campaign(session, user, campaign_id)
         return board.load(session, campaign=campaign, now=utc_now())
 
 
@@ -247,11 +258,7 @@ def _transition(request: Request, state: AppState, user: UserRead, campaign_id: 
     _ = Translator(language_of(request))
     try:
         with state.db.transaction() as session:
-            campaign = overview.campaign_of_account(
-                session, account_id=user.account_id, campaign_id=campaign_id, for_update=True
-            )
-            if campaign is None:
-                raise PageNotFound()
+            campaign = _own_campaign(session, user, campaign_id, for_update=True)
             status = campaign.status
             campaign_service.transition(
                 session=session, campaign=campaign, account_id=user.account_id, action=action
@@ -327,20 +334,14 @@ async def change_scenario(request: Request, state: StateDep, user: CurrentUser, 
 
     not_offered = _("Chọn một kịch bản đã duyệt của ứng dụng này.")
     with state.db.reading() as session:
-        campaign = overview.campaign_of_account(session, account_id=user.account_id, campaign_id=campaign_id)
-        if campaign is None:
-            raise PageNotFound()
+        campaign = _own_campaign(session, user, campaign_id)
         offered = {c.value for c in scenario_choices(session, account_id=user.account_id, campaign=campaign)}
     if chosen not in offered:
         return refused(not_offered)
     running = False
     try:
         with state.db.transaction() as session:
-            campaign = overview.campaign_of_account(
-                session, account_id=user.account_id, campaign_id=campaign_id, for_update=True
-            )
-            if campaign is None:
-                raise PageNotFound()
+            campaign = _own_campaign(session, user, campaign_id, for_update=True)
             running = campaign.status == CampaignStatus.RUNNING.value
             campaign_service.update_from_api(
                 session=session, campaign=campaign, name=None, scenario_id=chosen, settings=None
@@ -370,11 +371,7 @@ async def save_settings(request: Request, state: StateDep, user: CurrentUser, ca
     if read.patch:
         try:
             with state.db.transaction() as session:
-                campaign = overview.campaign_of_account(
-                    session, account_id=user.account_id, campaign_id=campaign_id, for_update=True
-                )
-                if campaign is None:
-                    raise PageNotFound()
+                campaign = _own_campaign(session, user, campaign_id, for_update=True)
                 campaign_service.update_from_api(
                     session=session, campaign=campaign, name=None, scenario_id=None, settings=read.patch
                 )
