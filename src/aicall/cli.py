@@ -35,6 +35,7 @@ from aicall.errors import ApiError, CampaignNotFound
 from aicall.hotlines import cli as hotline_cli
 from aicall.hotlines import service as hotline_service
 from aicall.observability import logging as logs
+from aicall.observability import metrics
 from aicall.scenarios.cli import scenario_cli
 from aicall.speech import reading
 from aicall.speech.dialect import Dialect
@@ -493,6 +494,15 @@ def balance_topup(
 @cli.command()
 def worker() -> None:
     """Run only the engine (dialer and webhook dispatcher) against the configured database."""
+    settings = get_settings()
+    # First: a metrics port taken ended the worker after its engine had claimed calls (closed
+    # as crashed by another worker, its heartbeat row left behind), as `serve` binds its port.
+    try:
+        if settings.metrics_port:
+            metrics.serve(settings.metrics_port, host=settings.host)
+    except metrics.ListenError as exc:
+        typer.echo(f"error: AICALL_METRICS_PORT={settings.metrics_port}: {exc}", err=True)
+        raise typer.Exit(2) from None
     asyncio.run(run_worker(_platform()))
 
 

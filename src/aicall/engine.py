@@ -28,7 +28,6 @@ from aicall.dialer.shutdown import Shutdown
 from aicall.housekeeping import Housekeeping
 from aicall.interpreter.prompter import Prompter
 from aicall.interpreter.script import Script
-from aicall.observability import metrics
 from aicall.observability.logging import get_logger
 from aicall.scenarios import service as scenario_service
 from aicall.scenarios import snapshot
@@ -265,15 +264,14 @@ class Engine:
 
 async def run_worker(platform: Platform) -> None:
     """`aicall worker`: the engine alone, until SIGINT or SIGTERM (a second one cuts the
-    shutdown's grace short)."""
+    shutdown's grace short). Its metrics (AICALL_METRICS_PORT) are served by the caller,
+    bound before this starts the engine (`cli.worker`)."""
     shutdown = Shutdown(platform.settings.shutdown_grace)
     engine = Engine(settings=platform.settings, db=platform.db, box=platform.box, shutdown=shutdown)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, shutdown.signal)
     await engine.start()
-    if platform.settings.metrics_port:
-        metrics.serve(platform.settings.metrics_port, host=platform.settings.host)
     worker_id = engine.dialer.worker_id if engine.dialer else None
     slog.info("worker started", worker_id=worker_id)
     await shutdown.requested.wait()

@@ -4,6 +4,8 @@ traceback: each case below ended in one in a fresh-user trial."""
 from __future__ import annotations
 
 import json
+import socket
+import sqlite3
 
 from tests.acceptance.support import free_port
 from tests.acceptance.test_cli import aicall
@@ -197,3 +199,20 @@ def test_empty_or_unknown_values_for_an_app_or_a_campaign_are_refused_and_nothin
     assert "no account with id or name 'nope'" in stranger.stderr
     apps = json.loads(aicall(tmp_path, "app", "list", "--json").stdout)
     assert len(apps) == 1
+
+
+def test_a_worker_whose_metrics_port_is_taken_is_refused_before_its_engine_starts(tmp_path):
+    # It used to log "engine started", claim calls, then die of a traceback (exit 1): its calls
+    # were closed as crashed by another worker and its heartbeat row was left behind.
+    assert aicall(tmp_path, "init", "--demo").returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = aicall(tmp_path, "worker", env={"AICALL_METRICS_PORT": str(port), "AICALL_TTS_ENGINE": "none"})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: AICALL_METRICS_PORT={port}: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+    with sqlite3.connect(tmp_path / "var" / "aicall.db") as db:
+        assert db.execute("SELECT count(*) FROM dialer_workers").fetchone() == (0,)

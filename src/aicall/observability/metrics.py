@@ -47,6 +47,7 @@ __all__ = [
     "TTS_SYNTHESIS_SECONDS",
     "WEBHOOK_DELIVERIES",
     "WEBHOOK_DELIVERY_SECONDS",
+    "ListenError",
     "PlatformState",
     "StateCollector",
     "call_finished",
@@ -187,6 +188,16 @@ def render(extra: CollectorRegistry | None = None) -> bytes:
     return body + generate_latest(extra) if extra is not None else body
 
 
+class ListenError(Exception):
+    """The metrics endpoint cannot listen where it was told; the message says where and why."""
+
+
 def serve(port: int, host: str = "127.0.0.1") -> None:
-    """Serve this process's metrics on `http://host:port/metrics` (a daemon thread)."""
-    start_http_server(port, addr=host)
+    """Serve this process's metrics on `http://host:port/metrics` (a daemon thread).
+
+    The port is bound before this returns, so a caller that serves first learns of a port
+    already taken (ListenError) before its engine claims any call."""
+    try:
+        start_http_server(port, addr=host)
+    except OSError as exc:  # in use, no such address (gaierror is an OSError too)
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
