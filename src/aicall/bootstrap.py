@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import column, inspect, select, table
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -20,7 +20,15 @@ from aicall.db import migrate
 from aicall.db.engine import Database
 from aicall.webhooks import outbox
 
-__all__ = ["DatabaseUnreachable", "NoDatabase", "Platform", "StorageError", "describe", "open_platform"]
+__all__ = [
+    "DatabaseUnreachable",
+    "NoDatabase",
+    "Platform",
+    "StorageError",
+    "WrongSecretKey",
+    "describe",
+    "open_platform",
+]
 
 _HOW_TO_POINT = "--data-dir DIR (or AICALL_DATA_DIR), or AICALL_DATABASE_URL"
 
@@ -35,6 +43,19 @@ class NoDatabase(StorageError):
 
 class DatabaseUnreachable(StorageError):
     """A database URL that is malformed, names an unknown driver, or whose server refuses us."""
+
+
+class WrongSecretKey(StorageError):
+    """The secret key cannot open the secrets this database holds sealed (another key sealed
+    them), or is the example file's placeholder. Every process of one database needs the one key
+    that sealed its secrets: with another, a worker could not sign webhooks nor the API check a
+    token (docs/deploy.md)."""
+
+
+# Applications' sealed API secrets (accounts.models.Application): every application has one, so
+# the first row says whether this process's key is the database's. A plain table: no ORM needed.
+_SEALED = table("applications", column("api_secret_encrypted"))
+_PLACEHOLDER = "CHANGE-ME"  # deploy/aicall.env.example's value, meant to be replaced
 
 
 @dataclass
@@ -103,7 +124,43 @@ def open_platform(settings: Settings, *, create: bool = False, run_migrations: b
     except StorageError:
         db.dispose()
         raise
-    return Platform(settings=settings, db=db, box=SecretBox(settings.ensure_secret_key()))
+    try:
+        box = _checked_box(settings, db)
+    except Exception:
+        db.dispose()
+        raise
+    return Platform(settings=settings, db=db, box=box)
+
+
+def _checked_box(settings: Settings, db: Database) -> SecretBox:
+    """The secret box of this process's key, after one sealed secret of the database opened with
+    it. Raises WrongSecretKey naming where the key came from (AICALL_SECRET_KEY or the data
+    directory's secret.key); a database with no application yet holds nothing to check."""
+    source = "AICALL_SECRET_KEY" if settings.secret_key else f"{settings.data_dir.resolve() / 'secret.key'}"
+    key = settings.ensure_secret_key()
+    if _PLACEHOLDER in key:
+        raise WrongSecretKey(
+            f"{source} is still the example's placeholder ({key!r}): set it to a random value, e.g. "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`, the same for every process"
+        )
+    box = SecretBox(key)
+    try:
+        if not inspect(db.engine).has_table("applications"):
+            return box  # not migrated (run_migrations=False on a new database): nothing sealed yet
+        with db.reading() as session:
+            sealed = session.scalars(select(_SEALED.c.api_secret_encrypted).limit(1)).first()
+    except DBAPIError as exc:
+        raise DatabaseUnreachable(f"cannot use the database: {why(exc)}") from None
+    if sealed:
+        try:
+            box.open(sealed)
+        except RuntimeError:
+            raise WrongSecretKey(
+                f"the secret key ({source}) is not the one this database's secrets were sealed with: "
+                "every process of one database needs the same key (AICALL_SECRET_KEY, or the first "
+                "data directory's secret.key); see docs/deploy.md"
+            ) from None
+    return box
 
 
 def why(exc: DBAPIError) -> str:

@@ -74,6 +74,29 @@ def test_secret_key_from_the_environment_is_used_and_not_written(tmp_path):
     assert not (tmp_path / "var" / "secret.key").exists()
 
 
+def test_a_process_with_another_secret_key_than_the_databases_refuses_to_start(tmp_path):
+    """A worker or API with another key would fail every webhook signature and token check: it
+    is refused before it does anything, in one line naming where its key came from."""
+    assert aicall(tmp_path, "init").returncode == 0
+    assert aicall(tmp_path, "app", "create", "--name", "shop").returncode == 0
+    url = f"sqlite:///{tmp_path / 'var' / 'aicall.db'}"
+
+    other = aicall(tmp_path, "app", "list", env={"AICALL_SECRET_KEY": "another-key"})
+    fresh = aicall(
+        tmp_path, "worker", env={"AICALL_DATABASE_URL": url, "AICALL_DATA_DIR": str(tmp_path / "b")}
+    )
+
+    assert other.returncode == 2 and other.stderr.count("\n") == 1, other.stderr
+    assert "the secret key (AICALL_SECRET_KEY) is not the one this database's secrets" in other.stderr
+    assert fresh.returncode == 2 and "secret.key) is not the one" in fresh.stderr, fresh.stderr
+    assert aicall(tmp_path, "app", "list").returncode == 0  # the data directory's own key opens them
+
+
+def test_the_example_files_placeholder_secret_key_is_refused(tmp_path):
+    done = aicall(tmp_path, "init", env={"AICALL_SECRET_KEY": "CHANGE-ME-32-random-bytes"})
+    assert done.returncode == 2 and "placeholder" in done.stderr, done.stderr
+
+
 @pytest.mark.parametrize("dialect", ["sqlite"])
 def test_database_url_setting_selects_the_database(tmp_path, dialect):
     url = f"sqlite:///{tmp_path / 'elsewhere.db'}"

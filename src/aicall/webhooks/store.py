@@ -39,6 +39,7 @@ __all__ = ["MAX_FOLLOW_UPS", "SqlOutboxStore", "prune"]
 log = logging.getLogger("aicall.webhooks")
 slog = get_logger("aicall.webhooks")
 SIGNER_CACHE = 10_000  # signing secrets kept opened
+UNREADABLE_SECRET_RETRY = 60.0  # seconds until an event whose signing secret would not open is due again
 MAX_FOLLOW_UPS = 3  # a contact's later events claimed with its first (Job.follow_ups)
 _CLAIMED_COLUMNS = (
     WebhookEvent.id,
@@ -415,12 +416,25 @@ class SqlOutboxStore:
             self._hand_back(session, unsent)
 
     def _open_signer(self, session: Session, event_id: str, sealed_secret: str) -> Webhook | None:
-        """The signer of the event's application; None, the event failed, when it cannot be opened."""
+        """The signer of the event's application; None when it cannot be opened: the event stays
+        pending, due again in UNREADABLE_SECRET_RETRY seconds. Its attempt is not spent and it is
+        never failed for it: an unreadable secret is this process's fault (a key other than the
+        one that sealed it, refused at start by bootstrap.open_platform when the database already
+        held a secret), not the event's, and another process, or this one once fixed, owes it."""
         try:
             return self._signer(sealed_secret)
         except Exception as exc:  # one application's unreadable secret must not stall the others
             log.error("webhook %s: cannot use the signing secret: %s", event_id, exc)
-            self._give_up(session, event_id, f"cannot use the signing secret: {exc}")
+            session.execute(
+                update(WebhookEvent)
+                .where(WebhookEvent.id == event_id)
+                .values(
+                    next_attempt_at=self.clock() + timedelta(seconds=UNREADABLE_SECRET_RETRY),
+                    last_error=f"cannot use the signing secret: {exc}",
+                    **UNCLAIMED,
+                )
+                .execution_options(synchronize_session=False)
+            )
             return None
 
     @staticmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -233,7 +235,9 @@ async def test_an_answer_with_binary_garbage_is_logged_without_stalling_the_batc
     assert attempt.response_body is not None and "binary" in attempt.response_body
 
 
-async def test_an_unreadable_signing_secret_fails_that_event_and_not_the_others(db, hooked, receiver):
+async def test_an_unreadable_signing_secret_holds_that_event_back_and_not_the_others(db, hooked, receiver):
+    """A secret this process cannot open (another key sealed it) is this process's fault: the
+    event stays owed, due again later, its attempt not spent; the others go out."""
     broken = make_tenant(db, "Broken")
     configure(db, broken.application_id, receiver.url)
     with db.transaction() as session:
@@ -244,4 +248,6 @@ async def test_an_unreadable_signing_secret_fails_that_event_and_not_the_others(
         assert await sender.run_once() == 1
     assert event(db, ours).status == "delivered"
     stuck = event(db, theirs)
-    assert stuck.status == "failed" and stuck.last_error.startswith("cannot use the signing secret")
+    assert stuck.status == "pending" and stuck.last_error.startswith("cannot use the signing secret")
+    assert stuck.attempts == 0 and stuck.claim_token is None
+    assert stuck.next_attempt_at > datetime.now(UTC) + timedelta(seconds=30)
