@@ -527,7 +527,8 @@ def main() -> None:
     except ValidationError as exc:  # a bad AICALL_* value: name the variable, not a traceback
         for error in exc.errors():
             name = "AICALL_" + "_".join(str(part) for part in error["loc"]).upper()
-            typer.echo(f"error: {name}={error.get('input')!r}: {error['msg']}", err=True)
+            reason = str(error["msg"]).removeprefix("Value error, ")  # pydantic's prefix says nothing
+            typer.echo(f"error: {name}={error.get('input')!r}: {reason}", err=True)
         sys.exit(2)
     logs.configure(fmt=settings.log_format, level=settings.log_level, show_phones=settings.log_show_phones)
     try:

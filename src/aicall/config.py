@@ -12,6 +12,11 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+# What AICALL_TTS_ENGINE and AICALL_ASR_ENGINE may name (docs/speech.md); speech.selection and
+# speech.asr_http build them (tests hold the lists equal). `silent` is `none`'s engine (silence
+# of each prompt's length); `tone`, a pitch per text, is for tests and demos.
+TTS_ENGINES = ("espeak", "openai", "none", "silent", "tone")
+ASR_ENGINES = ("openai", "fpt", "echo", "none")
 
 
 class Settings(BaseSettings):
@@ -88,8 +93,9 @@ class Settings(BaseSettings):
     # /v1/audio/transcriptions server), fpt (FPT.AI), echo (hears the simulator's phones only:
     # nothing leaves the machine) or none (speech counts as silence).
     asr_engine: str = "echo"
-    asr_base_url: str = ""
-    asr_api_key: str = ""
+    # Checked even when unset (validate_default): the engine named above may need them.
+    asr_base_url: str = Field(default="", validate_default=True)
+    asr_api_key: str = Field(default="", validate_default=True)
     asr_timeout: float = Field(default=10.0, gt=0, le=60)  # seconds; slower is "heard nothing"
     tts_base_url: str = ""
     tts_api_key: str = ""
@@ -133,6 +139,30 @@ class Settings(BaseSettings):
         low = info.data.get("rtp_port_min")
         if low is not None and value <= low:
             raise ValueError(f"must be above AICALL_RTP_PORT_MIN ({low})")
+        return value
+
+    @field_validator("tts_engine", "asr_engine")
+    @classmethod
+    def _known_engine(cls, value: str, info: ValidationInfo) -> str:
+        # An unknown one ended `serve` and `worker` in a traceback as their engine started.
+        known = TTS_ENGINES if info.field_name == "tts_engine" else ASR_ENGINES
+        choice = value.strip().lower()
+        if choice and choice not in known:  # empty: the default behaviour (espeak; no recogniser)
+            raise ValueError(f"unknown engine; use one of {', '.join(known)}")
+        return choice
+
+    @field_validator("asr_base_url")
+    @classmethod
+    def _asr_url_given(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get("asr_engine") == "openai":
+            raise ValueError("AICALL_ASR_ENGINE=openai needs AICALL_ASR_BASE_URL (the server's root URL)")
+        return value
+
+    @field_validator("asr_api_key")
+    @classmethod
+    def _asr_key_given(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get("asr_engine") == "fpt":
+            raise ValueError("AICALL_ASR_ENGINE=fpt needs AICALL_ASR_API_KEY (FPT.AI's api_key)")
         return value
 
     @field_validator("log_level")

@@ -216,3 +216,27 @@ def test_a_worker_whose_metrics_port_is_taken_is_refused_before_its_engine_start
     ]
     with sqlite3.connect(tmp_path / "var" / "aicall.db") as db:
         assert db.execute("SELECT count(*) FROM dialer_workers").fetchone() == (0,)
+
+
+def test_an_unknown_speech_engine_is_refused_by_name_before_serve_or_worker_starts(tmp_path):
+    # Each ended in a traceback (exit 1; serve: "Application startup failed", exit 3).
+    tts = "error: AICALL_TTS_ENGINE='foo': unknown engine; use one of espeak, openai, none, silent, tone"
+    asr = "error: AICALL_ASR_ENGINE='foo': unknown engine; use one of openai, fpt, echo, none"
+    url = (
+        "error: AICALL_ASR_BASE_URL='': AICALL_ASR_ENGINE=openai needs AICALL_ASR_BASE_URL "
+        "(the server's root URL)"
+    )
+    account = json.loads(aicall(tmp_path, "init", "--demo", "--json").stdout)["account_id"]
+    for env, line in (
+        ({"AICALL_TTS_ENGINE": "foo"}, tts),
+        ({"AICALL_ASR_ENGINE": "foo"}, asr),
+        ({"AICALL_ASR_ENGINE": "openai"}, url),
+    ):
+        for command in (
+            ["worker"],
+            ["serve", "--port", str(free_port())],
+            ["voice", "show", "--account", account],
+        ):
+            done = aicall(tmp_path, *command, env=env)
+            assert done.returncode == 2, (command, done.stderr)
+            assert done.stderr.strip().splitlines() == [line]

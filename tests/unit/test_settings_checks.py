@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from aicall.config import Settings
+from aicall.config import ASR_ENGINES, TTS_ENGINES, Settings
+from aicall.speech import asr_http
+from aicall.speech.fakes import SilentEngine
+from aicall.speech.selection import VoiceEngines
 
 
 @pytest.mark.parametrize(
@@ -28,6 +31,11 @@ from aicall.config import Settings
         # bind() refuses these with an OverflowError traceback; `token --export` printed them.
         ({"AICALL_PORT": "99999"}, "port"),
         ({"AICALL_PORT": "0"}, "port"),
+        # An unknown engine ended serve and worker in a traceback as their engine started.
+        ({"AICALL_TTS_ENGINE": "foo"}, "tts_engine"),
+        ({"AICALL_ASR_ENGINE": "foo"}, "asr_engine"),
+        ({"AICALL_ASR_ENGINE": "openai"}, "asr_base_url"),  # a traceback too
+        ({"AICALL_ASR_ENGINE": "fpt"}, "asr_api_key"),
     ],
 )
 def test_a_setting_that_would_break_the_engine_is_refused_by_name(monkeypatch, environment, variable):
@@ -52,3 +60,14 @@ def test_the_defaults_and_a_consistent_liveness_pair_are_accepted(monkeypatch, t
         Settings.model_fields["dialer_stale_after"].default
         >= 3 * Settings.model_fields["dialer_heartbeat"].default
     )
+
+
+def test_the_engines_settings_accept_are_those_speech_builds(monkeypatch):
+    assert set(ASR_ENGINES) == set(asr_http.ASR_ENGINES)
+    for name in TTS_ENGINES:  # each builds (a fake stands in), none is refused
+        VoiceEngines(engine=name, build=lambda *_, **__: SilentEngine()).select("espeak:vi")
+    monkeypatch.setenv("AICALL_TTS_ENGINE", " Tone ")
+    monkeypatch.setenv("AICALL_ASR_ENGINE", "FPT")
+    monkeypatch.setenv("AICALL_ASR_API_KEY", "k")
+    settings = Settings()
+    assert (settings.tts_engine, settings.asr_engine) == ("tone", "fpt")

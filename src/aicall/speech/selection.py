@@ -34,6 +34,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
+from aicall.config import TTS_ENGINES
 from aicall.speech.tts import TtsEngine, build_engine
 from aicall.speech.voices import STAND_IN_VOICE, espeak_stand_in, resolve_voice, vendor_voice
 
@@ -77,8 +78,8 @@ class VoiceEngines:
     """Builds each engine once and picks, per voice code, the engine and voice that speak it.
 
     `engine`, `base_url`, `api_key` are `AICALL_TTS_ENGINE`, `AICALL_TTS_BASE_URL` and
-    `AICALL_TTS_API_KEY`; an engine name outside espeak, openai, silent, tone and none is a
-    `ValueError` here, at start-up, not on the first call. `build` makes an engine from its
+    `AICALL_TTS_API_KEY`; an engine name outside `config.TTS_ENGINES` is a `ValueError` here,
+    at start-up, not on the first call (settings refuse it before). `build` makes an engine from its
     name (`speech.tts.build_engine`; tests pass fakes). Close with `aclose()`: HTTP engines
     hold a connection pool.
     """
@@ -95,9 +96,9 @@ class VoiceEngines:
     ) -> None:
         setting = engine.strip().lower()
         if setting not in _OVERRIDES and setting not in _BY_VOICE:
+            # Settings refuse it first (config.TTS_ENGINES); this holds for other callers.
             raise ValueError(
-                f"unknown TTS engine {engine!r} (AICALL_TTS_ENGINE): expected espeak, openai, "
-                "silent, tone or none"
+                f"unknown TTS engine {engine!r} (AICALL_TTS_ENGINE): use one of {', '.join(TTS_ENGINES)}"
             )
         self._override = _OVERRIDES.get(setting)
         self._base_url = base_url
