@@ -104,3 +104,77 @@ def test_mask_phone_keeps_the_prefix_and_the_last_three_digits():
     assert logs.mask_phone("+84987654321") == "+849*****321"
     assert logs.mask_phone("0987654321") == "098****321"
     assert logs.mask_phones("from +842873000001 to 0987654321") == "from +842******001 to 098****321"
+
+
+@pytest.mark.parametrize(
+    ("written", "masked"),
+    [
+        ("+84912000001", "+849*****001"),
+        ("%2B84912000001", "+849*****001"),  # "+" as a client puts it in a URL
+        ("%2b84912000001", "+849*****001"),
+        ("%2B84%20912%20000%20001", "+849*****001"),
+        ("+84 912 000 001", "+849*****001"),
+        ("+84-912-000-001", "+849*****001"),
+        ("+84 (0) 912 000 001", "+840******001"),
+        ("+84+912+000+001", "+849*****001"),  # a form-encoded query's spaces
+        ("0912.000.001", "091****001"),
+        ("0912 000 001", "091****001"),
+        ("0912-000-001", "091****001"),
+        ("0912%20000%20001", "091****001"),
+        ("0912+000+001", "091****001"),
+        ("(028) 3822 1234", "(028*****234"),
+        ("%28028%29%203822%201234", "%28028*****234"),
+    ],
+)
+def test_a_phone_number_is_masked_however_a_person_or_a_url_writes_it(json_lines, written, masked):
+    logs.get_logger("t").info(f"no answer from {written}", path=f"/contacts?phoneNumber={written}&page=2")
+    [line] = json_lines()
+    assert line["event"] == f"no answer from {masked}"
+    assert line["path"] == f"/contacts?phoneNumber={masked}&page=2"
+
+
+def test_numbers_that_are_not_phone_numbers_are_left_as_they_are(json_lines):
+    kept = {
+        "amount": "150000",
+        "money": "150.000.000 đ, 1 500 000 000 đ",
+        "at": "2026-11-30 22:57:12.044985",
+        "iso": "2026-11-30T22:57:12.044985Z",
+        "date": "01.12.2026 10:00, 01-12-2026",
+        "address": "192.168.100.200:8000",
+        "duration": "took 0.25 s, 4.2 s",
+        "campaign_id": "6b0dff48044282b4df658520",
+        "uuid": "6b0dff48-0442-8234-5678-0b0dff480442",
+        "version": "1.2.3",
+    }
+    logs.get_logger("t").info("x", **kept)
+    [line] = json_lines()
+    assert {key: line[key] for key in kept} == kept
+
+
+def test_numbers_glued_by_spaces_are_each_masked(json_lines):
+    logs.get_logger("t").info("x", numbers="0912000001 0912000002", text="call 0912000001. Then")
+    [line] = json_lines()
+    assert line["numbers"] == "091****001 091****002" and line["text"] == "call 091****001. Then"
+
+
+def test_the_http_access_log_masks_a_number_in_the_path_or_the_query(json_lines):
+    from uvicorn.protocols.utils import get_path_with_query_string
+
+    access = logging.getLogger("uvicorn.access")
+    for path, query in [
+        ("/api/v1/public-api/campaigns/c1/contacts", b"phoneNumber=%2B84912000001"),
+        ("/api/v1/public-api/campaigns/c1/contacts", b"phoneNumber=0912.000.001"),
+        ("/api/v1/public-api/campaigns/c1/contacts", b"phoneNumber=0912%20000%20001"),
+        ("/api/v1/public-api/campaigns/c1/contacts", b"phoneNumber=%2B84%20912%20000%20001"),
+        ("/api/v1/public-api/contacts/+84912000001", b""),  # uvicorn writes the path's "+" as %2B
+    ]:
+        scope = {"path": path, "query_string": query}
+        # uvicorn's own line (protocols/http/h11_impl.py)
+        access.info(
+            '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", get_path_with_query_string(scope), "1.1", 200
+        )
+    lines = [line["event"] for line in json_lines()]
+    assert not any("912000" in line or "912%20000" in line or "912.000" in line for line in lines), lines
+    assert lines[0].endswith('phoneNumber=+849*****001 HTTP/1.1" 200')
+    assert lines[1].endswith('phoneNumber=091****001 HTTP/1.1" 200')
+    assert lines[4].endswith('/contacts/+849*****001 HTTP/1.1" 200')
