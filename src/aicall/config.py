@@ -7,7 +7,9 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
+import phonenumbers
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -164,6 +166,44 @@ class Settings(BaseSettings):
         if not value and info.data.get("asr_engine") == "fpt":
             raise ValueError("AICALL_ASR_ENGINE=fpt needs AICALL_ASR_API_KEY (FPT.AI's api_key)")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        # Links (audio, recordings, `token --export`'s BASE) are built on it: `notaurl` was
+        # printed as BASE=notaurl and every link built from it was broken.
+        url = value.strip()
+        if not url:
+            return url
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - reading it checks the port (ValueError when out of range)
+        except ValueError as exc:
+            raise ValueError(f"not a URL ({exc})") from None
+        if (
+            parts.scheme.lower() not in ("http", "https")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or any(char.isspace() or ord(char) < 32 for char in url)
+        ):
+            raise ValueError(
+                "must be an absolute http(s) URL, e.g. https://calls.example.com "
+                "(no spaces, query or fragment)"
+            )
+        return url
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        # An unknown one made every number without a country code "not a valid phone number".
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                "not a region the phone-number library knows; use a two-letter country code (ISO 3166-1), "
+                "e.g. VN, US, GB"
+            )
+        return region
 
     @field_validator("log_level")
     @classmethod

@@ -240,3 +240,25 @@ def test_an_unknown_speech_engine_is_refused_by_name_before_serve_or_worker_star
             done = aicall(tmp_path, *command, env=env)
             assert done.returncode == 2, (command, done.stderr)
             assert done.stderr.strip().splitlines() == [line]
+
+
+def test_a_public_url_or_a_region_that_cannot_work_is_refused_by_name(tmp_path):
+    api_key = json.loads(aicall(tmp_path, "init", "--demo", "--json").stdout)["api_key"]
+    url = "must be an absolute http(s) URL, e.g. https://calls.example.com (no spaces, query or fragment)"
+    region = (
+        "not a region the phone-number library knows; use a two-letter country code (ISO 3166-1), "
+        "e.g. VN, US, GB"
+    )
+    for env, line in (
+        ({"AICALL_PUBLIC_URL": "notaurl"}, f"error: AICALL_PUBLIC_URL='notaurl': {url}"),
+        ({"AICALL_PUBLIC_URL": "ftp://x y"}, f"error: AICALL_PUBLIC_URL='ftp://x y': {url}"),
+        ({"AICALL_DEFAULT_REGION": "XX"}, f"error: AICALL_DEFAULT_REGION='XX': {region}"),
+    ):
+        # `token --export` printed BASE=notaurl; `dnc add` refused every local number.
+        for command in (
+            ["token", "--app", api_key, "--export"],
+            ["dnc", "add", "--app", api_key, "0912345678"],
+        ):
+            done = aicall(tmp_path, *command, env=env)
+            assert done.returncode == 2, (command, done.stdout, done.stderr)
+            assert done.stderr.strip().splitlines() == [line]

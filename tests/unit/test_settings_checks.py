@@ -36,6 +36,16 @@ from aicall.speech.selection import VoiceEngines
         ({"AICALL_ASR_ENGINE": "foo"}, "asr_engine"),
         ({"AICALL_ASR_ENGINE": "openai"}, "asr_base_url"),  # a traceback too
         ({"AICALL_ASR_ENGINE": "fpt"}, "asr_api_key"),
+        # Links were built on it, and `token --export` printed BASE=notaurl.
+        ({"AICALL_PUBLIC_URL": "notaurl"}, "public_url"),
+        ({"AICALL_PUBLIC_URL": "ftp://x y"}, "public_url"),
+        ({"AICALL_PUBLIC_URL": "http://calls example.com"}, "public_url"),
+        ({"AICALL_PUBLIC_URL": "https://"}, "public_url"),
+        ({"AICALL_PUBLIC_URL": "https://calls.example.com:99999"}, "public_url"),
+        ({"AICALL_PUBLIC_URL": "https://calls.example.com/?a=1"}, "public_url"),
+        # Every number without a country code was "not a valid phone number", with no hint why.
+        ({"AICALL_DEFAULT_REGION": "XX"}, "default_region"),
+        ({"AICALL_DEFAULT_REGION": ""}, "default_region"),
     ],
 )
 def test_a_setting_that_would_break_the_engine_is_refused_by_name(monkeypatch, environment, variable):
@@ -71,3 +81,13 @@ def test_the_engines_settings_accept_are_those_speech_builds(monkeypatch):
     monkeypatch.setenv("AICALL_ASR_API_KEY", "k")
     settings = Settings()
     assert (settings.tts_engine, settings.asr_engine) == ("tone", "fpt")
+
+
+def test_a_public_url_and_a_region_are_accepted_as_operators_write_them(monkeypatch):
+    monkeypatch.setenv("AICALL_PUBLIC_URL", "https://calls.example.com/aicall/")
+    monkeypatch.setenv("AICALL_DEFAULT_REGION", "us")
+    settings = Settings()
+    assert settings.base_url == "https://calls.example.com/aicall"
+    assert settings.default_region == "US"  # phonenumbers knows upper case only
+    monkeypatch.setenv("AICALL_PUBLIC_URL", "http://[::1]:8000")
+    assert Settings().base_url == "http://[::1]:8000"
