@@ -30,6 +30,7 @@ from aicall.campaigns.schemas import CampaignCreate
 from aicall.compliance.cli import dnc_cli
 from aicall.config import Settings, get_settings
 from aicall.demo import DemoTenant, ensure_demo
+from aicall.dialer.backends import SipPortTaken
 from aicall.engine import run_worker
 from aicall.errors import ApiError, CampaignNotFound
 from aicall.hotlines import cli as hotline_cli
@@ -503,7 +504,11 @@ def worker() -> None:
     except metrics.ListenError as exc:
         typer.echo(f"error: AICALL_METRICS_PORT={settings.metrics_port}: {exc}", err=True)
         raise typer.Exit(2) from None
-    asyncio.run(run_worker(_platform()))
+    try:
+        asyncio.run(run_worker(_platform()))
+    except SipPortTaken as exc:  # bound before the dialer claims anyone: nothing to undo
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()

@@ -218,6 +218,21 @@ def test_a_worker_whose_metrics_port_is_taken_is_refused_before_its_engine_start
         assert db.execute("SELECT count(*) FROM dialer_workers").fetchone() == (0,)
 
 
+def test_a_fixed_sip_port_already_taken_stops_the_worker_before_it_claims_anyone(tmp_path):
+    # SIP bound on the first trunk call: each claimed call then failed on the taken port.
+    assert aicall(tmp_path, "init", "--demo").returncode == 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        env = {"AICALL_SIP_PORT": str(port), "AICALL_SIP_HOST": "127.0.0.1", "AICALL_TTS_ENGINE": "none"}
+        done = aicall(tmp_path, "worker", env=env)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: AICALL_SIP_PORT={port}: cannot listen on 127.0.0.1:{port}: "), line
+    with sqlite3.connect(tmp_path / "var" / "aicall.db") as db:
+        assert db.execute("SELECT count(*) FROM dialer_workers").fetchone() == (0,)
+
+
 def test_an_unknown_speech_engine_is_refused_by_name_before_serve_or_worker_starts(tmp_path):
     # Each ended in a traceback (exit 1; serve: "Application startup failed", exit 3).
     tts = "error: AICALL_TTS_ENGINE='foo': unknown engine; use one of espeak, openai, none, silent, tone"

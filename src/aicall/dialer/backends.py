@@ -13,6 +13,11 @@ from aicall.telephony.sim import SimBackend, SimRules
 from aicall.telephony.sim.session import Speaker
 
 
+class SipPortTaken(Exception):
+    """AICALL_SIP_PORT is fixed and cannot be bound (another process holds it); the message is
+    one line for people (the CLI exits 2)."""
+
+
 class BackendRouter:
     def __init__(
         self,
@@ -31,8 +36,21 @@ class BackendRouter:
         self._started: list[TelephonyBackend] = []
 
     async def start(self) -> None:
+        """Start the simulator, and SIP now when AICALL_SIP_PORT is fixed: a port already taken
+        then stops the dialer before it claims anyone (it used to fail each claimed call).
+
+        Raises SipPortTaken (one line naming AICALL_SIP_PORT)."""
         await self.sim.start()
         self._started.append(self.sim)
+        settings = self._settings
+        if settings.sip_port:
+            try:
+                await self._started_sip()
+            except OSError as exc:
+                raise SipPortTaken(
+                    f"AICALL_SIP_PORT={settings.sip_port}: cannot listen on "
+                    f"{settings.sip_host}:{settings.sip_port}: {exc.strerror or exc}"
+                ) from None
 
     async def close(self) -> None:
         for backend in reversed(self._started):
@@ -48,8 +66,12 @@ class BackendRouter:
             if not self.accepts(None):
                 raise RuntimeError("AICALL_TELEPHONY=sip: a pool without a SIP trunk cannot dial")
             return self.sim
+        return await self._started_sip()
+
+    async def _started_sip(self) -> TelephonyBackend:
         if self._sip is None:
-            # Imported on first use: a platform that never dials a trunk opens no SIP socket.
+            # Imported on first use: a platform that never dials a trunk opens no SIP socket
+            # (unless AICALL_SIP_PORT names one: `start`).
             from aicall.telephony.sip import SipBackend
 
             settings = self._settings
