@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from aicall.accounts import users as user_service
 from aicall.campaigns.models import Contact
+from aicall.dashboard import reasons
+from aicall.dashboard.i18n import Translator
 from aicall.db.engine import Database
 from tests.integration.spreadsheets.helpers import add_contacts, csv_bytes
 from tests.integration.support import LiveServer, Tenant, make_tenant
@@ -111,7 +113,10 @@ def test_upload_map_check_confirm_and_watch_the_import(person, live_server, tena
     reason = add_contacts(live_server, tenant, campaign, [{"phone_number": "12ab"}])["details"][0]["reason"]
     row = re.search(r'<tr><td class="num">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>', report.text)
     assert row is not None
-    assert (row.group(1), unescape(row.group(2)), unescape(row.group(3))) == ("3", "12ab", reason)
+    # the page says the API's reason in its own language; the rejected rows' file keeps the API's
+    said = reasons.explain(reason, Translator("vi"))
+    assert said.startswith("Số điện thoại chỉ được có chữ số")
+    assert (row.group(1), unescape(row.group(2)), unescape(row.group(3))) == ("3", "12ab", said)
     assert stored(db, campaign) == []  # the report stores nothing
     assert "Xác nhận nhập 2 liên hệ" in report.text
 
@@ -145,7 +150,7 @@ def test_a_file_that_cannot_be_used_is_explained_next_to_the_file_field(person, 
     )
     assert answer.status_code == 400
     assert 'id="e-file" class="field-error"' in answer.text
-    assert "no phone number column" in unescape(answer.text)
+    assert "Không có cột số điện thoại" in unescape(answer.text)
 
 
 def test_choosing_no_phone_column_returns_to_the_mapping_with_the_reason(person, tenant):
@@ -155,7 +160,7 @@ def test_choosing_no_phone_column_returns_to_the_mapping_with_the_reason(person,
     page = uploaded.headers["location"]
     answer = person.post(page + "/check", {"columns": "2", "col-0": "", "col-1": "ho_ten"})
     assert answer.status_code == 400
-    assert "no phone number column" in unescape(answer.text)
+    assert "Không có cột số điện thoại" in unescape(answer.text)
     assert selected(answer.text, 0) == ""  # what the user chose is kept
 
 
