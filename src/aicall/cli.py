@@ -224,6 +224,9 @@ def serve(
     shutdown = Shutdown(settings.shutdown_grace)
     # Where it listens, for `aicall token --export` run in another shell (Settings.client_url).
     settings.record_serving()
+    logs.get_logger("aicall.web").info(
+        "listening", address=f"{settings.host}:{settings.port}", engine=settings.run_engine
+    )
     try:
         serve_http(
             create_app(settings, shutdown=shutdown),

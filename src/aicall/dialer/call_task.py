@@ -24,7 +24,9 @@ from aicall.speech.errors import TtsError
 from aicall.telephony.session import CallSession, DialRequest, DialResult, Heard, TelephonyBackend
 
 log = logging.getLogger("aicall.dialer")
-SHUTDOWN_WHILE_RINGING = "the platform stopped while the call was ringing (grace over or cut short); not charged"
+SHUTDOWN_WHILE_RINGING = (
+    "the platform stopped while the call was ringing (grace over or cut short); not charged"
+)
 NO_SCRIPT = "the campaign has no scenario: nothing to say"
 
 
