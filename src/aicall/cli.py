@@ -193,7 +193,7 @@ def serve(
     seconds (a second Ctrl-C ends that at once), then the process exits."""
     from aicall.app import create_app
     from aicall.dialer.shutdown import Shutdown
-    from aicall.web.server import ListenError, listen
+    from aicall.web.server import ListenError, check_free, listen
     from aicall.web.server import serve as serve_http
 
     settings = get_settings()
@@ -203,6 +203,8 @@ def serve(
         settings.port = port
     try:  # first: a port taken must stop us before the engine dials anyone
         sock = listen(settings.host, settings.port)
+        if settings.run_engine and settings.sip_port:  # its engine binds it in the lifespan
+            check_free(settings.sip_host, settings.sip_port, setting="AICALL_SIP_PORT")
     except ListenError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

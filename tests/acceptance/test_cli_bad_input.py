@@ -218,7 +218,7 @@ def test_a_worker_whose_metrics_port_is_taken_is_refused_before_its_engine_start
         assert db.execute("SELECT count(*) FROM dialer_workers").fetchone() == (0,)
 
 
-def test_a_fixed_sip_port_already_taken_stops_the_worker_before_it_claims_anyone(tmp_path):
+def test_a_fixed_sip_port_already_taken_stops_worker_and_serve_before_they_claim_anyone(tmp_path):
     # SIP bound on the first trunk call: each claimed call then failed on the taken port.
     assert aicall(tmp_path, "init", "--demo").returncode == 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
@@ -231,6 +231,16 @@ def test_a_fixed_sip_port_already_taken_stops_the_worker_before_it_claims_anyone
     assert line.startswith(f"error: AICALL_SIP_PORT={port}: cannot listen on 127.0.0.1:{port}: "), line
     with sqlite3.connect(tmp_path / "var" / "aicall.db") as db:
         assert db.execute("SELECT count(*) FROM dialer_workers").fetchone() == (0,)
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:  # serve: TCP taken this time
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"AICALL_SIP_PORT": str(port), "AICALL_SIP_HOST": "127.0.0.1", "AICALL_TTS_ENGINE": "none"}
+        served = aicall(tmp_path, "serve", "--port", str(free_port()), env=env)
+    assert served.returncode == 2, served.stderr
+    [line] = served.stderr.strip().splitlines()
+    assert line.startswith(f"error: AICALL_SIP_PORT={port}: cannot listen on 127.0.0.1:{port}: "), line
 
 
 def test_an_unknown_speech_engine_is_refused_by_name_before_serve_or_worker_starts(tmp_path):

@@ -101,6 +101,26 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def check_free(host: str, port: int, *, setting: str) -> None:
+    """Raise ListenError, naming `setting`, when UDP or TCP `port` on `host` cannot be bound now.
+
+    For a port another part binds later, inside the ASGI lifespan (the SIP user agent, RFC 3261
+    §18.2.1: UDP and TCP on one number): a failure there is uvicorn's "Application startup
+    failed", not one line. The sockets are closed at once; a process that takes the port in the
+    moment between is still refused by the engine itself."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(family, kind) as sock:
+            if kind == socket.SOCK_STREAM:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                raise ListenError(
+                    f"{setting}={port}: cannot listen on {host}:{port}: {exc.strerror or exc}"
+                ) from None
+
+
 def serve(
     app: FastAPI,
     *,
