@@ -11,8 +11,9 @@ bodies with the same message:
   short). FastAPI named only the character offset (`details: [{"field": "[27]"}]`).
 * Nested deeper than `MAX_JSON_DEPTH`: Python's parser recurses, and so do pydantic and the
   encoder; a body of a thousand `[` raised RecursionError (500).
-* A key given twice in one object: it would be read as one of its values, unsaid which (the
-  query's repeated parameters are refused the same way).
+* A key given twice in one object, or under both its spellings (`scenario_id` and `scenarioId`,
+  which the inputs take alike): it would be read as one of its values, unsaid which (the query's
+  repeated parameters are refused the same way).
 * `NaN`, `Infinity`: Python reads them, JSON has no such numbers (RFC 8259 §6).
 * An integer of more digits than Python converts: no field takes one.
 * Text no database can store (`aicall.storable`): NUL, lone surrogates (only `\\u` escapes can
@@ -133,16 +134,27 @@ class _Marker:
 
 
 class _Repeated(dict[str, Any]):
-    """An object that named `key` more than once."""
+    """An object that named `key` more than once (`reason` says how)."""
 
     key = ""
+    reason = "is given more than once in one object: send it once"
 
 
 def _object(repeated: list[str]) -> Any:
     def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         value = dict(pairs)
         if len(value) == len(pairs):
-            return value
+            # Keys are snake_case or lower case but for the camelCase spelling the API also
+            # takes (`scenarioId` for `scenario_id`): only then can a field be named twice.
+            if all(key.islower() for key in value):
+                return value
+            twin = _camel_twin(value)
+            if twin is None:
+                return value
+            flagged = _Repeated(value)
+            flagged.key, flagged.reason = twin[1], f"and {twin[0]!r} name the same field: send one of them"
+            repeated.append(flagged.key)
+            return flagged
         flagged = _Repeated(value)
         seen: set[str] = set()
         for key, _item in pairs:
@@ -154,6 +166,18 @@ def _object(repeated: list[str]) -> Any:
         return flagged
 
     return build
+
+
+def _camel_twin(value: dict[str, Any]) -> tuple[str, str] | None:
+    """(snake_case key, its camelCase spelling) when an object holds both: the API's inputs take
+    either (pydantic's `to_camel` alias with `populate_by_name`), and one would silently win."""
+    for key in value:
+        if "_" in key:
+            head, *rest = key.split("_")
+            camel = head + "".join(part[:1].upper() + part[1:] for part in rest)
+            if camel != key and camel in value:
+                return key, camel
+    return None
 
 
 def _integer(text: str) -> Any:
@@ -169,7 +193,7 @@ def _check_markers(value: Any) -> None:
         if isinstance(item, _Marker):
             raise _refused(where, item.reason)
         if isinstance(item, _Repeated):
-            raise _refused((*where, item.key), "is given more than once in one object: send it once")
+            raise _refused((*where, item.key), item.reason)
 
 
 def _nodes(value: Any) -> Iterator[tuple[FieldPath, Any]]:

@@ -116,6 +116,36 @@ def test_a_key_given_twice_deep_in_the_body_is_named_by_its_path(live_server, te
     assert payload["details"][0]["field"] == "contacts[1].ho_ten"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("PUT", "/webhooks", b'{"webhookUrl": null, "webhook_url": "https://example.com/h"}', "webhookUrl"),
+        ("POST", "/campaigns", b'{"name": "c", "scenarioId": null, "scenario_id": "abc"}', "scenarioId"),
+        ("POST", "/campaigns", b'{"name": "c", "settings": {"maxConcurrent": 2, "max_concurrent": 5}}',
+         "settings.maxConcurrent"),
+    ],
+)  # fmt: skip
+def test_a_field_under_both_its_spellings_is_refused_naming_both(
+    live_server, tenant, method, path, body, field
+):
+    # One spelling silently won (PUT /webhooks kept the camelCase one) or the other was called extra.
+    payload = send(live_server, tenant, method, path, body)
+    snake = field.rsplit(".", 1)[-1]
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in snake)
+    reason = f"and {snake!r} name the same field: send one of them"
+    assert payload["details"] == [{"field": field, "message": reason}]
+
+
+def test_keys_in_lower_case_or_camel_case_alone_are_not_twins(live_server, tenant):
+    answer = requests.post(
+        live_server.url + API + "/campaigns",
+        json={"name": "c", "scenarioId": None, "settings": {"maxConcurrent": 2, "callsPerSecond": 1}},
+        headers=tenant.headers(),
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+
+
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=IDS)
 def test_an_integer_too_long_to_read_is_refused_naming_its_field(live_server, tenant, method, path, body):
     long = body.replace(b"{", b'{"n": ' + b"7" * 5000 + b", ", 1)
