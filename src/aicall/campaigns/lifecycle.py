@@ -91,11 +91,13 @@ class CloseReason(StrEnum):
 
 
 def _event(campaign: Campaign, event_type: EventType, now: datetime, reason: str | None = None) -> Event:
+    # A reason only where there is one (a person's start or resume has none): no `reason=None`.
+    because = {"reason": reason} if reason is not None else {}
     log.info(
         event_type.value.replace(".", " "),
         campaign_id=campaign.id,
         application_id=campaign.application_id,
-        reason=reason,
+        **because,
     )
     data = payloads.CampaignEventData(
         campaign_id=campaign.id,
