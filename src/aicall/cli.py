@@ -6,10 +6,10 @@ import asyncio
 import json
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import jwt
 import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from aicall.accounts import cli as account_cli
 from aicall.accounts import flows as account_flows
 from aicall.accounts import service as account_service
+from aicall.accounts import tokens
 from aicall.accounts import users as user_service
 from aicall.accounts.cli import user_cli
 from aicall.accounts.models import Application
@@ -27,6 +28,7 @@ from aicall.campaigns import service as campaign_service
 from aicall.campaigns.cli import contact_cli, contacts_cli
 from aicall.campaigns.models import Campaign
 from aicall.campaigns.schemas import CampaignCreate
+from aicall.clock import utc_now
 from aicall.compliance.cli import dnc_cli
 from aicall.config import Settings, get_settings
 from aicall.demo import DemoTenant, ensure_demo
@@ -143,7 +145,10 @@ def _application(platform: Platform, api_key: str) -> Application:
 
 
 def demo_curl(settings: Settings, demo: DemoTenant) -> str:
-    token = jwt.encode({"apiKey": demo.api_key}, demo.api_secret, algorithm="HS256")
+    # Valid 7 days, as the token scripts/run-demo prints: a pasted never-expiring one lived on.
+    token = tokens.issue(
+        api_key=demo.api_key, api_secret=demo.api_secret, now=utc_now(), ttl=timedelta(days=7)
+    )
     contacts = [
         {
             "phone_number": f"098765432{digit}",
