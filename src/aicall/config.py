@@ -269,6 +269,15 @@ class Settings(BaseSettings):
             return path.read_text().strip()
         with os.fdopen(fd, "w") as handle:
             handle.write(key + "\n")
+            # On disk before anything is sealed with it: a crash or a failed filesystem must not
+            # leave a database of secrets and an empty key file (the read-only fault test did).
+            handle.flush()
+            os.fsync(handle.fileno())
+        directory = os.open(self.data_dir, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the file's name too
+        finally:
+            os.close(directory)
         return key
 
 
