@@ -170,6 +170,19 @@ def make_tenant(db: Database, name: str = "Tenant", **campaign_settings: object)
     return Tenant(account.id, new.application.id, new.application.api_key, new.api_secret, campaign.id)
 
 
+def add_two_contacts(server: LiveServer, tenant: Tenant) -> str:
+    """POST 0915000099 and 0912000001 to the tenant's campaign; the first one's contact id."""
+    body = {
+        "campaign_id": tenant.campaign_id,
+        "contacts": [{"phone_number": "0915000099"}, {"phone_number": "0912000001"}],
+    }
+    answer = requests.post(
+        f"{server.url}/api/v1/public-api/campaign", json=body, headers=tenant.headers(), timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["result"][0]["contact_id"])
+
+
 def list_contacts(server: LiveServer, tenant: Tenant, **params: str) -> requests.Response:
     """GET the tenant's campaign's contacts with these query parameters (the API's own names)."""
     return requests.get(

@@ -5,12 +5,11 @@ contact had it."""
 from __future__ import annotations
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from aicall.campaigns.models import Contact
 from aicall.db.engine import Database
-from tests.integration.support import LiveServer, Tenant, list_contacts
+from tests.integration.support import LiveServer, Tenant, add_two_contacts, list_contacts
 
 BASE = "/api/v1/public-api"
 OUTCOMES = "'answered', 'no_answer', 'busy', 'rejected', 'invalid_number', 'voicemail' or 'failed'"
@@ -19,15 +18,7 @@ OUTCOMES = "'answered', 'no_answer', 'busy', 'rejected', 'invalid_number', 'voic
 @pytest.fixture
 def busy(live_server: LiveServer, tenant: Tenant, db: Database) -> str:
     """Two contacts, the first last heard busy; its id."""
-    body = {
-        "campaign_id": tenant.campaign_id,
-        "contacts": [{"phone_number": "0915000099"}, {"phone_number": "0912000001"}],
-    }
-    answer = requests.post(
-        f"{live_server.url}{BASE}/campaign", json=body, headers=tenant.headers(), timeout=30
-    )
-    assert answer.status_code == 200, answer.text
-    contact_id = str(answer.json()["result"][0]["contact_id"])
+    contact_id = add_two_contacts(live_server, tenant)
     with db.transaction() as session:
         session.scalars(select(Contact).where(Contact.id == contact_id)).one().last_outcome = "busy"
     return contact_id

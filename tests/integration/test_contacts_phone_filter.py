@@ -5,24 +5,15 @@ found the contact it had added as `0915000099`."""
 from __future__ import annotations
 
 import pytest
-import requests
 
-from tests.integration.support import LiveServer, Tenant, list_contacts
+from tests.integration.support import LiveServer, Tenant, add_two_contacts, list_contacts
 
 BASE = "/api/v1/public-api"
 
 
 @pytest.fixture
 def added(live_server: LiveServer, tenant: Tenant) -> str:
-    body = {
-        "campaign_id": tenant.campaign_id,
-        "contacts": [{"phone_number": "0915000099"}, {"phone_number": "0912000001"}],
-    }
-    answer = requests.post(
-        f"{live_server.url}{BASE}/campaign", json=body, headers=tenant.headers(), timeout=30
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["result"][0]["contact_id"])
+    return add_two_contacts(live_server, tenant)
 
 
 @pytest.mark.parametrize(
