@@ -11,7 +11,6 @@ from aicall.campaigns.models import Contact
 from aicall.db.engine import Database
 from tests.integration.support import LiveServer, Tenant, add_two_contacts, list_contacts
 
-BASE = "/api/v1/public-api"
 OUTCOMES = "'answered', 'no_answer', 'busy', 'rejected', 'invalid_number', 'voicemail' or 'failed'"
 
 

@@ -8,8 +8,6 @@ import pytest
 
 from tests.integration.support import LiveServer, Tenant, add_two_contacts, list_contacts
 
-BASE = "/api/v1/public-api"
-
 
 @pytest.fixture
 def added(live_server: LiveServer, tenant: Tenant) -> str:
